@@ -1,0 +1,41 @@
+/**
+ * sgsync's errors: a few classes, each with a stable `code`, a `retryable`
+ * flag and a message that tells the user what to do. SDK error names are
+ * mapped to these in `aws/` and nowhere else.
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'USAGE'
+  | 'PERMISSION_DENIED'
+  | 'CAPACITY_EXHAUSTED'
+  | 'AWS_UNAVAILABLE'
+  | 'THROTTLED'
+  | 'NOT_FOUND'
+  | 'INVALID_REQUEST'
+  | 'NOT_ON_INSTANCE'
+  | 'BLAST_RADIUS'
+  | 'REFUSED'
+  | 'INTERNAL';
+
+export class SgsyncError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  /** Extra facts for --json output and logs (never secrets). */
+  readonly details: Record<string, unknown>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { retryable?: boolean; cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'SgsyncError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.details = options.details ?? {};
+  }
+}
+
+export function isSgsyncError(e: unknown): e is SgsyncError {
+  return e instanceof SgsyncError;
+}

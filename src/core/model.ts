@@ -1,0 +1,194 @@
+/**
+ * sgsync's domain model: members, targets, rules and plans. Pure data, shared
+ * by the agent, the controller and the dashboard. Nothing here does I/O.
+ */
+
+/** IPv4 and IPv6 rules count against separate quotas in AWS. */
+export type Family = 'ipv4' | 'ipv6';
+
+/** Which address of a member a target admits. */
+export type AddressKind = 'public' | 'private';
+
+/** EC2's canonical protocol names; '-1' is "all traffic". */
+export type Protocol = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | '-1';
+
+/** One port range (or ICMP type/code pair) a target admits. `-1`/`-1` for all ports. */
+export interface PortSpec {
+  protocol: Protocol;
+  fromPort: number;
+  toPort: number;
+}
+
+export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
+
+/** An EC2 instance as sgsync sees it, from DescribeInstances or IMDS. */
+export interface Member {
+  instanceId: string;
+  region: string;
+  accountId?: string;
+  state: InstanceState;
+  publicIpv4?: string;
+  privateIpv4?: string;
+  ipv6: string[];
+  tags: Record<string, string>;
+  launchTime?: string;
+  instanceType?: string;
+}
+
+/** Which instances belong to a target. An empty selector selects every instance. */
+export interface MemberSelector {
+  /** Only instances in these regions; undefined means any region. */
+  regions?: string[];
+  /** Every listed tag must match one of its values (`*` matches any value). */
+  tags?: Record<string, string[]>;
+}
+
+/** A named allow-list in one region: a pool of groups that admits its members. */
+export interface Target {
+  name: string;
+  region: string;
+  /** Security groups in pool order: new rules go to the first with room. */
+  groupIds: string[];
+  ports: PortSpec[];
+  families: Family[];
+  address: AddressKind;
+  /** Inbound rules per group per family. */
+  quota: number;
+  selector: MemberSelector;
+}
+
+/** An ingress rule as read from AWS (managed or foreign). */
+export interface ObservedRule {
+  ruleId: string;
+  groupId: string;
+  family: Family;
+  protocol: string;
+  fromPort: number;
+  toPort: number;
+  /** CIDR for address rules; undefined for rules that reference a group or prefix list. */
+  cidr?: string;
+  description?: string;
+  tags: Record<string, string>;
+}
+
+/** One rule sgsync wants to exist, before it is placed in a group. */
+export interface DesiredRule {
+  target: string;
+  instanceId: string;
+  memberRegion: string;
+  family: Family;
+  port: PortSpec;
+  /** /32 or /128. */
+  cidr: string;
+}
+
+/** Which slice of the world a pass owns. Rules outside the scope are never touched. */
+export type Scope = { kind: 'all' } | { kind: 'instance'; instanceId: string };
+
+/** What a pass knows about each member region's inventory (safety rule 2). */
+export type RegionInventory = { status: 'complete' } | { status: 'failed'; reason: string };
+
+export type RevokeReason =
+  | 'instance-terminated'
+  | 'instance-stopped'
+  | 'instance-gone'
+  | 'address-changed'
+  | 'not-selected'
+  | 'port-removed'
+  | 'duplicate'
+  | 'deregistered';
+
+export type KeepReason = 'grace' | 'region-unavailable' | 'blast-radius';
+
+/** A rule to authorize, fully described: where, what, and the tags that make it managed. */
+export interface PlannedRule extends DesiredRule {
+  groupId: string;
+  description: string;
+  tags: Record<string, string>;
+}
+
+export interface PlannedRevoke {
+  ruleId: string;
+  groupId: string;
+  target: string;
+  family: Family;
+  cidr?: string;
+  port: PortSpec;
+  instanceId?: string;
+  memberRegion?: string;
+  reason: RevokeReason;
+}
+
+export interface GroupBatch<T> {
+  groupId: string;
+  /** The region the group lives in (the target's region). */
+  region: string;
+  items: T[];
+}
+
+export interface BlockedRule extends DesiredRule {
+  reason: 'capacity';
+}
+
+/** A member that cannot be admitted for a reason no capacity would fix (safety rule 5). */
+export interface RefusedMember {
+  target: string;
+  instanceId: string;
+  memberRegion: string;
+  reason: 'no-public-address' | 'no-private-address' | 'no-ipv6-address' | 'address-not-public' | 'address-not-private' | 'invalid-address';
+  detail: string;
+}
+
+export interface KeptRule {
+  ruleId: string;
+  groupId: string;
+  target: string;
+  instanceId?: string;
+  reason: KeepReason;
+  detail: string;
+}
+
+export interface ForeignRule {
+  ruleId: string;
+  groupId: string;
+  target: string;
+  family: Family;
+  protocol: string;
+  fromPort: number;
+  toPort: number;
+  cidr?: string;
+  description?: string;
+  /** Open to the world (0.0.0.0/0 or ::/0). */
+  dangerous: boolean;
+}
+
+export interface CapacityLine {
+  target: string;
+  groupId: string;
+  family: Family;
+  quota: number;
+  /** Inbound rules of this family in the group, managed or not, before the pass. */
+  before: number;
+  /** After the plan is applied. */
+  after: number;
+  managed: number;
+  foreign: number;
+}
+
+/** The result of planning: everything a pass would do and everything it refused to do, with reasons. */
+export interface Plan {
+  deployment: string;
+  scope: Scope;
+  /** Sandbox- or wall-clock time the plan was made for (ISO 8601). */
+  at: string;
+  authorize: GroupBatch<PlannedRule>[];
+  revoke: GroupBatch<PlannedRevoke>[];
+  blocked: BlockedRule[];
+  refused: RefusedMember[];
+  kept: KeptRule[];
+  foreign: ForeignRule[];
+  capacity: CapacityLine[];
+  /** Set when the blast-radius rule emptied the revoke list. */
+  halted?: { reason: 'blast-radius'; wouldRevoke: number; limit: number; managed: number };
+  warnings: string[];
+}
