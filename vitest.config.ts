@@ -14,8 +14,18 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // In-process suites: the sandbox and the adapters, no build needed.
+          name: 'contract',
+          include: ['test/contract/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Suites that run the built `sgsync` binary as processes.
           name: 'e2e',
-          include: ['test/**/*.test.ts'],
+          include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['./test/support/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -41,6 +41,17 @@ export class Params {
     return this.path ? `${this.path}.${key}` : key;
   }
 
+  /** Every `name=value` pair under this node, with full dotted names, sorted. */
+  flat(): [string, string][] {
+    const out: [string, string][] = [];
+    const walk = (node: Node, prefix: string) => {
+      if (node.value !== undefined && prefix) out.push([prefix, node.value]);
+      for (const [k, child] of node.children) walk(child, prefix ? `${prefix}.${k}` : k);
+    };
+    walk(this.node, '');
+    return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  }
+
   /** The top-level or member names present (used to refuse unknown parameters). */
   keys(): string[] {
     return [...this.node.children.keys()];

@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerCommands } from './commands.js';
+import { runCli } from './run.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const program = new Command('sgsync')
+  .description(
+    'Keep security-group allow-lists in one AWS region in step with the EC2 instances of every other region.',
+  )
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)');
+
+registerCommands(program);
+await runCli(program, process.argv);

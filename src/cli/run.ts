@@ -1,0 +1,28 @@
+import { CommanderError, type Command } from 'commander';
+import { isSgsyncError } from '../core/errors.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+
+/**
+ * Parses and runs the command line, turning every failure into one clear
+ * message on stderr and a documented exit code.
+ */
+export async function runCli(program: Command, argv: string[]): Promise<void> {
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander already printed the message (or the help / version).
+      process.exitCode = e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      return;
+    }
+    if (isSgsyncError(e)) {
+      process.stderr.write(`sgsync: ${e.message}\n`);
+      process.exitCode = exitCodeFor(e.code);
+      return;
+    }
+    const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    process.stderr.write(`sgsync: unexpected error: ${message}\nPlease report this with the command you ran.\n`);
+    process.exitCode = EXIT.FAILURE;
+  }
+}
