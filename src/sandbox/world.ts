@@ -1,3 +1,4 @@
+import { addDefaultRules } from './actions/group-rules.js';
 import { Random } from './random.js';
 
 /**
@@ -72,6 +73,8 @@ export interface Rule {
 
 export interface Instance {
   id: string;
+  /** The RunInstances call that launched it; derived from the id when absent. */
+  reservationId?: string;
   imageId: string;
   instanceType: string;
   state: InstanceStateName;
@@ -87,6 +90,8 @@ export interface Instance {
   publicIp?: string;
   ipv6?: string;
   wantsIpv6: boolean;
+  /** Launched with `AssociatePublicIpAddress=false`: never gets a public IPv4, not even on start. */
+  noPublicIp?: boolean;
   securityGroupIds: string[];
   tags: Tags;
   keyName?: string;
@@ -198,6 +203,7 @@ export class World {
       ruleIds: new Set(),
     };
     region.groups.set(group.id, group);
+    addDefaultRules(this, region, group, vpc);
   }
 }
 

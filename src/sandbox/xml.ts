@@ -6,7 +6,12 @@
 export const EC2_NAMESPACE = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 
 /** A value in a response tree: undefined members are left out. */
-export type XmlValue = string | number | boolean | undefined | null | XmlObject | XmlValue[];
+export type XmlValue = string | number | boolean | undefined | null | XmlObject | XmlValue[] | RawXml;
+
+/** Markup a hot path rendered itself (already escaped), written as is inside its element. */
+export class RawXml {
+  constructor(readonly xml: string) {}
+}
 export interface XmlObject {
   [name: string]: XmlValue;
 }
@@ -19,6 +24,10 @@ export function escapeXml(text: string): string {
 
 function write(out: string[], name: string, value: XmlValue): void {
   if (value === undefined || value === null) return;
+  if (value instanceof RawXml) {
+    out.push(`<${name}>${value.xml}</${name}>`);
+    return;
+  }
   if (Array.isArray(value)) {
     out.push(`<${name}>`);
     for (const item of value) {

@@ -1,0 +1,156 @@
+import { allocateIpv6, allocatePrivateIpv4 } from '../addresses.js';
+import { Ec2Error, errors } from '../errors.js';
+import type { Params } from '../query.js';
+import type { Instance, Region, SecurityGroup, Tags, Vpc } from '../world.js';
+import type { ActionHandler } from './context.js';
+import { instanceXml } from './instance-xml.js';
+import { availabilityZones, findSubnet, subnetIdOf, sweepTerminated, transition } from './instances.js';
+import { defaultVpc, findGroupById, findGroupByName, isWellFormedId } from './lookup.js';
+import { checkTag, MAX_TAGS } from './tags.js';
+
+/** The most instances one call launches; EC2's real bound is the account's vCPU quota. */
+export const MAX_LAUNCH = 1000;
+
+const TAGGABLE_AT_LAUNCH = new Set(['instance', 'volume', 'network-interface', 'spot-instances-request', 'elastic-gpu']);
+
+/** Where the new instances go: VPC, zone (or a free choice), groups, addresses. */
+interface Placement {
+  vpc: Vpc;
+  availabilityZone?: string;
+  groups: SecurityGroup[];
+  ipv6Count: number;
+  noPublicIp: boolean;
+}
+
+function readInstanceTags(params: Params): Tags {
+  const tags: Tags = new Map();
+  for (const spec of params.list('TagSpecification')) {
+    const type = spec.required('ResourceType');
+    if (!TAGGABLE_AT_LAUNCH.has(type)) throw errors.invalidValue(`'${type}' is not a valid taggable resource type for this operation.`);
+    for (const { key, value } of spec.tags('Tag')) {
+      checkTag(key, value);
+      if (type === 'instance') tags.set(key, value);
+    }
+  }
+  if (tags.size > MAX_TAGS) throw new Ec2Error('TagLimitExceeded', `The maximum number of tags (${MAX_TAGS}) for a new instance has been exceeded.`);
+  return tags;
+}
+
+/**
+ * Resolves subnet, zone and groups. Without a subnet, the instances go to the
+ * VPC of their groups, or the default VPC: the sandbox has no subnet API, so
+ * a group alone is enough to pick a VPC (its pseudo subnets are named in
+ * DescribeInstances).
+ */
+function readPlacement(region: Region, params: Params): Placement {
+  const nics = params.list('NetworkInterface');
+  if (nics.length > 1) throw errors.invalidValue('The sandbox attaches one network interface per instance.');
+  const nic = nics[0];
+  if (nic && (params.has('SubnetId') || params.has('SecurityGroupId') || params.has('SecurityGroup'))) {
+    throw errors.combination('Network interfaces and an instance-level subnet ID or security groups may not be specified on the same request');
+  }
+  if (nic && (nic.int('DeviceIndex') ?? 0) !== 0) throw errors.invalidValue('The primary network interface must have DeviceIndex 0.');
+  const source = nic ?? params;
+  const subnetId = source.str('SubnetId');
+  const subnet = subnetId === undefined ? undefined : findSubnet(region, subnetId);
+  const byId = source.strList('SecurityGroupId').map((id) => findGroupById(region, id));
+  const byName = params.strList('SecurityGroup').map((name) => findGroupByName(region, name));
+  let groups = [...byId, ...byName];
+  const vpc = subnet?.vpc ?? (groups[0] ? region.vpcs.get(groups[0].vpcId) : defaultVpc(region));
+  if (!vpc) throw new Ec2Error('VPCIdNotSpecified', 'No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.');
+  const stray = groups.find((g) => g.vpcId !== vpc.id);
+  if (stray) throw new Ec2Error('InvalidParameter', `Security group ${stray.id} and subnet ${subnetId ?? vpc.id} belong to different networks.`);
+  if (groups.length === 0) {
+    const fallback = [...region.groups.values()].find((g) => g.vpcId === vpc.id && g.name === 'default');
+    if (!fallback) throw new Ec2Error('InvalidGroup.NotFound', `The VPC '${vpc.id}' has no default security group`);
+    groups = [fallback];
+  }
+  groups = [...new Map(groups.map((g) => [g.id, g])).values()];
+
+  let availabilityZone = subnet?.availabilityZone;
+  const zone = member(params, 'Placement.AvailabilityZone');
+  if (zone !== undefined) {
+    if (!availabilityZones(region.name).includes(zone)) throw errors.invalidValue(`Invalid availability zone: [${zone}]`);
+    if (availabilityZone && zone !== availabilityZone) {
+      throw errors.combination(`The subnet ${subnetId} is in ${availabilityZone}, not in the requested zone ${zone}.`);
+    }
+    availabilityZone = zone;
+  }
+  const ipv6Count = source.int('Ipv6AddressCount', { min: 0 }) ?? 0;
+  if (ipv6Count > 1) throw errors.invalidValue('The sandbox assigns at most one IPv6 address per instance (Ipv6AddressCount 0 or 1).');
+  const noPublicIp = nic?.bool('AssociatePublicIpAddress') === false;
+  return { vpc, availabilityZone, groups, ipv6Count, noPublicIp };
+}
+
+/** A member of a structure parameter, such as `Placement.AvailabilityZone`. */
+function member(params: Params, dotted: string): string | undefined {
+  return params.flat().find(([name]) => name === dotted)?.[1];
+}
+
+/**
+ * RunInstances: launches MinCount–MaxCount instances (up to {@link MAX_LAUNCH})
+ * of any well-formed AMI id. The response shows them `pending`; they are
+ * `running`, with a public IPv4, as soon as the call returns.
+ */
+export const runInstances: ActionHandler = (ctx) => {
+  const { world, region, params, now } = ctx;
+  const imageId = params.required('ImageId');
+  if (!isWellFormedId('ami', imageId)) throw new Ec2Error('InvalidAMIID.Malformed', `Invalid id: "${imageId}" (expecting "ami-...")`);
+  const minCount = params.int('MinCount', { min: 1 });
+  const maxCount = params.int('MaxCount', { min: 1 });
+  if (minCount === undefined) throw errors.missing('MinCount');
+  if (maxCount === undefined) throw errors.missing('MaxCount');
+  if (minCount > maxCount) throw errors.invalidValue(`MinCount (${minCount}) must not be greater than MaxCount (${maxCount}).`);
+  if (minCount > MAX_LAUNCH) {
+    throw new Ec2Error('InstanceLimitExceeded', `Your quota allows for ${MAX_LAUNCH} more running instance(s). You requested at least ${minCount}.`);
+  }
+  const instanceType = params.str('InstanceType') ?? 'm1.small';
+  if (!/^[a-z][a-z0-9-]*\.[a-z0-9-]+$/.test(instanceType)) throw errors.invalidValue(`Invalid value '${instanceType}' for InstanceType.`);
+  const market = member(params, 'InstanceMarketOptions.MarketType');
+  if (market !== undefined && market !== 'spot' && market !== 'capacity-block') {
+    throw errors.invalidValue(`Invalid value '${market}' for InstanceMarketOptions.MarketType.`);
+  }
+  const keyName = params.str('KeyName');
+  const tags = readInstanceTags(params);
+  const placement = readPlacement(region, params);
+  if (ctx.dryRun) throw errors.dryRun();
+
+  sweepTerminated(region, now);
+  const reservationId = world.newId('r');
+  const zones = availabilityZones(region.name);
+  const launched: Instance[] = [];
+  for (let n = 0; n < Math.min(maxCount, MAX_LAUNCH); n++) {
+    const zone = placement.availabilityZone ?? zones[world.rng.int(0, zones.length - 1)]!;
+    const instance: Instance = {
+      id: world.newId('i'),
+      reservationId,
+      imageId,
+      instanceType,
+      state: 'pending',
+      launchTime: now,
+      vpcId: placement.vpc.id,
+      subnetId: subnetIdOf(placement.vpc.id, zone),
+      availabilityZone: zone,
+      privateIp: allocatePrivateIpv4(placement.vpc, region),
+      wantsIpv6: placement.ipv6Count > 0,
+      securityGroupIds: placement.groups.map((g) => g.id),
+      tags: new Map(tags),
+      keyName,
+      spot: market === 'spot',
+      noPublicIp: placement.noPublicIp || undefined,
+    };
+    if (instance.wantsIpv6) {
+      instance.ipv6 = allocateIpv6(placement.vpc, zones.indexOf(zone), world.rng, world.publicIps);
+      world.publicIps.add(instance.ipv6);
+    }
+    region.instances.set(instance.id, instance);
+    transition(ctx, instance, ['pending', 'running']);
+    launched.push(instance);
+  }
+  return {
+    reservationId,
+    ownerId: world.accountId,
+    groupSet: [],
+    instancesSet: launched.map((i) => instanceXml(i, region, world.accountId, true)),
+  };
+};
