@@ -10,7 +10,9 @@ const program = new Command('sgsync')
     'Keep security-group allow-lists in one AWS region in step with the EC2 instances of every other region.',
   )
   .version('0.1.0')
-  .showHelpAfterError('(run with --help for usage)');
+  .showHelpAfterError('(run with --help for usage)')
+  // Before the commands are added, so that every subcommand inherits it.
+  .exitOverride();
 
 registerCommands(program);
 await runCli(program, process.argv);

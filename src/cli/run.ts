@@ -3,11 +3,11 @@ import { isSgsyncError } from '../core/errors.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
 /**
- * Parses and runs the command line, turning every failure into one clear
+ * Parses and runs the command line (the program must have `exitOverride()`
+ * set before its commands were added), turning every failure into one clear
  * message on stderr and a documented exit code.
  */
 export async function runCli(program: Command, argv: string[]): Promise<void> {
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (e) {
