@@ -83,7 +83,17 @@ export interface DesiredRule {
 }
 
 /** Which slice of the world a pass owns. Rules outside the scope are never touched. */
-export type Scope = { kind: 'all' } | { kind: 'instance'; instanceId: string };
+export type Scope =
+  | { kind: 'all' }
+  | {
+      kind: 'instance';
+      instanceId: string;
+      /**
+       * The instance is leaving (agent `deregister`): its desired set is empty and
+       * every rule it owns is revoked with reason `deregistered`, without grace.
+       */
+      deregister?: boolean;
+    };
 
 /** What a pass knows about each member region's inventory (safety rule 2). */
 export type RegionInventory = { status: 'complete' } | { status: 'failed'; reason: string };
@@ -191,4 +201,30 @@ export interface Plan {
   /** Set when the blast-radius rule emptied the revoke list. */
   halted?: { reason: 'blast-radius'; wouldRevoke: number; limit: number; managed: number };
   warnings: string[];
+}
+
+/** The safety policy of a pass (DESIGN.md rules 3 and 4). */
+export interface SafetySettings {
+  /** Rules younger than this (by `sgsync:registered-at`) survive an invisible instance. */
+  graceSeconds: number;
+  /** A pass that would revoke more than this revokes nothing; both set means the stricter wins. */
+  revokeLimit: { count?: number; fraction?: number };
+  /** Revoke even beyond the limit. */
+  force: boolean;
+}
+
+/** Everything the planner needs; it reads nothing else. */
+export interface PlanInput {
+  deployment: string;
+  targets: Target[];
+  /** Every known instance of the member regions, in any state (stopped and terminated ones explain revokes). */
+  members: Member[];
+  /** Outcome of each member region's inventory; a region missing here counts as unavailable. */
+  regionInventory: Record<string, RegionInventory>;
+  /** Every inbound rule of every target group, managed or foreign. */
+  observed: ObservedRule[];
+  scope: Scope;
+  /** The pass's time: ISO 8601 or epoch milliseconds. */
+  now: string | number;
+  safety: SafetySettings;
 }

@@ -1,0 +1,318 @@
+import { describe, expect, it } from 'vitest';
+import type { Member, ObservedRule, Plan, PlanInput, Target } from './model.js';
+import { TAG } from './ownership.js';
+import { plan } from './planner.js';
+import { applyPlanToObserved } from './simulate.js';
+
+const NOW = '2025-06-01T12:00:00.000Z';
+const OLD = '2025-06-01T11:00:00.000Z';
+const YOUNG = '2025-06-01T11:59:00.000Z';
+
+function target(over: Partial<Target> = {}): Target {
+  return { name: 'api', region: 'us-east-1', groupIds: ['sg-1', 'sg-2'], ports: [{ protocol: 'tcp', fromPort: 443, toPort: 443 }], families: ['ipv4'], address: 'public', quota: 60, selector: {}, ...over };
+}
+
+function member(id: string, over: Partial<Member> = {}): Member {
+  return { instanceId: id, region: 'eu-west-1', state: 'running', publicIpv4: `54.0.0.${id.slice(2)}`, privateIpv4: `10.0.0.${id.slice(2)}`, ipv6: [], tags: {}, ...over };
+}
+
+/** A rule this deployment manages for instance `id`, registered long ago. */
+function managed(ruleId: string, id: string, over: Partial<ObservedRule> = {}, tags: Record<string, string> = {}): ObservedRule {
+  return {
+    ruleId,
+    groupId: 'sg-1',
+    family: 'ipv4',
+    protocol: 'tcp',
+    fromPort: 443,
+    toPort: 443,
+    cidr: `54.0.0.${id.slice(2)}/32`,
+    tags: { [TAG.managedBy]: 'prod', [TAG.target]: 'api', [TAG.instance]: id, [TAG.region]: 'eu-west-1', [TAG.registeredAt]: OLD, ...tags },
+    ...over,
+  };
+}
+
+function foreign(ruleId: string, cidr: string, over: Partial<ObservedRule> = {}): ObservedRule {
+  return { ruleId, groupId: 'sg-1', family: 'ipv4', protocol: 'tcp', fromPort: 443, toPort: 443, cidr, tags: {}, ...over };
+}
+
+function input(over: Partial<PlanInput> = {}): PlanInput {
+  return {
+    deployment: 'prod',
+    targets: [target()],
+    members: [],
+    regionInventory: { 'eu-west-1': { status: 'complete' }, 'ap-southeast-2': { status: 'complete' } },
+    observed: [],
+    scope: { kind: 'all' },
+    now: NOW,
+    safety: { graceSeconds: 300, revokeLimit: {}, force: false },
+    ...over,
+  };
+}
+
+const revoked = (p: Plan) => p.revoke.flatMap((b) => b.items.map((r) => `${r.ruleId}:${r.reason}`));
+const authorized = (p: Plan) => p.authorize.flatMap((b) => b.items.map((r) => `${r.instanceId}@${b.groupId}:${r.cidr}`));
+const kept = (p: Plan) => p.kept.map((k) => `${k.ruleId}:${k.reason}`);
+
+describe('planning authorizations', () => {
+  it('adds a running member to the first group with its tags and description', () => {
+    const p = plan(input({ members: [member('i-7')] }));
+    expect(p.authorize).toEqual([
+      {
+        groupId: 'sg-1',
+        region: 'us-east-1',
+        items: [
+          {
+            target: 'api',
+            instanceId: 'i-7',
+            memberRegion: 'eu-west-1',
+            family: 'ipv4',
+            port: { protocol: 'tcp', fromPort: 443, toPort: 443 },
+            cidr: '54.0.0.7/32',
+            groupId: 'sg-1',
+            description: 'sgsync prod/api i-7 eu-west-1',
+            tags: { [TAG.managedBy]: 'prod', [TAG.target]: 'api', [TAG.instance]: 'i-7', [TAG.region]: 'eu-west-1', [TAG.registeredAt]: NOW },
+          },
+        ],
+      },
+    ]);
+    expect(p.revoke).toEqual([]);
+  });
+
+  it('does nothing for a member whose rule already exists, even if the CIDR is spelled differently or the protocol is a number', () => {
+    const p = plan(input({ members: [member('i-7')], observed: [managed('sgr-1', 'i-7', { protocol: '6', cidr: '54.0.0.7/32' })] }));
+    expect([authorized(p), revoked(p)]).toEqual([[], []]);
+  });
+
+  it('neither adds nor removes anything for a pending member', () => {
+    const p = plan(input({ members: [member('i-7', { state: 'pending' }), member('i-8', { state: 'pending' })], observed: [managed('sgr-7', 'i-7')] }));
+    expect([authorized(p), revoked(p)]).toEqual([[], []]);
+  });
+
+  it('refuses a member without a public address instead of widening anything (rule 5)', () => {
+    const p = plan(input({ members: [member('i-7', { publicIpv4: undefined }), member('i-8', { publicIpv4: '10.9.9.9' })] }));
+    expect(p.authorize).toEqual([]);
+    expect(p.refused.map((r) => `${r.instanceId}:${r.reason}`)).toEqual(['i-7:no-public-address', 'i-8:address-not-public']);
+  });
+
+  it('blocks what does not fit and reports the pool full (rule 6)', () => {
+    const p = plan(input({ targets: [target({ quota: 1 })], members: [member('i-1'), member('i-2'), member('i-3')] }));
+    expect(authorized(p)).toEqual(['i-1@sg-1:54.0.0.1/32', 'i-2@sg-2:54.0.0.2/32']);
+    expect(p.blocked.map((b) => `${b.instanceId}:${b.reason}`)).toEqual(['i-3:capacity']);
+    expect(p.capacity).toEqual([
+      { target: 'api', groupId: 'sg-1', family: 'ipv4', quota: 1, before: 0, after: 1, managed: 0, foreign: 0 },
+      { target: 'api', groupId: 'sg-2', family: 'ipv4', quota: 1, before: 0, after: 1, managed: 0, foreign: 0 },
+    ]);
+  });
+
+  it('keeps an existing rule where it is even when an earlier group has room (sticky placement)', () => {
+    const p = plan(input({ members: [member('i-7')], observed: [managed('sgr-1', 'i-7', { groupId: 'sg-2' })] }));
+    expect([authorized(p), revoked(p)]).toEqual([[], []]);
+  });
+
+  it('counts foreign rules and reports capacity per group and family', () => {
+    const p = plan(input({ targets: [target({ families: ['ipv4', 'ipv6'], groupIds: ['sg-1'] })], observed: [foreign('sgr-f', '8.8.8.8/32'), managed('sgr-1', 'i-7')] }));
+    expect(p.capacity).toEqual([
+      { target: 'api', groupId: 'sg-1', family: 'ipv4', quota: 60, before: 2, after: 1, managed: 1, foreign: 1 },
+      { target: 'api', groupId: 'sg-1', family: 'ipv6', quota: 60, before: 0, after: 0, managed: 0, foreign: 0 },
+    ]);
+  });
+});
+
+describe('revoke reasons', () => {
+  it.each<[string, Partial<PlanInput>, ObservedRule, string]>([
+    ['a terminated instance, young rule or not', { members: [member('i-7', { state: 'terminated' })] }, managed('sgr-1', 'i-7', {}, { [TAG.registeredAt]: YOUNG }), 'instance-terminated'],
+    ['a stopped instance', { members: [member('i-7', { state: 'stopped' })] }, managed('sgr-1', 'i-7'), 'instance-stopped'],
+    ['a stopping instance', { members: [member('i-7', { state: 'stopping' })] }, managed('sgr-1', 'i-7'), 'instance-stopped'],
+    ['an instance shutting down', { members: [member('i-7', { state: 'shutting-down' })] }, managed('sgr-1', 'i-7'), 'instance-stopped'],
+    ['an instance gone from a complete inventory, past grace', { members: [] }, managed('sgr-1', 'i-7'), 'instance-gone'],
+    ['a rule with a garbled registration time counts as old', { members: [] }, managed('sgr-1', 'i-7', {}, { [TAG.registeredAt]: 'last tuesday' }), 'instance-gone'],
+    ['a new public address after stop/start, young rule or not', { members: [member('i-7', { publicIpv4: '54.9.9.9' })] }, managed('sgr-1', 'i-7', {}, { [TAG.registeredAt]: YOUNG }), 'address-changed'],
+    ['a pending instance with a new address', { members: [member('i-7', { state: 'pending', publicIpv4: '54.9.9.9' })] }, managed('sgr-1', 'i-7'), 'address-changed'],
+    ['a running instance that lost its public address', { members: [member('i-7', { publicIpv4: undefined })] }, managed('sgr-1', 'i-7'), 'address-changed'],
+    ['an instance whose tags no longer match', { targets: [target({ selector: { tags: { role: ['api'] } } })], members: [member('i-7', { tags: { role: 'db' } })] }, managed('sgr-1', 'i-7'), 'not-selected'],
+    ['an unseen instance in a region the target no longer selects', { targets: [target({ selector: { regions: ['ap-southeast-2'] } })] }, managed('sgr-1', 'i-7'), 'not-selected'],
+    ['a port the target no longer lists', { members: [member('i-7')] }, managed('sgr-1', 'i-7', { fromPort: 22, toPort: 22 }), 'port-removed'],
+    ['a family the target no longer lists', { members: [member('i-7', { ipv6: ['2a05::7'] })] }, managed('sgr-1', 'i-7', { family: 'ipv6', cidr: '2a05::7/128' }), 'port-removed'],
+    ['a port removed, even while the member region is unavailable', { members: [], regionInventory: {} }, managed('sgr-1', 'i-7', { fromPort: 22, toPort: 22 }), 'port-removed'],
+    ['the instance deregistering itself, young rule or not', { members: [member('i-7')], scope: { kind: 'instance', instanceId: 'i-7', deregister: true } }, managed('sgr-1', 'i-7', {}, { [TAG.registeredAt]: YOUNG }), 'deregistered'],
+  ])('revokes for %s', (_case, world, rule, reason) => {
+    const p = plan(input({ ...world, observed: [rule] }));
+    expect(revoked(p)).toEqual([`sgr-1:${reason}`]);
+    expect(p.revoke[0]).toMatchObject({ groupId: 'sg-1', region: 'us-east-1' });
+  });
+
+  it('revokes the later copy of a rule managed in two groups, keeping the first in pool order', () => {
+    const p = plan(input({ members: [member('i-7')], observed: [managed('sgr-a', 'i-7', { groupId: 'sg-2' }), managed('sgr-b', 'i-7', { groupId: 'sg-1' })] }));
+    expect(revoked(p)).toEqual(['sgr-a:duplicate']);
+    expect(authorized(p)).toEqual([]);
+  });
+
+  it('replaces the rule of a re-addressed instance, reusing the room it frees', () => {
+    const p = plan(input({ targets: [target({ quota: 1, groupIds: ['sg-1'] })], members: [member('i-7', { publicIpv4: '54.9.9.9' })], observed: [managed('sgr-1', 'i-7')] }));
+    expect(revoked(p)).toEqual(['sgr-1:address-changed']);
+    expect(authorized(p)).toEqual(['i-7@sg-1:54.9.9.9/32']);
+  });
+});
+
+describe('safety rules', () => {
+  it('never revokes a foreign rule, and flags one open to the world (rule 1)', () => {
+    const observed = [foreign('sgr-f1', '0.0.0.0/0'), foreign('sgr-f2', '54.0.0.7/32', { description: 'sgsync prod/api i-7 eu-west-1' }), foreign('sgr-f3', '::/0', { family: 'ipv6' })];
+    const p = plan(input({ observed }));
+    expect(p.revoke).toEqual([]);
+    expect(p.foreign.map((f) => `${f.ruleId}:${f.dangerous}`)).toEqual(['sgr-f1:true', 'sgr-f2:false', 'sgr-f3:true']);
+  });
+
+  it("treats another deployment's rule as foreign (rule 1)", () => {
+    const p = plan(input({ observed: [managed('sgr-1', 'i-7', {}, { [TAG.managedBy]: 'staging' })] }));
+    expect(p.revoke).toEqual([]);
+    expect(p.foreign.map((f) => f.ruleId)).toEqual(['sgr-1']);
+  });
+
+  it('warns about, and never revokes, a managed rule for a target it does not know (rule 1)', () => {
+    const p = plan(input({ observed: [managed('sgr-1', 'i-7', {}, { [TAG.target]: 'old-api' })] }));
+    expect(p.revoke).toEqual([]);
+    expect(p.foreign).toEqual([]);
+    expect(p.warnings).toEqual(['rule sgr-1 in sg-1 is managed by "prod" for unknown target "old-api"; it is left alone']);
+  });
+
+  it.each<[string, Record<string, { status: 'complete' } | { status: 'failed'; reason: string }>, Record<string, string>, string]>([
+    ['its region inventory failed', { 'eu-west-1': { status: 'failed', reason: 'UnauthorizedOperation' } }, {}, 'inventory of eu-west-1 failed: UnauthorizedOperation'],
+    ['its region was not inventoried', {}, {}, 'eu-west-1 was not inventoried'],
+  ])('keeps the rule of an unseen instance when %s (rule 2)', (_case, regionInventory, tags, detail) => {
+    const p = plan(input({ regionInventory, observed: [managed('sgr-1', 'i-7', {}, tags)] }));
+    expect(p.revoke).toEqual([]);
+    expect(p.kept).toEqual([{ ruleId: 'sgr-1', groupId: 'sg-1', target: 'api', instanceId: 'i-7', reason: 'region-unavailable', detail: `instance i-7 is not visible; ${detail}` }]);
+  });
+
+  it('keeps the rule of an unseen instance that has no region tag (rule 2)', () => {
+    const rule = managed('sgr-1', 'i-7');
+    delete rule.tags[TAG.region];
+    expect(kept(plan(input({ observed: [rule] })))).toEqual(['sgr-1:region-unavailable']);
+  });
+
+  it('keeps a young rule whose instance is not visible yet (rule 3)', () => {
+    const p = plan(input({ observed: [managed('sgr-1', 'i-7', {}, { [TAG.registeredAt]: YOUNG })] }));
+    expect([revoked(p), kept(p)]).toEqual([[], ['sgr-1:grace']]);
+  });
+
+  describe('blast radius (rule 4)', () => {
+    const gone = ['i-1', 'i-2', 'i-3'].map((id, n) => managed(`sgr-${n}`, id));
+    const world = (revokeLimit: { count?: number; fraction?: number }, force = false) =>
+      input({ observed: [...gone, managed('sgr-9', 'i-9')], members: [member('i-9')], safety: { graceSeconds: 300, revokeLimit, force } });
+
+    it.each<[string, { count?: number; fraction?: number }, number]>([
+      ['a count', { count: 2 }, 2],
+      ['a fraction of managed rules', { fraction: 0.5 }, 2],
+      ['the stricter of both', { count: 10, fraction: 0.25 }, 1],
+    ])('halts every revoke beyond %s, keeping them with a reason', (_case, limit, expected) => {
+      const p = plan(world(limit));
+      expect(p.revoke).toEqual([]);
+      expect(p.halted).toEqual({ reason: 'blast-radius', wouldRevoke: 3, limit: expected, managed: 4 });
+      expect(kept(p)).toEqual(['sgr-0:blast-radius', 'sgr-1:blast-radius', 'sgr-2:blast-radius']);
+    });
+
+    it('revokes within the limit', () => {
+      const p = plan(world({ count: 3 }));
+      expect(p.halted).toBeUndefined();
+      expect(revoked(p)).toHaveLength(3);
+    });
+
+    it('revokes beyond the limit when forced', () => {
+      const p = plan(world({ count: 1 }, true));
+      expect(p.halted).toBeUndefined();
+      expect(revoked(p)).toEqual(['sgr-0:instance-gone', 'sgr-1:instance-gone', 'sgr-2:instance-gone']);
+    });
+
+    it('still plans authorizations, but without the room the halted revokes would have freed', () => {
+      const p = plan(input({
+        targets: [target({ quota: 2, groupIds: ['sg-1'] })],
+        observed: [managed('sgr-1', 'i-1'), managed('sgr-2', 'i-2')],
+        members: [member('i-8')],
+        safety: { graceSeconds: 300, revokeLimit: { count: 1 }, force: false },
+      }));
+      expect(p.halted?.wouldRevoke).toBe(2);
+      expect(p.authorize).toEqual([]);
+      expect(p.blocked.map((b) => b.instanceId)).toEqual(['i-8']);
+    });
+  });
+
+  describe('instance scope', () => {
+    const observed = [managed('sgr-7', 'i-7'), managed('sgr-8', 'i-8'), managed('sgr-9', 'i-9', { groupId: 'sg-2' })];
+
+    it("touches only the scoped instance's rules, though others' instances are gone", () => {
+      const p = plan(input({ observed, members: [member('i-7', { publicIpv4: '54.1.1.1' })], scope: { kind: 'instance', instanceId: 'i-7' } }));
+      expect(revoked(p)).toEqual(['sgr-7:address-changed']);
+      expect(authorized(p)).toEqual(['i-7@sg-1:54.1.1.1/32']);
+    });
+
+    it('adds only the scoped instance, even when others are missing', () => {
+      const p = plan(input({ members: [member('i-7'), member('i-8')], scope: { kind: 'instance', instanceId: 'i-8' } }));
+      expect(authorized(p)).toEqual(['i-8@sg-1:54.0.0.8/32']);
+    });
+
+    it('still counts rules outside the scope against capacity', () => {
+      const p = plan(input({ targets: [target({ quota: 2 })], observed, members: [member('i-1')], scope: { kind: 'instance', instanceId: 'i-1' } }));
+      expect(authorized(p)).toEqual(['i-1@sg-2:54.0.0.1/32']);
+    });
+
+    it('keeps its own rule during grace when the instance is simply not listed', () => {
+      const p = plan(input({ observed: [managed('sgr-7', 'i-7', {}, { [TAG.registeredAt]: YOUNG })], scope: { kind: 'instance', instanceId: 'i-7' } }));
+      expect([revoked(p), kept(p)]).toEqual([[], ['sgr-7:grace']]);
+    });
+
+    it("deregisters every rule of the instance and nothing else's", () => {
+      const p = plan(input({ observed: [...observed, managed('sgr-7b', 'i-7', { groupId: 'sg-2' })], scope: { kind: 'instance', instanceId: 'i-7', deregister: true } }));
+      expect(revoked(p)).toEqual(['sgr-7:deregistered', 'sgr-7b:deregistered']);
+      expect(authorized(p)).toEqual([]);
+    });
+  });
+});
+
+describe('planning is idempotent (rule 7)', () => {
+  it('finds nothing to do after its own plan is applied', () => {
+    const world = input({
+      targets: [target({ quota: 2, families: ['ipv4', 'ipv6'] })],
+      members: [member('i-1', { ipv6: ['2a05::1'] }), member('i-2', { publicIpv4: '54.9.9.9' }), member('i-3', { state: 'terminated' }), member('i-4')],
+      observed: [managed('sgr-2', 'i-2'), managed('sgr-3', 'i-3'), managed('sgr-5', 'i-5', {}, { [TAG.registeredAt]: YOUNG }), foreign('sgr-f', '0.0.0.0/0', { groupId: 'sg-2' })],
+    });
+    const first = plan(world);
+    let n = 0;
+    const second = plan({ ...world, observed: applyPlanToObserved(world.observed, first, () => `sgr-new-${++n}`) });
+    expect(authorized(first).length + revoked(first).length).toBeGreaterThan(0);
+    expect([second.authorize, second.revoke]).toEqual([[], []]);
+    expect(second.blocked).toEqual(first.blocked);
+  });
+});
+
+describe('the planner never throws on odd input', () => {
+  it.each<[string, Partial<PlanInput>, string]>([
+    ['a target defined twice', { targets: [target(), target({ region: 'us-west-2' })] }, 'target "api" is defined twice; the second definition is ignored'],
+    ['an instance listed twice', { members: [member('i-1'), member('i-1', { publicIpv4: '54.2.2.2' })] }, 'instance i-1 is listed twice; the first entry is used'],
+    ['a rule observed twice', { observed: [foreign('sgr-1', '8.8.8.8/32'), foreign('sgr-1', '8.8.8.8/32')] }, 'rule sgr-1 was observed twice; the first copy is used'],
+    ['rules of a group in no target', { observed: [foreign('sgr-1', '8.8.8.8/32', { groupId: 'sg-x' })] }, "1 rule(s) in sg-x, which is in no target's pool, were ignored"],
+    ['an empty pool', { targets: [target({ groupIds: [] })], members: [member('i-1')] }, 'target "api" has no security groups: its rules cannot be placed'],
+    ['a garbled pass time', { now: 'soon' }, 'the pass time "soon" is not a time: every rule whose instance is not visible is kept'],
+    ['a managed rule without an instance tag', { observed: [managed('sgr-1', 'i-1', {}, { [TAG.instance]: undefined as unknown as string })] }, 'rule sgr-1 in sg-1 has no sgsync:instance tag; it is left alone'],
+    ['a group shared by targets in two regions', { targets: [target(), target({ name: 'web', region: 'us-west-2' })] }, 'sg-1 is in the pools of "api" (us-east-1) and "web" (us-west-2); a group lives in one region'],
+  ])('reports %s as a warning', (_case, world, warning) => {
+    const p = plan(input(world));
+    expect(p.warnings).toContain(warning);
+  });
+
+  it('uses the first entry of an instance listed twice', () => {
+    const p = plan(input({ members: [member('i-1'), member('i-1', { publicIpv4: '54.2.2.2' })] }));
+    expect(authorized(p)).toEqual(['i-1@sg-1:54.0.0.1/32']);
+  });
+
+  it('treats missing lists and a missing scope as empty and "all"', () => {
+    const p = plan({ deployment: 'prod', now: NOW } as unknown as PlanInput);
+    expect(p).toMatchObject({ scope: { kind: 'all' }, authorize: [], revoke: [], capacity: [], warnings: [] });
+  });
+
+  it('keeps unseen instances\' rules when the pass time is garbled', () => {
+    const undated = managed('sgr-2', 'i-8');
+    delete undated.tags[TAG.registeredAt];
+    const p = plan(input({ now: 'soon', observed: [managed('sgr-1', 'i-7'), undated] }));
+    expect(kept(p)).toEqual(['sgr-1:grace', 'sgr-2:grace']);
+  });
+});

@@ -1,0 +1,42 @@
+import type { GroupBatch, Member, ObservedRule, PlannedRevoke, PlannedRule } from './model.js';
+
+/**
+ * What the engine needs from EC2. `aws/` implements it with the SDK; tests
+ * may implement it in memory. Every method is per region, because security
+ * groups and instances are regional.
+ */
+export interface Ec2Port {
+  /** Regions enabled for the account. */
+  enabledRegions(): Promise<string[]>;
+  /** Every instance in a region (all states AWS still shows), or only the given ids. */
+  listMembers(region: string, options?: { instanceIds?: string[] }): Promise<Member[]>;
+  /** Every inbound rule of the given groups, managed or foreign. */
+  listRules(region: string, groupIds: readonly string[]): Promise<ObservedRule[]>;
+  /** Authorizes one group's batch in one call. Idempotent: a duplicate is reported, not thrown. */
+  authorize(batch: GroupBatch<PlannedRule>): Promise<AuthorizeOutcome>;
+  /** Revokes one group's batch by rule id in one call. Idempotent: missing rules are reported, not thrown. */
+  revoke(batch: GroupBatch<PlannedRevoke>): Promise<RevokeOutcome>;
+}
+
+export interface AuthorizeOutcome {
+  /** The rules AWS created. */
+  created: { ruleId: string; cidr: string; protocol: string; fromPort: number; toPort: number }[];
+  /** AWS refused the batch because a rule already exists; nothing was added. Re-observe and plan again. */
+  duplicate: boolean;
+}
+
+export interface RevokeOutcome {
+  revoked: string[];
+  /** AWS refused the batch because a rule no longer exists; re-observe and plan again. */
+  notFound: boolean;
+}
+
+/** What the agent needs from the instance it runs on (IMDSv2). */
+export interface InstancePort {
+  /** This instance as a member, from the identity document and metadata. */
+  self(): Promise<Member>;
+  /** The spot interruption notice, if any. */
+  spotNotice(): Promise<{ action: string; time: string } | undefined>;
+  /** The Auto Scaling target lifecycle state, if the instance is in a group. */
+  lifecycleState(): Promise<string | undefined>;
+}

@@ -1,0 +1,76 @@
+/**
+ * What happens to a managed rule that no desired rule claims: revoked (and
+ * why), kept (and why), or left alone. This is where "unknown is not gone"
+ * (rule 2) and grace (rule 3) are decided, rule by rule.
+ */
+import { canonicalCidr, portKey } from './rule-key.js';
+import type { KeepReason, Member, ObservedRule, RegionInventory, RevokeReason, Target } from './model.js';
+import { memberCidr } from './desired.js';
+import { registeredAtMs, ruleTag, TAG } from './ownership.js';
+import { withinGrace } from './safety.js';
+import { excludesRegion, matchesSelector } from './selector.js';
+
+export type Decision =
+  | { action: 'revoke'; reason: RevokeReason }
+  | { action: 'keep'; reason: KeepReason; detail: string }
+  | { action: 'leave' };
+
+export interface DecisionContext {
+  members: { get(instanceId: string): Member | undefined };
+  regionInventory: Record<string, RegionInventory>;
+  nowMs: number;
+  graceSeconds: number;
+  /** The pass is the instance's own deregistration. */
+  deregister: boolean;
+}
+
+/**
+ * Decides the fate of one managed, in-scope rule of `target` that matches no
+ * desired rule. Facts that do not depend on inventory come first (the
+ * target's ports and regions); then a visible instance's state decides,
+ * regardless of grace; an invisible instance's rule is kept while its region
+ * is unknown or the rule is young, and only then counts as gone.
+ */
+export function decideUnmatched(rule: ObservedRule, target: Target, instanceId: string, ctx: DecisionContext): Decision {
+  if (ctx.deregister) return { action: 'revoke', reason: 'deregistered' };
+  const portKeys = new Set((target.ports ?? []).map(portKey));
+  if (!(target.families ?? []).includes(rule.family) || !portKeys.has(portKey(rule))) return { action: 'revoke', reason: 'port-removed' };
+
+  const member = ctx.members.get(instanceId);
+  const region = member?.region ?? ruleTag(rule, TAG.region);
+  if (region !== undefined && excludesRegion(target.selector, region)) return { action: 'revoke', reason: 'not-selected' };
+
+  if (member) {
+    switch (member.state) {
+      case 'terminated':
+        return { action: 'revoke', reason: 'instance-terminated' };
+      case 'stopping':
+      case 'stopped':
+      case 'shutting-down':
+        return { action: 'revoke', reason: 'instance-stopped' };
+      case 'pending':
+      case 'running': {
+        if (!matchesSelector(member, target.selector)) return { action: 'revoke', reason: 'not-selected' };
+        const current = memberCidr(target, member, rule.family);
+        if ('refused' in current || canonicalCidr(current.cidr) !== canonicalCidr(rule.cidr)) return { action: 'revoke', reason: 'address-changed' };
+        // A pending instance keeps the rule it already has; it is admitted anew once running.
+        return { action: 'leave' };
+      }
+      default:
+        return { action: 'leave' };
+    }
+  }
+
+  if (region === undefined) {
+    return { action: 'keep', reason: 'region-unavailable', detail: `instance ${instanceId} is not visible and the rule has no ${TAG.region} tag` };
+  }
+  const inventory = ctx.regionInventory[region];
+  if (inventory?.status !== 'complete') {
+    const why = inventory?.status === 'failed' ? `inventory of ${region} failed: ${inventory.reason}` : `${region} was not inventoried`;
+    return { action: 'keep', reason: 'region-unavailable', detail: `instance ${instanceId} is not visible; ${why}` };
+  }
+  if (withinGrace(registeredAtMs(rule), ctx.nowMs, ctx.graceSeconds)) {
+    return { action: 'keep', reason: 'grace', detail: `instance ${instanceId} is not visible yet; the rule is younger than ${ctx.graceSeconds}s` };
+  }
+  return { action: 'revoke', reason: 'instance-gone' };
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { readNow, revokeLimit, withinGrace } from './safety.js';
+
+describe('the blast-radius limit', () => {
+  it.each<[string, { count?: number; fraction?: number } | undefined, number, number | undefined]>([
+    ['no limit set means none', {}, 100, undefined],
+    ['no settings at all means none', undefined, 100, undefined],
+    ['a count is the limit', { count: 5 }, 100, 5],
+    ['a fraction is taken of the managed rules', { fraction: 0.25 }, 100, 25],
+    ['a fraction rounds down', { fraction: 0.5 }, 3, 1],
+    ['with both, the count is stricter', { count: 5, fraction: 0.5 }, 100, 5],
+    ['with both, the fraction is stricter', { count: 50, fraction: 0.1 }, 100, 10],
+    ['a negative count allows nothing', { count: -1 }, 100, 0],
+    ['a non-numeric fraction allows nothing', { fraction: Number.NaN }, 100, 0],
+  ])('%s', (_case, settings, managed, expected) => {
+    expect(revokeLimit(settings, managed)).toBe(expected);
+  });
+});
+
+describe('grace', () => {
+  const now = Date.UTC(2025, 0, 1, 12, 0, 0);
+  it.each<[string, number | undefined, number, boolean]>([
+    ['a rule registered a minute ago is young under 5 minutes of grace', now - 60_000, 300, true],
+    ['a rule registered 10 minutes ago is old', now - 600_000, 300, false],
+    ['a rule exactly as old as the grace period is old', now - 300_000, 300, false],
+    ['a rule with no registration time is old', undefined, 300, false],
+    ['a rule from the future (clock skew) is young', now + 60_000, 300, true],
+    ['with no grace period every rule is old', now - 1, 0, false],
+  ])('%s', (_case, registeredAt, graceSeconds, expected) => {
+    expect(withinGrace(registeredAt, now, graceSeconds)).toBe(expected);
+  });
+
+  it.each([now - 600_000, undefined])('keeps a rule registered at %s young when the pass time is garbled, rather than guess', (registeredAt) => {
+    expect(withinGrace(registeredAt, Number.NaN, 300)).toBe(true);
+  });
+});
+
+describe('the pass time', () => {
+  it.each<[string | number, number, string]>([
+    ['2025-01-01T00:00:00Z', Date.UTC(2025, 0, 1), '2025-01-01T00:00:00.000Z'],
+    [Date.UTC(2025, 0, 1), Date.UTC(2025, 0, 1), '2025-01-01T00:00:00.000Z'],
+    ['soon', Number.NaN, 'soon'],
+  ])('%s is read as %s', (now, ms, iso) => {
+    expect(readNow(now)).toEqual({ ms, iso });
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * The numeric safety checks of a pass: how many revokes the blast-radius
+ * rule allows (rule 4) and whether a rule is still inside its grace period
+ * (rule 3). Kept apart from the planner so each can be read and tested alone.
+ */
+import type { SafetySettings } from './model.js';
+
+/**
+ * The most revokes one pass may make, or undefined when no limit is set.
+ * `fraction` is taken of every rule this deployment manages in the target
+ * groups, whatever the pass's scope: it guards the allow-list as a whole, and
+ * an agent removing its own one rule is 100% of its scope but not a blast.
+ * With both set, the stricter wins. Negative or non-numeric settings count as
+ * a limit of zero: a garbled policy halts rather than revokes freely.
+ */
+export function revokeLimit(settings: SafetySettings['revokeLimit'] | undefined, managedRules: number): number | undefined {
+  const limits: number[] = [];
+  const { count, fraction } = settings ?? {};
+  if (count !== undefined) limits.push(Number.isFinite(count) && count > 0 ? Math.floor(count) : 0);
+  if (fraction !== undefined) limits.push(Number.isFinite(fraction) && fraction > 0 ? Math.floor(fraction * managedRules) : 0);
+  return limits.length === 0 ? undefined : Math.min(...limits);
+}
+
+/**
+ * True when a rule registered at `registeredAt` is younger than the grace
+ * period at `now`. A rule with no readable registration time is old; a rule
+ * that claims to come from the future (clock skew) is young. Without a
+ * readable `now` nothing can be shown to be old, so every rule is young.
+ */
+export function withinGrace(registeredAt: number | undefined, nowMs: number, graceSeconds: number): boolean {
+  if (!Number.isFinite(nowMs)) return true;
+  if (registeredAt === undefined) return false;
+  const grace = Number.isFinite(graceSeconds) && graceSeconds > 0 ? graceSeconds * 1000 : 0;
+  return nowMs - registeredAt < grace;
+}
+
+/** The pass's time as epoch ms and ISO text; NaN when garbled (the planner then warns and plays safe). */
+export function readNow(now: string | number): { ms: number; iso: string } {
+  const ms = typeof now === 'number' ? now : typeof now === 'string' ? Date.parse(now) : NaN;
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return { ms: NaN, iso: String(now) };
+  return { ms, iso: new Date(ms).toISOString() };
+}
