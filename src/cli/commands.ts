@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { addAgentCommand } from './agent.js';
 import { registerConfigCommand } from './config.js';
 import { addDemoCommand } from './demo.js';
 import { addSandboxCommand } from './sandbox.js';
@@ -8,4 +9,5 @@ export function registerCommands(program: Command): void {
   addSandboxCommand(program);
   addDemoCommand(program);
   registerConfigCommand(program);
+  addAgentCommand(program);
 }

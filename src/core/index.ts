@@ -4,7 +4,7 @@
  */
 export * from './model.js';
 export * from './errors.js';
-export { TAG, ownershipTags, isManagedBy, ruleTag, registeredAtMs } from './ownership.js';
+export { TAG, ownershipTags, isManagedBy, ruleTag, ruleMember, registeredAtMs } from './ownership.js';
 export { DESCRIPTION_MAX_LENGTH, sanitizeDescription, isValidDescription, ruleDescription } from './description.js';
 export { classifyAddress, admits, hostCidr, parseCidr, isOpenToWorld, type AddressClass, type ClassifiedAddress, type ParsedCidr } from './addresses.js';
 export { parseIp, formatIp, type IpAddress } from './ip.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isManagedBy, ownershipTags, registeredAtMs, TAG } from './ownership.js';
+import { isManagedBy, ownershipTags, registeredAtMs, ruleMember, TAG } from './ownership.js';
 
 const rule = (tags: Record<string, string>) => ({ tags });
 
@@ -41,5 +41,15 @@ describe('ownership', () => {
     ['', undefined],
   ])('reads the registration time "%s" as %s', (text, ms) => {
     expect(registeredAtMs(rule({ [TAG.registeredAt]: text }))).toBe(ms);
+  });
+});
+
+describe('ruleMember', () => {
+  it.each([
+    ['tags win over the description', { [TAG.instance]: 'i-0aaa1111', [TAG.region]: 'eu-west-1' }, 'sgsync prod/api i-0bbb2222 us-west-2', 'i-0aaa1111', 'eu-west-1'],
+    ['the description names the member when a batch could carry only shared tags', { [TAG.managedBy]: 'prod' }, 'sgsync prod/api i-0bbb2222 us-west-2', 'i-0bbb2222', 'us-west-2'],
+    ['a description in another shape names nobody', { [TAG.managedBy]: 'prod' }, 'admin laptop', undefined, undefined],
+  ])('%s', (_name, tags, description, instanceId, memberRegion) => {
+    expect(ruleMember({ tags, description })).toEqual({ instanceId, memberRegion });
   });
 });

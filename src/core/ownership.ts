@@ -50,3 +50,22 @@ export function registeredAtMs(rule: Pick<ObservedRule, 'tags'>): number | undef
   const ms = Date.parse(text);
   return Number.isFinite(ms) ? ms : undefined;
 }
+
+const DESCRIBED = /^sgsync \S+\/\S+ (i-[0-9a-f]{8,17}) ([a-z]{2}(?:-[a-z]+)+-\d+)$/;
+
+/**
+ * Whose rule this is: the member's instance id and region. AWS applies one
+ * TagSpecification to every rule an authorize call creates, so a controller
+ * that admits many members in one call can only put the shared tags there;
+ * each range's description (`sgsync prod/api i-0abc eu-west-1`) carries the
+ * per-member facts. Tags win when present. Call this only for rules already
+ * known to be managed (by tag): the description never decides ownership.
+ */
+export function ruleMember(rule: Pick<ObservedRule, 'tags' | 'description'>): { instanceId?: string; memberRegion?: string } {
+  const instanceId = ruleTag(rule, TAG.instance);
+  const memberRegion = ruleTag(rule, TAG.region);
+  if (instanceId !== undefined && memberRegion !== undefined) return { instanceId, memberRegion };
+  const m = DESCRIBED.exec(typeof rule.description === 'string' ? rule.description : '');
+  if (!m) return { instanceId, memberRegion };
+  return { instanceId: instanceId ?? m[1], memberRegion: memberRegion ?? m[2] };
+}

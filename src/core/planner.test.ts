@@ -223,6 +223,17 @@ describe('safety rules', () => {
       expect(revoked(p)).toEqual(['sgr-0:instance-gone', 'sgr-1:instance-gone', 'sgr-2:instance-gone']);
     });
 
+    it('never halts an instance-scoped pass: an instance only ever touches its own rules', () => {
+      const p = plan(input({
+        observed: [managed('sgr-1', 'i-1', {}, {}), managed('sgr-2', 'i-1', { fromPort: 80, toPort: 80 })],
+        members: [member('i-1')],
+        scope: { kind: 'instance', instanceId: 'i-1', deregister: true },
+        safety: { graceSeconds: 300, revokeLimit: { count: 1, fraction: 0.1 }, force: false },
+      }));
+      expect(p.halted).toBeUndefined();
+      expect(revoked(p)).toEqual(['sgr-1:deregistered', 'sgr-2:deregistered']);
+    });
+
     it('still plans authorizations, but without the room the halted revokes would have freed', () => {
       const p = plan(input({
         targets: [target({ quota: 2, groupIds: ['sg-1'] })],
@@ -292,7 +303,7 @@ describe('the planner never throws on odd input', () => {
     ['rules of a group in no target', { observed: [foreign('sgr-1', '8.8.8.8/32', { groupId: 'sg-x' })] }, "1 rule(s) in sg-x, which is in no target's pool, were ignored"],
     ['an empty pool', { targets: [target({ groupIds: [] })], members: [member('i-1')] }, 'target "api" has no security groups: its rules cannot be placed'],
     ['a garbled pass time', { now: 'soon' }, 'the pass time "soon" is not a time: every rule whose instance is not visible is kept'],
-    ['a managed rule without an instance tag', { observed: [managed('sgr-1', 'i-1', {}, { [TAG.instance]: undefined as unknown as string })] }, 'rule sgr-1 in sg-1 has no sgsync:instance tag; it is left alone'],
+    ['a managed rule that names no instance', { observed: [managed('sgr-1', 'i-1', {}, { [TAG.instance]: undefined as unknown as string })] }, 'rule sgr-1 in sg-1 names no instance (no sgsync:instance tag, no sgsync description); it is left alone'],
     ['a group shared by targets in two regions', { targets: [target(), target({ name: 'web', region: 'us-west-2' })] }, 'sg-1 is in the pools of "api" (us-east-1) and "web" (us-west-2); a group lives in one region'],
   ])('reports %s as a warning', (_case, world, warning) => {
     const p = plan(input(world));

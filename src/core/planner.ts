@@ -10,7 +10,7 @@ import { ruleDescription } from './description.js';
 import { desiredRulesOfUnique } from './desired.js';
 import type { DesiredRule, ForeignRule, KeptRule, ObservedRule, Plan, PlanInput, PlannedRevoke, PlannedRule, PortSpec, Scope, Target } from './model.js';
 import { MemberIndex } from './member-index.js';
-import { isManagedBy, ownershipTags, ruleTag, TAG } from './ownership.js';
+import { isManagedBy, ownershipTags, ruleMember, ruleTag, TAG } from './ownership.js';
 import { capacityLines, sortByKey, toBatches } from './plan-output.js';
 import { decideUnmatched } from './revoke-decision.js';
 import { desiredKey, keyOfDesired, normalizePort } from './rule-key.js';
@@ -75,8 +75,8 @@ function scopedDesired(known: Known, scope: Scope): { rules: DesiredRule[]; refu
 }
 
 function toRevoke(rule: ObservedRule, target: Target, reason: PlannedRevoke['reason'], members: MemberIndex): PlannedRevoke {
-  const instanceId = ruleTag(rule, TAG.instance);
-  const memberRegion = (instanceId !== undefined ? members.get(instanceId)?.region : undefined) ?? ruleTag(rule, TAG.region);
+  const { instanceId, memberRegion: described } = ruleMember(rule);
+  const memberRegion = (instanceId !== undefined ? members.get(instanceId)?.region : undefined) ?? described;
   return { ruleId: rule.ruleId, groupId: rule.groupId, target: target.name, family: rule.family, cidr: rule.cidr, port: normalizePort(rule) as PortSpec, instanceId, memberRegion, reason };
 }
 
@@ -123,10 +123,10 @@ export function plan(input: PlanInput): Plan {
       continue;
     }
     managedTotal++;
-    const instanceId = ruleTag(rule, TAG.instance);
+    const { instanceId } = ruleMember(rule);
     if (scope.kind === 'instance' && instanceId !== scope.instanceId) continue;
     if (instanceId === undefined) {
-      warn(`rule ${rule.ruleId} in ${rule.groupId} has no ${TAG.instance} tag; it is left alone`);
+      warn(`rule ${rule.ruleId} in ${rule.groupId} names no instance (no ${TAG.instance} tag, no sgsync description); it is left alone`);
       continue;
     }
     candidates.push({ rule, target, instanceId, at });
@@ -168,7 +168,9 @@ export function plan(input: PlanInput): Plan {
     if (decision.action === 'keep') kept.push({ ruleId: rule.ruleId, groupId: rule.groupId, target: target.name, instanceId, reason: decision.reason, detail: decision.detail });
   }
 
-  const limit = revokeLimit(input.safety?.revokeLimit, managedTotal);
+  // The blast radius guards fleet-wide passes. An instance-scoped pass can only
+  // touch that one instance's own rules, so it is never a blast.
+  const limit = scope.kind === 'all' ? revokeLimit(input.safety?.revokeLimit, managedTotal) : undefined;
   let halted: Plan['halted'];
   if (limit !== undefined && revokes.length > limit && input.safety?.force !== true) {
     halted = { reason: 'blast-radius', wouldRevoke: revokes.length, limit, managed: managedTotal };

@@ -45,6 +45,8 @@ export interface PassResult {
   converged: boolean;
   /** Terminal errors per group; the rest of the pass went on without them. */
   errors: SgsyncError[];
+  /** The rules the last plan was made from. */
+  observedRules: ObservedRule[];
 }
 
 /** True when a plan has nothing to authorize or revoke. */
@@ -121,7 +123,7 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
   let rounds = 1;
   for (;;) {
     if (!options.apply || isEmptyPlan(plan)) {
-      return { plan: first, lastPlan: plan, changes, rounds, converged: isEmptyPlan(plan), errors };
+      return { plan: first, lastPlan: plan, changes, rounds, converged: isEmptyPlan(plan), errors, observedRules: observed };
     }
     let raced = false;
     const failed = (e: unknown) => {
@@ -149,7 +151,7 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     if (!raced || rounds >= maxRounds) {
       // Without a race the plan landed as planned; there is nothing new to observe.
       const converged = !raced && errors.length === 0;
-      return { plan: first, lastPlan: converged ? emptied(plan) : plan, changes, rounds, converged, errors };
+      return { plan: first, lastPlan: converged ? emptied(plan) : plan, changes, rounds, converged, errors, observedRules: observed };
     }
     // Someone else changed the groups meanwhile: back off a little (with jitter, so racers spread out) and look again.
     await sleep(Math.round((50 + random() * 200) * Math.min(rounds, 4)));

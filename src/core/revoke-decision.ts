@@ -6,7 +6,7 @@
 import { canonicalCidr, portKey } from './rule-key.js';
 import type { KeepReason, Member, ObservedRule, RegionInventory, RevokeReason, Target } from './model.js';
 import { memberCidr } from './desired.js';
-import { registeredAtMs, ruleTag, TAG } from './ownership.js';
+import { registeredAtMs, ruleMember, TAG } from './ownership.js';
 import { withinGrace } from './safety.js';
 import { excludesRegion, matchesSelector } from './selector.js';
 
@@ -37,7 +37,7 @@ export function decideUnmatched(rule: ObservedRule, target: Target, instanceId: 
   if (!(target.families ?? []).includes(rule.family) || !portKeys.has(portKey(rule))) return { action: 'revoke', reason: 'port-removed' };
 
   const member = ctx.members.get(instanceId);
-  const region = member?.region ?? ruleTag(rule, TAG.region);
+  const region = member?.region ?? ruleMember(rule).memberRegion;
   if (region !== undefined && excludesRegion(target.selector, region)) return { action: 'revoke', reason: 'not-selected' };
 
   if (member) {

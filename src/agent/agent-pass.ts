@@ -1,0 +1,133 @@
+import type { LoadedConfig } from '../config/index.js';
+import { SgsyncError } from '../core/errors.js';
+import type { Member, ObservedRule, Plan, Target } from '../core/model.js';
+import { ruleMember, isManagedBy } from '../core/ownership.js';
+import type { Ec2Port, InstancePort } from '../core/ports.js';
+import { plan as makePlan } from '../core/planner.js';
+import { runPass, type AppliedChange, type PassResult } from '../core/reconcile.js';
+import { matchesSelector } from '../core/selector.js';
+
+/** Everything the agent works with, injected so tests can drive it against the sandbox. */
+export interface AgentDeps {
+  config: LoadedConfig;
+  ec2: Ec2Port;
+  instance: InstancePort;
+  now: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  onChange?: (change: AppliedChange) => void;
+}
+
+/** The groups of every target, per region: what an agent pass observes. */
+export function groupsByRegion(targets: readonly Target[]): { region: string; groupIds: string[] }[] {
+  const byRegion = new Map<string, Set<string>>();
+  for (const t of targets) {
+    const set = byRegion.get(t.region) ?? new Set<string>();
+    for (const g of t.groupIds) set.add(g);
+    byRegion.set(t.region, set);
+  }
+  return [...byRegion].map(([region, ids]) => ({ region, groupIds: [...ids] }));
+}
+
+/** Reads this instance, taking its tags from IMDS or from `agent.tags`, as the config says. */
+export async function readSelf(deps: AgentDeps): Promise<Member> {
+  const self = await deps.instance.self();
+  if (deps.config.config.agent.tagsFrom === 'config') {
+    const tags: Record<string, string> = {};
+    for (const [k, v] of Object.entries(deps.config.config.agent.tags ?? {})) tags[k] = String(v);
+    return { ...self, tags };
+  }
+  return self;
+}
+
+/** The targets whose selector admits this instance. */
+export function targetsFor(self: Member, targets: readonly Target[]): Target[] {
+  return targets.filter((t) => matchesSelector(self, t.selector));
+}
+
+/** This instance's managed rules among the observed ones. */
+export function ownRules(observed: readonly ObservedRule[], deployment: string, instanceId: string): ObservedRule[] {
+  return observed.filter((r) => isManagedBy(r, deployment) && ruleMember(r).instanceId === instanceId);
+}
+
+export interface AgentPassResult extends PassResult {
+  self: Member;
+}
+
+/**
+ * One agent pass: the engine with this instance as the whole desired set and
+ * its own rules as the scope. Rules of other instances are observed (they
+ * count against the quota) but never touched.
+ */
+export async function agentPass(deps: AgentDeps, self: Member, options: { deregister: boolean; apply: boolean }): Promise<AgentPassResult> {
+  const { config } = deps;
+  const result = await runPass({
+    ec2: deps.ec2,
+    groups: groupsByRegion(config.targets),
+    apply: options.apply,
+    sleep: deps.sleep,
+    onChange: deps.onChange,
+    makePlan: (observed) =>
+      makePlan({
+        deployment: config.config.deployment,
+        targets: config.targets,
+        members: [self],
+        regionInventory: { [self.region]: { status: 'complete' } },
+        observed,
+        scope: { kind: 'instance', instanceId: self.instanceId, deregister: options.deregister },
+        now: deps.now(),
+        safety: config.safety,
+      }),
+  });
+  return { ...result, self };
+}
+
+/** How full each pool is, as a sentence for a capacity error. */
+export function poolUsage(plan: Plan, targetNames: readonly string[]): string {
+  return targetNames
+    .map((name) => {
+      const lines = plan.capacity.filter((c) => c.target === name);
+      const used = lines.reduce((n, c) => n + c.before, 0);
+      const quota = lines.reduce((n, c) => n + c.quota, 0);
+      return `target ${name}: ${lines.map((c) => `${c.groupId} ${c.before}/${c.quota} ${c.family}`).join(', ')} (${used} of ${quota} used)`;
+    })
+    .join('; ');
+}
+
+/**
+ * Turns what a pass left undone into the error the user must see: a refusal
+ * (no address of the right kind), a full pool, a terminal AWS error, or AWS
+ * still failing after every retry.
+ */
+export function checkOutcome(result: AgentPassResult): void {
+  const { lastPlan, plan } = result;
+  const terminal = result.errors[0];
+  if (terminal) throw terminal;
+  const refused = plan.refused.filter((r) => r.instanceId === result.self.instanceId);
+  if (refused.length > 0) {
+    throw new SgsyncError(
+      'REFUSED',
+      refused.map((r) => `target ${r.target}: ${r.detail}`).join('; ') + '. Nothing was authorized.',
+      { details: { refused } },
+    );
+  }
+  const blocked = lastPlan.blocked.filter((b) => b.instanceId === result.self.instanceId);
+  if (blocked.length > 0) {
+    const names = [...new Set(blocked.map((b) => b.target))];
+    throw new SgsyncError(
+      'CAPACITY_EXHAUSTED',
+      `No group in the pool has room for ${result.self.instanceId}: ${poolUsage(lastPlan, names)}. ` +
+        `Add a group to the pool or raise the quota. ${result.changes.length === 0 ? 'Nothing was changed.' : ''}`.trim(),
+      { details: { blocked } },
+    );
+  }
+  if (plan.halted) {
+    throw new SgsyncError('BLAST_RADIUS', `Refusing to revoke ${plan.halted.wouldRevoke} rules (limit ${plan.halted.limit}); nothing was revoked.`);
+  }
+  if (!result.converged) {
+    throw new SgsyncError(
+      'AWS_UNAVAILABLE',
+      `The rules kept changing under this agent for ${result.rounds} rounds (other writers, or AWS answering inconsistently). Try again.`,
+      { retryable: true },
+    );
+  }
+}

@@ -1,0 +1,47 @@
+import { SgsyncError } from '../core/errors.js';
+import { isEmptyPlan } from '../core/reconcile.js';
+import { agentPass, checkOutcome, readSelf, targetsFor, type AgentDeps, type AgentPassResult } from './agent-pass.js';
+
+export interface RegisterOptions {
+  /** Return only once every rule of this instance is observable (EC2 reads are eventually consistent). */
+  wait?: boolean;
+  /** How often to look while waiting. */
+  pollMs?: number;
+}
+
+export interface RegisterResult extends AgentPassResult {
+  /** Targets that select this instance. */
+  targets: string[];
+  /** The rules were seen in AWS (only with `wait`). */
+  observable?: boolean;
+}
+
+/**
+ * Admits this instance to every target that selects it: adds the rules that
+ * are missing, replaces rules that carry an old address (after a stop/start),
+ * and leaves every other instance's rules alone. An instance that is already
+ * registered costs one describe per target region and no mutating call.
+ */
+export async function register(deps: AgentDeps, options: RegisterOptions = {}): Promise<RegisterResult> {
+  const self = await readSelf(deps);
+  const targets = targetsFor(self, deps.config.targets).map((t) => t.name);
+  const result = await agentPass(deps, self, { deregister: false, apply: true });
+  checkOutcome(result);
+  if (!options.wait || result.changes.length === 0) return { ...result, targets, observable: options.wait ? true : undefined };
+
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const deadline = deps.now() + deps.config.config.agent.waitSeconds * 1000;
+  for (;;) {
+    // A dry pass: if the plan is empty, every rule this instance needs is visible.
+    const look = await agentPass(deps, self, { deregister: false, apply: false });
+    if (isEmptyPlan(look.plan)) return { ...result, targets, observable: true };
+    if (deps.now() >= deadline) {
+      throw new SgsyncError(
+        'AWS_UNAVAILABLE',
+        `The rules for ${self.instanceId} were authorized but are still not visible after ${deps.config.config.agent.waitSeconds}s.`,
+        { retryable: true },
+      );
+    }
+    await sleep(options.pollMs ?? 1000);
+  }
+}

@@ -1,0 +1,37 @@
+import type { CapacityLine, ObservedRule } from '../core/model.js';
+import { agentPass, ownRules, readSelf, targetsFor, type AgentDeps } from './agent-pass.js';
+import { isEmptyPlan } from '../core/reconcile.js';
+import { ruleTag, TAG } from '../core/ownership.js';
+
+export interface AgentStatus {
+  instanceId: string;
+  region: string;
+  publicIpv4?: string;
+  privateIpv4?: string;
+  /** Targets whose selector admits this instance. */
+  targets: string[];
+  rules: (Pick<ObservedRule, 'ruleId' | 'groupId' | 'family' | 'protocol' | 'fromPort' | 'toPort' | 'cidr'> & { target?: string })[];
+  capacity: CapacityLine[];
+  /** A register would change something. */
+  drift: boolean;
+}
+
+/** This instance's rules per target, with the group each is in and the room left in each pool. Read-only. */
+export async function agentStatus(deps: AgentDeps): Promise<AgentStatus> {
+  const self = await readSelf(deps);
+  const look = await agentPass(deps, self, { deregister: false, apply: false });
+  const mine: AgentStatus['rules'] = [];
+  for (const g of ownRules(look.observedRules, deps.config.config.deployment, self.instanceId)) {
+    mine.push({ ruleId: g.ruleId, groupId: g.groupId, family: g.family, protocol: g.protocol, fromPort: g.fromPort, toPort: g.toPort, cidr: g.cidr, target: ruleTag(g, TAG.target) });
+  }
+  return {
+    instanceId: self.instanceId,
+    region: self.region,
+    publicIpv4: self.publicIpv4,
+    privateIpv4: self.privateIpv4,
+    targets: targetsFor(self, deps.config.targets).map((t) => t.name),
+    rules: mine,
+    capacity: look.plan.capacity,
+    drift: !isEmptyPlan(look.plan),
+  };
+}

@@ -1,0 +1,84 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+
+export interface AwsOptions {
+  /** An EC2 endpoint for every region (the sandbox, or a VPC endpoint). The SDK's AWS_ENDPOINT_URL also works. */
+  endpoint?: string;
+  /** A named profile from the shared config files. */
+  profile?: string;
+  /** Attempts per call, including the first; adaptive retry spaces them out. */
+  maxAttempts?: number;
+}
+
+/** Counts of calls made, by region and action and outcome: what metrics and tests read. */
+export class CallStats {
+  private readonly counts = new Map<string, number>();
+
+  record(region: string, action: string, outcome: 'ok' | 'error' | 'throttled'): void {
+    const key = `${region} ${action} ${outcome}`;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+
+  /** `[{region, action, outcome, count}]`, sorted. */
+  entries(): { region: string; action: string; outcome: string; count: number }[] {
+    return [...this.counts]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, count]) => {
+        const [region, action, outcome] = key.split(' ') as [string, string, string];
+        return { region, action, outcome, count };
+      });
+  }
+
+  total(filter: { action?: string; outcome?: string } = {}): number {
+    return this.entries()
+      .filter((e) => (filter.action ? e.action === filter.action : true) && (filter.outcome ? e.outcome === filter.outcome : true))
+      .reduce((n, e) => n + e.count, 0);
+  }
+}
+
+/**
+ * One EC2 client per region, created on first use, with adaptive retry (the
+ * client slows itself down when AWS throttles) and a middleware that counts
+ * every attempt, so metrics show throttles that retries hid.
+ */
+export class Ec2Clients {
+  private readonly clients = new Map<string, EC2Client>();
+  readonly stats = new CallStats();
+
+  constructor(private readonly options: AwsOptions = {}) {}
+
+  get(region: string): EC2Client {
+    let client = this.clients.get(region);
+    if (client) return client;
+    client = new EC2Client({
+      region,
+      retryMode: 'adaptive',
+      maxAttempts: this.options.maxAttempts ?? 8,
+      ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
+      ...(this.options.profile ? { profile: this.options.profile } : {}),
+    });
+    const stats = this.stats;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const action = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+        try {
+          const out = await next(args);
+          stats.record(region, action, 'ok');
+          return out;
+        } catch (e) {
+          const name = (e as { name?: string }).name;
+          stats.record(region, action, name === 'RequestLimitExceeded' ? 'throttled' : 'error');
+          throw e;
+        }
+      },
+      // After retries are decided, so that each attempt is counted.
+      { step: 'finalizeRequest', name: 'sgsyncCallStats', priority: 'low' },
+    );
+    this.clients.set(region, client);
+    return client;
+  }
+
+  destroy(): void {
+    for (const client of this.clients.values()) client.destroy();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,214 @@
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  DescribeRegionsCommand,
+  paginateDescribeInstances,
+  paginateDescribeSecurityGroupRules,
+  RevokeSecurityGroupIngressCommand,
+  type Filter,
+  type Instance,
+  type IpPermission,
+  type SecurityGroupRule,
+  type Tag,
+} from '@aws-sdk/client-ec2';
+import type { GroupBatch, Member, ObservedRule, PlannedRevoke, PlannedRule } from '../core/model.js';
+import type { AuthorizeOutcome, Ec2Port, RevokeOutcome } from '../core/ports.js';
+import { Ec2Clients, type AwsOptions } from './clients.js';
+import { mapAwsError } from './errors.js';
+
+const PAGE = 1000;
+/** EC2 accepts at most 200 values in one filter. */
+const FILTER_VALUES = 200;
+
+function tagsToRecord(tags: Tag[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of tags ?? []) if (t.Key !== undefined) out[t.Key] = t.Value ?? '';
+  return out;
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function isIdempotentMiss(name: string | undefined): boolean {
+  return name === 'InvalidPermission.NotFound' || name === 'InvalidSecurityGroupRuleId.NotFound';
+}
+
+/** Converts an EC2 instance to a member. */
+export function toMember(region: string, i: Instance, accountId?: string): Member | undefined {
+  if (!i.InstanceId) return undefined;
+  const ipv6 = new Set<string>();
+  if (i.Ipv6Address) ipv6.add(i.Ipv6Address);
+  for (const eni of i.NetworkInterfaces ?? []) for (const a of eni.Ipv6Addresses ?? []) if (a.Ipv6Address) ipv6.add(a.Ipv6Address);
+  return {
+    instanceId: i.InstanceId,
+    region,
+    accountId,
+    state: i.State?.Name ?? 'pending',
+    publicIpv4: i.PublicIpAddress,
+    privateIpv4: i.PrivateIpAddress,
+    ipv6: [...ipv6],
+    tags: tagsToRecord(i.Tags),
+    launchTime: i.LaunchTime?.toISOString(),
+    instanceType: i.InstanceType,
+  };
+}
+
+/** Converts an EC2 security group rule to an observed rule. */
+export function toObservedRule(r: SecurityGroupRule): ObservedRule | undefined {
+  if (!r.SecurityGroupRuleId || !r.GroupId) return undefined;
+  return {
+    ruleId: r.SecurityGroupRuleId,
+    groupId: r.GroupId,
+    family: r.CidrIpv6 ? 'ipv6' : 'ipv4',
+    protocol: r.IpProtocol ?? '-1',
+    fromPort: r.FromPort ?? -1,
+    toPort: r.ToPort ?? -1,
+    cidr: r.CidrIpv4 ?? r.CidrIpv6,
+    description: r.Description,
+    tags: tagsToRecord(r.Tags),
+  };
+}
+
+/**
+ * The tags every rule of a batch shares. AWS applies one TagSpecification to
+ * all rules of a call, so only tags with the same value on every rule can go
+ * there; per-rule facts live in each range's description.
+ */
+export function commonTags(items: readonly PlannedRule[]): Record<string, string> {
+  const [first, ...rest] = items;
+  if (!first) return {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(first.tags)) if (rest.every((r) => r.tags[k] === v)) out[k] = v;
+  return out;
+}
+
+/** Groups a batch into IpPermissions: one per protocol and port range, many ranges each. */
+export function toIpPermissions(items: readonly PlannedRule[]): IpPermission[] {
+  const byPort = new Map<string, IpPermission>();
+  for (const r of items) {
+    const key = `${r.port.protocol} ${r.port.fromPort} ${r.port.toPort}`;
+    let perm = byPort.get(key);
+    if (!perm) {
+      perm =
+        r.port.protocol === '-1'
+          ? { IpProtocol: '-1' }
+          : { IpProtocol: r.port.protocol, FromPort: r.port.fromPort, ToPort: r.port.toPort };
+      byPort.set(key, perm);
+    }
+    if (r.family === 'ipv4') (perm.IpRanges ??= []).push({ CidrIp: r.cidr, Description: r.description });
+    else (perm.Ipv6Ranges ??= []).push({ CidrIpv6: r.cidr, Description: r.description });
+  }
+  return [...byPort.values()];
+}
+
+/** The EC2 side of sgsync, through the AWS SDK. */
+export class Ec2Adapter implements Ec2Port {
+  readonly clients: Ec2Clients;
+
+  constructor(options: AwsOptions = {}, clients?: Ec2Clients) {
+    this.clients = clients ?? new Ec2Clients(options);
+  }
+
+  /** Regions are listed through a region every account has. */
+  async enabledRegions(via = 'us-east-1'): Promise<string[]> {
+    try {
+      const out = await this.clients.get(via).send(new DescribeRegionsCommand({}));
+      return (out.Regions ?? []).map((r) => r.RegionName).filter((n): n is string => !!n).sort();
+    } catch (e) {
+      throw mapAwsError(e, { action: 'DescribeRegions', region: via });
+    }
+  }
+
+  async listMembers(region: string, options: { instanceIds?: string[]; filters?: Filter[] } = {}): Promise<Member[]> {
+    const members: Member[] = [];
+    try {
+      const batches = options.instanceIds ? chunk(options.instanceIds, FILTER_VALUES) : [undefined];
+      for (const ids of batches) {
+        // Ids go in a filter, not InstanceIds, so that one missing id is not an error and pages stay bounded.
+        const filters: Filter[] = [...(options.filters ?? []), ...(ids ? [{ Name: 'instance-id', Values: ids }] : [])];
+        const pages = paginateDescribeInstances(
+          { client: this.clients.get(region), pageSize: PAGE },
+          { MaxResults: PAGE, ...(filters.length ? { Filters: filters } : {}) },
+        );
+        for await (const page of pages) {
+          for (const reservation of page.Reservations ?? []) {
+            for (const instance of reservation.Instances ?? []) {
+              const m = toMember(region, instance, reservation.OwnerId);
+              if (m) members.push(m);
+            }
+          }
+        }
+      }
+    } catch (e) {
+      throw mapAwsError(e, { action: 'DescribeInstances', region });
+    }
+    return members;
+  }
+
+  async listRules(region: string, groupIds: readonly string[]): Promise<ObservedRule[]> {
+    const rules: ObservedRule[] = [];
+    for (const ids of chunk(groupIds, FILTER_VALUES)) {
+      try {
+        const pages = paginateDescribeSecurityGroupRules(
+          { client: this.clients.get(region), pageSize: PAGE },
+          { Filters: [{ Name: 'group-id', Values: ids }], MaxResults: PAGE },
+        );
+        for await (const page of pages) {
+          for (const r of page.SecurityGroupRules ?? []) {
+            if (r.IsEgress) continue;
+            const rule = toObservedRule(r);
+            if (rule) rules.push(rule);
+          }
+        }
+      } catch (e) {
+        throw mapAwsError(e, { action: 'DescribeSecurityGroupRules', region, groupId: ids.join(',') });
+      }
+    }
+    return rules;
+  }
+
+  async authorize(batch: GroupBatch<PlannedRule>): Promise<AuthorizeOutcome> {
+    if (batch.items.length === 0) return { created: [], duplicate: false };
+    const tags = commonTags(batch.items);
+    try {
+      const out = await this.clients.get(batch.region).send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: batch.groupId,
+          IpPermissions: toIpPermissions(batch.items),
+          TagSpecifications: [
+            { ResourceType: 'security-group-rule', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+          ],
+        }),
+      );
+      return {
+        created: (out.SecurityGroupRules ?? []).map((r) => ({
+          ruleId: r.SecurityGroupRuleId ?? '',
+          cidr: r.CidrIpv4 ?? r.CidrIpv6 ?? '',
+          protocol: r.IpProtocol ?? '-1',
+          fromPort: r.FromPort ?? -1,
+          toPort: r.ToPort ?? -1,
+        })),
+        duplicate: false,
+      };
+    } catch (e) {
+      if ((e as { name?: string }).name === 'InvalidPermission.Duplicate') return { created: [], duplicate: true };
+      throw mapAwsError(e, { action: 'AuthorizeSecurityGroupIngress', region: batch.region, groupId: batch.groupId });
+    }
+  }
+
+  async revoke(batch: GroupBatch<PlannedRevoke>): Promise<RevokeOutcome> {
+    if (batch.items.length === 0) return { revoked: [], notFound: false };
+    try {
+      const out = await this.clients.get(batch.region).send(
+        new RevokeSecurityGroupIngressCommand({ GroupId: batch.groupId, SecurityGroupRuleIds: batch.items.map((r) => r.ruleId) }),
+      );
+      const revoked = (out.RevokedSecurityGroupRules ?? []).map((r) => r.SecurityGroupRuleId ?? '').filter(Boolean);
+      return { revoked: revoked.length ? revoked : batch.items.map((r) => r.ruleId), notFound: false };
+    } catch (e) {
+      if (isIdempotentMiss((e as { name?: string }).name)) return { revoked: [], notFound: true };
+      throw mapAwsError(e, { action: 'RevokeSecurityGroupIngress', region: batch.region, groupId: batch.groupId });
+    }
+  }
+}

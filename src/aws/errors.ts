@@ -1,0 +1,99 @@
+import { SgsyncError } from '../core/errors.js';
+
+/** Where an AWS call was made, so that a message can say what to do about it. */
+export interface CallContext {
+  action: string;
+  region: string;
+  groupId?: string;
+}
+
+interface AwsLikeError {
+  name?: string;
+  message?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: unknown;
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
+
+/**
+ * Maps any error from the SDK to an SgsyncError with a code, a retryable
+ * flag and a message that tells the user what to do. This is the only place
+ * that knows EC2's error names.
+ */
+export function mapAwsError(error: unknown, ctx: CallContext): SgsyncError {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as AwsLikeError;
+  const name = e.name ?? '';
+  const status = e.$metadata?.httpStatusCode;
+  const where = `${ctx.action} in ${ctx.region}${ctx.groupId ? ` on ${ctx.groupId}` : ''}`;
+  const detail = e.message ? `: ${e.message}` : '';
+  const details = { awsError: name || e.code, action: ctx.action, region: ctx.region, groupId: ctx.groupId };
+
+  switch (name) {
+    case 'UnauthorizedOperation':
+    case 'AccessDenied':
+    case 'AccessDeniedException':
+    case 'AuthFailure':
+      return new SgsyncError(
+        'PERMISSION_DENIED',
+        `AWS denied ec2:${ctx.action} in ${ctx.region}${ctx.groupId ? ` on ${ctx.groupId}` : ''}. ` +
+          `Grant it to this role (print a least-privilege policy with \`sgsync iam policy\`)${detail}`,
+        { cause: error, details },
+      );
+    case 'RulesPerSecurityGroupLimitExceeded':
+      return new SgsyncError(
+        'CAPACITY_EXHAUSTED',
+        `${ctx.groupId ?? 'The security group'} in ${ctx.region} has reached its rules quota. ` +
+          `Add a group to the target's pool or raise the quota (Service Quotas L-0EA8095F) and set it in the config.`,
+        { cause: error, details },
+      );
+    case 'InvalidGroup.NotFound':
+      return new SgsyncError(
+        'NOT_FOUND',
+        `Security group ${ctx.groupId ?? ''} does not exist in ${ctx.region}. Security groups are regional: ` +
+          `check that the target's region is the region the group lives in.`,
+        { cause: error, details },
+      );
+    case 'InvalidGroupId.Malformed':
+      return new SgsyncError('INVALID_REQUEST', `${ctx.groupId ?? 'A group id'} is not a security group id (sg-…)${detail}`, {
+        cause: error,
+        details,
+      });
+    case 'RequestLimitExceeded':
+    case 'Throttling':
+    case 'ThrottlingException':
+      return new SgsyncError(
+        'THROTTLED',
+        `AWS kept throttling ${where} after retries. Lower the concurrency or try again later.`,
+        { cause: error, retryable: true, details },
+      );
+    case 'InvalidParameterValue':
+    case 'InvalidParameterCombination':
+    case 'MissingParameter':
+    case 'InvalidPermission.Malformed':
+      return new SgsyncError('INVALID_REQUEST', `AWS rejected ${where} as invalid${detail}`, { cause: error, details });
+    case 'CredentialsProviderError':
+      return new SgsyncError(
+        'PERMISSION_DENIED',
+        `No AWS credentials were found for ${where}. Set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ` +
+          `or run on an instance with a role${detail}`,
+        { cause: error, details },
+      );
+  }
+  if ((status !== undefined && status >= 500) || name === 'InternalError' || name === 'Unavailable' || name === 'ServiceUnavailable') {
+    return new SgsyncError('AWS_UNAVAILABLE', `AWS kept failing ${where} (HTTP ${status ?? '5xx'})${detail}. Try again later.`, {
+      cause: error,
+      retryable: true,
+      details,
+    });
+  }
+  if (NETWORK_CODES.has(e.code ?? '') || NETWORK_CODES.has(name) || name === 'TimeoutError' || /socket hang up|ECONN/i.test(e.message ?? '')) {
+    return new SgsyncError(
+      'AWS_UNAVAILABLE',
+      `Could not reach the EC2 endpoint for ${where}${detail}. Check the network, --endpoint and AWS_ENDPOINT_URL.`,
+      { cause: error, retryable: true, details },
+    );
+  }
+  return new SgsyncError('INTERNAL', `AWS answered ${where} with ${name || 'an unknown error'}${detail}`, { cause: error, details });
+}

@@ -1,0 +1,168 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import { deregister } from '../agent/deregister.js';
+import { register } from '../agent/register.js';
+import { agentStatus } from '../agent/status.js';
+import { watch } from '../agent/watch.js';
+import type { AgentDeps } from '../agent/agent-pass.js';
+import { Imds } from '../aws/imds.js';
+import type { AppliedChange } from '../core/reconcile.js';
+import { cloudInit } from '../deploy/cloud-init.js';
+import { systemdUnit } from '../deploy/systemd-unit.js';
+import { awsContext, callCounts, type AwsCliOptions } from './aws-context.js';
+import { createLogger } from './logger.js';
+import { renderTable } from './table.js';
+
+interface AgentCliOptions extends AwsCliOptions {
+  json?: boolean;
+  logLevel?: string;
+}
+
+function withAwsOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'configuration file (default: $SGSYNC_CONFIG, then ./sgsync.yaml)')
+    .option('--endpoint <url>', 'EC2 endpoint for every region, e.g. a sandbox (default: aws.endpoint, then the SDK chain)')
+    .option('--profile <name>', 'AWS profile (default: aws.profile, then the SDK chain)')
+    .option('--json', 'print the result as JSON on stdout')
+    .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['debug', 'info', 'warn', 'error']).default('info'));
+}
+
+async function deps(options: AgentCliOptions): Promise<{ deps: AgentDeps; counts: () => Record<string, number> }> {
+  const ctx = await awsContext(options, (loaded) => loaded.config.agent.retries + 1);
+  const log = createLogger({ level: options.logLevel });
+  for (const w of ctx.loaded.warnings) log.warn(w);
+  return {
+    deps: {
+      config: ctx.loaded,
+      ec2: ctx.ec2,
+      instance: new Imds(),
+      now: Date.now,
+      onChange: (c: AppliedChange) => log.info({ ...c }, `${c.action} ${c.cidr ?? ''} in ${c.groupId}`),
+    },
+    counts: () => callCounts(ctx.ec2),
+  };
+}
+
+function summary(changes: readonly AppliedChange[]): string {
+  const added = changes.filter((c) => c.action === 'authorize').length;
+  const removed = changes.filter((c) => c.action === 'revoke').length;
+  if (added + removed === 0) return 'nothing to change';
+  return [added ? `added ${added} rule${added === 1 ? '' : 's'}` : '', removed ? `removed ${removed} rule${removed === 1 ? '' : 's'}` : '']
+    .filter(Boolean)
+    .join(', ');
+}
+
+function print(options: AgentCliOptions, json: unknown, text: string): void {
+  process.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
+}
+
+/** Tells systemd the service is ready, when it runs under a Type=notify unit. */
+function notifySystemd(): void {
+  if (!process.env.NOTIFY_SOCKET) return;
+  spawn('systemd-notify', ['--ready'], { stdio: 'ignore' }).on('error', () => undefined);
+}
+
+export function addAgentCommand(program: Command): void {
+  const agent = program
+    .command('agent')
+    .description('Run on an instance: admit it to the security groups of its targets, and remove it when it goes')
+    .addHelpText(
+      'after',
+      '\nThe agent reads the instance from IMDSv2 (set AWS_EC2_METADATA_SERVICE_ENDPOINT to use another metadata service).\nExit codes: see docs/exit-codes.md.',
+    );
+
+  withAwsOptions(agent.command('register'))
+    .description("Add this instance's rules to every target that selects it; replace rules with an old address")
+    .option('--wait', 'return only once the rules are observable in AWS (up to agent.waitSeconds)')
+    .action(async (options: AgentCliOptions & { wait?: boolean }) => {
+      const { deps: d, counts } = await deps(options);
+      const result = await register(d, { wait: options.wait });
+      const s = result.self;
+      const where = `${s.instanceId} (${s.region}, ${s.publicIpv4 ?? s.privateIpv4 ?? 'no address'})`;
+      const text =
+        result.targets.length === 0
+          ? `${where}: no target selects this instance; nothing to do`
+          : `${where} registered in ${result.targets.join(', ')}: ${summary(result.changes)}`;
+      print(options, { instanceId: s.instanceId, region: s.region, targets: result.targets, changes: result.changes, calls: counts() }, text);
+    });
+
+  withAwsOptions(agent.command('deregister'))
+    .description("Remove every rule of this instance from every target (whatever its address)")
+    .action(async (options: AgentCliOptions) => {
+      const { deps: d, counts } = await deps(options);
+      const result = await deregister(d);
+      print(
+        options,
+        { instanceId: result.self.instanceId, changes: result.changes, calls: counts() },
+        `${result.self.instanceId} deregistered: ${summary(result.changes)}`,
+      );
+    });
+
+  withAwsOptions(agent.command('watch'))
+    .description('Register, then deregister on a spot interruption notice, on Auto Scaling lifecycle state Terminated, or on SIGTERM/SIGINT; register again when the address changes')
+    .option('--poll-seconds <n>', 'how often to poll (default: agent.pollSeconds)', (v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new Error(`--poll-seconds must be a number of seconds between 0 and 3600, not "${v}"`);
+      return n;
+    })
+    .option('--notify-systemd', 'tell systemd the service is ready once registered (Type=notify units)')
+    .action(async (options: AgentCliOptions & { pollSeconds?: number; notifySystemd?: boolean }) => {
+      const { deps: d } = await deps(options);
+      const log = createLogger({ level: options.logLevel });
+      const stop = new AbortController();
+      const onSignal = (sig: string) => {
+        log.info({ signal: sig }, 'signal received');
+        stop.abort();
+      };
+      process.once('SIGTERM', () => onSignal('SIGTERM'));
+      process.once('SIGINT', () => onSignal('SIGINT'));
+      const end = await watch(d, {
+        pollMs: (options.pollSeconds ?? d.config.config.agent.pollSeconds) * 1000,
+        signal: stop.signal,
+        log,
+        onReady: options.notifySystemd ? notifySystemd : undefined,
+      });
+      print(options, { ended: end }, `watch ended: ${end}`);
+    });
+
+  withAwsOptions(agent.command('status'))
+    .description("Show this instance's rules per target, the group each is in, and the room left in each pool")
+    .action(async (options: AgentCliOptions) => {
+      const { deps: d } = await deps(options);
+      const st = await agentStatus(d);
+      const rules = renderTable(
+        ['target', 'group', 'rule', 'protocol', 'ports', 'cidr'],
+        st.rules.map((r) => [r.target, r.groupId, r.ruleId, r.protocol, r.fromPort === r.toPort ? r.fromPort : `${r.fromPort}-${r.toPort}`, r.cidr]),
+      );
+      const capacity = renderTable(
+        ['target', 'group', 'family', 'used', 'quota', 'left'],
+        st.capacity.map((c) => [c.target, c.groupId, c.family, c.before, c.quota, Math.max(0, c.quota - c.before)]),
+      );
+      const head = `${st.instanceId} (${st.region}, ${st.publicIpv4 ?? st.privateIpv4 ?? 'no address'}) — targets: ${st.targets.join(', ') || 'none'}${st.drift ? ' — a register would change something' : ''}`;
+      print(options, st, `${head}\n\n${st.rules.length ? rules : 'No rules for this instance.\n'}\n${capacity}`);
+      if (st.drift) process.exitCode = 10;
+    });
+
+  agent
+    .command('systemd-unit')
+    .description('Print a systemd unit that registers on boot (ready once the rule is in place) and deregisters on stop')
+    .option('--binary <path>', 'path of sgsync on the instance', '/usr/local/bin/sgsync')
+    .option('--config-path <path>', 'path of sgsync.yaml on the instance', '/etc/sgsync/sgsync.yaml')
+    .option('--before <unit...>', 'services that need the rule; the agent starts before them')
+    .action((options: { binary: string; configPath: string; before?: string[] }) => {
+      process.stdout.write(systemdUnit({ binary: options.binary, configPath: options.configPath, before: options.before }));
+    });
+
+  agent
+    .command('cloud-init')
+    .description('Print #cloud-config user data that installs sgsync, writes the config and the unit, and starts the agent')
+    .option('-c, --config <file>', 'the sgsync.yaml to install (default: $SGSYNC_CONFIG, then ./sgsync.yaml)')
+    .option('--package <spec>', 'npm package spec to install', 'sgsync')
+    .option('--before <unit...>', 'services that need the rule; the agent starts before them')
+    .action(async (options: { config?: string; package: string; before?: string[] }) => {
+      const { loaded } = await awsContext({ config: options.config });
+      const text = await readFile(loaded.file, 'utf8');
+      process.stdout.write(cloudInit({ config: text, packageSpec: options.package, before: options.before }));
+    });
+}

@@ -1,0 +1,34 @@
+import { Ec2Adapter } from '../aws/ec2-adapter.js';
+import { loadConfig, type LoadedConfig } from '../config/index.js';
+
+/** Options every command that talks to AWS accepts. */
+export interface AwsCliOptions {
+  config?: string;
+  endpoint?: string;
+  profile?: string;
+}
+
+export interface AwsContext {
+  loaded: LoadedConfig;
+  ec2: Ec2Adapter;
+}
+
+/**
+ * Loads the configuration and builds the EC2 adapter: `--endpoint` wins over
+ * `aws.endpoint` in the file; without either the SDK's own chain applies
+ * (AWS_ENDPOINT_URL, profiles, instance role).
+ */
+export async function awsContext(options: AwsCliOptions, maxAttempts?: (loaded: LoadedConfig) => number): Promise<AwsContext> {
+  const loaded = await loadConfig({ configPath: options.config, env: process.env });
+  const endpoint = options.endpoint ?? loaded.config.aws.endpoint;
+  const profile = options.profile ?? loaded.config.aws.profile;
+  const ec2 = new Ec2Adapter({ endpoint, profile, maxAttempts: maxAttempts?.(loaded) });
+  return { loaded, ec2 };
+}
+
+/** `{ action: count }` of the calls made, for --json output and figures. */
+export function callCounts(ec2: Ec2Adapter): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const e of ec2.clients.stats.entries()) out[e.action] = (out[e.action] ?? 0) + e.count;
+  return out;
+}
