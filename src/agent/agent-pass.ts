@@ -4,7 +4,7 @@ import type { Member, ObservedRule, Plan, Target } from '../core/model.js';
 import { ruleMember, isManagedBy } from '../core/ownership.js';
 import type { Ec2Port, InstancePort } from '../core/ports.js';
 import { plan as makePlan } from '../core/planner.js';
-import { runPass, type AppliedChange, type PassResult } from '../core/reconcile.js';
+import { groupsByRegion, runPass, type AppliedChange, type PassResult } from '../core/reconcile.js';
 import { matchesSelector } from '../core/selector.js';
 
 /** Everything the agent works with, injected so tests can drive it against the sandbox. */
@@ -15,17 +15,6 @@ export interface AgentDeps {
   now: () => number;
   sleep?: (ms: number) => Promise<void>;
   onChange?: (change: AppliedChange) => void;
-}
-
-/** The groups of every target, per region: what an agent pass observes. */
-export function groupsByRegion(targets: readonly Target[]): { region: string; groupIds: string[] }[] {
-  const byRegion = new Map<string, Set<string>>();
-  for (const t of targets) {
-    const set = byRegion.get(t.region) ?? new Set<string>();
-    for (const g of t.groupIds) set.add(g);
-    byRegion.set(t.region, set);
-  }
-  return [...byRegion].map(([region, ids]) => ({ region, groupIds: [...ids] }));
 }
 
 /** Reads this instance, taking its tags from IMDS or from `agent.tags`, as the config says. */

@@ -1,6 +1,6 @@
 import { SgsyncError, isSgsyncError } from './errors.js';
 import { mapLimit } from './limit.js';
-import type { GroupBatch, ObservedRule, Plan, PlannedRevoke, PlannedRule } from './model.js';
+import type { GroupBatch, ObservedRule, Plan, PlannedRevoke, PlannedRule, Target } from './model.js';
 import type { Ec2Port } from './ports.js';
 
 /** One change a pass made, as the audit log records it. */
@@ -47,6 +47,17 @@ export interface PassResult {
   errors: SgsyncError[];
   /** The rules the last plan was made from. */
   observedRules: ObservedRule[];
+}
+
+/** The groups of every target, per region: what an agent pass observes. */
+export function groupsByRegion(targets: readonly Target[]): { region: string; groupIds: string[] }[] {
+  const byRegion = new Map<string, Set<string>>();
+  for (const t of targets) {
+    const set = byRegion.get(t.region) ?? new Set<string>();
+    for (const g of t.groupIds) set.add(g);
+    byRegion.set(t.region, set);
+  }
+  return [...byRegion].map(([region, ids]) => ({ region, groupIds: [...ids] }));
 }
 
 /** True when a plan has nothing to authorize or revoke. */
