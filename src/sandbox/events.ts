@@ -32,14 +32,18 @@ export class EventLog {
       ...event,
     };
     this.events.push({ seq: ++this.seq, event: full });
-    if (this.events.length > this.limit) this.events.splice(0, this.events.length - this.limit);
+    // Trim in chunks, not on every event: a splice per event made launching
+    // thousands of instances quadratic once the log was full.
+    if (this.events.length > this.limit * 1.25) this.events.splice(0, this.events.length - this.limit);
     for (const wake of this.waiters) wake();
     this.waiters.clear();
   }
 
   /** Events with a sequence number greater than `after`, oldest first. */
   since(after: number): { seq: number; event: StateChangeEvent }[] {
-    return this.events.filter((e) => e.seq > after);
+    // Sequence numbers are consecutive, so the position of `after` is computed, not searched.
+    const first = this.events[0]?.seq ?? this.seq + 1;
+    return this.events.slice(Math.max(0, after + 1 - first));
   }
 
   get last(): number {

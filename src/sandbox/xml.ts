@@ -18,43 +18,39 @@ export interface XmlObject {
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
+const NEEDS_ESCAPE = /[&<>"']/;
+
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+  // Most values (ids, addresses, numbers) need no escaping; skip the replace for them.
+  return NEEDS_ESCAPE.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c) : text;
 }
 
-function write(out: string[], name: string, value: XmlValue): void {
-  if (value === undefined || value === null) return;
-  if (value instanceof RawXml) {
-    out.push(`<${name}>${value.xml}</${name}>`);
-    return;
-  }
+// Strings are built by concatenation: V8's rope strings make that several
+// times faster than collecting parts in an array for pages of a thousand items.
+function write(name: string, value: XmlValue): string {
+  if (value === undefined || value === null) return '';
+  if (value instanceof RawXml) return `<${name}>${value.xml}</${name}>`;
   if (Array.isArray(value)) {
-    out.push(`<${name}>`);
+    let out = `<${name}>`;
     for (const item of value) {
       if (item === undefined || item === null) continue;
-      write(out, 'item', item);
+      out += write('item', item);
     }
-    out.push(`</${name}>`);
-    return;
+    return `${out}</${name}>`;
   }
   if (typeof value === 'object') {
-    out.push(`<${name}>`);
-    for (const [k, v] of Object.entries(value)) write(out, k, v);
-    out.push(`</${name}>`);
-    return;
+    let out = `<${name}>`;
+    for (const k in value) out += write(k, value[k]);
+    return `${out}</${name}>`;
   }
-  out.push(`<${name}>${escapeXml(String(value))}</${name}>`);
+  return `<${name}>${escapeXml(String(value))}</${name}>`;
 }
 
 /** The body of a successful response to `action`. */
 export function responseXml(action: string, requestId: string, body: XmlObject): string {
-  const out: string[] = [
-    `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${EC2_NAMESPACE}">`,
-    `<requestId>${requestId}</requestId>`,
-  ];
-  for (const [k, v] of Object.entries(body)) write(out, k, v);
-  out.push(`</${action}Response>`);
-  return out.join('');
+  let out = `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${EC2_NAMESPACE}"><requestId>${requestId}</requestId>`;
+  for (const k in body) out += write(k, body[k]);
+  return `${out}</${action}Response>`;
 }
 
 /** AWS's error envelope, as EC2 sends it. */
