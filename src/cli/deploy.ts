@@ -1,0 +1,60 @@
+/**
+ * `sgsync deploy cloudformation`: the templates that run the controller as a
+ * Lambda in the primary region and forward EC2 state-change events to it
+ * from every member region.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../config/index.js';
+import { cloudFormationTemplates, eventRegions } from '../deploy/cloudformation.js';
+
+interface DeployCliOptions {
+  config?: string;
+  account?: string;
+  partition: string;
+  primaryRegion?: string;
+  memberRegions?: string;
+  out?: string;
+}
+
+/** Adds `sgsync deploy cloudformation`. */
+export function addDeployCommand(program: Command): void {
+  const deploy = program.command('deploy').description('Generate deployment artifacts');
+
+  deploy
+    .command('cloudformation')
+    .description('Generate CloudFormation templates: the controller Lambda in the primary region, and an event forwarder per member region')
+    .option('-c, --config <file>', 'configuration file, baked into the function (default: $SGSYNC_CONFIG, then ./sgsync.yaml)')
+    .option('--account <id>', 'the 12-digit account that owns the target groups, for the controller policy (default: any account, *)')
+    .option('--partition <name>', 'AWS partition of the policy ARNs', 'aws')
+    .option('--primary-region <region>', 'where the controller runs (default: the region of the first target)')
+    .option('--member-regions <list>', 'comma-separated regions to forward events from, when neither controller.regions nor members.regions lists them')
+    .option('--out <dir>', 'write primary-<region>.json and forwarder-<region>.json here instead of printing them')
+    .addHelpText('after', '\nExample:\n  sgsync deploy cloudformation -c sgsync.yaml --account 123456789012 --out cfn/\n\nSee docs/deploy.md.')
+    .action(async (options: DeployCliOptions) => {
+      const loaded = await loadConfig({ configPath: options.config, env: process.env });
+      const configYaml = await readFile(loaded.file, 'utf8');
+      const memberRegions = options.memberRegions?.split(',').map((r) => r.trim()).filter(Boolean);
+      const input = { config: loaded, configYaml, accountId: options.account, partition: options.partition, primaryRegion: options.primaryRegion, memberRegions };
+      const templates = cloudFormationTemplates(input);
+
+      const warn = (line: string) => process.stderr.write(`warning: ${line}\n`);
+      if (eventRegions(input).from === 'none') {
+        warn('no member regions are listed (controller.regions, members.regions or --member-regions): no events are forwarded; the scheduled pass still covers every region.');
+      }
+      if (!options.account) warn('no --account given: the controller policy names any account (*) in its ARNs.');
+      if (loaded.config.aws.endpoint || loaded.config.aws.profile) warn(`${loaded.file} sets aws.endpoint or aws.profile; the function would use them too.`);
+
+      if (!options.out) {
+        process.stdout.write(`${JSON.stringify(Object.fromEntries(templates.map((t) => [t.file, t.template])), null, 2)}\n`);
+        return;
+      }
+      await mkdir(options.out, { recursive: true });
+      for (const t of templates) {
+        const path = join(options.out, t.file);
+        await writeFile(path, `${JSON.stringify(t.template, null, 2)}\n`);
+        process.stdout.write(`${path}\t(deploy in ${t.region})\n`);
+      }
+    });
+}

@@ -1,0 +1,212 @@
+/**
+ * CloudFormation templates for the Lambda controller: one stack in the
+ * primary region (the function, its role, a schedule and a rule for EC2
+ * state-change events), and one small stack in every other member region
+ * that forwards that region's state-change events to the primary region's
+ * default event bus. The schedule alone keeps everything correct; the events
+ * only make cleanup fast.
+ */
+import type { LoadedConfig } from '../config/index.js';
+import { SgsyncError } from '../core/errors.js';
+import { iamPolicy } from '../iam/policy.js';
+
+export type CfnValue = string | number | boolean | null | CfnValue[] | { [key: string]: CfnValue };
+export interface CfnResource {
+  Type: string;
+  Properties: Record<string, CfnValue>;
+}
+export interface CfnTemplate {
+  AWSTemplateFormatVersion: '2010-09-09';
+  Description: string;
+  Parameters?: Record<string, { Type: string; Description: string; Default?: string }>;
+  Resources: Record<string, CfnResource>;
+  Outputs?: Record<string, { Description: string; Value: CfnValue }>;
+}
+
+export interface CloudFormationOptions {
+  config: LoadedConfig;
+  /** The text of sgsync.yaml, baked into the function's environment as SGSYNC_CONFIG_YAML. */
+  configYaml: string;
+  accountId?: string;
+  partition?: string;
+  /** Where the controller runs; default: the region of the first target. */
+  primaryRegion?: string;
+  /** Member regions to forward events from, when the configuration does not list them. */
+  memberRegions?: string[];
+}
+
+/** Lambda allows 4 KB of environment variables in all. */
+const MAX_ENV_BYTES = 4096 - 64;
+
+const STATE_CHANGE_PATTERN = {
+  source: ['aws.ec2'],
+  'detail-type': ['EC2 Instance State-change Notification'],
+};
+
+const sub = (text: string): CfnValue => ({ 'Fn::Sub': text });
+const getAtt = (resource: string, attribute: string): CfnValue => ({ 'Fn::GetAtt': [resource, attribute] });
+const assumeRole = (service: string): CfnValue => ({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
+});
+
+/** `rate(5 minutes)`: EventBridge schedules are whole minutes, at least one. */
+export function scheduleExpression(intervalSeconds: number): string {
+  const minutes = Math.max(1, Math.ceil(intervalSeconds / 60));
+  return `rate(${minutes} minute${minutes === 1 ? '' : 's'})`;
+}
+
+/**
+ * The regions that matter for events. Member regions come from
+ * `controller.regions` (narrowed to the targets' selector regions when every
+ * target lists them), else from the selectors, else from the caller. When
+ * none of those names them, no region is forwarded and the scheduled pass
+ * alone finds instances everywhere.
+ */
+export function eventRegions(options: Pick<CloudFormationOptions, 'config' | 'primaryRegion' | 'memberRegions'>): {
+  primary: string;
+  members: string[];
+  from: 'controller.regions' | 'members.regions' | 'option' | 'none';
+} {
+  const { config } = options;
+  const primary = options.primaryRegion ?? config.targets[0]?.region ?? 'us-east-1';
+  const selected = config.targets.every((t) => t.selector.regions !== undefined)
+    ? new Set(config.targets.flatMap((t) => t.selector.regions ?? []))
+    : undefined;
+  const pick = (regions: string[], from: 'controller.regions' | 'members.regions' | 'option') => ({
+    primary,
+    members: [...new Set(regions)].filter((r) => !selected || selected.has(r)).sort(),
+    from,
+  });
+  if (options.memberRegions && options.memberRegions.length > 0) return pick(options.memberRegions, 'option');
+  if (config.config.controller.regions) return pick(config.config.controller.regions, 'controller.regions');
+  if (selected) return pick([...selected], 'members.regions');
+  return { primary, members: [], from: 'none' };
+}
+
+/** The primary region's stack: the controller Lambda, its role, its schedule and its state-change rule. */
+export function primaryTemplate(options: CloudFormationOptions): CfnTemplate {
+  const { config } = options;
+  const deployment = config.config.deployment;
+  if (Buffer.byteLength(options.configYaml) > MAX_ENV_BYTES) {
+    throw new SgsyncError(
+      'USAGE',
+      `${config.file} is ${Buffer.byteLength(options.configYaml)} bytes; Lambda allows 4 KB of environment. Remove comments, or bundle the file and set SGSYNC_CONFIG instead.`,
+    );
+  }
+  const interval = config.config.controller.intervalSeconds;
+  const invokedBy = (rule: string): CfnResource => ({
+    Type: 'AWS::Lambda::Permission',
+    Properties: {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { Ref: 'ControllerFunction' },
+      Principal: 'events.amazonaws.com',
+      SourceArn: getAtt(rule, 'Arn'),
+    },
+  });
+  return {
+    AWSTemplateFormatVersion: '2010-09-09',
+    Description: `sgsync controller for deployment ${deployment}: scheduled passes and EC2 state-change events`,
+    Parameters: {
+      CodeS3Bucket: { Type: 'String', Description: 'S3 bucket holding sgsync-controller.zip (from npm run build:lambda), in this region' },
+      CodeS3Key: { Type: 'String', Description: 'Key of the zip in the bucket', Default: 'sgsync-controller.zip' },
+    },
+    Resources: {
+      ControllerRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          AssumeRolePolicyDocument: assumeRole('lambda.amazonaws.com'),
+          ManagedPolicyArns: [sub('arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole')],
+          Policies: [
+            {
+              PolicyName: `sgsync-controller-${deployment}`,
+              PolicyDocument: iamPolicy({ role: 'controller', config, accountId: options.accountId, partition: options.partition }) as unknown as CfnValue,
+            },
+          ],
+        },
+      },
+      ControllerFunction: {
+        Type: 'AWS::Lambda::Function',
+        Properties: {
+          Description: `sgsync controller (${deployment})`,
+          Runtime: 'nodejs20.x',
+          Handler: 'index.handler',
+          Code: { S3Bucket: { Ref: 'CodeS3Bucket' }, S3Key: { Ref: 'CodeS3Key' } },
+          Role: getAtt('ControllerRole', 'Arn'),
+          // A pass must end before the next one starts; Lambda stops a function at 15 minutes.
+          Timeout: Math.min(900, Math.max(60, interval)),
+          MemorySize: 256,
+          Environment: { Variables: { SGSYNC_CONFIG_YAML: options.configYaml } },
+        },
+      },
+      ScheduleRule: {
+        Type: 'AWS::Events::Rule',
+        Properties: {
+          Description: `sgsync ${deployment}: a full pass every ${interval} seconds (controller.intervalSeconds)`,
+          ScheduleExpression: scheduleExpression(interval),
+          State: 'ENABLED',
+          Targets: [{ Id: 'sgsync-controller', Arn: getAtt('ControllerFunction', 'Arn') }],
+        },
+      },
+      SchedulePermission: invokedBy('ScheduleRule'),
+      StateChangeRule: {
+        Type: 'AWS::Events::Rule',
+        Properties: {
+          Description: `sgsync ${deployment}: EC2 state changes of this region and those forwarded from member regions`,
+          EventPattern: STATE_CHANGE_PATTERN,
+          State: 'ENABLED',
+          Targets: [{ Id: 'sgsync-controller', Arn: getAtt('ControllerFunction', 'Arn') }],
+        },
+      },
+      StateChangePermission: invokedBy('StateChangeRule'),
+    },
+    Outputs: {
+      FunctionArn: { Description: 'The controller function', Value: getAtt('ControllerFunction', 'Arn') },
+      EventBusArn: { Description: 'Where member regions forward their events', Value: sub('arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default') },
+    },
+  };
+}
+
+/** A member region's stack: its state-change events go to the primary region's default bus. */
+export function forwarderTemplate(options: Pick<CloudFormationOptions, 'config'>, region: string, primary: string): CfnTemplate {
+  const busArn = `arn:\${AWS::Partition}:events:${primary}:\${AWS::AccountId}:event-bus/default`;
+  const deployment = options.config.config.deployment;
+  return {
+    AWSTemplateFormatVersion: '2010-09-09',
+    Description: `sgsync ${deployment}: forward EC2 state-change events from ${region} to ${primary}`,
+    Resources: {
+      ForwarderRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          AssumeRolePolicyDocument: assumeRole('events.amazonaws.com'),
+          Policies: [
+            {
+              PolicyName: 'put-events-on-primary-bus',
+              PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: sub(busArn) }] },
+            },
+          ],
+        },
+      },
+      ForwardRule: {
+        Type: 'AWS::Events::Rule',
+        Properties: {
+          Description: `sgsync ${deployment}: EC2 state changes in ${region}, to the controller in ${primary}`,
+          EventPattern: STATE_CHANGE_PATTERN,
+          State: 'ENABLED',
+          Targets: [{ Id: 'primary-bus', Arn: sub(busArn), RoleArn: getAtt('ForwarderRole', 'Arn') }],
+        },
+      },
+    },
+  };
+}
+
+/** Every template of a deployment, with the file name each is written to. */
+export function cloudFormationTemplates(options: CloudFormationOptions): { file: string; region: string; template: CfnTemplate }[] {
+  const { primary, members } = eventRegions(options);
+  return [
+    { file: `primary-${primary}.json`, region: primary, template: primaryTemplate(options) },
+    ...members
+      .filter((r) => r !== primary)
+      .map((r) => ({ file: `forwarder-${r}.json`, region: r, template: forwarderTemplate(options, r, primary) })),
+  ];
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/index.js';
+import { iamPolicy, RULE_TAG_KEYS } from './policy.js';
+import { policyRisks } from './risks.js';
+
+const config = parseConfig(
+  [
+    'deployment: prod',
+    'targets:',
+    '  - { name: api, region: us-east-1, groups: [sg-0aaaaaaaaaaaaaaa1, sg-0aaaaaaaaaaaaaaa2], ports: [443], members: {} }',
+    '  - { name: db, region: eu-central-1, groups: [sg-0bbbbbbbbbbbbbbb1], ports: [5432], members: {} }',
+    '  - { name: admin, region: us-east-1, groups: [sg-0aaaaaaaaaaaaaaa1], ports: [22], members: {} }',
+  ].join('\n'),
+  'sgsync.yaml',
+);
+
+const statement = (doc: ReturnType<typeof iamPolicy>, sid: string) => doc.Statement.find((s) => s.Sid === sid);
+
+describe('iamPolicy', () => {
+  it('lets the read-only role describe and nothing else', () => {
+    const doc = iamPolicy({ role: 'readonly', config });
+    expect(doc.Statement).toEqual([
+      { Sid: 'ReadInstancesAndRules', Effect: 'Allow', Action: ['ec2:DescribeInstances', 'ec2:DescribeRegions', 'ec2:DescribeSecurityGroupRules'], Resource: '*' },
+    ]);
+  });
+
+  it('lets the agent read only rules: it never lists instances or regions', () => {
+    expect(statement(iamPolicy({ role: 'agent', config }), 'ReadInstancesAndRules')?.Action).toEqual(['ec2:DescribeSecurityGroupRules']);
+  });
+
+  it('lists each target group once, in its own region, for the given account', () => {
+    expect(statement(iamPolicy({ role: 'controller', config, accountId: '111122223333' }), 'ChangeRulesOfTargetGroups')?.Resource).toEqual([
+      'arn:aws:ec2:eu-central-1:111122223333:security-group/sg-0bbbbbbbbbbbbbbb1',
+      'arn:aws:ec2:us-east-1:111122223333:security-group/sg-0aaaaaaaaaaaaaaa1',
+      'arn:aws:ec2:us-east-1:111122223333:security-group/sg-0aaaaaaaaaaaaaaa2',
+    ]);
+  });
+
+  it('scopes by the group tag, per target region, with --scope-by tag', () => {
+    const s = statement(iamPolicy({ role: 'agent', config, scopeBy: 'tag', partition: 'aws-cn' }), 'ChangeRulesOfTaggedGroups');
+    expect(s?.Resource).toEqual(['arn:aws-cn:ec2:eu-central-1:*:security-group/*', 'arn:aws-cn:ec2:us-east-1:*:security-group/*']);
+    expect(s?.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/sgsync:deployment': 'prod' } });
+  });
+
+  it("requires this deployment's ownership tag and only sgsync's tag keys on new rules", () => {
+    expect(statement(iamPolicy({ role: 'agent', config }), 'CreateOnlyRulesOwnedByThisDeployment')?.Condition).toEqual({
+      StringEquals: { 'aws:RequestTag/sgsync:managed-by': 'prod' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [...RULE_TAG_KEYS] },
+    });
+  });
+
+  it.each([
+    ['an account id that is not 12 digits', { accountId: '1234' }],
+    ['an unknown partition', { partition: 'azure' }],
+  ])('rejects %s', (_what, extra) => {
+    expect(() => iamPolicy({ role: 'agent', config, ...extra })).toThrow(/is not an AWS/);
+  });
+});
+
+describe('policyRisks', () => {
+  it("warns that an agent can open any CIDR and revoke other instances' rules", () => {
+    const text = policyRisks({ role: 'agent', deployment: 'prod', accountId: '111122223333' });
+    expect(text).toMatch(/0\.0\.0\.0\/0/);
+    expect(text).toMatch(/rules of every other instance/);
+    expect(text).toMatch(/sgsync status` exits 10/);
+    expect(text).not.toMatch(/No --account/);
+  });
+
+  it('names the group tag that decides the scope with --scope-by tag, and says when the account is open', () => {
+    const text = policyRisks({ role: 'controller', deployment: 'prod', scopeBy: 'tag' });
+    expect(text).toMatch(/sgsync:deployment=prod/);
+    expect(text).toMatch(/No --account given/);
+  });
+});
