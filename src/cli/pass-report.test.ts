@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { PassReport, TargetReport } from '../controller/report.js';
+import { EXIT } from './exit-codes.js';
+import { passExitCode, renderPassReport, TEXT_ROW_LIMIT } from './pass-report.js';
+
+const emptyTarget: TargetReport = { name: 'api', region: 'us-east-1', add: [], revoke: [], kept: [], blocked: [], refused: [], foreign: [], capacity: [] };
+const port = { protocol: 'tcp' as const, fromPort: 443, toPort: 443 };
+
+function report(over: Partial<Omit<PassReport, 'summary'>> & { summary?: Partial<PassReport['summary']> } = {}): PassReport {
+  return {
+    kind: 'plan', passId: 'p', startedAt: 't', deployment: 'prod', outcome: 'in-sync',
+    regions: [{ region: 'eu-west-1', status: 'complete', instances: 3, ms: 1 }],
+    targets: [emptyTarget], errors: [], warnings: [],
+    ...over,
+    summary: { add: 0, revoke: 0, kept: 0, blocked: 0, refused: 0, foreign: 0, dangerous: 0, regionsFailed: 0, errors: 0, ...over.summary },
+  };
+}
+const failedRegion = (code: string) => ({ region: 'us-west-2', status: 'failed' as const, instances: 0, ms: 1, code, reason: 'nope' });
+const halted = { wouldRevoke: 9, limit: 2, managed: 10, override: '--force' };
+
+describe('the exit code of plan and reconcile', () => {
+  it.each([
+    ['plan, nothing pending', report(), EXIT.OK],
+    ['plan, changes pending', report({ summary: { add: 1 } }), EXIT.CHANGES_PENDING],
+    ['plan, halted by the blast radius', report({ halted, summary: { add: 1 } }), EXIT.BLAST_RADIUS],
+    ['reconcile, applied', report({ kind: 'reconcile', summary: { add: 3 } }), EXIT.OK],
+    ['reconcile, halted', report({ kind: 'reconcile', halted }), EXIT.BLAST_RADIUS],
+    ['reconcile, members blocked by capacity', report({ kind: 'reconcile', summary: { blocked: 2 } }), EXIT.CAPACITY],
+    ['plan, members blocked (nothing reconcile could do)', report({ summary: { blocked: 2 } }), EXIT.OK],
+    ['a region that could not be listed for lack of permission', report({ regions: [failedRegion('PERMISSION_DENIED')] }), EXIT.PERMISSION],
+    ['a region where AWS kept failing', report({ kind: 'reconcile', regions: [failedRegion('AWS_UNAVAILABLE')] }), EXIT.AWS_UNAVAILABLE],
+    ['a region that failed, in a halted pass', report({ halted, regions: [failedRegion('AWS_UNAVAILABLE')] }), EXIT.BLAST_RADIUS],
+    ['a group AWS refused to change, in a halted pass', report({ kind: 'reconcile', halted, errors: [{ code: 'PERMISSION_DENIED', message: 'm' }] }), EXIT.PERMISSION],
+    ['errors of several kinds: permission is named first', report({ kind: 'reconcile', errors: [{ code: 'AWS_UNAVAILABLE', message: 'm' }, { code: 'PERMISSION_DENIED', message: 'm' }] }), EXIT.PERMISSION],
+    ['an error without a more specific code', report({ kind: 'reconcile', errors: [{ code: 'INTERNAL', message: 'm' }] }), EXIT.FAILURE],
+  ])('%s', (_, r, code) => {
+    expect(passExitCode(r)).toBe(code);
+  });
+});
+
+describe('the text report', () => {
+  it('says a pass was halted, that nothing was revoked and how to override', () => {
+    const text = renderPassReport(report({ kind: 'reconcile', outcome: 'halted', halted }));
+    expect(text).toContain('HALTED by the blast radius: the pass would revoke 9 of 10 managed rules; the limit is 2. Nothing was revoked.');
+    expect(text).toContain('sgsync reconcile --force');
+  });
+
+  it('flags a foreign rule open to the world and says it was left alone', () => {
+    const foreign = [{ groupId: 'sg-1', ruleId: 'sgr-1', family: 'ipv4' as const, protocol: 'tcp', fromPort: 443, toPort: 443, cidr: '0.0.0.0/0', dangerous: true }];
+    const text = renderPassReport(report({ targets: [{ ...emptyTarget, foreign }], summary: { foreign: 1, dangerous: 1 } }));
+    expect(text).toMatch(/foreign +sg-1 +sgr-1 +0\.0\.0\.0\/0 +443\/tcp +OPEN TO THE WORLD \(not managed by sgsync; left alone\)/);
+    expect(text).toContain('1 foreign (1 open to the world)');
+  });
+
+  it('names a failed region and that its rules were kept', () => {
+    const text = renderPassReport(report({ regions: [failedRegion('PERMISSION_DENIED')], summary: { regionsFailed: 1 } }));
+    expect(text).toMatch(/us-west-2 +failed +- +nope/);
+    expect(text).toContain('Inventory of us-west-2 failed (nope); rules of its instances were kept.');
+  });
+
+  it('shows a bounded number of rows per kind and points to --json for the rest', () => {
+    const add = Array.from({ length: TEXT_ROW_LIMIT + 5 }, (_, n) => ({ groupId: 'sg-1', instanceId: `i-${n}`, memberRegion: 'eu-west-1', cidr: `54.0.0.${n}/32`, port }));
+    const text = renderPassReport(report({ outcome: 'changes-pending', targets: [{ ...emptyTarget, add }], summary: { add: add.length } }));
+    expect(text.split('\n').filter((l) => l.startsWith('add ')).length).toBe(TEXT_ROW_LIMIT + 1);
+    expect(text).toContain('5 more (see --json)');
+    expect(text).toContain(`changes-pending: ${add.length} to add, 0 to revoke`);
+    expect(text).toContain('Run `sgsync reconcile` to apply.');
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * The audit log: one JSON line per change a pass makes, saying who changed
+ * what and why (safety rule 8). Lines go to stderr or are appended to a file,
+ * so they can be shipped, grepped and kept apart from results on stdout.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { AppliedChange } from '../core/reconcile.js';
+
+/** One line of the audit log. Keys are stable: people write queries against them. */
+export interface AuditRecord {
+  time: string;
+  passId: string;
+  deployment: string;
+  /** Who made the change: `controller` or `agent`. */
+  actor: string;
+  action: 'authorize' | 'revoke';
+  target: string;
+  group: string;
+  /** The region of the group. */
+  groupRegion: string;
+  ruleId: string | null;
+  cidr: string | null;
+  instance: string | null;
+  /** The region of the instance the rule admits. */
+  region: string | null;
+  /** `member` for an authorization; the revoke reason (instance-terminated, address-changed, …) otherwise. */
+  reason: string;
+}
+
+/** Turns one applied change into its audit record. */
+export function auditRecord(change: AppliedChange, context: { passId: string; deployment: string; actor: string; time: string }): AuditRecord {
+  return {
+    time: context.time,
+    passId: context.passId,
+    deployment: context.deployment,
+    actor: context.actor,
+    action: change.action,
+    target: change.target,
+    group: change.groupId,
+    groupRegion: change.region,
+    ruleId: change.ruleId ?? null,
+    cidr: change.cidr ?? null,
+    instance: change.instanceId ?? null,
+    region: change.memberRegion ?? null,
+    reason: change.reason,
+  };
+}
+
+export interface AuditLogOptions {
+  /** Append to this file; absent: write to stderr. */
+  file?: string;
+  deployment: string;
+  actor?: string;
+  now?: () => number;
+}
+
+/**
+ * A writer of audit lines, reusable by every driver. Each line is written
+ * with one synchronous `write` on a descriptor opened for appending, so lines
+ * from two processes sharing a file never interleave, and a crash right
+ * after a change cannot lose its line to a buffer.
+ *
+ * @example
+ * const audit = AuditLog.open({ file: '/var/log/sgsync-audit.jsonl', deployment: 'prod' });
+ * await controllerPass({ ..., onChange: (c) => audit.record(c, c.passId) });
+ * audit.close();
+ */
+export class AuditLog {
+  private closed = false;
+
+  private constructor(
+    private readonly fd: number,
+    private readonly ownsFd: boolean,
+    private readonly options: AuditLogOptions,
+  ) {}
+
+  /** Opens the log: the file (created if missing, appended to) or stderr. */
+  static open(options: AuditLogOptions): AuditLog {
+    if (options.file === undefined) return new AuditLog(2, false, options);
+    return new AuditLog(openSync(options.file, 'a', 0o640), true, options);
+  }
+
+  /** Writes the change's line and returns the record written. */
+  record(change: AppliedChange, passId: string): AuditRecord {
+    const now = this.options.now ?? Date.now;
+    const rec = auditRecord(change, {
+      passId,
+      deployment: this.options.deployment,
+      actor: this.options.actor ?? 'controller',
+      time: new Date(now()).toISOString(),
+    });
+    if (!this.closed) writeSync(this.fd, `${JSON.stringify(rec)}\n`);
+    return rec;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsFd) closeSync(this.fd);
+  }
+}

@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/index.js';
+import { SgsyncError } from '../core/errors.js';
+import type { GroupBatch, Member, ObservedRule, PlannedRevoke, PlannedRule } from '../core/model.js';
+import type { AuthorizeOutcome, Ec2Port, RevokeOutcome } from '../core/ports.js';
+import { controllerPass } from './pass.js';
+import { buildReport, type PassReport } from './report.js';
+
+const NOW = Date.parse('2026-03-01T12:00:00Z');
+const HOUR_AGO = new Date(NOW - 3_600_000).toISOString();
+
+/** EC2 in memory: enough of it for a controller pass, with a switch to make a region or a group fail. */
+class MemoryEc2 implements Ec2Port {
+  rules: ObservedRule[] = [];
+  failRegion = new Map<string, SgsyncError>();
+  failGroup = new Map<string, SgsyncError>();
+  private next = 0;
+  constructor(public members: Member[]) {}
+  enabledRegions(): Promise<string[]> {
+    return Promise.resolve(['eu-west-1', 'us-east-1', 'us-west-2']);
+  }
+  listMembers(region: string): Promise<Member[]> {
+    const failure = this.failRegion.get(region);
+    return failure ? Promise.reject(failure) : Promise.resolve(this.members.filter((m) => m.region === region));
+  }
+  listRules(_region: string, groupIds: readonly string[]): Promise<ObservedRule[]> {
+    return Promise.resolve(this.rules.filter((r) => groupIds.includes(r.groupId)));
+  }
+  authorize(batch: GroupBatch<PlannedRule>): Promise<AuthorizeOutcome> {
+    const failure = this.failGroup.get(batch.groupId);
+    if (failure) return Promise.reject(failure);
+    const created = batch.items.map((r) => {
+      const ruleId = `sgr-${String(++this.next).padStart(17, '0')}`;
+      this.rules.push({ ruleId, groupId: batch.groupId, family: r.family, protocol: r.port.protocol, fromPort: r.port.fromPort, toPort: r.port.toPort, cidr: r.cidr, description: r.description, tags: r.tags });
+      return { ruleId, cidr: r.cidr, protocol: r.port.protocol, fromPort: r.port.fromPort, toPort: r.port.toPort };
+    });
+    return Promise.resolve({ created, duplicate: false });
+  }
+  revoke(batch: GroupBatch<PlannedRevoke>): Promise<RevokeOutcome> {
+    const failure = this.failGroup.get(batch.groupId);
+    if (failure) return Promise.reject(failure);
+    const ids = new Set(batch.items.map((r) => r.ruleId));
+    this.rules = this.rules.filter((r) => !ids.has(r.ruleId));
+    return Promise.resolve({ revoked: [...ids], notFound: false });
+  }
+}
+
+const GROUP_A = 'sg-0aaaaaaaaaaaaaaa1';
+const GROUP_B = 'sg-0bbbbbbbbbbbbbbb2';
+
+function config(extra = '') {
+  return parseConfig(
+    `deployment: prod
+targets:
+  - name: api
+    region: us-east-1
+    groups: [${GROUP_A}, ${GROUP_B}]
+    ports: [443/tcp]
+    quota: 3
+    members: { regions: [eu-west-1, us-west-2], tags: { role: worker } }
+${extra}`,
+    'sgsync.yaml',
+  );
+}
+
+function worker(n: number, region = 'eu-west-1', state: Member['state'] = 'running'): Member {
+  return { instanceId: `i-0${String(n).padStart(16, '0')}`, region, state, publicIpv4: `54.0.0.${n}`, ipv6: [], tags: { role: 'worker' } };
+}
+
+function managed(id: string, groupId: string, member: Member, registeredAt = HOUR_AGO): ObservedRule {
+  return {
+    ruleId: id, groupId, family: 'ipv4', protocol: 'tcp', fromPort: 443, toPort: 443, cidr: `${member.publicIpv4 ?? '0.0.0.0'}/32`,
+    tags: { 'sgsync:managed-by': 'prod', 'sgsync:target': 'api', 'sgsync:instance': member.instanceId, 'sgsync:region': member.region, 'sgsync:registered-at': registeredAt },
+  };
+}
+
+const openToWorld: ObservedRule = { ruleId: 'sgr-0f0f0f0f0f0f0f0f0', groupId: GROUP_A, family: 'ipv4', protocol: 'tcp', fromPort: 443, toPort: 443, cidr: '0.0.0.0/0', description: 'public', tags: {} };
+
+async function report(kind: 'plan' | 'reconcile', ec2: MemoryEc2, options: { force?: boolean; extra?: string } = {}): Promise<PassReport> {
+  const loaded = config(options.extra);
+  const result = await controllerPass({ config: loaded, ec2, apply: kind === 'reconcile', force: options.force, now: () => NOW, passId: 'pass-1' });
+  return buildReport(kind, result, loaded.targets);
+}
+
+describe('the report of a controller pass', () => {
+  it('lists, per target and group, the rules a reconcile would add and revoke, with who, where and why', async () => {
+    const running = worker(1);
+    const gone = worker(2, 'us-west-2', 'terminated');
+    const ec2 = new MemoryEc2([running, gone]);
+    ec2.rules = [managed('sgr-00000000000000002', GROUP_A, gone)];
+    const r = await report('plan', ec2, { extra: 'safety: { revokeLimit: { fraction: 1 } }' });
+
+    expect(r.outcome).toBe('changes-pending');
+    const [api] = r.targets;
+    expect(api?.add).toEqual([{ groupId: GROUP_A, instanceId: running.instanceId, memberRegion: 'eu-west-1', cidr: '54.0.0.1/32', port: { protocol: 'tcp', fromPort: 443, toPort: 443 } }]);
+    expect(api?.revoke).toMatchObject([{ groupId: GROUP_A, ruleId: 'sgr-00000000000000002', cidr: '54.0.0.2/32', instanceId: gone.instanceId, memberRegion: 'us-west-2', reason: 'instance-terminated' }]);
+    expect(api?.capacity.find((c) => c.groupId === GROUP_A)).toMatchObject({ family: 'ipv4', quota: 3, before: 1, after: 1 });
+    expect(r.regions.map((g) => [g.region, g.status])).toEqual([['eu-west-1', 'complete'], ['us-west-2', 'complete']]);
+  });
+
+  it('reports rules it does not own and flags those open to the world, without touching them', async () => {
+    const ec2 = new MemoryEc2([]);
+    ec2.rules = [openToWorld, { ...openToWorld, ruleId: 'sgr-0e0e0e0e0e0e0e0e0', cidr: '198.51.100.0/24', description: 'office' }];
+    const r = await report('reconcile', ec2);
+    expect(r.targets[0]?.foreign.map((f) => [f.cidr, f.dangerous])).toEqual([['198.51.100.0/24', false], ['0.0.0.0/0', true]]);
+    expect(r.summary).toMatchObject({ foreign: 2, dangerous: 1, revoke: 0 });
+    expect(ec2.rules).toHaveLength(2);
+  });
+
+  it('keeps the rules of a region whose inventory failed and says why', async () => {
+    const ec2 = new MemoryEc2([]);
+    const lost = worker(3, 'us-west-2');
+    ec2.rules = [managed('sgr-00000000000000003', GROUP_A, lost)];
+    ec2.failRegion.set('us-west-2', new SgsyncError('PERMISSION_DENIED', 'AWS denied ec2:DescribeInstances in us-west-2'));
+    const r = await report('reconcile', ec2);
+
+    expect(r.regions.find((g) => g.region === 'us-west-2')).toMatchObject({ status: 'failed', code: 'PERMISSION_DENIED' });
+    expect(r.targets[0]?.kept).toEqual([
+      { groupId: GROUP_A, ruleId: 'sgr-00000000000000003', instanceId: lost.instanceId, reason: 'region-unavailable', detail: expect.stringContaining('inventory of us-west-2 failed') as unknown },
+    ]);
+    expect(r.summary).toMatchObject({ revoke: 0, regionsFailed: 1 });
+  });
+
+  it('shows a pass halted by the blast radius, what it would have revoked and how to override', async () => {
+    const stopped = [1, 2, 3].map((n) => worker(n, 'eu-west-1', 'stopped'));
+    const ec2 = new MemoryEc2(stopped);
+    ec2.rules = stopped.map((m, i) => managed(`sgr-0000000000000000${i}`, i < 2 ? GROUP_A : GROUP_B, m));
+    const halted = await report('reconcile', ec2, { extra: 'safety: { revokeLimit: { count: 2, fraction: 1 } }' });
+
+    expect(halted.outcome).toBe('halted');
+    expect(halted.halted).toEqual({ wouldRevoke: 3, limit: 2, managed: 3, override: '--force' });
+    expect(halted.targets[0]?.kept.map((k) => k.reason)).toEqual(['blast-radius', 'blast-radius', 'blast-radius']);
+    expect(ec2.rules).toHaveLength(3);
+
+    const forced = await report('reconcile', ec2, { force: true, extra: 'safety: { revokeLimit: { count: 2, fraction: 1 } }' });
+    expect(forced.outcome).toBe('applied');
+    expect(forced.targets[0]?.revoke.map((x) => x.reason)).toEqual(['instance-stopped', 'instance-stopped', 'instance-stopped']);
+    expect(ec2.rules).toHaveLength(0);
+  });
+
+  it('after a reconcile, reports the rules that landed with their ids, and capacity counting only those', async () => {
+    const members = [1, 2, 3, 4].map((n) => worker(n));
+    const ec2 = new MemoryEc2(members);
+    ec2.failGroup.set(GROUP_B, new SgsyncError('PERMISSION_DENIED', `AWS denied ec2:AuthorizeSecurityGroupIngress in us-east-1 on ${GROUP_B}`, { details: { region: 'us-east-1', groupId: GROUP_B } }));
+    const r = await report('reconcile', ec2);
+
+    expect(r.outcome).toBe('incomplete');
+    expect(r.targets[0]?.add.map((a) => [a.groupId, a.ruleId])).toEqual([
+      [GROUP_A, 'sgr-00000000000000001'],
+      [GROUP_A, 'sgr-00000000000000002'],
+      [GROUP_A, 'sgr-00000000000000003'],
+    ]);
+    expect(r.targets[0]?.capacity.map((c) => [c.groupId, c.before, c.after])).toEqual([[GROUP_A, 0, 3], [GROUP_B, 0, 0]]);
+    expect(r.errors).toEqual([{ code: 'PERMISSION_DENIED', message: expect.stringContaining(GROUP_B) as unknown, region: 'us-east-1', groupId: GROUP_B, action: undefined }]);
+  });
+
+  it('reports members that fit in no group of a full pool as blocked, and evicts nobody', async () => {
+    const old = [1, 2, 3, 4, 5, 6].map((n) => worker(n));
+    const ec2 = new MemoryEc2([...old, worker(7), worker(8, 'us-west-2')]);
+    ec2.rules = old.map((m, i) => managed(`sgr-0000000000000000${i}`, i < 3 ? GROUP_A : GROUP_B, m));
+    const r = await report('reconcile', ec2);
+
+    expect(r.targets[0]?.blocked.map((b) => [b.instanceId, b.memberRegion, b.reason])).toEqual([
+      [worker(7).instanceId, 'eu-west-1', 'capacity'],
+      [worker(8).instanceId, 'us-west-2', 'capacity'],
+    ]);
+    expect(r.summary).toMatchObject({ add: 0, revoke: 0, blocked: 2 });
+    expect(ec2.rules.map((x) => x.ruleId).sort()).toEqual(old.map((_, i) => `sgr-0000000000000000${i}`));
+  });
+});

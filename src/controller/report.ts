@@ -1,0 +1,184 @@
+/**
+ * The report of a controller pass, as data: per target and group, what is
+ * (or would be) added and revoked and why, what was kept and why, what could
+ * not be placed, the rules sgsync does not own, and capacity before and
+ * after. `sgsync plan` and `sgsync reconcile` print it as tables or JSON; the
+ * same shape serves anything else that wants to show a pass.
+ */
+import type { SgsyncError } from '../core/errors.js';
+import type { CapacityLine, Family, KeepReason, Plan, PortSpec, Target } from '../core/model.js';
+import type { AppliedChange } from '../core/reconcile.js';
+import type { RegionResult } from './inventory.js';
+import type { ControllerPassResult } from './pass.js';
+
+export type ReportKind = 'plan' | 'reconcile';
+
+export interface AddLine { groupId: string; instanceId: string; memberRegion: string; cidr: string; port?: PortSpec; ruleId?: string }
+export interface RevokeLine { groupId: string; ruleId: string; cidr?: string; port?: PortSpec; instanceId?: string; memberRegion?: string; reason: string }
+export interface KeptLine { groupId: string; ruleId: string; instanceId?: string; reason: KeepReason; detail: string }
+export interface BlockedLine { instanceId: string; memberRegion: string; cidr: string; family: Family; port: PortSpec; reason: string }
+export interface ForeignLine { groupId: string; ruleId: string; family: Family; protocol: string; fromPort: number; toPort: number; cidr?: string; description?: string; dangerous: boolean }
+export interface CapacityReportLine { groupId: string; family: Family; quota: number; before: number; after: number; managed: number; foreign: number }
+
+export interface TargetReport {
+  name: string;
+  region: string;
+  /** In `plan`: what a reconcile would add. In `reconcile`: what was added. */
+  add: AddLine[];
+  revoke: RevokeLine[];
+  kept: KeptLine[];
+  blocked: BlockedLine[];
+  /** Members that can never be admitted as they are (no usable address). */
+  refused: { instanceId: string; memberRegion: string; reason: string; detail: string }[];
+  foreign: ForeignLine[];
+  capacity: CapacityReportLine[];
+}
+
+export interface PassReport {
+  kind: ReportKind;
+  passId: string;
+  startedAt: string;
+  deployment: string;
+  /** in-sync: nothing to do; changes-pending (plan); applied (reconcile); halted: the blast radius stopped every revoke; incomplete: errors. */
+  outcome: 'in-sync' | 'changes-pending' | 'applied' | 'halted' | 'incomplete';
+  summary: { add: number; revoke: number; kept: number; blocked: number; refused: number; foreign: number; dangerous: number; regionsFailed: number; errors: number };
+  halted?: { wouldRevoke: number; limit: number; managed: number; override: string };
+  regions: RegionResult[];
+  targets: TargetReport[];
+  errors: { code: string; message: string; region?: string; groupId?: string; action?: string }[];
+  warnings: string[];
+  /** EC2 calls made, by action, when the driver counted them. */
+  calls?: Record<string, number>;
+}
+
+function familyOf(cidr: string | undefined): Family {
+  return cidr?.includes(':') ? 'ipv6' : 'ipv4';
+}
+
+/** Ports of planned rules by group and CIDR, to show them next to applied changes (which carry none). */
+function portsOf(plan: Plan): Map<string, PortSpec> {
+  const out = new Map<string, PortSpec>();
+  for (const b of plan.authorize) for (const r of b.items) out.set(`${b.groupId} ${r.cidr} ${r.instanceId}`, r.port);
+  for (const b of plan.revoke) for (const r of b.items) out.set(r.ruleId, r.port);
+  return out;
+}
+
+function applied(target: string, changes: readonly AppliedChange[], ports: Map<string, PortSpec>): Pick<TargetReport, 'add' | 'revoke'> {
+  const mine = changes.filter((c) => c.target === target);
+  return {
+    add: mine
+      .filter((c) => c.action === 'authorize')
+      .map((c) => ({ groupId: c.groupId, instanceId: c.instanceId ?? '', memberRegion: c.memberRegion ?? '', cidr: c.cidr ?? '', port: ports.get(`${c.groupId} ${c.cidr} ${c.instanceId}`), ruleId: c.ruleId })),
+    revoke: mine
+      .filter((c) => c.action === 'revoke')
+      .map((c) => ({ groupId: c.groupId, ruleId: c.ruleId ?? '', cidr: c.cidr, port: ports.get(c.ruleId ?? ''), instanceId: c.instanceId, memberRegion: c.memberRegion, reason: c.reason })),
+  };
+}
+
+function planned(target: string, plan: Plan): Pick<TargetReport, 'add' | 'revoke'> {
+  return {
+    add: plan.authorize.flatMap((b) =>
+      b.items.filter((r) => r.target === target).map((r) => ({ groupId: b.groupId, instanceId: r.instanceId, memberRegion: r.memberRegion, cidr: r.cidr, port: r.port })),
+    ),
+    revoke: plan.revoke.flatMap((b) =>
+      b.items
+        .filter((r) => r.target === target)
+        .map((r) => ({ groupId: b.groupId, ruleId: r.ruleId, cidr: r.cidr, port: r.port, instanceId: r.instanceId, memberRegion: r.memberRegion, reason: r.reason })),
+    ),
+  };
+}
+
+/**
+ * Capacity per group and family. A plan shows the planned `after`; a
+ * reconcile counts only the changes that landed, so a group whose call
+ * failed shows no change.
+ */
+function capacity(target: string, plan: Plan, changes: readonly AppliedChange[] | undefined): CapacityReportLine[] {
+  const delta = new Map<string, number>();
+  for (const c of changes ?? []) {
+    if (c.target !== target) continue;
+    const key = `${c.groupId} ${familyOf(c.cidr)}`;
+    delta.set(key, (delta.get(key) ?? 0) + (c.action === 'authorize' ? 1 : -1));
+  }
+  return plan.capacity
+    .filter((l: CapacityLine) => l.target === target)
+    .map((l) => ({
+      groupId: l.groupId,
+      family: l.family,
+      quota: l.quota,
+      before: l.before,
+      after: changes ? l.before + (delta.get(`${l.groupId} ${l.family}`) ?? 0) : l.after,
+      managed: l.managed,
+      foreign: l.foreign,
+    }));
+}
+
+function targetReport(target: Target, kind: ReportKind, result: ControllerPassResult, ports: Map<string, PortSpec>): TargetReport {
+  const { plan, lastPlan } = result;
+  // What was kept, blocked or refused is what the last look at the world said.
+  const last = kind === 'reconcile' ? lastPlan : plan;
+  const mine = <T extends { target: string }>(items: readonly T[]) => items.filter((x) => x.target === target.name);
+  return {
+    name: target.name,
+    region: target.region,
+    ...(kind === 'reconcile' ? applied(target.name, result.changes, ports) : planned(target.name, plan)),
+    kept: mine(last.kept).map(({ groupId, ruleId, instanceId, reason, detail }) => ({ groupId, ruleId, instanceId, reason, detail })),
+    blocked: mine(last.blocked).map(({ instanceId, memberRegion, cidr, family, port, reason }) => ({ instanceId, memberRegion, cidr, family, port, reason })),
+    refused: mine(last.refused).map(({ instanceId, memberRegion, reason, detail }) => ({ instanceId, memberRegion, reason, detail })),
+    foreign: mine(plan.foreign).map(({ groupId, ruleId, family, protocol, fromPort, toPort, cidr, description, dangerous }) => ({
+      groupId, ruleId, family, protocol, fromPort, toPort, cidr, description, dangerous,
+    })),
+    capacity: capacity(target.name, plan, kind === 'reconcile' ? result.changes : undefined),
+  };
+}
+
+function errorLine(e: SgsyncError): PassReport['errors'][number] {
+  const d = e.details;
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return { code: e.code, message: e.message, region: text(d.region), groupId: text(d.groupId), action: text(d.action) };
+}
+
+/**
+ * Builds the report of a controller pass. `plan` reports what a reconcile
+ * would do; `reconcile` reports what was done (the changes that landed), and
+ * what the last look at the world kept, blocked or refused.
+ */
+export function buildReport(kind: ReportKind, result: ControllerPassResult, targets: readonly Target[], calls?: Record<string, number>): PassReport {
+  const ports = portsOf(result.plan);
+  const reports = targets.map((t) => targetReport(t, kind, result, ports));
+  const sum = (f: (t: TargetReport) => number) => reports.reduce((n, t) => n + f(t), 0);
+  const summary = {
+    add: sum((t) => t.add.length),
+    revoke: sum((t) => t.revoke.length),
+    kept: sum((t) => t.kept.length),
+    blocked: sum((t) => t.blocked.length),
+    refused: sum((t) => t.refused.length),
+    foreign: sum((t) => t.foreign.length),
+    dangerous: sum((t) => t.foreign.filter((f) => f.dangerous).length),
+    regionsFailed: result.inventory.regions.filter((r) => r.status === 'failed').length,
+    errors: result.errors.length,
+  };
+  const halted = result.plan.halted
+    ? { wouldRevoke: result.plan.halted.wouldRevoke, limit: result.plan.halted.limit, managed: result.plan.halted.managed, override: '--force' }
+    : undefined;
+  const outcome: PassReport['outcome'] =
+    result.errors.length > 0 ? 'incomplete'
+    : halted ? 'halted'
+    : summary.add + summary.revoke === 0 ? 'in-sync'
+    : kind === 'plan' ? 'changes-pending'
+    : 'applied';
+  return {
+    kind,
+    passId: result.passId,
+    startedAt: result.startedAt,
+    deployment: result.plan.deployment,
+    outcome,
+    summary,
+    ...(halted ? { halted } : {}),
+    regions: result.inventory.regions,
+    targets: reports,
+    errors: result.errors.map(errorLine),
+    warnings: [...new Set([...result.plan.warnings, ...result.lastPlan.warnings])].sort(),
+    ...(calls ? { calls } : {}),
+  };
+}
