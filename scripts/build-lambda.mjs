@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+/**
+ * Bundles the controller's Lambda handler (src/controller/lambda.ts) into one
+ * ES module, dist/lambda/index.mjs (handler: index.handler), and zips it as
+ * dist/lambda/sgsync-controller.zip, ready to upload.
+ *
+ *   node scripts/build-lambda.mjs [--config sgsync.yaml] [--outdir DIR] [--zip auto|cli|builtin]
+ *
+ * --config adds that file to the zip as sgsync.yaml, where the handler looks
+ * when neither SGSYNC_CONFIG nor SGSYNC_CONFIG_YAML is set. --zip picks the
+ * archiver: the `zip` program when present (auto), or the small writer below,
+ * so the build needs nothing beyond Node and esbuild.
+ *
+ * The AWS SDK is bundled, not left to the runtime's copy: the runtime's SDK
+ * changes when AWS updates it, while sgsync's retry settings, call counting
+ * and error mapping are tested against the version in package-lock.json.
+ */
+import { Buffer } from 'node:buffer';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import process from 'node:process';
+import { URL, fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { deflateRawSync } from 'node:zlib';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+/** CRC-32 (IEEE), as zip needs it; node:zlib has no crc32 before Node 22. */
+export function crc32(bytes) {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * A zip archive of `files` ({name, data}), deflated, with a fixed timestamp
+ * (1980-01-01) so the same input gives the same bytes.
+ */
+export function zipFiles(files) {
+  const locals = [];
+  const centrals = [];
+  let offset = 0;
+  for (const { name, data } of files) {
+    const nameBytes = Buffer.from(name, 'utf8');
+    const packed = deflateRawSync(data, { level: 9 });
+    const crc = crc32(data);
+    const common = (h, at) => {
+      h.writeUInt16LE(0x0800, at); // UTF-8 names
+      h.writeUInt16LE(8, at + 2); // deflate
+      h.writeUInt16LE(0, at + 4); // 00:00
+      h.writeUInt16LE(0x21, at + 6); // 1980-01-01
+      h.writeUInt32LE(crc, at + 8);
+      h.writeUInt32LE(packed.length, at + 12);
+      h.writeUInt32LE(data.length, at + 16);
+      h.writeUInt16LE(nameBytes.length, at + 20);
+    };
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    common(local, 6);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE((3 << 8) | 20, 4); // made on Unix, so the permissions below count
+    central.writeUInt16LE(20, 6);
+    common(central, 8);
+    central.writeUInt32LE((0o100644 << 16) >>> 0, 38);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, nameBytes, packed);
+    centrals.push(central, nameBytes);
+    offset += local.length + nameBytes.length + packed.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(files.length, 8);
+  end.writeUInt16LE(files.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+function hasZipProgram() {
+  return spawnSync('zip', ['-v'], { stdio: 'ignore' }).status === 0;
+}
+
+function size(file) {
+  const bytes = statSync(file).size;
+  return bytes > 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(2)} MB` : `${(bytes / 1024).toFixed(1)} kB`;
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: { config: { type: 'string' }, outdir: { type: 'string' }, zip: { type: 'string', default: 'auto' } },
+  });
+  if (!['auto', 'cli', 'builtin'].includes(values.zip)) throw new Error(`--zip must be auto, cli or builtin, not "${values.zip}"`);
+  const outdir = resolve(root, values.outdir ?? 'dist/lambda');
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  const bundle = join(outdir, 'index.mjs');
+
+  await build({
+    entryPoints: [join(root, 'src/controller/lambda.ts')],
+    outfile: bundle,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    minify: true,
+    keepNames: true,
+    sourcemap: 'linked',
+    legalComments: 'linked',
+    logLevel: 'warning',
+    // Bundled CommonJS dependencies call require() for Node built-ins; an ES module has none of its own.
+    banner: { js: "import { createRequire as __sgsyncRequire } from 'node:module'; const require = __sgsyncRequire(import.meta.url);" },
+  });
+
+  // The licence notices of the bundled packages travel with the code.
+  const files = [bundle, join(outdir, 'index.mjs.LEGAL.txt')].filter((f) => existsSync(f));
+  if (values.config) {
+    const config = join(outdir, 'sgsync.yaml');
+    copyFileSync(resolve(values.config), config);
+    files.push(config);
+  }
+  const zip = join(outdir, 'sgsync-controller.zip');
+  const useCli = values.zip === 'cli' || (values.zip === 'auto' && hasZipProgram());
+  if (useCli) {
+    const out = spawnSync('zip', ['-q', '-X', '-j', zip, ...files], { stdio: 'inherit' });
+    if (out.status !== 0) throw new Error(`zip failed with status ${out.status ?? out.signal}`);
+  } else {
+    writeFileSync(zip, zipFiles(files.map((f) => ({ name: basename(f), data: readFileSync(f) }))));
+  }
+  process.stdout.write(
+    `${bundle}  ${size(bundle)}\n${zip}  ${size(zip)}  (${useCli ? 'zip' : 'built-in writer'}: ${files.map((f) => basename(f)).join(', ')})\n`,
+  );
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    process.stderr.write(`build-lambda: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  });
+}

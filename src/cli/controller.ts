@@ -1,0 +1,147 @@
+/**
+ * `sgsync controller run`: the controller as a long-running daemon — a pass
+ * every interval, backoff on failure, /healthz and /metrics on a local port,
+ * and a clean stop on SIGTERM (the pass under way finishes first).
+ */
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { AuditLog } from '../controller/audit.js';
+import { healthOf, startHealthServer, type RunningHealthServer } from '../controller/health-server.js';
+import { runLoop } from '../controller/loop.js';
+import { ControllerMetrics } from '../controller/metrics.js';
+import { controllerPass, type ControllerPassResult } from '../controller/pass.js';
+import { summarizePass } from '../controller/pass-summary.js';
+import { buildReport } from '../controller/report.js';
+import { isSgsyncError } from '../core/errors.js';
+import { awsContext, callCounts, type AwsCliOptions } from './aws-context.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+import { createLogger } from './logger.js';
+import { passExitCode } from './pass-report.js';
+
+interface RunOptions extends AwsCliOptions {
+  interval?: number;
+  metricsPort?: number;
+  metricsHost: string;
+  once?: boolean;
+  auditLog?: string;
+  json?: boolean;
+  logLevel: string;
+}
+
+function numberIn(name: string, min: number, max: number, integer: boolean) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(`${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, not "${v}"`);
+    }
+    return n;
+  };
+}
+
+async function run(options: RunOptions): Promise<void> {
+  const { loaded, ec2 } = await awsContext(options);
+  const log = createLogger({ level: options.logLevel });
+  for (const w of loaded.warnings) log.warn(w);
+  const controller = loaded.config.controller;
+  const intervalMs = (options.interval ?? controller.intervalSeconds) * 1000;
+  const metrics = new ControllerMetrics();
+  const audit = AuditLog.open({ file: options.auditLog, deployment: loaded.config.deployment });
+  const stop = new AbortController();
+  const onSignal = (signal: string) => {
+    log.info({ signal }, 'stopping after the pass under way');
+    stop.abort();
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+
+  let server: RunningHealthServer | undefined;
+  const port = options.metricsPort ?? controller.metricsPort;
+  if (port !== undefined && !options.once) {
+    server = await startHealthServer({
+      host: options.metricsHost,
+      port,
+      health: () => healthOf(metrics, Date.now(), intervalMs),
+      metrics: () => metrics.render(Date.now(), ec2.clients.stats.entries()),
+    });
+    process.stderr.write(`metrics on ${server.url}\n`);
+  }
+
+  let last: { result?: ControllerPassResult; error?: unknown } = {};
+  const pass = async (): Promise<boolean> => {
+    const startedAtMs = Date.now();
+    try {
+      const result = await controllerPass({ config: loaded, ec2, apply: true, onChange: (c) => audit.record(c, c.passId) });
+      const summary = summarizePass(result);
+      metrics.recordPass(result, summary, { startedAtMs, finishedAtMs: Date.now() });
+      last = { result };
+      const { passId, added, revoked, blocked, kept, problems } = summary;
+      const fields = { passId, added, revoked, blocked, kept, durationMs: Date.now() - startedAtMs };
+      if (summary.ok) log.info(fields, `pass done: ${added} added, ${revoked} revoked`);
+      else log.warn({ ...fields, problems }, `pass done with problems: ${problems.join('; ')}`);
+      return summary.ok;
+    } catch (e) {
+      metrics.recordFailure({ startedAtMs, finishedAtMs: Date.now() });
+      last = { error: e };
+      throw e;
+    }
+  };
+
+  try {
+    const end = await runLoop({
+      pass,
+      intervalMs,
+      jitterMs: Math.min(controller.jitterSeconds * 1000, intervalMs),
+      signal: stop.signal,
+      once: options.once,
+      onError: (e) => log.error({ code: isSgsyncError(e) ? e.code : 'INTERNAL' }, `pass failed: ${e instanceof Error ? e.message : String(e)}`),
+      onWait: (ms, failures) => log.debug({ waitMs: ms, failures }, failures ? 'backing off' : 'waiting for the next pass'),
+    });
+    if (options.once) finishOnce(options, last, callCounts(ec2), loaded.targets);
+    else log.info({ passes: end.passes }, 'controller stopped');
+  } finally {
+    audit.close();
+    await server?.close();
+    ec2.clients.destroy();
+  }
+}
+
+/** `--once`: the pass's summary on stdout and the exit code `sgsync reconcile` would give. */
+function finishOnce(
+  options: RunOptions,
+  last: { result?: ControllerPassResult; error?: unknown },
+  calls: Record<string, number>,
+  targets: Parameters<typeof buildReport>[2],
+): void {
+  if (!last.result) {
+    const e = last.error;
+    process.exitCode = isSgsyncError(e) ? exitCodeFor(e.code) : EXIT.FAILURE;
+    return;
+  }
+  const summary = { ...summarizePass(last.result), calls };
+  const text = `pass ${summary.passId}: ${summary.added} added, ${summary.revoked} revoked, ${summary.blocked} blocked${summary.ok ? '' : `; ${summary.problems.join('; ')}`}`;
+  process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : `${text}\n`);
+  process.exitCode = passExitCode(buildReport('reconcile', last.result, targets, calls));
+}
+
+export function addControllerCommand(program: Command): void {
+  const controller = program.command('controller').description('Run the controller: reconcile every target against the fleet of every region, continuously');
+  controller
+    .command('run')
+    .description('A pass every interval (with jitter), backoff on failure, /healthz and /metrics on a local port; SIGTERM stops after the pass under way')
+    .option('-c, --config <file>', 'configuration file (default: $SGSYNC_CONFIG, then ./sgsync.yaml)')
+    .option('--endpoint <url>', 'EC2 endpoint for every region, e.g. a sandbox (default: aws.endpoint, then the SDK chain)')
+    .option('--profile <name>', 'AWS profile (default: aws.profile, then the SDK chain)')
+    .option('--interval <seconds>', 'time between passes (default: controller.intervalSeconds)', numberIn('--interval', 1, 86_400, false))
+    .option('--metrics-port <port>', 'serve /healthz and /metrics on this port; 0 picks a free one (default: controller.metricsPort, else none)', numberIn('--metrics-port', 0, 65_535, true))
+    .option('--metrics-host <host>', 'address for /healthz and /metrics (0.0.0.0 to let a scraper in from outside)', '127.0.0.1')
+    .option('--once', 'run one pass and exit with the code `sgsync reconcile` would give')
+    .option('--audit-log <file>', 'append the audit log (JSON lines, one per change) to this file instead of stderr')
+    .option('--json', 'with --once: print the pass summary as JSON')
+    .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .addHelpText(
+      'after',
+      '\nOnce the metrics server listens, "metrics on http://HOST:PORT" is printed on stderr.\n' +
+        '/healthz answers 200 while a pass has succeeded within the last two intervals, else 503 with the reason.\n' +
+        'A stop (SIGTERM, SIGINT) exits 0 after the pass under way. See docs/metrics.md.',
+    )
+    .action((options: RunOptions) => run(options));
+}

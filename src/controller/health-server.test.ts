@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { healthOf, startHealthServer, type RunningHealthServer } from './health-server.js';
+import { ControllerMetrics } from './metrics.js';
+
+const MINUTE = 60_000;
+const t0 = Date.parse('2026-03-01T12:00:00Z');
+
+describe('the health verdict', () => {
+  const pass = (finishedAtMs: number, ok: boolean) => ({ finishedAtMs, durationMs: 1_000, ok });
+  it.each<[string, { lastSuccessAt?: number; lastPass?: ReturnType<typeof pass> }, number, boolean, RegExp]>([
+    ['before any pass', {}, t0, false, /no pass has finished yet/],
+    ['when only failed passes have run', { lastPass: pass(t0, false) }, t0 + 1_000, false, /no pass has succeeded yet/],
+    ['a minute after a success', { lastSuccessAt: t0, lastPass: pass(t0, true) }, t0 + MINUTE, true, /finished 60s ago/],
+    ['after one failure that follows a recent success', { lastSuccessAt: t0, lastPass: pass(t0 + 5 * MINUTE, false) }, t0 + 6 * MINUTE, true, /finished 360s ago/],
+    ['exactly two intervals after a success', { lastSuccessAt: t0, lastPass: pass(t0, true) }, t0 + 10 * MINUTE, true, /600s ago/],
+    ['more than two intervals after a success', { lastSuccessAt: t0, lastPass: pass(t0 + 5 * MINUTE, false) }, t0 + 10 * MINUTE + 1_000, false, /more than two intervals \(600s\)/],
+  ])('%s: healthy is %s', (_when, state, now, healthy, reason) => {
+    const h = healthOf(state, now, 5 * MINUTE);
+    expect(h.healthy).toBe(healthy);
+    expect(h.reason).toMatch(reason);
+  });
+
+  it('follows what the metrics recorded', () => {
+    const metrics = new ControllerMetrics();
+    metrics.recordFailure({ startedAtMs: t0, finishedAtMs: t0 + 2_000 });
+    expect(healthOf(metrics, t0 + 3_000, MINUTE)).toEqual({
+      healthy: false,
+      reason: 'no pass has succeeded yet; the last one failed',
+      lastPass: { finishedAt: '2026-03-01T12:00:02.000Z', ok: false, durationSeconds: 2 },
+    });
+  });
+});
+
+describe('the health server', () => {
+  let server: RunningHealthServer;
+  let healthy = false;
+
+  beforeAll(async () => {
+    server = await startHealthServer({
+      host: '127.0.0.1',
+      port: 0,
+      health: () => ({ healthy, reason: healthy ? 'the last successful pass finished 3s ago' : 'no pass has finished yet' }),
+      metrics: () => '# HELP up 1\n# TYPE up gauge\nup 1\n',
+    });
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('answers /healthz with 503 and the reason until a pass succeeds, then 200', async () => {
+    const before = await fetch(`${server.url}/healthz`);
+    expect([before.status, await before.json()]).toEqual([503, { status: 'unhealthy', healthy: false, reason: 'no pass has finished yet' }]);
+    healthy = true;
+    const after = await fetch(`${server.url}/healthz`);
+    expect(after.status).toBe(200);
+    expect(await after.json()).toMatchObject({ status: 'ok', reason: 'the last successful pass finished 3s ago' });
+  });
+
+  it('serves /metrics as Prometheus text', async () => {
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(await res.text()).toContain('\nup 1\n');
+  });
+
+  it.each([
+    ['GET', '/', 404],
+    ['POST', '/metrics', 405],
+  ])('answers %s %s with %i', async (method, path, status) => {
+    expect((await fetch(`${server.url}${path}`, { method })).status).toBe(status);
+  });
+});

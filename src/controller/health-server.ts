@@ -1,0 +1,101 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EXPOSITION_CONTENT_TYPE } from './prometheus.js';
+
+export interface Health {
+  healthy: boolean;
+  /** One sentence: why the controller is (not) healthy. */
+  reason: string;
+  lastSuccessAt?: string;
+  lastPass?: { finishedAt: string; ok: boolean; durationSeconds: number };
+}
+
+/** What the verdict reads; `ControllerMetrics` provides it. */
+export interface HealthInput {
+  readonly lastSuccessAt?: number;
+  readonly lastPass?: { finishedAtMs: number; durationMs: number; ok: boolean };
+}
+
+/**
+ * Healthy means a pass succeeded within the last two intervals: one failed
+ * or late pass is tolerated (jitter, a throttled burst), two in a row are
+ * not. Before the first successful pass the controller is not yet healthy,
+ * because it has not yet shown that it can reach AWS and do its job.
+ */
+export function healthOf(metrics: HealthInput, nowMs: number, intervalMs: number): Health {
+  const last = metrics.lastPass;
+  const lastPass = last ? { finishedAt: new Date(last.finishedAtMs).toISOString(), ok: last.ok, durationSeconds: last.durationMs / 1000 } : undefined;
+  const success = metrics.lastSuccessAt;
+  if (success === undefined) {
+    return { healthy: false, reason: last ? 'no pass has succeeded yet; the last one failed' : 'no pass has finished yet', ...(lastPass ? { lastPass } : {}) };
+  }
+  const ago = Math.max(0, nowMs - success);
+  const seconds = Math.round(ago / 1000);
+  const healthy = ago <= 2 * intervalMs;
+  const reason = healthy
+    ? `the last successful pass finished ${seconds}s ago`
+    : `the last successful pass finished ${seconds}s ago, more than two intervals (${(2 * intervalMs) / 1000}s)`;
+  return { healthy, reason, lastSuccessAt: new Date(success).toISOString(), ...(lastPass ? { lastPass } : {}) };
+}
+
+export interface HealthServerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** The /healthz verdict, now. */
+  health: () => Health;
+  /** The /metrics text, now. */
+  metrics: () => string;
+}
+
+export interface RunningHealthServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `/healthz` (200 or 503 with a JSON reason) and `/metrics`
+ * (Prometheus text) over plain HTTP. It only reads state the loop keeps, so
+ * a slow scrape never delays a pass.
+ */
+export async function startHealthServer(options: HealthServerOptions): Promise<RunningHealthServer> {
+  const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('GET only\n');
+      return;
+    }
+    try {
+      if (path === '/healthz') {
+        const h = options.health();
+        res.writeHead(h.healthy ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(`${JSON.stringify({ status: h.healthy ? 'ok' : 'unhealthy', ...h })}\n`);
+      } else if (path === '/metrics') {
+        res.writeHead(200, { 'content-type': EXPOSITION_CONTENT_TYPE, 'cache-control': 'no-store' }).end(options.metrics());
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz or /metrics\n');
+      }
+    } catch (e) {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e instanceof Error ? e.message : String(e)}\n`);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

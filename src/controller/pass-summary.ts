@@ -1,0 +1,55 @@
+import type { ControllerPassResult } from './pass.js';
+
+/** What one pass did and whether it needs attention, in a few numbers a log line or a Lambda result can carry. */
+export interface PassSummary {
+  passId: string;
+  /** Nothing failed: every region listed, every group changed, no limit hit. */
+  ok: boolean;
+  /** Why the pass is not ok, one sentence each. */
+  problems: string[];
+  added: number;
+  revoked: number;
+  /** Rules that did not fit in their pool. */
+  blocked: number;
+  /** Stale-looking rules kept, by reason (grace, region-unavailable, blast-radius). */
+  kept: Record<string, number>;
+  regions: { region: string; status: 'complete' | 'failed'; instances: number; reason?: string }[];
+  errors: { code: string; message: string }[];
+  converged: boolean;
+}
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + 1;
+  return out;
+}
+
+/**
+ * Sums up a controller pass. A pass that ran to the end can still need
+ * attention: a region whose listing failed keeps its members' rules (safety
+ * rule 2), a blast-radius halt revoked nothing (rule 4), and a group whose
+ * change AWS refused is left as it was. Each of those is a problem here, so
+ * that health checks and alerts see it; blocked rules are reported but are a
+ * capacity fact, not a failure of the pass.
+ */
+export function summarizePass(result: ControllerPassResult): PassSummary {
+  const problems: string[] = [];
+  for (const r of result.inventory.regions) if (r.status === 'failed') problems.push(`inventory of ${r.region} failed: ${r.reason ?? 'unknown reason'}`);
+  const halted = result.plan.halted;
+  if (halted) {
+    problems.push(`the pass would revoke ${halted.wouldRevoke} of ${halted.managed} managed rules, over the limit of ${halted.limit}; nothing was revoked`);
+  }
+  for (const e of result.errors) problems.push(`${e.code}: ${e.message}`);
+  return {
+    passId: result.passId,
+    ok: problems.length === 0,
+    problems,
+    added: result.changes.filter((c) => c.action === 'authorize').length,
+    revoked: result.changes.filter((c) => c.action === 'revoke').length,
+    blocked: result.lastPlan.blocked.length,
+    kept: countBy(result.plan.kept, (k) => k.reason),
+    regions: result.inventory.regions.map(({ region, status, instances, reason }) => ({ region, status, instances, ...(reason ? { reason } : {}) })),
+    errors: result.errors.map((e) => ({ code: e.code, message: e.message })),
+    converged: result.converged,
+  };
+}
