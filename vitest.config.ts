@@ -23,12 +23,32 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // IAM policies proven offline with a policy simulator, and the deployment templates.
+          name: 'iam',
+          include: ['test/iam/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           // Suites that run the built `sgsync` binary as processes.
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['./test/support/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The dashboard in Debian's chromium, driven by playwright-core; needs dist/ for the CLI it compares with.
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['./test/support/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
     ],

@@ -1,11 +1,21 @@
 import type { Command } from 'commander';
-import type { RunningSandbox } from '../sandbox/server.js';
+import { AuditLog } from '../controller/audit.js';
+import { readAuditTail } from '../dashboard/activity.js';
+import { createDashboard } from '../dashboard/app.js';
+import { loadFleetView } from '../dashboard/fleet-source.js';
+import { FleetState } from '../dashboard/fleet-state.js';
+import { reconcileNow } from '../dashboard/reconcile-now.js';
+import { loopbackHosts, serveDashboard, type ServedDashboard } from '../dashboard/serve.js';
+import { UsageHistory } from '../dashboard/usage-history.js';
 import type { World } from '../sandbox/world.js';
+import { playDemoStory, type DemoStory } from './demo-story.js';
 import { openSandbox, parse, stopAndExit, untilSignal, type OpenedSandbox } from './sandbox.js';
 
 export interface DemoOptions {
   host: string;
   port: number;
+  dashboardPort: number;
+  dir: string;
   seed: number;
 }
 
@@ -51,19 +61,86 @@ export function describeDemo(world: World, url: string): string {
   if (someInstance) {
     lines.push('', 'An instance\'s metadata service (IMDSv2):', `  AWS_EC2_METADATA_SERVICE_ENDPOINT=${url}/imds/${someInstance.id}/`);
   }
-  lines.push('', `Control API: curl ${url}/_sandbox/health   (see docs/sandbox.md)`, 'Press Ctrl-C to stop.', '');
+  lines.push('', `Control API: curl ${url}/_sandbox/health   (see docs/sandbox.md)`, '');
   return lines.join('\n');
 }
 
+/** Serves the dashboard on the given port, or on a free one when that port is taken. */
+async function serveOnPort(app: Parameters<typeof serveDashboard>[0], host: string, port: number): Promise<ServedDashboard> {
+  try {
+    return await serveDashboard(app, { host, port });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) throw e;
+    return serveDashboard(app, { host, port: 0 });
+  }
+}
+
+export interface RunningDemo extends OpenedSandbox {
+  story: DemoStory;
+  dashboard: ServedDashboard;
+}
+
 /**
- * Starts the demo: a sandbox with the demo fleet, in-process, and prints what
- * is there. Returns the running sandbox so that later stages of the demo can
- * start more parts against it.
+ * Starts the whole demo in this process: a sandbox with the demo fleet, the
+ * story (agents, controller, a crash, a stop/start, a full pool, cleanup),
+ * and the dashboard over it with "Reconcile now" enabled; then prints what
+ * is there and what happened.
  */
-export async function startDemo(options: DemoOptions, out: (text: string) => void = (t) => process.stdout.write(t)): Promise<OpenedSandbox & { running: RunningSandbox }> {
+export async function startDemo(options: DemoOptions, out: (text: string) => void = (t) => process.stdout.write(t)): Promise<RunningDemo> {
+  // Every AWS call of the demo goes to the local sandbox, which accepts any credentials.
+  process.env.AWS_ACCESS_KEY_ID = 'sandbox';
+  process.env.AWS_SECRET_ACCESS_KEY = 'sandbox';
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
   const opened = await openSandbox({ host: options.host, port: options.port, seed: options.seed, demo: true, throttle: { kind: 'off' } });
+  // Usage is sampled after every step of the story, so the Targets chart shows the pool filling up.
+  const history = new UsageHistory();
+  const story = await playDemoStory(opened.running, options.dir, async (config, ec2) => {
+    history.record(Date.now(), (await loadFleetView({ config, ec2 })).plan.capacity);
+  });
+  const { config, ec2 } = story;
+  const state = new FleetState({
+    history,
+    load: () => loadFleetView({ config, ec2 }),
+    reconcile: reconcileNow({ config, ec2, audit: AuditLog.open({ file: story.auditFile, deployment: config.config.deployment, actor: 'dashboard' }) }),
+    maxAgeMs: 5000,
+  });
+  await state.refresh();
+  const app = createDashboard({
+    state,
+    refreshSeconds: 5,
+    activity: () => readAuditTail(story.auditFile),
+    activitySource: story.auditFile,
+    allowedHosts: loopbackHosts(options.host),
+  });
+  const dashboard = await serveOnPort(app, options.host, options.dashboardPort);
   out(describeDemo(opened.running.sandbox.world, opened.running.url));
-  return opened;
+  out(
+    [
+      'What happened:',
+      ...story.lines.map((l) => `  - ${l}`),
+      '',
+      `Config: ${story.configFile}`,
+      `Audit log: ${story.auditFile}`,
+      'Look at it from the terminal:',
+      `  sgsync inventory -c ${story.configFile}`,
+      `  sgsync status -c ${story.configFile} --audit-log ${story.auditFile}`,
+      '',
+      `sgsync dashboard listening on ${dashboard.url}  (open it in a browser; "Reconcile now" is on the Drift page)`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+  return {
+    ...opened,
+    story,
+    dashboard,
+    stop: async () => {
+      await dashboard.close();
+      ec2.clients.destroy();
+      await opened.stop();
+    },
+  };
 }
 
 /** Adds `sgsync demo`. */
@@ -72,18 +149,21 @@ export function addDemoCommand(program: Command): void {
     .command('demo')
     // Usage errors must reach runCli as exceptions so they get the documented exit code.
     .exitOverride()
-    .summary('start a sandbox with a demo fleet and show how to use it')
+    .summary('run the whole system against a local sandbox, with a dashboard')
     .description(
       'Start the sandbox in this process with the demo fleet (a primary security-group pool in us-east-1, workers and API servers ' +
-        'in eu-west-1, ap-southeast-2, us-west-2 and sa-east-1), print what is there and how to point the AWS CLI or SDK at it, ' +
-        'and run until Ctrl-C.',
+        'in eu-west-1, ap-southeast-2, us-west-2 and sa-east-1); admit some instances with agents and the rest with the controller; ' +
+        'crash one, stop and start another, outgrow the pool, let the controller clean up; then serve the dashboard, print its URL ' +
+        'and what happened, and run until Ctrl-C. Writes its config and audit log to --dir.',
     )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'port to listen on; 0 (the default) picks a free port', parse.port, 0)
+    .option('--port <port>', 'sandbox port; 0 (the default) picks a free port', parse.port, 0)
+    .option('--dashboard-port <port>', 'dashboard port (a free one if it is taken)', parse.port, 8080)
+    .option('--dir <dir>', 'where to write the config and the audit log', '.sgsync-demo')
     .option('--seed <n>', 'seed for ids and addresses', parse.seed, 1)
     .action(async (options: DemoOptions) => {
-      const opened = await startDemo(options);
+      const demo = await startDemo(options);
       await untilSignal();
-      await stopAndExit(opened);
+      await stopAndExit(demo);
     });
 }

@@ -1,0 +1,70 @@
+/**
+ * `sgsync dashboard`: the fleet in a browser, served from this process on
+ * localhost by default. Read-only unless started with --allow-apply.
+ */
+import type { Command } from 'commander';
+import { AuditLog } from '../controller/audit.js';
+import { readAuditTail } from '../dashboard/activity.js';
+import { createDashboard } from '../dashboard/app.js';
+import { loadFleetView } from '../dashboard/fleet-source.js';
+import { FleetState } from '../dashboard/fleet-state.js';
+import { RecentChanges, reconcileNow } from '../dashboard/reconcile-now.js';
+import { loopbackHosts, serveDashboard } from '../dashboard/serve.js';
+import { SgsyncError } from '../core/errors.js';
+import { awsContext, type AwsCliOptions } from './aws-context.js';
+import { parse, untilSignal } from './sandbox.js';
+
+interface DashboardCliOptions extends AwsCliOptions {
+  host: string;
+  port: number;
+  allowApply?: boolean;
+  refresh: number;
+  auditLog?: string;
+}
+
+function seconds(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 3600) throw new SgsyncError('USAGE', `--refresh must be whole seconds from 0 to 3600, not "${text}"`);
+  return n;
+}
+
+export function addDashboardCommand(program: Command): void {
+  program
+    .command('dashboard')
+    .summary('serve a web dashboard of the fleet (read-only unless --allow-apply)')
+    .description('Serve the Fleet, Targets, Drift and Activity pages on localhost. Pages refresh themselves; everything is served from this process.')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on; 0 picks a free one', parse.port, 8080)
+    .option('--allow-apply', 'add a "Reconcile now" button (a POST guarded by a per-process token and an Origin check)')
+    .option('--refresh <seconds>', 'how often pages refresh and the fleet is read again; 0: never', seconds, 10)
+    .option('--audit-log <file>', 'the audit log to show on the Activity page (and to append to with --allow-apply)')
+    .option('-c, --config <file>', 'configuration file (default: $SGSYNC_CONFIG, then ./sgsync.yaml)')
+    .option('--endpoint <url>', 'EC2 endpoint for every region, e.g. a sandbox (default: aws.endpoint, then the SDK chain)')
+    .option('--profile <name>', 'AWS profile (default: aws.profile, then the SDK chain)')
+    .action(async (options: DashboardCliOptions) => {
+      const { loaded, ec2 } = await awsContext(options);
+      const recent = new RecentChanges();
+      const audit = options.allowApply ? AuditLog.open({ file: options.auditLog, deployment: loaded.config.deployment, actor: 'dashboard' }) : undefined;
+      const state = new FleetState({
+        load: () => loadFleetView({ config: loaded, ec2 }),
+        reconcile: options.allowApply ? reconcileNow({ config: loaded, ec2, audit, recent }) : undefined,
+        maxAgeMs: Math.max(1, options.refresh) * 1000,
+      });
+      const app = createDashboard({
+        state,
+        refreshSeconds: options.refresh,
+        activity: () => (options.auditLog ? readAuditTail(options.auditLog) : Promise.resolve(recent.list())),
+        activitySource: options.auditLog ?? 'changes made from this dashboard',
+        allowedHosts: loopbackHosts(options.host),
+      });
+      const served = await serveDashboard(app, { host: options.host, port: options.port });
+      process.stdout.write(`sgsync dashboard listening on ${served.url}${options.allowApply ? ' (reconcile allowed)' : ' (read-only)'}\n`);
+      // Read the fleet once up front, so the first page opens quickly.
+      state.refresh().catch((e: unknown) => process.stderr.write(`sgsync dashboard: reading the fleet failed: ${e instanceof Error ? e.message : String(e)}\n`));
+      await untilSignal();
+      await served.close();
+      audit?.close();
+      ec2.clients.destroy();
+      process.exit(0);
+    });
+}

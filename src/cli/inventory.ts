@@ -1,0 +1,133 @@
+/**
+ * `sgsync inventory`: every instance of every member region in one table,
+ * with the targets that pick it and its rule standing in each.
+ */
+import { Option, type Command } from 'commander';
+import type { ErrorCode } from '../core/errors.js';
+import type { RegionResult } from '../controller/inventory.js';
+import { inventoryRegions } from '../controller/inventory.js';
+import { countByRegion, filterRows, parseTagFilter, SORT_COLUMNS, sortRows, type FleetFilter, type SortColumn } from '../dashboard/fleet-filter.js';
+import { loadFleetView } from '../dashboard/fleet-source.js';
+import { worstStatus, type FleetView, type InstanceRow } from '../dashboard/fleet-view.js';
+import { awsContext, callCounts, type AwsCliOptions } from './aws-context.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+import { printable, renderTable } from './table.js';
+
+export interface FleetCliOptions extends AwsCliOptions {
+  region?: string[];
+}
+
+/** The options every fleet-wide read command shares. */
+export function withFleetOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'configuration file (default: $SGSYNC_CONFIG, then ./sgsync.yaml)')
+    .option('--endpoint <url>', 'EC2 endpoint for every region, e.g. a sandbox (default: aws.endpoint, then the SDK chain)')
+    .option('--profile <name>', 'AWS profile (default: aws.profile, then the SDK chain)')
+    .option('--region <region...>', 'only these member regions (default: controller.regions, then every enabled region)');
+}
+
+/**
+ * Shows each region as it finishes, on a terminal only: a line per region
+ * and a running count, so a slow or failing region is visible at once.
+ */
+export function regionProgress(total: number, stream: NodeJS.WriteStream = process.stderr): { onRegion: (r: RegionResult) => void; done: () => void } {
+  if (!stream.isTTY) return { onRegion: () => undefined, done: () => undefined };
+  let finished = 0;
+  const status = () => stream.write(`\r\x1b[Klisting instances: ${finished}/${total} regions`);
+  status();
+  return {
+    onRegion: (r) => {
+      finished++;
+      const line = r.status === 'complete' ? `  ok      ${r.region.padEnd(15)} ${String(r.instances).padStart(6)} instances  ${(r.ms / 1000).toFixed(1)}s` : `  FAILED  ${r.region.padEnd(15)} ${printable(r.reason)}`;
+      stream.write(`\r\x1b[K${line}\n`);
+      status();
+    },
+    done: () => void stream.write('\r\x1b[K'),
+  };
+}
+
+/** Reads the fleet with progress on stderr. */
+export async function readFleet(options: FleetCliOptions): Promise<{ view: FleetView; calls: Record<string, number> }> {
+  const { loaded, ec2 } = await awsContext(options);
+  const regions = await inventoryRegions(loaded, ec2, options.region);
+  const progress = regionProgress(regions.length);
+  try {
+    const view = await loadFleetView({ config: loaded, ec2, regions, onRegion: progress.onRegion });
+    return { view, calls: callCounts(ec2) };
+  } finally {
+    progress.done();
+    ec2.clients.destroy();
+  }
+}
+
+/** The exit code when a region could not be listed: the code of its error (permission, AWS unavailable…). */
+export function failedRegionExit(view: FleetView): number {
+  const failed = view.regions.find((r) => r.status === 'failed');
+  return failed ? exitCodeFor((failed.code ?? 'INTERNAL') as ErrorCode) || EXIT.FAILURE : EXIT.OK;
+}
+
+/** One CSV field: always quoted, quotes doubled, and a leading =, +, -, @, tab or CR defused so spreadsheets never run it as a formula. */
+export function csvField(value: string | number | undefined): string {
+  let text = value === undefined ? '' : String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return `"${text.replace(/"/g, '""')}"`;
+}
+
+const HEAD = ['region', 'id', 'name', 'state', 'type', 'public', 'private', 'launched', 'targets'];
+
+function cells(view: FleetView, r: InstanceRow): (string | undefined)[] {
+  return [r.region, r.instanceId, r.name, r.state, r.type, r.publicIpv4, r.privateIpv4, r.launchTime, r.targets.join(' '), ...view.targets.map((t) => r.standing[t.name]?.status)];
+}
+
+/** The inventory as JSON: counts per region (failed ones with their reason) and one object per instance. */
+export function inventoryJson(view: FleetView, rows: InstanceRow[], calls?: Record<string, number>) {
+  return {
+    at: view.at,
+    deployment: view.deployment,
+    regions: countByRegion(view, rows).map(({ attention: _a, ...r }) => r),
+    total: rows.length,
+    instances: rows.map((r) => ({ ...r, status: worstStatus(r) })),
+    ...(calls ? { calls } : {}),
+  };
+}
+
+interface InventoryOptions extends FleetCliOptions {
+  state?: string[];
+  tag?: string[];
+  target?: string;
+  sort: SortColumn;
+  json?: boolean;
+  csv?: boolean;
+}
+
+export function addInventoryCommand(program: Command): void {
+  withFleetOptions(program.command('inventory'))
+    .summary('list every instance of every region, with its rule status per target')
+    .description('List every instance in every member region: where it runs, its addresses, the targets that pick it and whether its rules are in place.')
+    .option('--state <state...>', 'only instances in these states (running, stopped, …)')
+    .option('--tag <k=v>', 'only instances with this tag (k alone, or k=*, for any value); repeatable', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--target <name>', 'only instances this target picks')
+    .addOption(new Option('--sort <column>', 'sort by this column').choices(SORT_COLUMNS).default('region'))
+    .addOption(new Option('--json', 'print JSON on stdout').conflicts('csv'))
+    .option('--csv', 'print CSV on stdout (every field quoted, formulas defused)')
+    .addHelpText('after', '\nA region that cannot be listed is shown as failed with its reason, and the exit code is that of the error\n(4: permission denied, 6: AWS unavailable, 1: other). See docs/exit-codes.md.')
+    .action(async (options: InventoryOptions) => {
+      const { view, calls } = await readFleet(options);
+      const filter: FleetFilter = { states: options.state, target: options.target, tags: Object.fromEntries((options.tag ?? []).map(parseTagFilter)) };
+      const rows = sortRows(filterRows(view.rows, filter), options.sort);
+      const heads = [...HEAD, ...view.targets.map((t) => `rule:${t.name}`)];
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(inventoryJson(view, rows, calls), null, 2)}\n`);
+      } else if (options.csv) {
+        process.stdout.write([heads, ...rows.map((r) => cells(view, r))].map((line) => line.map(csvField).join(',')).join('\r\n') + '\r\n');
+      } else {
+        const regions = renderTable(
+          ['region', 'inventory', 'instances', 'running'],
+          countByRegion(view, rows).map((r) => [r.region, r.status === 'failed' ? `FAILED: ${r.reason ?? ''}` : 'complete', r.instances, r.running]),
+        );
+        const table = rows.length ? renderTable(heads, rows.map((r) => cells(view, r))) : 'No instances match.\n';
+        process.stdout.write(`${table}\n${regions}\n${rows.length} instance${rows.length === 1 ? '' : 's'} in ${view.regions.length} regions\n`);
+      }
+      process.exitCode = failedRegionExit(view);
+    });
+}

@@ -1,0 +1,92 @@
+/**
+ * `sgsync status`: how full each group is, what has drifted, and what changed
+ * last. Exits 10 when something needs attention, so cron or CI can run it as
+ * a check.
+ */
+import type { Command } from 'commander';
+import type { AuditRecord } from '../controller/audit.js';
+import type { TargetReport } from '../controller/report.js';
+import { readAuditTail } from '../dashboard/activity.js';
+import type { FleetView } from '../dashboard/fleet-view.js';
+import { EXIT } from './exit-codes.js';
+import { readFleet, withFleetOptions, type FleetCliOptions } from './inventory.js';
+import { printable, renderTable } from './table.js';
+
+interface StatusOptions extends FleetCliOptions {
+  auditLog?: string;
+  changes: number;
+  json?: boolean;
+}
+
+/** `[#########...........]` for used of quota; full when at or over. */
+export function bar(used: number, quota: number, width = 20): string {
+  const filled = quota <= 0 ? width : Math.min(width, Math.round((used / quota) * width));
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}
+
+/** The problems worth a look, one sentence each; empty when all is well. */
+export function attention(view: FleetView): string[] {
+  const out: string[] = [];
+  for (const r of view.regions) if (r.status === 'failed') out.push(`inventory of ${r.region} failed: ${r.reason ?? 'unknown'}`);
+  if (view.plan.halted) out.push(`the blast-radius limit holds back ${view.plan.halted.wouldRevoke} revokes (limit ${view.plan.halted.limit})`);
+  for (const t of view.report?.targets ?? []) {
+    const dangerous = t.foreign.filter((f) => f.dangerous);
+    const say = (n: number, what: string) => n > 0 && out.push(`${t.name}: ${n} ${what}`);
+    say(t.revoke.length, 'stale rule(s) a pass would revoke');
+    say(t.add.length, 'member(s) without their rule');
+    say(t.blocked.length, 'rule(s) blocked: no room in the pool');
+    say(t.refused.length, 'member(s) that cannot be admitted (no usable address)');
+    say(dangerous.length, 'rule(s) open to the world (not managed by sgsync)');
+    for (const c of t.capacity) if (c.before >= c.quota) out.push(`${t.name}: ${c.groupId} ${c.family} is full (${c.before}/${c.quota})`);
+  }
+  return out;
+}
+
+function targetLines(t: TargetReport): string {
+  const gauges = renderTable(
+    ['group', 'family', 'usage', 'used', 'quota', 'managed', 'foreign', 'after pass'],
+    t.capacity.map((c) => [c.groupId, c.family, bar(c.before, c.quota), c.before, c.quota, c.managed, c.foreign, c.after]),
+  );
+  const drift = [
+    ...t.revoke.map((r) => ['stale', r.instanceId, r.cidr, `${r.ruleId}: ${r.reason}`]),
+    ...t.add.map((a) => ['missing', a.instanceId, a.cidr, `would add to ${a.groupId}`]),
+    ...t.blocked.map((b) => ['blocked', b.instanceId, b.cidr, 'no room in the pool']),
+    ...t.refused.map((r) => ['refused', r.instanceId, undefined, r.detail]),
+    ...t.foreign.filter((f) => f.dangerous).map((f) => ['dangerous', undefined, f.cidr, `${f.ruleId} in ${f.groupId}, not sgsync's: ${f.description ?? ''}`]),
+  ];
+  return `Target ${printable(t.name)} (${t.region})\n${gauges}${drift.length ? `\n${renderTable(['drift', 'instance', 'address', 'detail'], drift)}` : '\nNo drift.\n'}`;
+}
+
+function changesTable(records: AuditRecord[]): string {
+  if (records.length === 0) return 'No changes in the audit log.\n';
+  return renderTable(
+    ['time', 'who', 'action', 'target', 'group', 'address', 'instance', 'why'],
+    records.map((r) => [r.time, r.actor, r.action, r.target, r.group, r.cidr, r.instance, r.reason]),
+  );
+}
+
+export function addStatusCommand(program: Command): void {
+  withFleetOptions(program.command('status'))
+    .summary('show capacity, drift and the last changes; exit 10 when something needs attention')
+    .description('Per target and group: rules used of the quota per family, managed and foreign rules, drift (stale rules, members without rules, dangerous foreign rules), and the last changes from the audit log.')
+    .option('--audit-log <file>', 'the audit log (JSON lines) to read the last changes from')
+    .option('--changes <n>', 'how many of the last changes to show', (v) => Math.max(0, Math.min(1000, Number.parseInt(v, 10) || 0)), 10)
+    .option('--json', 'print JSON on stdout')
+    .addHelpText('after', '\nExit codes: 0 all is well, 10 something needs attention (a region that could not be listed included). See docs/exit-codes.md.')
+    .action(async (options: StatusOptions) => {
+      const { view } = await readFleet(options);
+      const changes = options.auditLog ? await readAuditTail(options.auditLog, options.changes) : [];
+      const problems = attention(view);
+      if (options.json) {
+        const targets = (view.report?.targets ?? []).map((t) => ({ name: t.name, region: t.region, capacity: t.capacity, revoke: t.revoke, add: t.add, blocked: t.blocked, refused: t.refused, foreign: t.foreign }));
+        process.stdout.write(`${JSON.stringify({ at: view.at, deployment: view.deployment, ok: problems.length === 0, attention: problems, regions: view.regions, targets, changes }, null, 2)}\n`);
+      } else {
+        const sections = (view.report?.targets ?? []).map(targetLines);
+        const verdict = problems.length === 0 ? 'All is well.' : `Needs attention:\n${problems.map((p) => `  - ${printable(p)}`).join('\n')}`;
+        const last = options.auditLog ? `\nLast changes (${printable(options.auditLog)}):\n${changesTable(changes)}` : '';
+        process.stdout.write(`${sections.join('\n')}${last}\n${verdict}\n`);
+      }
+      // A failed region is one more thing that needs attention: cron and CI see one code for "look at this".
+      process.exitCode = problems.length > 0 ? EXIT.CHANGES_PENDING : EXIT.OK;
+    });
+}

@@ -1,0 +1,157 @@
+/**
+ * The dashboard: a Hono app rendered on the server, with htmx (served from
+ * this process, never a CDN) re-fetching each page's live section. Read-only
+ * unless built with a reconcile function (`--allow-apply`); then one POST,
+ * guarded against cross-site requests, runs a pass.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Hono, type Context } from 'hono';
+import { html } from 'hono/html';
+import type { JSX } from 'hono/jsx/jsx-runtime';
+import type { AuditRecord } from '../controller/audit.js';
+import { refuseCrossSite, newToken } from './csrf.js';
+import { isRuleStatus, type FleetFilter } from './fleet-filter.js';
+import type { FleetState } from './fleet-state.js';
+import type { FleetView } from './fleet-view.js';
+import { Layout, shortTime, type PageName } from './layout.js';
+import { ActivitySection } from './pages/activity.js';
+import { DriftSection } from './pages/drift.js';
+import { FleetFilters, FleetSection, filterQuery } from './pages/fleet.js';
+import { TargetsSection } from './pages/targets.js';
+import { STYLES } from './styles.js';
+
+export interface DashboardOptions {
+  state: FleetState;
+  /** Seconds between live refreshes of a page; 0 turns refreshing off. */
+  refreshSeconds: number;
+  /** The newest audit records, newest first; and where they come from, in words. */
+  activity: () => Promise<AuditRecord[]>;
+  activitySource: string;
+  /** Host names the dashboard answers to (DNS-rebinding guard); absent: any. */
+  allowedHosts?: string[];
+  /** The form token; a fresh random one by default. */
+  token?: string;
+}
+
+const HTMX = readFileSync(createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js'), 'utf8');
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  // Not no-referrer: with it, browsers send `Origin: null` on the form POST, and the Origin check cannot tell same-site from forged.
+  'referrer-policy': 'same-origin',
+  'x-frame-options': 'DENY',
+  'cache-control': 'no-store',
+};
+
+function hostName(host: string | undefined): string {
+  if (!host) return '';
+  return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '');
+}
+
+function filterOf(c: Context): FleetFilter {
+  const q = (name: string) => c.req.query(name)?.trim() || undefined;
+  const status = q('status');
+  return {
+    q: q('q'),
+    regions: q('region') ? [q('region') as string] : undefined,
+    states: q('state') ? [q('state') as string] : undefined,
+    target: q('target'),
+    status: isRuleStatus(status) ? status : undefined,
+  };
+}
+
+/** A whole page: the doctype (a constant) before the escaped JSX tree. */
+function document(node: JSX.Element) {
+  return html`<!doctype html>${node}`;
+}
+
+/** Builds the app. Serve it with `serveDashboard`, or call `app.request()` in tests. */
+export function createDashboard(options: DashboardOptions): Hono {
+  const { state, refreshSeconds: refresh } = options;
+  const token = state.canReconcile ? (options.token ?? newToken()) : undefined;
+  const app = new Hono();
+
+  app.use(async (c, next) => {
+    const allowed = options.allowedHosts;
+    if (allowed && !allowed.includes(hostName(c.req.header('host')))) {
+      return c.text('This dashboard answers only to its own address.', 403);
+    }
+    await next();
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v);
+  });
+
+  const page = async (c: Context, title: PageName, body: (view: FleetView) => unknown) => {
+    let view: FleetView;
+    try {
+      view = await state.view();
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      return c.html(document(<Layout title={title} active={title}><p class="banner" role="alert">{`The fleet could not be read: ${why}`}</p></Layout>), 503);
+    }
+    const stale = state.lastError ? <p class="banner" role="alert">{`The last refresh failed (${state.lastError}); this is the view of ${shortTime(view.at)}.`}</p> : '';
+    return c.html(
+      document(
+        <Layout title={title} active={title} at={view.at} deployment={view.deployment}>
+          {stale}
+          {body(view) as JSX.Element}
+        </Layout>,
+      ),
+    );
+  };
+  const fragment = async (c: Context, body: (view: FleetView) => unknown) => {
+    const view = await state.view().catch(() => undefined);
+    if (!view) return c.text('The fleet could not be read.', 503);
+    return c.html(body(view) as JSX.Element);
+  };
+
+  app.get('/', (c) => page(c, 'Fleet', (v) => <><FleetFilters view={v} filter={filterOf(c)} /><FleetSection view={v} filter={filterOf(c)} refresh={refresh} /></>));
+  app.get('/fragments/fleet', (c) => {
+    const filter = filterOf(c);
+    // The filter form asked: make the address bar show the filtered page, so it can be bookmarked.
+    if (c.req.header('hx-trigger') === 'filters') c.header('hx-push-url', `/${filterQuery(filter) ? `?${filterQuery(filter)}` : ''}`);
+    return fragment(c, (v) => <FleetSection view={v} filter={filter} refresh={refresh} />);
+  });
+  app.get('/targets', (c) => page(c, 'Targets', (v) => <TargetsSection view={v} history={state.history} refresh={refresh} />));
+  app.get('/fragments/targets', (c) => fragment(c, (v) => <TargetsSection view={v} history={state.history} refresh={refresh} />));
+  app.get('/drift', (c) => page(c, 'Drift', (v) => <DriftSection view={v} refresh={refresh} token={token} />));
+  app.get('/fragments/drift', (c) => fragment(c, (v) => <DriftSection view={v} refresh={refresh} token={token} />));
+
+  const activity = async () => {
+    const records = await options.activity();
+    const last = state.lastReconcile;
+    const note = last
+      ? `Reconcile from this dashboard at ${shortTime(last.at)}: ${last.added} added, ${last.revoked} revoked${last.errors.length ? `, errors: ${last.errors.join('; ')}` : ''}.`
+      : undefined;
+    return <ActivitySection records={records} source={options.activitySource} refresh={refresh} note={note} />;
+  };
+  app.get('/activity', async (c) => {
+    const section = await activity();
+    return page(c, 'Activity', () => section);
+  });
+  app.get('/fragments/activity', async (c) => c.html(await activity()));
+
+  app.get('/static/htmx.min.js', (c) => c.body(HTMX, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
+  app.get('/static/app.css', (c) => c.body(STYLES, 200, { 'content-type': 'text/css; charset=utf-8' }));
+  app.get('/favicon.ico', (c) => c.body(null, 204));
+  app.get('/healthz', (c) => c.json({ status: 'ok', readOnly: token === undefined }));
+
+  if (token !== undefined) {
+    app.post('/reconcile', async (c) => {
+      const form: unknown = await c.req.parseBody().catch(() => ({}));
+      const given = (form as Record<string, unknown>).token;
+      const refusal = refuseCrossSite({
+        token: typeof given === 'string' ? given : undefined,
+        expected: token,
+        origin: c.req.header('origin'),
+        secFetchSite: c.req.header('sec-fetch-site'),
+        host: c.req.header('host'),
+      });
+      if (refusal) return c.text(`Refused: ${refusal}. Use the "Reconcile now" button on the Drift page.`, 403);
+      await state.reconcile();
+      return c.redirect('/activity', 303);
+    });
+  }
+  return app;
+}

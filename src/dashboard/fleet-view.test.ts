@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import type { Member, ObservedRule, Target } from '../core/model.js';
+import { TAG } from '../core/ownership.js';
+import { plan } from '../core/planner.js';
+import { countByRegion, filterRows, sortRows } from './fleet-filter.js';
+import { buildFleetView, worstStatus, type FleetView } from './fleet-view.js';
+
+const OLD = '2025-06-01T11:00:00.000Z';
+
+// Pool of one group with room for three rules; workers only.
+const api: Target = {
+  name: 'api', region: 'us-east-1', groupIds: ['sg-1'], ports: [{ protocol: 'tcp', fromPort: 443, toPort: 443 }],
+  families: ['ipv4'], address: 'public', quota: 3, selector: { tags: { role: ['worker'] } },
+};
+
+function member(id: string, over: Partial<Member> = {}): Member {
+  return { instanceId: id, region: 'eu-west-1', state: 'running', publicIpv4: `54.0.0.${id.slice(2)}`, privateIpv4: `10.0.0.${id.slice(2)}`, ipv6: [], tags: { role: 'worker', Name: `w-${id}` }, ...over };
+}
+
+function rule(ruleId: string, id: string, cidr = `54.0.0.${id.slice(2)}/32`): ObservedRule {
+  return {
+    ruleId, groupId: 'sg-1', family: 'ipv4', protocol: 'tcp', fromPort: 443, toPort: 443, cidr,
+    tags: { [TAG.managedBy]: 'prod', [TAG.target]: 'api', [TAG.instance]: id, [TAG.region]: 'eu-west-1', [TAG.registeredAt]: OLD },
+  };
+}
+
+function view(members: Member[], observed: ObservedRule[]): FleetView {
+  const p = plan({
+    deployment: 'prod', targets: [api], members, observed, scope: { kind: 'all' }, now: '2025-06-01T12:00:00.000Z',
+    regionInventory: { 'eu-west-1': { status: 'complete' } }, safety: { graceSeconds: 300, revokeLimit: {}, force: false },
+  });
+  return buildFleetView({
+    deployment: 'prod', targets: [api], members, observed, plan: p,
+    regions: [{ region: 'eu-west-1', status: 'complete', instances: members.length, ms: 1 }, { region: 'sa-east-1', status: 'failed', instances: 0, reason: 'AccessDenied', ms: 1 }],
+  });
+}
+
+// i-1 admitted; i-2 has a rule for an old address; i-3 has no rule and fits; i-4 has none and does not fit
+// (once the two stale rules go, i-1 keeps its place and i-2's new address and i-3 take the other two);
+// i-5 is stopped with a rule left;
+// i-6 is stopped with none; i-7 is not a worker; i-8 runs without a public address.
+const members = [
+  member('i-1'),
+  member('i-2'),
+  member('i-3'),
+  member('i-4'),
+  member('i-5', { state: 'stopped', publicIpv4: undefined }),
+  member('i-6', { state: 'stopped', publicIpv4: undefined }),
+  member('i-7', { tags: { role: 'db', Name: 'w-i-7' } }),
+  member('i-8', { publicIpv4: undefined }),
+];
+const observed = [rule('sgr-1', 'i-1'), rule('sgr-2', 'i-2', '54.9.9.9/32'), rule('sgr-5', 'i-5', '54.0.0.55/32')];
+
+describe('the fleet view', () => {
+  const v = view(members, observed);
+  const status = (id: string) => v.rows.find((r) => r.instanceId === id)?.standing.api?.status;
+
+  it.each([
+    ['i-1', 'admitted', 'its rule is in place'],
+    ['i-2', 'stale', 'its rule carries an old address'],
+    ['i-3', 'missing', 'it fits and a pass would add it'],
+    ['i-4', 'blocked', 'the pool is full'],
+    ['i-5', 'stale', 'it is stopped but its rule remains'],
+    ['i-6', 'idle', 'it is stopped and holds no rule'],
+    ['i-7', 'not-member', 'the selector does not pick it'],
+    ['i-8', 'refused', 'it has no public address'],
+  ])('shows %s as %s because %s', (id, expected) => {
+    expect(status(id)).toBe(expected);
+  });
+
+  it('explains a stale rule with the reason a pass would revoke it', () => {
+    expect(v.rows.find((r) => r.instanceId === 'i-2')?.standing.api?.detail).toContain('address-changed');
+    expect(v.rows.find((r) => r.instanceId === 'i-5')?.standing.api?.detail).toContain('instance-stopped');
+  });
+
+  it('lists the targets that pick each instance, stopped ones included', () => {
+    expect(v.rows.filter((r) => r.targets.includes('api')).map((r) => r.instanceId)).toEqual(['i-1', 'i-2', 'i-3', 'i-4', 'i-5', 'i-6', 'i-8']);
+  });
+
+  it('ranks an instance by its most urgent standing', () => {
+    expect(v.rows.map((r) => [r.instanceId, worstStatus(r)])).toEqual([
+      ['i-1', 'admitted'], ['i-2', 'stale'], ['i-3', 'missing'], ['i-4', 'blocked'], ['i-5', 'stale'], ['i-6', 'idle'], ['i-7', 'not-member'], ['i-8', 'refused'],
+    ]);
+  });
+
+  it('keeps a failed region in the counts with its reason', () => {
+    expect(countByRegion(v)).toEqual([
+      { region: 'eu-west-1', status: 'complete', reason: undefined, instances: 8, running: 6, attention: 0 },
+      { region: 'sa-east-1', status: 'failed', reason: 'AccessDenied', instances: 0, running: 0, attention: 0 },
+    ]);
+  });
+});
+
+describe('filtering and sorting rows', () => {
+  const v = view(members, observed);
+  const ids = (rows: { instanceId: string }[]) => rows.map((r) => r.instanceId);
+
+  it.each([
+    [{ states: ['stopped'] }, ['i-5', 'i-6']],
+    [{ tags: { role: 'db' } }, ['i-7']],
+    [{ tags: { role: '*' } }, ['i-1', 'i-2', 'i-3', 'i-4', 'i-5', 'i-6', 'i-7', 'i-8']],
+    [{ target: 'api', status: 'stale' as const }, ['i-2', 'i-5']],
+    [{ target: 'api' }, ['i-1', 'i-2', 'i-3', 'i-4', 'i-5', 'i-6', 'i-8']],
+    [{ q: 'W-I-3' }, ['i-3']],
+    [{ q: '10.0.0.4' }, ['i-4']],
+    [{ regions: ['sa-east-1'] }, []],
+  ])('with %j keeps %j', (filter, expected) => {
+    expect(ids(filterRows(v.rows, filter))).toEqual(expected);
+  });
+
+  it('sorts addresses by number, not by text', () => {
+    const rows = [member('i-9', { privateIpv4: '10.0.0.10' }), member('i-1', { privateIpv4: '10.0.0.9' })];
+    expect(ids(sortRows(view(rows, []).rows, 'private'))).toEqual(['i-1', 'i-9']);
+  });
+});

@@ -1,0 +1,166 @@
+/**
+ * The fleet view: instances × targets × rules joined into one row per
+ * instance, with the rule status of that instance in every target. Built from
+ * what a dry controller pass already holds (inventory, observed rules, plan),
+ * so the terminal and the dashboard show exactly what a pass would act on.
+ */
+import type { Member, ObservedRule, Plan, Target } from '../core/model.js';
+import { isManagedBy, ruleMember, ruleTag, TAG } from '../core/ownership.js';
+import { matchesSelector } from '../core/selector.js';
+import type { RegionResult } from '../controller/inventory.js';
+import type { PassReport } from '../controller/report.js';
+
+/**
+ * An instance's standing in one target, most urgent first:
+ * - `stale`: it holds a rule a pass would revoke (old address, stopped, terminated);
+ * - `blocked`: it should be admitted but no group in the pool has room;
+ * - `refused`: it is selected but has no address of the kind the target admits;
+ * - `missing`: it should be admitted and a pass would add the rule;
+ * - `admitted`: every rule it needs is in place;
+ * - `idle`: selected, but not running, and holding no rule (nothing to do);
+ * - `not-member`: the target's selector does not pick it.
+ */
+export type RuleStatus = 'stale' | 'blocked' | 'refused' | 'missing' | 'admitted' | 'idle' | 'not-member';
+
+export const RULE_STATUSES: readonly RuleStatus[] = ['stale', 'blocked', 'refused', 'missing', 'admitted', 'idle', 'not-member'];
+
+/** Statuses that a person (or `sgsync status`) should look at. */
+export const NEEDS_ATTENTION: ReadonlySet<RuleStatus> = new Set(['stale', 'blocked', 'refused', 'missing']);
+
+export interface TargetStanding {
+  status: RuleStatus;
+  /** Why, in words: the plan's reasons, or the rule ids that admit it. */
+  detail: string;
+}
+
+export interface InstanceRow {
+  region: string;
+  instanceId: string;
+  /** The Name tag: untrusted text. */
+  name: string;
+  state: Member['state'];
+  type?: string;
+  publicIpv4?: string;
+  privateIpv4?: string;
+  launchTime?: string;
+  tags: Record<string, string>;
+  /** Targets whose selector picks this instance. */
+  targets: string[];
+  /** Standing in every configured target, by target name. */
+  standing: Record<string, TargetStanding>;
+}
+
+export interface FleetView {
+  at: string;
+  deployment: string;
+  targets: Target[];
+  regions: RegionResult[];
+  rows: InstanceRow[];
+  plan: Plan;
+  observed: ObservedRule[];
+  /** The dry pass as a report (per target: adds, revokes, kept, blocked, foreign, capacity). */
+  report?: PassReport;
+}
+
+export interface FleetViewInput {
+  deployment: string;
+  targets: Target[];
+  members: Member[];
+  regions: RegionResult[];
+  /** The plan of a dry pass over these members and rules. */
+  plan: Plan;
+  observed: ObservedRule[];
+  report?: PassReport;
+  at?: string;
+}
+
+const key = (target: string, instanceId: string | undefined) => `${target}\u0000${instanceId ?? ''}`;
+
+function push(map: Map<string, string[]>, k: string, value: string): void {
+  const list = map.get(k);
+  if (list) list.push(value);
+  else map.set(k, [value]);
+}
+
+/** Indexes the plan and the managed rules by (target, instance). */
+function planIndex(input: FleetViewInput) {
+  const stale = new Map<string, string[]>();
+  const blocked = new Map<string, string[]>();
+  const refused = new Map<string, string[]>();
+  const missing = new Map<string, string[]>();
+  const admittedBy = new Map<string, string[]>();
+  for (const batch of input.plan.revoke) for (const r of batch.items) push(stale, key(r.target, r.instanceId), `${r.cidr ?? r.ruleId}: ${r.reason}`);
+  for (const b of input.plan.blocked) push(blocked, key(b.target, b.instanceId), `${b.cidr} ${b.port.protocol}/${b.port.fromPort}: no room in the pool`);
+  for (const r of input.plan.refused) push(refused, key(r.target, r.instanceId), r.detail);
+  for (const batch of input.plan.authorize) for (const r of batch.items) push(missing, key(r.target, r.instanceId), `${r.cidr} → ${batch.groupId}`);
+  for (const rule of input.observed) {
+    if (!isManagedBy(rule, input.deployment)) continue;
+    const target = ruleTag(rule, TAG.target);
+    if (target !== undefined) push(admittedBy, key(target, ruleMember(rule).instanceId), `${rule.ruleId} in ${rule.groupId}`);
+  }
+  return { stale, blocked, refused, missing, admittedBy };
+}
+
+function standingOf(member: Member, target: Target, index: ReturnType<typeof planIndex>): TargetStanding {
+  const k = key(target.name, member.instanceId);
+  const stale = index.stale.get(k);
+  if (stale) return { status: 'stale', detail: `a pass would revoke ${stale.join('; ')}` };
+  const blocked = index.blocked.get(k);
+  if (blocked) return { status: 'blocked', detail: blocked.join('; ') };
+  const refused = index.refused.get(k);
+  if (refused) return { status: 'refused', detail: refused.join('; ') };
+  const missing = index.missing.get(k);
+  if (missing) return { status: 'missing', detail: `a pass would add ${missing.join('; ')}` };
+  const rules = index.admittedBy.get(k);
+  if (rules) return { status: 'admitted', detail: rules.join('; ') };
+  if (!matchesSelector(member, target.selector)) return { status: 'not-member', detail: 'the selector does not pick this instance' };
+  return member.state === 'running'
+    ? { status: 'missing', detail: 'no rule yet' }
+    : { status: 'idle', detail: `${member.state}: no rule needed` };
+}
+
+/**
+ * Joins the inventory with the plan of a dry pass. Rows come sorted by region,
+ * then Name, then id, so two views of the same world read the same.
+ */
+export function buildFleetView(input: FleetViewInput): FleetView {
+  const index = planIndex(input);
+  const rows = input.members.map((m): InstanceRow => {
+    const standing: Record<string, TargetStanding> = {};
+    for (const t of input.targets) standing[t.name] = standingOf(m, t, index);
+    return {
+      region: m.region,
+      instanceId: m.instanceId,
+      name: m.tags.Name ?? '',
+      state: m.state,
+      type: m.instanceType,
+      publicIpv4: m.publicIpv4,
+      privateIpv4: m.privateIpv4,
+      launchTime: m.launchTime,
+      tags: m.tags,
+      targets: input.targets.filter((t) => matchesSelector(m, t.selector)).map((t) => t.name),
+      standing,
+    };
+  });
+  rows.sort((a, b) => cmp(a.region, b.region) || cmp(a.name, b.name) || cmp(a.instanceId, b.instanceId));
+  return {
+    at: input.at ?? input.plan.at,
+    deployment: input.deployment,
+    targets: input.targets,
+    regions: [...input.regions].sort((a, b) => cmp(a.region, b.region)),
+    rows,
+    plan: input.plan,
+    observed: input.observed,
+    ...(input.report ? { report: input.report } : {}),
+  };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The most urgent standing of a row across its targets ('not-member' when it is in none). */
+export function worstStatus(row: InstanceRow): RuleStatus {
+  const statuses = Object.values(row.standing).map((s) => s.status);
+  return RULE_STATUSES.find((s) => statuses.includes(s)) ?? 'not-member';
+}

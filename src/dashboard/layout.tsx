@@ -1,0 +1,81 @@
+/**
+ * The frame around every page: navigation, live-refresh wiring and the
+ * pieces pages share (status badges, times). Every value is passed to JSX as
+ * text, which hono/jsx escapes; nothing here builds HTML from strings.
+ */
+import type { Child, FC } from 'hono/jsx';
+
+export const PAGES = [
+  { path: '/', name: 'Fleet' },
+  { path: '/targets', name: 'Targets' },
+  { path: '/drift', name: 'Drift' },
+  { path: '/activity', name: 'Activity' },
+] as const;
+
+export type PageName = (typeof PAGES)[number]['name'];
+
+export interface LayoutProps {
+  title: string;
+  active: PageName;
+  /** When the data shown was read, as ISO text. */
+  at?: string;
+  deployment?: string;
+  children?: Child;
+}
+
+export const Layout: FC<LayoutProps> = ({ title, active, at, deployment, children }) => (
+  <html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="htmx-config" content='{"includeIndicatorStyles":false,"allowEval":false,"selfRequestsOnly":true}' />
+      <title>{`${title} · sgsync`}</title>
+      <link rel="stylesheet" href="/static/app.css" />
+      <script src="/static/htmx.min.js" defer></script>
+    </head>
+    <body>
+      <a class="skip" href="#content">Skip to content</a>
+      <header class="top">
+        <span class="brand">sgsync</span>
+        <nav aria-label="Pages">
+          <ul>
+            {PAGES.map((p) => (
+              <li>
+                <a href={p.path} aria-current={p.name === active ? 'page' : undefined}>
+                  {p.name}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <span class="meta">
+          {deployment ? `deployment ${deployment}` : ''}
+          {at ? ` · read ${shortTime(at)}` : ''}
+        </span>
+      </header>
+      <main id="content">
+        <h1>{title}</h1>
+        {children}
+      </main>
+    </body>
+  </html>
+);
+
+/** A status word in a coloured pill; the word itself carries the meaning, the colour only repeats it. */
+export const Badge: FC<{ status: string; title?: string; label?: string }> = ({ status, title, label }) => (
+  <span class={`badge s-${status.replace(/[^a-z-]/g, '')}`} title={title}>
+    {label ?? status}
+  </span>
+);
+
+/** `2026-01-02 03:04:05Z` from ISO text; other text as it is. */
+export function shortTime(iso: string | undefined): string {
+  if (!iso) return '';
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})/.exec(iso);
+  return m ? `${m[1]} ${m[2]}Z` : iso;
+}
+
+/** Attributes that make a section re-fetch itself every few seconds (htmx). */
+export function poll(url: string, seconds: number): Record<string, string> {
+  return seconds > 0 ? { 'hx-get': url, 'hx-trigger': `every ${seconds}s`, 'hx-swap': 'outerHTML' } : {};
+}

@@ -1,0 +1,78 @@
+/**
+ * Drift: what a pass would change right now, and why, from the planner —
+ * rules to add, rules to revoke, members that cannot be placed or admitted,
+ * rules kept back by the safety rules, and dangerous rules sgsync will not
+ * touch. With --allow-apply, a button runs the pass.
+ */
+import type { FC } from 'hono/jsx';
+import type { TargetReport } from '../../controller/report.js';
+import type { FleetView } from '../fleet-view.js';
+import { Badge, poll } from '../layout.js';
+
+function Rows<T>({ caption, heads, items, cells }: { caption: string; heads: string[]; items: T[]; cells: (item: T) => (string | number | undefined)[] }) {
+  if (items.length === 0) return '';
+  return (
+    <div class="scroll">
+      <table>
+        <caption>{`${caption} (${items.length})`}</caption>
+        <thead><tr>{heads.map((h) => <th scope="col">{h}</th>)}</tr></thead>
+        <tbody>
+          {items.map((item) => (
+            <tr>{cells(item).map((c) => <td class="wrap">{c ?? ''}</td>)}</tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+const port = (p?: { protocol: string; fromPort: number; toPort: number }) => (p ? (p.protocol === '-1' ? 'all' : `${p.fromPort}/${p.protocol}`) : '');
+
+const TargetDrift: FC<{ t: TargetReport }> = ({ t }) => {
+  const dangerous = t.foreign.filter((f) => f.dangerous);
+  const quiet = t.add.length + t.revoke.length + t.blocked.length + t.refused.length + t.kept.length + dangerous.length === 0;
+  return (
+    <section class="panel" aria-labelledby={`d-${t.name}`} data-target={t.name}>
+      <h2 id={`d-${t.name}`}>{`${t.name} (${t.region})`}</h2>
+      {quiet ? <p class="ok">In step: nothing to add, revoke or report.</p> : ''}
+      <Rows caption="Would add" heads={['Instance', 'Region', 'Address', 'Port', 'Group']} items={t.add} cells={(a) => [a.instanceId, a.memberRegion, a.cidr, port(a.port), a.groupId]} />
+      <Rows caption="Would revoke" heads={['Rule', 'Address', 'Instance', 'Region', 'Why']} items={t.revoke} cells={(r) => [r.ruleId, r.cidr, r.instanceId, r.memberRegion, r.reason]} />
+      <Rows caption="Blocked: no room in the pool" heads={['Instance', 'Region', 'Address', 'Port']} items={t.blocked} cells={(b) => [b.instanceId, b.memberRegion, b.cidr, port(b.port)]} />
+      <Rows caption="Cannot be admitted" heads={['Instance', 'Region', 'Why']} items={t.refused} cells={(r) => [r.instanceId, r.memberRegion, r.detail]} />
+      <Rows caption="Kept by the safety rules" heads={['Rule', 'Instance', 'Why']} items={t.kept} cells={(k) => [k.ruleId, k.instanceId, `${k.reason}: ${k.detail}`]} />
+      <Rows caption="Open to the world (not sgsync's; never changed)" heads={['Group', 'Rule', 'Source', 'Description']} items={dangerous} cells={(f) => [f.groupId, f.ruleId, f.cidr, f.description]} />
+    </section>
+  );
+};
+
+export const DriftSection: FC<{ view: FleetView; refresh: number; token?: string }> = ({ view, refresh, token }) => {
+  const report = view.report;
+  const failed = view.regions.filter((r) => r.status === 'failed');
+  return (
+    <section id="drift" {...poll('/fragments/drift', refresh)}>
+      {report ? (
+        <p>
+          <Badge status={report.outcome === 'in-sync' ? 'admitted' : report.outcome === 'changes-pending' ? 'missing' : 'stale'} label={report.outcome} />
+          {` ${report.summary.add} to add, ${report.summary.revoke} to revoke, ${report.summary.blocked} blocked, ${report.summary.refused} refused, ${report.summary.kept} kept, ${report.summary.dangerous} open to the world`}
+        </p>
+      ) : ''}
+      {view.plan.halted ? (
+        <p class="banner" role="alert">{`The blast-radius limit stops this pass: it would revoke ${view.plan.halted.wouldRevoke} of ${view.plan.halted.managed} managed rules (limit ${view.plan.halted.limit}). Nothing would be revoked.`}</p>
+      ) : ''}
+      {failed.map((r) => (
+        <p class="banner" role="alert">{`Inventory of ${r.region} failed: ${r.reason ?? 'unknown'}. Rules of its instances are kept, not revoked.`}</p>
+      ))}
+      {token !== undefined ? (
+        <form method="post" action="/reconcile" class="panel">
+          <input type="hidden" name="token" value={token} />
+          <p>Run a pass now: add what is missing and revoke what is stale, within the safety rules.</p>
+          <button type="submit" class="danger">Reconcile now</button>
+        </form>
+      ) : ''}
+      {(report?.targets ?? []).map((t) => <TargetDrift t={t} />)}
+      {view.plan.warnings.length > 0 ? (
+        <div class="panel"><h2>Warnings</h2><ul>{view.plan.warnings.map((w) => <li>{w}</li>)}</ul></div>
+      ) : ''}
+    </section>
+  );
+};

@@ -1,0 +1,86 @@
+/**
+ * Targets: how full each group of each pool is, per family, as a gauge and
+ * numbers, with its usage over this session as a small chart, and the rules
+ * sgsync does not own (the dangerous ones flagged).
+ */
+import type { FC } from 'hono/jsx';
+import type { CapacityLine, Target } from '../../core/model.js';
+import type { FleetView } from '../fleet-view.js';
+import { Badge, poll } from '../layout.js';
+import { sparklinePoints, usageKey, type UsageHistory } from '../usage-history.js';
+
+const W = 160;
+const H = 32;
+
+function portText(p: { protocol: string; fromPort: number; toPort: number }): string {
+  if (p.protocol === '-1') return 'all traffic';
+  return p.fromPort === p.toPort ? `${p.fromPort}/${p.protocol}` : `${p.fromPort}-${p.toPort}/${p.protocol}`;
+}
+
+const Gauge: FC<{ line: CapacityLine; history: UsageHistory }> = ({ line, history }) => {
+  const samples = history.get(usageKey(line));
+  const points = sparklinePoints(samples, W, H);
+  const label = `${line.groupId} ${line.family}`;
+  const top = Math.max(1, line.quota, ...samples.map((s) => s.used));
+  return (
+    <div class="gauge" data-group={line.groupId} data-family={line.family} data-used={String(line.before)} data-quota={String(line.quota)}>
+      <div>
+        <span class="mono">{line.groupId}</span> <span class="muted">{line.family}</span>
+      </div>
+      <meter min={0} max={line.quota} low={Math.floor(line.quota * 0.7)} high={Math.floor(line.quota * 0.9)} optimum={0} value={Math.min(line.before, line.quota)} aria-label={`${label} rules used`}>
+        {`${line.before} of ${line.quota}`}
+      </meter>
+      <div class="nums">
+        <strong>{`${line.before} / ${line.quota}`}</strong>
+        <span class="muted">{` · ${line.managed} managed, ${line.foreign} foreign`}</span>
+        {line.after !== line.before ? <span class="muted">{` · after a pass: ${line.after}`}</span> : ''}
+      </div>
+      <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label={`${label}: ${samples.length} samples this session, now ${line.before}`}>
+        <line x1={0} x2={W} y1={H - (line.quota / top) * H} y2={H - (line.quota / top) * H} />
+        {points ? <polyline points={points} /> : ''}
+      </svg>
+    </div>
+  );
+};
+
+const TargetPanel: FC<{ target: Target; view: FleetView; history: UsageHistory }> = ({ target, view, history }) => {
+  const lines = view.plan.capacity.filter((c) => c.target === target.name);
+  const foreign = view.plan.foreign.filter((f) => f.target === target.name);
+  return (
+    <section class="panel" aria-labelledby={`t-${target.name}`} data-target={target.name}>
+      <h2 id={`t-${target.name}`}>{target.name}</h2>
+      <p class="muted">
+        {`${target.region} · ${target.ports.map(portText).join(', ')} · ${target.address} ${target.families.join('+')} · quota ${target.quota} per group and family`}
+      </p>
+      {lines.map((line) => <Gauge line={line} history={history} />)}
+      {foreign.length > 0 ? (
+        <div class="scroll">
+          <table>
+            <caption>Rules sgsync does not own</caption>
+            <thead><tr><th scope="col">Group</th><th scope="col">Rule</th><th scope="col">Ports</th><th scope="col">Source</th><th scope="col">Description</th><th scope="col">Risk</th></tr></thead>
+            <tbody>
+              {foreign.map((f) => (
+                <tr>
+                  <td class="mono">{f.groupId}</td>
+                  <td class="mono">{f.ruleId}</td>
+                  <td>{portText(f)}</td>
+                  <td class="mono">{f.cidr ?? 'a group or prefix list'}</td>
+                  <td class="wrap">{f.description ?? ''}</td>
+                  <td>{f.dangerous ? <Badge status="dangerous" label="open to the world" /> : ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : (
+        <p class="muted">No rules that sgsync does not own.</p>
+      )}
+    </section>
+  );
+};
+
+export const TargetsSection: FC<{ view: FleetView; history: UsageHistory; refresh: number }> = ({ view, history, refresh }) => (
+  <section id="targets" {...poll('/fragments/targets', refresh)}>
+    {view.targets.map((t) => <TargetPanel target={t} view={view} history={history} />)}
+  </section>
+);

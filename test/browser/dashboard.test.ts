@@ -1,0 +1,199 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveDashboard, type ServedDashboard } from '../../src/dashboard/serve.js';
+import { HOSTILE_NAME, startDashboardFleet, type DashboardFleet } from '../support/dashboard-fleet.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const shots = join(root, 'artifacts/screenshots');
+const profile = mkdtempSync(join(tmpdir(), 'sgsync-chromium-'));
+
+let context: BrowserContext;
+let readOnly: { f: DashboardFleet; served: ServedDashboard };
+let withApply: { f: DashboardFleet; served: ServedDashboard };
+let evil: Server;
+let evilUrl: string;
+
+async function start(allowApply: boolean, seed: number) {
+  const f = await startDashboardFleet({ allowApply, seed });
+  return { f, served: await serveDashboard(f.app, { host: '127.0.0.1', port: 0 }) };
+}
+
+beforeAll(async () => {
+  mkdirSync(shots, { recursive: true });
+  [readOnly, withApply] = await Promise.all([start(false, 5), start(true, 6)]);
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    viewport: { width: 1280, height: 900 },
+  });
+  // Another site that knows the token (the worst case) and posts the form to the dashboard.
+  evil = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(`<form id="f" method="post" action="${withApply.served.url}/reconcile"><input name="token" value="${withApply.f.token}"></form><script>document.getElementById('f').submit()</script>`);
+  });
+  await new Promise<void>((r) => evil.listen(0, 'localhost', r));
+  evilUrl = `http://localhost:${(evil.address() as AddressInfo).port}/`;
+});
+
+afterAll(async () => {
+  await context?.close();
+  await new Promise((r) => evil?.close(r));
+  await Promise.all([readOnly, withApply].filter(Boolean).map(async ({ f, served }) => {
+    await served.close();
+    await f.close();
+  }));
+  rmSync(profile, { recursive: true, force: true });
+});
+
+/** Runs the built CLI; asynchronously, since the sandbox it talks to lives in this process. */
+function sgsync(args: string[]): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, ['dist/cli/main.js', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.once('close', (code) => resolve({ code, stdout }));
+  });
+}
+
+/** A fresh tab that records any dialog a page opens. */
+async function tab(): Promise<{ page: Page; dialogs: string[] }> {
+  const page = await context.newPage();
+  const dialogs: string[] = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  return { page, dialogs };
+}
+
+const rowCount = (page: Page) => page.locator('#instances tbody tr').count();
+
+describe('the dashboard in chromium', () => {
+  it('shows on the Fleet page the same counts as `sgsync inventory --json`', async () => {
+    const { f, served } = readOnly;
+    const cli = await sgsync(['inventory', '--json', '-c', f.configFile]);
+    expect(cli.code).toBe(0);
+    const inventory = JSON.parse(cli.stdout) as { total: number; regions: { region: string; instances: number; running: number }[] };
+
+    const { page } = await tab();
+    await page.goto(served.url);
+    expect(Number(await page.locator('[data-count="instances"] .n').textContent())).toBe(inventory.total);
+    expect(await rowCount(page)).toBe(inventory.total);
+    for (const r of inventory.regions) {
+      const row = page.locator(`#regions tr[data-region="${r.region}"]`);
+      expect(await row.locator('td').nth(1).textContent()).toBe(String(r.instances));
+      expect(await row.locator('td').nth(2).textContent()).toBe(String(r.running));
+    }
+    await page.screenshot({ path: join(shots, 'fleet.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('filters by region, status and text, and keeps the filter in the address bar', async () => {
+    const { f, served } = readOnly;
+    const world = f.sb.sandbox.world;
+    const { page } = await tab();
+    await page.goto(served.url);
+    const total = await rowCount(page);
+
+    await page.selectOption('select[name=region]', 'sa-east-1');
+    const inSa = world.region('sa-east-1')!.instances.size;
+    await expect.poll(() => rowCount(page)).toBe(inSa);
+    await expect.poll(() => page.url()).toContain('region=sa-east-1');
+    expect(await page.locator('#shown').textContent()).toBe(`${inSa} of ${total} instances shown`);
+
+    await page.selectOption('select[name=region]', '');
+    await page.selectOption('select[name=status]', 'blocked');
+    await expect.poll(() => page.locator('#instances tbody tr[data-status="blocked"]').count()).toBe(2);
+    expect(await rowCount(page)).toBe(2);
+
+    await page.selectOption('select[name=status]', '');
+    await page.fill('#q', 'api-euw1');
+    await expect.poll(() => rowCount(page)).toBe(2);
+    await page.close();
+  });
+
+  it('shows on the Targets page the numbers the sandbox holds', async () => {
+    const { f, served } = withApply;
+    const { page } = await tab();
+    await page.goto(`${served.url}/drift`);
+    await page.getByRole('button', { name: 'Reconcile now' }).click();
+    await page.waitForURL(/\/activity$/);
+    await page.screenshot({ path: join(shots, 'activity.png'), fullPage: true });
+
+    await page.goto(`${served.url}/targets`);
+    const region = f.sb.sandbox.world.region('us-east-1')!;
+    for (const groupId of [...f.pool, ...f.config.targets[1]!.groupIds]) {
+      const group = region.groups.get(groupId)!;
+      const used = [...group.ruleIds].map((id) => region.rules.get(id)!).filter((r) => !r.isEgress && r.cidrIpv4).length;
+      const quota = group.quota ?? region.quota;
+      const gauge = page.locator(`.gauge[data-group="${groupId}"][data-family="ipv4"]`);
+      expect(await gauge.locator('.nums strong').textContent()).toBe(`${used} / ${quota}`);
+      expect(Number(await gauge.locator('meter').getAttribute('value'))).toBe(used);
+    }
+    await page.screenshot({ path: join(shots, 'targets.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('shows a Name tag with markup and script as text, and runs nothing', async () => {
+    const { f, served } = readOnly;
+    const { page, dialogs } = await tab();
+    await page.goto(`${served.url}/?q=pwned`);
+    // Wait for a live refresh to land too: swapped-in fragments must be as inert as the page.
+    await page.waitForResponse((r) => r.url().includes('/fragments/fleet'), { timeout: 15_000 });
+    await page.waitForTimeout(200);
+    expect(await page.locator(`tr[data-instance="${f.hostileId}"] td`).nth(2).textContent()).toBe(HOSTILE_NAME);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    expect(await page.locator('main img, main b').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+    await page.close();
+  });
+
+  it('has no "Reconcile now" without --allow-apply, and the endpoint does not exist', async () => {
+    const { served } = readOnly;
+    const { page } = await tab();
+    await page.goto(`${served.url}/drift`);
+    expect(await page.getByRole('button', { name: 'Reconcile now' }).count()).toBe(0);
+    const res = await page.request.post(`${served.url}/reconcile`, { form: { token: 'anything' } });
+    expect(res.status()).toBe(404);
+    await page.screenshot({ path: join(shots, 'drift.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('refuses a reconcile POST without the right token, or from another site', async () => {
+    const { served } = withApply;
+    const { page } = await tab();
+    await page.goto(`${served.url}/drift`);
+    const status = await page.evaluate(async (url) => (await fetch(`${url}/reconcile`, { method: 'POST', body: new URLSearchParams({ token: 'guess' }) })).status, served.url);
+    expect(status).toBe(403);
+
+    const forged = page.waitForResponse((r) => r.url() === `${served.url}/reconcile`);
+    await page.goto(evilUrl);
+    expect((await forged).status()).toBe(403);
+    await page.close();
+  });
+
+  it('works from the keyboard and on a phone-sized screen', async () => {
+    const { served } = readOnly;
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${served.url}/targets`);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Fleet');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${served.url}/`);
+    const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(shots, 'fleet-phone.png') });
+    await page.close();
+  });
+});

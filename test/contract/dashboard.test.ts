@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDashboard } from '../../src/dashboard/app.js';
+import { HOSTILE_NAME, MEMBER_REGIONS, startDashboardFleet, type DashboardFleet } from '../support/dashboard-fleet.js';
+
+/** Inbound rules of one family in a sandbox group, as AWS counts them against the quota. */
+function inbound(f: DashboardFleet, groupId: string, family: 'ipv4' | 'ipv6'): number {
+  const region = f.sb.sandbox.world.region('us-east-1')!;
+  return [...region.groups.get(groupId)!.ruleIds].map((id) => region.rules.get(id)!).filter((r) => !r.isEgress && (family === 'ipv4' ? r.cidrIpv4 : r.cidrIpv6)).length;
+}
+
+function instancesIn(f: DashboardFleet, regions: string[]): string[] {
+  return regions.flatMap((r) => [...f.sb.sandbox.world.region(r)!.instances.keys()]);
+}
+
+const rowsOf = (html: string) => [...html.matchAll(/data-instance="(i-[0-9a-f]+)"/g)].map((m) => m[1]);
+
+describe('a read-only dashboard', () => {
+  let f: DashboardFleet;
+  beforeAll(async () => {
+    f = await startDashboardFleet();
+  });
+  afterAll(() => f.close());
+
+  it.each(['/', '/targets', '/drift', '/activity'])('serves %s as a whole page with the security headers', async (path) => {
+    const res = await f.app.request(path);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    const html = await res.text();
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).toContain('<script src="/static/htmx.min.js" defer=""></script>');
+    expect(html).toMatch(/<a href="[^"]*" aria-current="page">/);
+  });
+
+  it.each(['fleet', 'targets', 'drift', 'activity'])('serves the %s fragment without the page around it, set to refresh itself', async (name) => {
+    const res = await f.app.request(`/fragments/${name}`);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).not.toContain('<html');
+    expect(html).toMatch(new RegExp(`^<section id="${name}"[^>]* hx-get="/fragments/${name}" hx-trigger="every 5s" hx-swap="outerHTML"`));
+  });
+
+  it('lists every instance of every member region on the Fleet page', async () => {
+    const html = await (await f.app.request('/')).text();
+    const all = instancesIn(f, ['us-east-1', ...MEMBER_REGIONS]);
+    expect(rowsOf(html).sort()).toEqual(all.sort());
+    expect(html).toContain(`${all.length} of ${all.length} instances shown`);
+    for (const region of MEMBER_REGIONS) {
+      expect(html).toContain(`data-region="${region}" data-instances="${instancesIn(f, [region]).length}"`);
+    }
+  });
+
+  it('shows a hostile Name tag as text, never as markup', async () => {
+    const html = await (await f.app.request('/')).text();
+    expect(html).not.toContain('<script>window.__pwned');
+    expect(html).not.toContain('<img src=x');
+    expect(html).not.toContain('<b>bold</b>');
+    expect(html).toContain('&lt;script&gt;window.__pwned=1&lt;/script&gt;&lt;img src=x onerror=&quot;window.__pwned=2;alert(1)&quot;&gt;');
+    expect(HOSTILE_NAME).toContain('<script>');
+  });
+
+  it.each([
+    ['region=sa-east-1', (f: DashboardFleet) => instancesIn(f, ['sa-east-1'])],
+    ['state=stopped', (f: DashboardFleet) => instancesIn(f, MEMBER_REGIONS).filter((id) => MEMBER_REGIONS.some((r) => f.sb.sandbox.world.region(r)!.instances.get(id)?.state === 'stopped'))],
+    ['q=__pwned', (f: DashboardFleet) => [f.hostileId]],
+    ['target=admin', (f: DashboardFleet) => instancesIn(f, MEMBER_REGIONS).filter((id) => MEMBER_REGIONS.some((r) => f.sb.sandbox.world.region(r)!.instances.get(id)?.tags.get('role') === 'api'))],
+  ])('filters the Fleet page by %s, in the page and in the fragment', async (query, expected) => {
+    const want = expected(f).sort();
+    expect(want.length).toBeGreaterThan(0);
+    expect(rowsOf(await (await f.app.request(`/?${query}`)).text()).sort()).toEqual(want);
+    expect(rowsOf(await (await f.app.request(`/fragments/fleet?${query}`)).text()).sort()).toEqual(want);
+  });
+
+  it('puts the filtered page in the address bar when the filter form asks', async () => {
+    const res = await f.app.request('/fragments/fleet?region=eu-west-1&status=missing', { headers: { 'hx-request': 'true', 'hx-trigger': 'filters' } });
+    expect(res.headers.get('hx-push-url')).toBe('/?region=eu-west-1&status=missing');
+    const poll = await f.app.request('/fragments/fleet?region=eu-west-1', { headers: { 'hx-request': 'true', 'hx-trigger': 'fleet' } });
+    expect(poll.headers.get('hx-push-url')).toBeNull();
+  });
+
+  it('shows on the Targets page the rule counts the sandbox holds, per group and family', async () => {
+    const html = await (await f.app.request('/targets')).text();
+    for (const groupId of f.pool) {
+      expect(html).toContain(`data-group="${groupId}" data-family="ipv4" data-used="${inbound(f, groupId, 'ipv4')}" data-quota="4"`);
+    }
+    expect(html).toContain('open to the world');
+  });
+
+  it('shows on the Drift page what a pass would add, and no reconcile button', async () => {
+    const html = await (await f.app.request('/drift')).text();
+    expect(html).toMatch(/Would add \(\d+\)/);
+    expect(html).toContain('Blocked: no room in the pool');
+    expect(html).not.toContain('Reconcile now');
+    expect(html).not.toContain('name="token"');
+  });
+
+  it('has no reconcile endpoint at all', async () => {
+    const res = await f.app.request('/reconcile', { method: 'POST', body: new URLSearchParams({ token: 'x' }) });
+    expect(res.status).toBe(404);
+  });
+
+  it('serves htmx and its stylesheet from this process', async () => {
+    const js = await f.app.request('/static/htmx.min.js');
+    expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(await js.text()).toContain('htmx');
+    const css = await f.app.request('/static/app.css');
+    expect(css.headers.get('content-type')).toMatch(/^text\/css/);
+  });
+
+  it('refuses requests for another host name when bound to loopback (DNS rebinding)', async () => {
+    const app = createDashboard({ state: f.state, refreshSeconds: 0, activity: () => Promise.resolve([]), activitySource: 'none', allowedHosts: ['127.0.0.1', 'localhost'] });
+    expect((await app.request('http://127.0.0.1:8080/healthz', { headers: { host: '127.0.0.1:8080' } })).status).toBe(200);
+    expect((await app.request('http://evil.example/healthz', { headers: { host: 'evil.example' } })).status).toBe(403);
+  });
+});
+
+describe('a dashboard started with --allow-apply', () => {
+  let f: DashboardFleet;
+  beforeAll(async () => {
+    f = await startDashboardFleet({ allowApply: true, seed: 6 });
+  });
+  afterAll(() => f.close());
+
+  const post = (form: Record<string, string>, headers: Record<string, string> = {}) =>
+    f.app.request('http://127.0.0.1:8080/reconcile', { method: 'POST', body: new URLSearchParams(form), headers: { host: '127.0.0.1:8080', ...headers } });
+
+  it('offers "Reconcile now" on the Drift page with its token', async () => {
+    const html = await (await f.app.request('/drift')).text();
+    expect(html).toContain('<form method="post" action="/reconcile"');
+    expect(html).toContain(`<input type="hidden" name="token" value="${f.token}"/>`);
+  });
+
+  it.each([
+    ['no token', {}, {}],
+    ['a wrong token', { token: 'wrong' }, {}],
+    ['the right token from another origin', { token: 'test-token-0123456789' }, { origin: 'https://evil.example' }],
+    ['the right token in a cross-site request', { token: 'test-token-0123456789' }, { 'sec-fetch-site': 'cross-site' }],
+  ])('refuses a POST with %s and changes nothing', async (_what, form, headers) => {
+    const res = await post(form, headers);
+    expect(res.status).toBe(403);
+    expect(inbound(f, f.pool[0]!, 'ipv4')).toBe(0);
+  });
+
+  it('runs a pass for a same-origin POST with the token, and shows the changes', async () => {
+    const res = await post({ token: f.token! }, { origin: 'http://127.0.0.1:8080', 'sec-fetch-site': 'same-origin' });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/activity');
+    expect(inbound(f, f.pool[0]!, 'ipv4')).toBe(4);
+    const activity = await (await f.app.request('/activity')).text();
+    expect(activity).toMatch(/Reconcile from this dashboard at [^:]+:\d\d:\d\dZ: \d+ added, 0 revoked/);
+    expect(activity.match(/data-action="authorize"/g)?.length).toBeGreaterThan(5);
+    const targets = await (await f.app.request('/targets')).text();
+    expect(targets).toContain(`data-group="${f.pool[0]}" data-family="ipv4" data-used="4" data-quota="4"`);
+  });
+});

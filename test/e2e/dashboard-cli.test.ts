@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { get } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'sgsync-demo-'));
+const running: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const proc of running.splice(0)) if (proc.exitCode === null) proc.kill('SIGKILL');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** GET with a chosen Host header (fetch does not let one set it). */
+function statusWithHost(url: string, host: string): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    }).on('error', reject);
+  });
+}
+
+/** Starts `sgsync ARGS` and resolves once it prints the dashboard's URL. */
+function start(args: string[], env: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string; out: () => string }> {
+  const proc = spawn(process.execPath, ['dist/cli/main.js', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  running.push(proc);
+  let out = '';
+  let err = '';
+  proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /sgsync dashboard listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ proc, url: m[1]!, out: () => out });
+    });
+    proc.once('exit', (code) => reject(new Error(`exited with ${code} before it was ready:\n${out}\n${err}`)));
+  });
+}
+
+describe('sgsync demo', () => {
+  it('plays the whole story, serves the dashboard, and stops cleanly on Ctrl-C', async () => {
+    const demo = await start(['demo', '--dashboard-port', '0', '--dir', dir]);
+    const text = demo.out();
+    for (const step of ['agents registered 5 workers', 'crash: i-', 'stop/start: i-', 'scale-out: 2 more workers', 'stale rules revoked (address-changed, instance-terminated)', 'still blocked by capacity']) {
+      expect(text).toContain(step);
+    }
+    const fleet = await (await fetch(demo.url)).text();
+    expect(fleet).toMatch(/data-region="eu-west-1" data-instances="6"/);
+    expect(fleet).toContain('s-stale');
+    expect(fleet).toContain('s-blocked');
+    const audit = readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { actor: string; reason: string });
+    expect(new Set(audit.map((a) => a.actor))).toEqual(new Set(['agent', 'controller']));
+    expect(audit.map((a) => a.reason)).toEqual(expect.arrayContaining(['member', 'instance-terminated', 'address-changed']));
+
+    // The demo allows "Reconcile now"; its form token makes the POST go through and clears the stale rule.
+    const drift = await (await fetch(`${demo.url}/drift`)).text();
+    const token = /name="token" value="([^"]+)"/.exec(drift)?.[1];
+    const post = await fetch(`${demo.url}/reconcile`, { method: 'POST', body: new URLSearchParams({ token: token ?? '' }), redirect: 'manual' });
+    expect(post.status).toBe(303);
+    expect(await (await fetch(`${demo.url}/?status=stale`)).text()).toContain('0 of ');
+
+    demo.proc.kill('SIGINT');
+    expect(await new Promise<number | null>((r) => demo.proc.once('exit', (c) => r(c)))).toBe(0);
+  });
+});
+
+describe('sgsync dashboard', () => {
+  it('serves a read-only dashboard on a free port with no reconcile endpoint', async () => {
+    const demo = await start(['demo', '--dashboard-port', '0', '--dir', join(dir, 'second')]);
+    const config = join(dir, 'second', 'sgsync.yaml');
+    const dash = await start(['dashboard', '--port', '0', '-c', config], { AWS_ACCESS_KEY_ID: 'sandbox', AWS_SECRET_ACCESS_KEY: 'sandbox' });
+    expect(dash.out()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+ \(read-only\)/);
+    const page = await fetch(dash.url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('instances shown');
+    expect((await fetch(`${dash.url}/reconcile`, { method: 'POST', body: 'token=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status).toBe(404);
+    // A page on another name that resolves to 127.0.0.1 (DNS rebinding) gets nothing.
+    expect(await statusWithHost(`${dash.url}/healthz`, 'attacker.example')).toBe(403);
+    expect(await statusWithHost(`${dash.url}/healthz`, new URL(dash.url).host)).toBe(200);
+    dash.proc.kill('SIGTERM');
+    demo.proc.kill('SIGTERM');
+  });
+});
