@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { deregister } from '../agent/deregister.js';
 import { register } from '../agent/register.js';
 import { agentStatus } from '../agent/status.js';
@@ -103,7 +103,7 @@ export function addAgentCommand(program: Command): void {
     .description('Register, then deregister on a spot interruption notice, on Auto Scaling lifecycle state Terminated, or on SIGTERM/SIGINT; register again when the address changes')
     .option('--poll-seconds <n>', 'how often to poll (default: agent.pollSeconds)', (v) => {
       const n = Number(v);
-      if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new Error(`--poll-seconds must be a number of seconds between 0 and 3600, not "${v}"`);
+      if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new InvalidArgumentError(`--poll-seconds must be a number of seconds between 0 and 3600, not "${v}"`);
       return n;
     })
     .option('--notify-systemd', 'tell systemd the service is ready once registered (Type=notify units)')
