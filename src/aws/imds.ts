@@ -1,4 +1,4 @@
-import { MetadataService } from '@aws-sdk/ec2-metadata-service';
+import { Agent, request, type IncomingMessage } from 'node:http';
 import { SgsyncError } from '../core/errors.js';
 import type { Member } from '../core/model.js';
 import type { InstancePort } from '../core/ports.js';
@@ -6,8 +6,16 @@ import type { InstancePort } from '../core/ports.js';
 export interface ImdsOptions {
   /** Overrides AWS_EC2_METADATA_SERVICE_ENDPOINT and the default 169.254.169.254. */
   endpoint?: string;
-  /** Per-request timeout; IMDS answers in milliseconds on an instance, so a short one means "not on an instance" quickly. */
+  /**
+   * Per-request timeout. IMDS answers in milliseconds, but an instance that is
+   * still booting can be too busy to read the answer promptly; too short a
+   * timeout turns that into a false "not on an instance".
+   */
   timeoutMs?: number;
+  /** Attempts per request for connection failures and 5xx answers. */
+  attempts?: number;
+  /** The environment to read the endpoint variables from. */
+  env?: NodeJS.ProcessEnv;
 }
 
 interface IdentityDocument {
@@ -20,33 +28,96 @@ interface IdentityDocument {
   pendingTime?: string;
 }
 
-function statusOf(e: unknown): number | undefined {
-  return (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+/** Six hours, IMDS's longest token: `watch` then fetches a new one only a few times a day. */
+const TOKEN_TTL_SECONDS = 21_600;
+
+class ImdsAnswer extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status}`);
+  }
+}
+
+/** The metadata service's base URL, the way the AWS SDKs find it. */
+export function imdsEndpoint(env: NodeJS.ProcessEnv = process.env): string {
+  const explicit = env.AWS_EC2_METADATA_SERVICE_ENDPOINT?.trim();
+  if (explicit) return explicit;
+  return env.AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE?.trim().toLowerCase() === 'ipv6' ? 'http://[fd00:ec2::254]' : 'http://169.254.169.254';
 }
 
 /**
- * The instance the agent runs on, read through IMDSv2. Paths carry no leading
- * slash: the SDK appends them to the endpoint's path as they are.
+ * The instance the agent runs on, read through IMDSv2: one session token,
+ * reused until shortly before it expires (and fetched again on a 401), over
+ * kept-alive connections whose every answer is read to the end, so a
+ * short-lived `register` exits as soon as its work is done and a long `watch`
+ * never piles up half-read connections. Paths are relative to the endpoint,
+ * so an endpoint with a path (a per-instance emulator) works as well as the
+ * link-local address.
  */
 export class Imds implements InstancePort {
-  private readonly service: MetadataService;
+  private readonly base: URL;
+  private readonly timeoutMs: number;
+  private readonly attempts: number;
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  private token?: { value: string; expiresAt: number };
 
   constructor(options: ImdsOptions = {}) {
-    const timeout = options.timeoutMs ?? 2000;
-    this.service = new MetadataService({
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      httpOptions: { timeout },
-      retries: 2,
-      backoff: 0.2,
+    const raw = options.endpoint ?? imdsEndpoint(options.env);
+    this.base = new URL(raw.endsWith('/') ? raw : `${raw}/`);
+    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.attempts = Math.max(1, options.attempts ?? 3);
+  }
+
+  private send(method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const req = request(new URL(path, this.base), { method, headers, agent: this.agent, timeout: this.timeoutMs }, (res: IncomingMessage) => {
+        let body = '';
+        res.setEncoding('utf8');
+        // Read every answer to its end, errors included: an unread body keeps its connection (and the process) busy.
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new ImdsAnswer(res.statusCode ?? 0))));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end();
     });
+  }
+
+  /** Retries what a moment may fix (no connection, 5xx); a 4xx is an answer. */
+  private async withRetry(call: () => Promise<string>): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (e) {
+        const final = e instanceof ImdsAnswer && e.status < 500;
+        if (final || attempt >= this.attempts) throw e;
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+      }
+    }
+  }
+
+  private async sessionToken(): Promise<string> {
+    if (this.token && Date.now() < this.token.expiresAt) return this.token.value;
+    const value = await this.withRetry(() => this.send('PUT', 'latest/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': String(TOKEN_TTL_SECONDS) }));
+    this.token = { value, expiresAt: Date.now() + (TOKEN_TTL_SECONDS - 60) * 1000 };
+    return value;
   }
 
   /** A metadata path, or undefined when IMDS says it does not exist (404). */
   private async optional(path: string): Promise<string | undefined> {
     try {
-      return await this.service.request(path, {});
+      return await this.withRetry(async () => {
+        try {
+          return await this.send('GET', path, { 'x-aws-ec2-metadata-token': await this.sessionToken() });
+        } catch (e) {
+          if (!(e instanceof ImdsAnswer && e.status === 401)) throw e;
+          // The token expired or the service restarted: one new token, one more try.
+          this.token = undefined;
+          return await this.send('GET', path, { 'x-aws-ec2-metadata-token': await this.sessionToken() });
+        }
+      });
     } catch (e) {
-      if (statusOf(e) === 404) return undefined;
+      if (e instanceof ImdsAnswer && e.status === 404) return undefined;
       throw this.unreachable(path, e);
     }
   }
@@ -61,7 +132,7 @@ export class Imds implements InstancePort {
     const reason = cause instanceof Error ? cause.message : String(cause);
     return new SgsyncError(
       'NOT_ON_INSTANCE',
-      `Could not read ${path} from the instance metadata service (IMDSv2): ${reason}. ` +
+      `Could not read ${path} from the instance metadata service (IMDSv2) at ${this.base.origin}: ${reason}. ` +
         `Run the agent on an EC2 instance with IMDS enabled (HttpTokens required is fine), ` +
         `or set AWS_EC2_METADATA_SERVICE_ENDPOINT.`,
       { cause, retryable: true },
@@ -112,5 +183,10 @@ export class Imds implements InstancePort {
 
   async lifecycleState(): Promise<string | undefined> {
     return (await this.optional('latest/meta-data/autoscaling/target-lifecycle-state'))?.trim();
+  }
+
+  /** Closes kept-alive connections. */
+  close(): void {
+    this.agent.destroy();
   }
 }

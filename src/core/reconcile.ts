@@ -137,9 +137,13 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
       return { plan: first, lastPlan: plan, changes, rounds, converged: isEmptyPlan(plan), errors, observedRules: observed };
     }
     let raced = false;
+    // A refusal that another look may cure (throttling, a group filled meanwhile); if it outlasts every round it is the answer.
+    let lastRefusal: SgsyncError | undefined;
     const failed = (e: unknown) => {
-      if (isSgsyncError(e) && (e.retryable || e.code === 'CAPACITY_EXHAUSTED')) raced = true;
-      else errors.push(isSgsyncError(e) ? e : new SgsyncError('INTERNAL', String(e), { cause: e }));
+      if (isSgsyncError(e) && (e.retryable || e.code === 'CAPACITY_EXHAUSTED')) {
+        raced = true;
+        lastRefusal = e;
+      } else errors.push(isSgsyncError(e) ? e : new SgsyncError('INTERNAL', String(e), { cause: e }));
     };
     await mapLimit(plan.revoke, concurrency, async (batch) => {
       try {
@@ -162,6 +166,7 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     if (!raced || rounds >= maxRounds) {
       // Without a race the plan landed as planned; there is nothing new to observe.
       const converged = !raced && errors.length === 0;
+      if (lastRefusal && errors.length === 0) errors.push(lastRefusal);
       return { plan: first, lastPlan: converged ? emptied(plan) : plan, changes, rounds, converged, errors, observedRules: observed };
     }
     // Someone else changed the groups meanwhile: back off a little (with jitter, so racers spread out) and look again.
