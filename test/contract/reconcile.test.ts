@@ -1,0 +1,170 @@
+import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ec2Adapter } from '../../src/aws/ec2-adapter.js';
+import type { Member, Scope, Target } from '../../src/core/model.js';
+import { isManagedBy, ruleMember } from '../../src/core/ownership.js';
+import type { Ec2Port } from '../../src/core/ports.js';
+import { plan } from '../../src/core/planner.js';
+import { groupsByRegion, runPass, type PassResult } from '../../src/core/reconcile.js';
+import { startTestSandbox, type TestSandbox } from './helpers.js';
+
+// The adapter takes credentials from the SDK's default chain, as it does in production.
+process.env.AWS_ACCESS_KEY_ID = 'AKIDSANDBOX';
+process.env.AWS_SECRET_ACCESS_KEY = 'sandbox';
+
+let sb: TestSandbox;
+let vpcId: string;
+let n = 0;
+
+beforeAll(async () => {
+  sb = await startTestSandbox({ seed: 41, log: () => undefined });
+  vpcId = (await sb.ec2().send(new CreateVpcCommand({ CidrBlock: '10.8.0.0/16' }))).Vpc!.VpcId!;
+});
+afterAll(() => sb.close());
+
+async function pool(quotas: number[]): Promise<Target> {
+  const groupIds: string[] = [];
+  for (const quota of quotas) {
+    const id = (await sb.ec2().send(new CreateSecurityGroupCommand({ GroupName: `r${n++}`, Description: 'pool', VpcId: vpcId }))).GroupId!;
+    sb.sandbox.world.region('us-east-1')!.groups.get(id)!.quota = quota;
+    groupIds.push(id);
+  }
+  return { name: 'api', region: 'us-east-1', groupIds, ports: [{ protocol: 'tcp', fromPort: 443, toPort: 443 }], families: ['ipv4'], address: 'public', quota: Math.max(...quotas), selector: {} };
+}
+
+function members(count: number): Member[] {
+  return Array.from({ length: count }, () => ({
+    instanceId: `i-0${String(++n).padStart(16, '0')}`,
+    region: 'eu-west-1',
+    state: 'running',
+    publicIpv4: `52.95.${Math.floor(n / 250)}.${(n % 250) + 1}`,
+    ipv6: [],
+    tags: {},
+  }));
+}
+
+/** One pass of the engine through the real adapter, owning `scope`. */
+function pass(ec2: Ec2Port, target: Target, fleet: Member[], scope: Scope, maxRounds?: number): Promise<PassResult> {
+  return runPass({
+    ec2,
+    maxRounds,
+    groups: groupsByRegion([target]),
+    apply: true,
+    makePlan: (observed) =>
+      plan({
+        deployment: 'prod',
+        targets: [target],
+        members: fleet,
+        regionInventory: { 'eu-west-1': { status: 'complete' } },
+        observed,
+        scope,
+        now: Date.now(),
+        safety: { graceSeconds: 300, revokeLimit: { fraction: 1 }, force: false },
+      }),
+  });
+}
+
+/** An adapter whose first `listRules` calls wait until `parties` of them arrived: the passes all see the same world. */
+function observingTogether(parties: number): Ec2Port {
+  const ec2 = new Ec2Adapter({ endpoint: sb.url, maxAttempts: 8 });
+  let waiting: (() => void)[] = [];
+  let arrived = 0;
+  return {
+    enabledRegions: () => ec2.enabledRegions(),
+    listMembers: (region, options) => ec2.listMembers(region, options),
+    async listRules(region, groupIds) {
+      const rules = await ec2.listRules(region, groupIds);
+      if (arrived < parties) {
+        arrived++;
+        await new Promise<void>((resolve) => {
+          waiting.push(resolve);
+          if (waiting.length === parties) waiting.forEach((go) => go());
+        });
+        waiting = [];
+      }
+      return rules;
+    },
+    authorize: (batch) => ec2.authorize(batch),
+    revoke: (batch) => ec2.revoke(batch),
+  };
+}
+
+async function managedRules(target: Target) {
+  return (await new Ec2Adapter({ endpoint: sb.url }).listRules('us-east-1', target.groupIds)).filter((r) => isManagedBy(r, 'prod'));
+}
+
+describe('runPass with the EC2 adapter', () => {
+  it('converges when two fleet-wide passes race: one rule per member, and the loser re-observes instead of failing', async () => {
+    const target = await pool([60]);
+    const fleet = members(4);
+    const ec2 = observingTogether(2);
+    const [a, b] = await Promise.all([pass(ec2, target, fleet, { kind: 'all' }), pass(ec2, target, fleet, { kind: 'all' })]);
+
+    for (const r of [a, b]) expect(r).toMatchObject({ converged: true, errors: [] });
+    expect(a.changes.length + b.changes.length).toBe(4);
+    expect(Math.max(a.rounds, b.rounds)).toBe(2);
+    const rules = await managedRules(target);
+    expect(rules.map((r) => r.cidr).sort()).toEqual(fleet.map((m) => `${m.publicIpv4}/32`).sort());
+  });
+
+  it('converges when twelve agent passes race for the last room in a pool: each finds a group, none exceeds its quota', async () => {
+    const target = await pool([4, 4, 4]);
+    const fleet = members(12);
+    const ec2 = observingTogether(12);
+    const results = await Promise.all(fleet.map((m) => pass(ec2, target, fleet, { kind: 'instance', instanceId: m.instanceId })));
+
+    for (const r of results) expect(r).toMatchObject({ converged: true, errors: [] });
+    const rules = await managedRules(target);
+    expect(rules.map((r) => ruleMember(r).instanceId).sort()).toEqual(fleet.map((m) => m.instanceId).sort());
+    const perGroup = target.groupIds.map((g) => rules.filter((r) => r.groupId === g).length);
+    expect(perGroup).toEqual([4, 4, 4]);
+  });
+
+  it('ends with the capacity error, not an endless race, when AWS allows fewer rules per group than the config says', async () => {
+    const target = { ...(await pool([2])), quota: 60 };
+    const fleet = members(3);
+    await pass(new Ec2Adapter({ endpoint: sb.url }), target, fleet.slice(0, 2), { kind: 'all' });
+    const late = await pass(new Ec2Adapter({ endpoint: sb.url }), target, fleet, { kind: 'instance', instanceId: fleet[2]!.instanceId }, 3);
+    expect(late).toMatchObject({ converged: false, rounds: 3, changes: [] });
+    expect(late.errors.map((e) => e.code)).toEqual(['CAPACITY_EXHAUSTED']);
+    expect(late.errors[0]?.message).toMatch(/has reached its rules quota.*set it in the config/);
+  });
+
+  it('treats a duplicate as success: the rule another pass just made is observed, not made twice', async () => {
+    const target = await pool([60]);
+    const [member] = members(1);
+    const scope: Scope = { kind: 'instance', instanceId: member!.instanceId };
+    const ec2 = new Ec2Adapter({ endpoint: sb.url });
+    let raced = false;
+    const slow: Ec2Port = {
+
+      enabledRegions: () => ec2.enabledRegions(),
+      listMembers: (region, options) => ec2.listMembers(region, options),
+      listRules: (region, ids) => ec2.listRules(region, ids),
+      revoke: (batch) => ec2.revoke(batch),
+      // Another pass for the same instance lands between this pass's look and its write.
+      async authorize(batch) {
+        if (!raced) {
+          raced = true;
+          await pass(ec2, target, [member!], scope);
+        }
+        return ec2.authorize(batch);
+      },
+    };
+    const result = await pass(slow, target, [member!], scope);
+    expect(result).toMatchObject({ converged: true, errors: [], rounds: 2, changes: [] });
+    expect((await managedRules(target)).map((r) => r.cidr)).toEqual([`${member!.publicIpv4}/32`]);
+  });
+
+  it('counts a foreign rule that already admits the member as enough: it is reported, and nothing is authorized twice', async () => {
+    const target = await pool([60]);
+    const [member] = members(1);
+    await sb.ec2().send(
+      new AuthorizeSecurityGroupIngressCommand({ GroupId: target.groupIds[0], IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: `${member!.publicIpv4}/32`, Description: 'added by hand' }] }] }),
+    );
+    const result = await pass(new Ec2Adapter({ endpoint: sb.url }), target, [member!], { kind: 'instance', instanceId: member!.instanceId });
+    expect(result).toMatchObject({ converged: true, rounds: 1, changes: [], errors: [] });
+    expect(result.plan.foreign.map((f) => [f.cidr, f.description])).toEqual([[`${member!.publicIpv4}/32`, 'added by hand']]);
+    expect(await managedRules(target)).toEqual([]);
+  });
+});
