@@ -14,5 +14,5 @@ const program = new Command('sgsync')
   // Before the commands are added, so that every subcommand inherits it.
   .exitOverride();
 
-registerCommands(program);
+await registerCommands(program, process.argv.slice(2));
 await runCli(program, process.argv);

@@ -4,6 +4,10 @@ import { vi } from 'vitest';
 import { registerCommands } from '../../src/cli/commands.js';
 import { runCli } from '../../src/cli/run.js';
 
+/** A program with every command, to ask which exist. */
+const everyCommand = new Command('sgsync');
+await registerCommands(everyCommand);
+
 export interface CliResult {
   stdout: string;
   stderr: string;
@@ -12,7 +16,7 @@ export interface CliResult {
 
 export async function runInProcess(argv: string[]): Promise<CliResult> {
   const program = new Command('sgsync').exitOverride();
-  registerCommands(program);
+  await registerCommands(program, argv);
   let stdout = '';
   let stderr = '';
   const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
@@ -35,9 +39,7 @@ export async function runInProcess(argv: string[]): Promise<CliResult> {
 
 /** Whether a command (e.g. ['controller', 'run']) exists in this build. */
 export function hasCommand(path: string[]): boolean {
-  const program = new Command('sgsync');
-  registerCommands(program);
-  let commands = program.commands;
+  let commands = everyCommand.commands;
   for (const name of path) {
     const found = commands.find((c) => c.name() === name);
     if (!found) return false;
