@@ -3,7 +3,7 @@
  * targets with canonical port specs and normalised selectors, and the
  * safety settings of a pass.
  */
-import type { MemberSelector, PortSpec, Target } from '../core/model.js';
+import type { MemberSelector, PortSpec, SafetySettings, Target } from '../core/model.js';
 import { canonicalPort, portKey, type PortInput } from './ports.js';
 import type { SgsyncConfig, TargetConfig } from './schema.js';
 
@@ -55,11 +55,7 @@ export function toTargets(config: SgsyncConfig): Target[] {
 }
 
 /** What the planner needs to know about safety; `force` comes from the command line. */
-export interface SafetySettings {
-  graceSeconds: number;
-  revokeLimit: { count?: number; fraction?: number };
-  force: boolean;
-}
+export type { SafetySettings };
 
 /** The safety settings of a pass: the configured limits plus the caller's `--force`. */
 export function toSafety(config: SgsyncConfig, force = false): SafetySettings {

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, type Listening } from '../http/listen.js';
 import { EXPOSITION_CONTENT_TYPE } from './prometheus.js';
 
 export interface Health {
@@ -48,11 +48,7 @@ export interface HealthServerOptions {
   metrics: () => string;
 }
 
-export interface RunningHealthServer {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+export type RunningHealthServer = Listening;
 
 /**
  * Serves `/healthz` (200 or 503 with a JSON reason) and `/metrics`
@@ -80,22 +76,5 @@ export async function startHealthServer(options: HealthServerOptions): Promise<R
       res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e instanceof Error ? e.message : String(e)}\n`);
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  return {
-    url: `http://${host}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, options.host, options.port);
 }

@@ -4,18 +4,14 @@
  * dashboard needs no server package.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Hono } from 'hono';
+import { listen, type Listening } from '../http/listen.js';
 
 /** Form posts are tiny; anything bigger is not a dashboard request. */
 const MAX_BODY_BYTES = 64 * 1024;
 
-export interface ServedDashboard {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+export type ServedDashboard = Listening;
 
 async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
@@ -65,25 +61,9 @@ export async function serveDashboard(app: Hono, options: { host: string; port: n
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const shown = options.host.includes(':') ? `[${options.host}]` : options.host;
-  origin = `http://${shown}:${port}`;
-  return {
-    url: origin,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const listening = await listen(server, options.host, options.port);
+  origin = listening.url;
+  return listening;
 }
 
 /** Host names that reach a loopback listener; used to refuse DNS-rebinding requests. */
