@@ -2,12 +2,8 @@ import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killStragglers, parseReport, rulesByInstance, startFleet, type Fleet, type Run } from './controller-fleet.js';
 
-/**
- * Agents started at once with a controller. Fifty is the goal; the suite runs
- * twenty so that it stays fair to a small, shared test machine — the races
- * are the same (every agent and the controller write to one group at once).
- */
-const AGENTS = 20;
+/** Agents started at once with a controller, all writing to one pool at the same moment. */
+const AGENTS = 50;
 
 let fleet: Fleet | undefined;
 afterEach(async () => {
