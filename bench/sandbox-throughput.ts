@@ -15,10 +15,8 @@
  *
  *   npx tsx bench/sandbox-throughput.ts [seconds per client=10] [concurrency=32]
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
@@ -28,6 +26,7 @@ import {
   RevokeSecurityGroupIngressCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { spawnSandbox } from './support/spawn-sandbox.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -35,7 +34,6 @@ const SECONDS = Number(process.argv[2] ?? 10);
 const CONCURRENCY = Number(process.argv[3] ?? 32);
 const PRIMARY = 'us-east-1';
 const MEMBERS = 'eu-west-1';
-const root = fileURLToPath(new URL('..', import.meta.url));
 
 interface Result {
   client: string;
@@ -44,24 +42,6 @@ interface Result {
   seconds: number;
   byAction: Record<string, number>;
   firstError?: string;
-}
-
-/** Starts `sgsync sandbox --port 0` and resolves with its URL and pid. */
-async function startServer(): Promise<{ url: string; pid: number; stop: () => void }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'sandbox', '--port', '0', '--throttle', 'off'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    proc.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
-  });
-  return { url, pid: proc.pid!, stop: () => proc.kill('SIGTERM') };
 }
 
 /** CPU seconds (user + system) a process has used, from /proc. */
@@ -191,7 +171,7 @@ async function rawClient(url: string, groupId: string): Promise<Result> {
 }
 
 async function main(): Promise<void> {
-  const server = await startServer();
+  const server = await spawnSandbox({ args: ['--throttle', 'off'] });
   try {
     const setup = new EC2Client({ region: PRIMARY, endpoint: server.url, credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox' } });
     const { GroupId } = await setup.send(new CreateSecurityGroupCommand({ GroupName: 'bench-pool', Description: 'throughput benchmark' }));
@@ -217,7 +197,7 @@ async function main(): Promise<void> {
       if (r.firstError) console.log(`         first error: ${r.firstError}`);
     }
   } finally {
-    server.stop();
+    await server.stop();
   }
 }
 
