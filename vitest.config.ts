@@ -43,6 +43,26 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // Property, fuzz and security suites: hostile and random input, in-process.
+          name: 'fuzz',
+          include: ['test/fuzz/**/*.test.ts', 'test/security/**/*.test.ts'],
+          testTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Fault injection: sgsync processes against a misbehaving sandbox, each case ending in an invariant check.
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          globalSetup: ['./test/support/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           // The dashboard in Debian's chromium, driven by playwright-core; needs dist/ for the CLI it compares with.
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],

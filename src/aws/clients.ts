@@ -7,7 +7,16 @@ export interface AwsOptions {
   profile?: string;
   /** Attempts per call, including the first; adaptive retry spaces them out. */
   maxAttempts?: number;
+  /**
+   * The longest one call may take, retries included (default 5 minutes). The
+   * SDK's own timeouts only notice silence, so an endpoint that trickles its
+   * answer a byte at a time would otherwise hold a pass forever.
+   */
+  callTimeoutMs?: number;
 }
+
+/** Default of `AwsOptions.callTimeoutMs`: longer than a fully throttled call with every retry, shorter than forever. */
+export const CALL_TIMEOUT_MS = 300_000;
 
 /** Counts of calls made, by region and action and outcome: what metrics and tests read. */
 export class CallStats {
@@ -56,6 +65,13 @@ export class Ec2Clients {
       ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
       ...(this.options.profile ? { profile: this.options.profile } : {}),
     });
+    // Every call, paginators' pages included, gets its own deadline: the only bound the SDK has on a slow answer body.
+    const send = client.send.bind(client) as (command: unknown, ...rest: unknown[]) => Promise<unknown>;
+    const timeoutMs = this.options.callTimeoutMs ?? CALL_TIMEOUT_MS;
+    client.send = ((command: unknown, ...rest: unknown[]) =>
+      typeof rest[0] === 'function' || rest.length > 1
+        ? send(command, ...rest)
+        : send(command, { abortSignal: AbortSignal.timeout(timeoutMs), ...(rest[0] ?? {}) })) as EC2Client['send'];
     const stats = this.stats;
     client.middlewareStack.add(
       (next, context) => async (args) => {

@@ -10,6 +10,8 @@ import {
   type SecurityGroupRule,
   type Tag,
 } from '@aws-sdk/client-ec2';
+import { parseCidr } from '../core/addresses.js';
+import { isSgsyncError, SgsyncError } from '../core/errors.js';
 import type { GroupBatch, Member, ObservedRule, PlannedRevoke, PlannedRule } from '../core/model.js';
 import type { AuthorizeOutcome, Ec2Port, RevokeOutcome } from '../core/ports.js';
 import { Ec2Clients, type AwsOptions } from './clients.js';
@@ -18,6 +20,28 @@ import { mapAwsError } from './errors.js';
 const PAGE = 1000;
 /** EC2 accepts at most 200 values in one filter. */
 const FILTER_VALUES = 200;
+/** Pages one listing may take: a million items, far beyond any real region, yet an end to a listing that never ends. */
+export const MAX_PAGES = 1000;
+const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+
+/**
+ * Walks a paginator, refusing a page token EC2 gave before and a listing
+ * longer than `maxPages`: the SDK's paginator would follow a looping
+ * NextToken forever.
+ */
+async function* bounded<T extends { NextToken?: string }>(pages: AsyncIterable<T>, what: string, maxPages: number): AsyncGenerator<T> {
+  const seen = new Set<string>();
+  let count = 0;
+  for await (const page of pages) {
+    if (++count > maxPages) throw new SgsyncError('AWS_UNAVAILABLE', `EC2 kept paging ${what} past ${maxPages} pages; the listing was abandoned.`);
+    const token = page.NextToken;
+    if (token !== undefined && token !== '') {
+      if (seen.has(token)) throw new SgsyncError('AWS_UNAVAILABLE', `EC2 gave the same page token twice while listing ${what}; the listing was abandoned.`);
+      seen.add(token);
+    }
+    yield page;
+  }
+}
 
 function tagsToRecord(tags: Tag[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -35,9 +59,19 @@ function isIdempotentMiss(name: string | undefined): boolean {
   return name === 'InvalidPermission.NotFound' || name === 'InvalidSecurityGroupRuleId.NotFound';
 }
 
+/** True for a /32 of an IPv4 address or a /128 of an IPv6 one, of the family the rule claims. */
+function isHostCidr(cidr: unknown, family: string): boolean {
+  const parsed = typeof cidr === 'string' ? parseCidr(cidr) : undefined;
+  return parsed !== undefined && parsed.family === family && parsed.prefixLength === (family === 'ipv4' ? 32 : 128);
+}
+
 /** Converts an EC2 instance to a member. */
 export function toMember(region: string, i: Instance, accountId?: string): Member | undefined {
   if (!i.InstanceId) return undefined;
+  // An inventory that names an instance wrongly is not an inventory: failing the region keeps its members' rules (safety rule 2).
+  if (!INSTANCE_ID.test(i.InstanceId)) {
+    throw new SgsyncError('AWS_UNAVAILABLE', `EC2 listed an instance in ${region} whose id ${JSON.stringify(i.InstanceId.slice(0, 40))} is not an instance id.`);
+  }
   const ipv6 = new Set<string>();
   if (i.Ipv6Address) ipv6.add(i.Ipv6Address);
   for (const eni of i.NetworkInterfaces ?? []) for (const a of eni.Ipv6Addresses ?? []) if (a.Ipv6Address) ipv6.add(a.Ipv6Address);
@@ -58,14 +92,16 @@ export function toMember(region: string, i: Instance, accountId?: string): Membe
 /** Converts an EC2 security group rule to an observed rule. */
 export function toObservedRule(r: SecurityGroupRule): ObservedRule | undefined {
   if (!r.SecurityGroupRuleId || !r.GroupId) return undefined;
+  const cidr = r.CidrIpv6 ?? r.CidrIpv4;
   return {
     ruleId: r.SecurityGroupRuleId,
     groupId: r.GroupId,
-    family: r.CidrIpv6 ? 'ipv6' : 'ipv4',
+    // The address decides the family (and so the quota it counts against), whichever field carried it.
+    family: (cidr !== undefined ? parseCidr(cidr)?.family : undefined) ?? (r.CidrIpv6 ? 'ipv6' : 'ipv4'),
     protocol: r.IpProtocol ?? '-1',
     fromPort: r.FromPort ?? -1,
     toPort: r.ToPort ?? -1,
-    cidr: r.CidrIpv4 ?? r.CidrIpv6,
+    cidr,
     description: r.Description,
     tags: tagsToRecord(r.Tags),
   };
@@ -106,9 +142,11 @@ export function toIpPermissions(items: readonly PlannedRule[]): IpPermission[] {
 /** The EC2 side of sgsync, through the AWS SDK. */
 export class Ec2Adapter implements Ec2Port {
   readonly clients: Ec2Clients;
+  private readonly maxPages: number;
 
-  constructor(options: AwsOptions = {}, clients?: Ec2Clients) {
+  constructor(options: AwsOptions & { maxPages?: number } = {}, clients?: Ec2Clients) {
     this.clients = clients ?? new Ec2Clients(options);
+    this.maxPages = options.maxPages ?? MAX_PAGES;
   }
 
   /** Regions are listed through a region every account has. */
@@ -132,7 +170,7 @@ export class Ec2Adapter implements Ec2Port {
           { client: this.clients.get(region), pageSize: PAGE },
           { MaxResults: PAGE, ...(filters.length ? { Filters: filters } : {}) },
         );
-        for await (const page of pages) {
+        for await (const page of bounded(pages, `the instances of ${region}`, this.maxPages)) {
           for (const reservation of page.Reservations ?? []) {
             for (const instance of reservation.Instances ?? []) {
               const m = toMember(region, instance, reservation.OwnerId);
@@ -142,6 +180,7 @@ export class Ec2Adapter implements Ec2Port {
         }
       }
     } catch (e) {
+      if (isSgsyncError(e)) throw e;
       throw mapAwsError(e, { action: 'DescribeInstances', region });
     }
     return members;
@@ -155,7 +194,7 @@ export class Ec2Adapter implements Ec2Port {
           { client: this.clients.get(region), pageSize: PAGE },
           { Filters: [{ Name: 'group-id', Values: ids }], MaxResults: PAGE },
         );
-        for await (const page of pages) {
+        for await (const page of bounded(pages, `the rules of ${ids.join(', ')} in ${region}`, this.maxPages)) {
           for (const r of page.SecurityGroupRules ?? []) {
             if (r.IsEgress) continue;
             const rule = toObservedRule(r);
@@ -163,6 +202,7 @@ export class Ec2Adapter implements Ec2Port {
           }
         }
       } catch (e) {
+        if (isSgsyncError(e)) throw e;
         throw mapAwsError(e, { action: 'DescribeSecurityGroupRules', region, groupId: ids.join(',') });
       }
     }
@@ -171,6 +211,13 @@ export class Ec2Adapter implements Ec2Port {
 
   async authorize(batch: GroupBatch<PlannedRule>): Promise<AuthorizeOutcome> {
     if (batch.items.length === 0) return { created: [], duplicate: false };
+    // The last line of safety rule 5: whatever built the batch, nothing wider than one address leaves this process.
+    const wide = batch.items.find((r) => !isHostCidr(r.cidr, r.family));
+    if (wide) {
+      throw new SgsyncError('REFUSED', `Refusing to authorize ${JSON.stringify(wide.cidr)} on ${batch.groupId} in ${batch.region}: sgsync only adds rules for one address (/32 or /128).`, {
+        details: { groupId: batch.groupId, cidr: wide.cidr, instanceId: wide.instanceId },
+      });
+    }
     const tags = commonTags(batch.items);
     try {
       const out = await this.clients.get(batch.region).send(

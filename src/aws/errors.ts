@@ -1,4 +1,5 @@
 import { SgsyncError } from '../core/errors.js';
+import { redactSecrets } from './secrets.js';
 
 /** Where an AWS call was made, so that a message can say what to do about it. */
 export interface CallContext {
@@ -27,7 +28,8 @@ export function mapAwsError(error: unknown, ctx: CallContext): SgsyncError {
   const name = e.name ?? '';
   const status = e.$metadata?.httpStatusCode;
   const where = `${ctx.action} in ${ctx.region}${ctx.groupId ? ` on ${ctx.groupId}` : ''}`;
-  const detail = e.message ? `: ${e.message}` : '';
+  // The message is the endpoint's text: one that echoes the request's session token must not carry it further.
+  const detail = e.message ? `: ${redactSecrets(String(e.message))}` : '';
   const details = { awsError: name || e.code, action: ctx.action, region: ctx.region, groupId: ctx.groupId };
 
   switch (name) {
@@ -88,7 +90,7 @@ export function mapAwsError(error: unknown, ctx: CallContext): SgsyncError {
       details,
     });
   }
-  if (NETWORK_CODES.has(e.code ?? '') || NETWORK_CODES.has(name) || name === 'TimeoutError' || /socket hang up|ECONN/i.test(e.message ?? '')) {
+  if (NETWORK_CODES.has(e.code ?? '') || NETWORK_CODES.has(name) || name === 'TimeoutError' || name === 'AbortError' || /socket hang up|ECONN/i.test(e.message ?? '')) {
     return new SgsyncError(
       'AWS_UNAVAILABLE',
       `Could not reach the EC2 endpoint for ${where}${detail}. Check the network, --endpoint and AWS_ENDPOINT_URL.`,

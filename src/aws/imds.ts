@@ -1,6 +1,7 @@
 import { Agent, request, type IncomingMessage } from 'node:http';
+import { classifyAddress } from '../core/addresses.js';
 import { SgsyncError } from '../core/errors.js';
-import type { Member } from '../core/model.js';
+import type { Family, Member } from '../core/model.js';
 import type { InstancePort } from '../core/ports.js';
 
 export interface ImdsOptions {
@@ -31,6 +32,25 @@ interface IdentityDocument {
 /** Six hours, IMDS's longest token: `watch` then fetches a new one only a few times a day. */
 const TOKEN_TTL_SECONDS = 21_600;
 
+/** Every answer the agent reads is small (the identity document is under 1 KiB); anything far larger is not IMDS. */
+export const MAX_ANSWER_BYTES = 64 * 1024;
+/** AWS allows 50 user tags per instance. */
+const MAX_TAGS = 50;
+
+const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+const INSTANCE_TYPE = /^[a-z0-9][a-z0-9.-]{0,63}$/;
+const TAG_KEY = /^[A-Za-z0-9+\-=._:@]{1,128}$/;
+
+/** A parsed JSON value in a few words, for a message. */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${JSON.stringify(value) ?? ''}`.slice(0, 80);
+}
+
 class ImdsAnswer extends Error {
   constructor(readonly status: number) {
     super(`HTTP ${status}`);
@@ -59,6 +79,7 @@ export class Imds implements InstancePort {
   private readonly attempts: number;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 4 });
   private token?: { value: string; expiresAt: number };
+  private pendingToken?: Promise<string>;
 
   constructor(options: ImdsOptions = {}) {
     const raw = options.endpoint ?? imdsEndpoint(options.env);
@@ -70,13 +91,21 @@ export class Imds implements InstancePort {
   private send(method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<string> {
     return new Promise((resolve, reject) => {
       const req = request(new URL(path, this.base), { method, headers, agent: this.agent, timeout: this.timeoutMs }, (res: IncomingMessage) => {
-        let body = '';
-        res.setEncoding('utf8');
+        const chunks: Buffer[] = [];
+        let size = 0;
         // Read every answer to its end, errors included: an unread body keeps its connection (and the process) busy.
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new ImdsAnswer(res.statusCode ?? 0))));
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_ANSWER_BYTES) req.destroy(new Error(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`));
+          else chunks.push(chunk);
+        });
+        res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new ImdsAnswer(res.statusCode ?? 0))));
         res.on('error', reject);
+        res.on('aborted', () => reject(new Error('the answer was cut short')));
       });
+      // The socket timeout only notices silence; an answer that trickles in a byte at a time needs a deadline too.
+      const deadline = setTimeout(() => req.destroy(new Error(`no complete answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+      req.on('close', () => clearTimeout(deadline));
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
       req.on('error', reject);
       req.end();
@@ -96,23 +125,30 @@ export class Imds implements InstancePort {
     }
   }
 
-  private async sessionToken(): Promise<string> {
-    if (this.token && Date.now() < this.token.expiresAt) return this.token.value;
-    const value = await this.withRetry(() => this.send('PUT', 'latest/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': String(TOKEN_TTL_SECONDS) }));
-    this.token = { value, expiresAt: Date.now() + (TOKEN_TTL_SECONDS - 60) * 1000 };
-    return value;
+  private sessionToken(): Promise<string> {
+    if (this.token && Date.now() < this.token.expiresAt) return Promise.resolve(this.token.value);
+    // Reads running in parallel share one token request rather than each asking for its own.
+    this.pendingToken ??= this.withRetry(() => this.send('PUT', 'latest/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': String(TOKEN_TTL_SECONDS) }))
+      .then((value) => {
+        this.token = { value, expiresAt: Date.now() + (TOKEN_TTL_SECONDS - 60) * 1000 };
+        return value;
+      })
+      .finally(() => (this.pendingToken = undefined));
+    return this.pendingToken;
   }
 
   /** A metadata path, or undefined when IMDS says it does not exist (404). */
   private async optional(path: string): Promise<string | undefined> {
     try {
       return await this.withRetry(async () => {
+        const used = await this.sessionToken();
         try {
-          return await this.send('GET', path, { 'x-aws-ec2-metadata-token': await this.sessionToken() });
+          return await this.send('GET', path, { 'x-aws-ec2-metadata-token': used });
         } catch (e) {
           if (!(e instanceof ImdsAnswer && e.status === 401)) throw e;
-          // The token expired or the service restarted: one new token, one more try.
-          this.token = undefined;
+          // The token expired or the service restarted: one new token, one more try. Only the
+          // refused token is dropped, so parallel reads refused together fetch one new token, not one each.
+          if (this.token?.value === used) this.token = undefined;
           return await this.send('GET', path, { 'x-aws-ec2-metadata-token': await this.sessionToken() });
         }
       });
@@ -139,27 +175,81 @@ export class Imds implements InstancePort {
     );
   }
 
+  /** An answer IMDS gave but no instance would: refused, so that nothing unchecked reaches a rule. */
+  private garbled(path: string, value: unknown, expected: string): SgsyncError {
+    const shown = typeof value === 'string' ? JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value) : describe(value);
+    return new SgsyncError(
+      'NOT_ON_INSTANCE',
+      `The instance metadata service at ${this.base.origin} answered ${path} with ${shown}, which is not ${expected}. ` +
+        `Check AWS_EC2_METADATA_SERVICE_ENDPOINT: it must point at the instance metadata service.`,
+      { details: { path } },
+    );
+  }
+
+  private identity(text: string): IdentityDocument {
+    const path = 'latest/dynamic/instance-identity/document';
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      throw this.garbled(path, text, 'a JSON identity document');
+    }
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw this.garbled(path, doc, 'a JSON identity document');
+    const d = doc as Record<string, unknown>;
+    const field = (key: string, pattern: RegExp, expected: string): string => {
+      const v = d[key];
+      if (typeof v !== 'string' || !pattern.test(v)) throw this.garbled(`${path} (${key})`, v, expected);
+      return v;
+    };
+    const optional = (key: string, ok: (v: string) => boolean): string | undefined => {
+      const v = d[key];
+      return typeof v === 'string' && ok(v) ? v : undefined;
+    };
+    return {
+      instanceId: field('instanceId', INSTANCE_ID, 'an instance id such as i-0123456789abcdef0'),
+      region: field('region', REGION, 'a region name such as eu-west-1'),
+      accountId: field('accountId', ACCOUNT_ID, 'a 12-digit account id'),
+      privateIp: optional('privateIp', (v) => classifyAddress(v)?.family === 'ipv4'),
+      instanceType: optional('instanceType', (v) => INSTANCE_TYPE.test(v)),
+      pendingTime: optional('pendingTime', (v) => /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(v) && Number.isFinite(Date.parse(v))),
+    };
+  }
+
+  /** An address path: absent (404) is fine, anything but one address of the family is refused. */
+  private async address(path: string, family: Family): Promise<string | undefined> {
+    const text = await this.optional(path);
+    if (text === undefined || text.trim() === '') return undefined;
+    // IMDS lists one address per line; the first is the primary one.
+    const first = family === 'ipv6' ? (text.trim().split('\n')[0] ?? '') : text;
+    const address = classifyAddress(first.trim());
+    if (address?.family !== family) throw this.garbled(path, text, `an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address`);
+    return address.canonical;
+  }
+
   async self(): Promise<Member> {
-    const doc = JSON.parse(await this.required('latest/dynamic/instance-identity/document')) as IdentityDocument;
+    const doc = this.identity(await this.required('latest/dynamic/instance-identity/document'));
     const [publicIpv4, localIpv4, ipv6, tagKeys] = await Promise.all([
-      this.optional('latest/meta-data/public-ipv4'),
-      this.optional('latest/meta-data/local-ipv4'),
-      this.optional('latest/meta-data/ipv6'),
+      this.address('latest/meta-data/public-ipv4', 'ipv4'),
+      this.address('latest/meta-data/local-ipv4', 'ipv4'),
+      this.address('latest/meta-data/ipv6', 'ipv6'),
       this.optional('latest/meta-data/tags/instance'),
     ]);
+    const keys = (tagKeys ?? '').split('\n').filter(Boolean);
+    if (keys.length > MAX_TAGS) throw this.garbled('latest/meta-data/tags/instance', `${keys.length} keys`, `at most ${MAX_TAGS} tag keys`);
     const tags: Record<string, string> = {};
-    for (const key of (tagKeys ?? '').split('\n').filter(Boolean)) {
+    for (const key of keys) {
+      if (!TAG_KEY.test(key)) throw this.garbled('latest/meta-data/tags/instance', key, 'a tag key');
       const value = await this.optional(`latest/meta-data/tags/instance/${encodeURIComponent(key)}`);
-      if (value !== undefined) tags[key] = value;
+      if (value !== undefined) Object.defineProperty(tags, key, { value, enumerable: true, writable: true, configurable: true });
     }
     return {
       instanceId: doc.instanceId,
       region: doc.region,
       accountId: doc.accountId,
       state: 'running',
-      publicIpv4: publicIpv4?.trim() || undefined,
-      privateIpv4: localIpv4?.trim() || doc.privateIp,
-      ipv6: ipv6 ? [ipv6.trim()] : [],
+      publicIpv4,
+      privateIpv4: localIpv4 ?? doc.privateIp,
+      ipv6: ipv6 ? [ipv6] : [],
       tags,
       launchTime: doc.pendingTime,
       instanceType: doc.instanceType,
@@ -174,15 +264,23 @@ export class Imds implements InstancePort {
   async spotNotice(): Promise<{ action: string; time: string } | undefined> {
     const body = await this.optional('latest/meta-data/spot/instance-action');
     if (!body) return undefined;
+    // Any answer here is a notice: one that cannot be read is still a reason to leave.
+    let parsed: unknown;
     try {
-      return JSON.parse(body) as { action: string; time: string };
+      parsed = JSON.parse(body);
     } catch {
-      return { action: 'terminate', time: '' };
+      parsed = undefined;
     }
+    const p = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+    const action = typeof p.action === 'string' && /^(terminate|stop|hibernate)$/.test(p.action) ? p.action : 'terminate';
+    const time = typeof p.time === 'string' && Number.isFinite(Date.parse(p.time)) ? p.time : '';
+    return { action, time };
   }
 
   async lifecycleState(): Promise<string | undefined> {
-    return (await this.optional('latest/meta-data/autoscaling/target-lifecycle-state'))?.trim();
+    const state = (await this.optional('latest/meta-data/autoscaling/target-lifecycle-state'))?.trim();
+    // States are short words (InService, Terminated, Warmed:Pending…); anything else is not one.
+    return state === undefined || /^[A-Za-z:]{1,64}$/.test(state) ? state : undefined;
   }
 
   /** Closes kept-alive connections. */

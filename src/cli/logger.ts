@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { redactSecrets, secretValues } from '../aws/secrets.js';
 
 export type { Logger } from 'pino';
 
@@ -6,7 +7,19 @@ export interface LoggerOptions {
   level?: string;
   /** `json` (one object per line) or `text` (for people); default: text on a terminal, json otherwise. */
   format?: 'json' | 'text';
+  /** Where lines go instead of stderr (tests, embedding). */
+  destination?: { write(line: string): unknown };
+  /** Whose credential values to blank out of every line (default: this process's environment). */
+  env?: NodeJS.ProcessEnv;
 }
+
+/**
+ * Keys whose values are credentials wherever they appear in a log object, so
+ * that passing an SDK config or a request by mistake logs no secret.
+ */
+const REDACT_PATHS = ['secretAccessKey', 'sessionToken', 'credentials', 'authorization', 'password']
+  .flatMap((k) => [k, `*.${k}`, `*.*.${k}`])
+  .concat(['headers.authorization', '*.headers.authorization', 'headers["x-amz-security-token"]', '*.headers["x-amz-security-token"]']);
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 const RESERVED = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'v']);
@@ -29,16 +42,28 @@ export function formatTextLine(line: string): string {
 
 /**
  * Logs go to stderr, results to stdout. Nothing secret is logged: callers
- * pass ids, regions and CIDRs, never credentials.
+ * pass ids, regions and CIDRs, never credentials; credential-named keys are
+ * censored and credential values from the environment are blanked anyway.
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const format = options.format ?? (process.stderr.isTTY ? 'text' : 'json');
   const level = options.level ?? process.env.SGSYNC_LOG_LEVEL ?? 'info';
-  const base = { base: undefined, level, timestamp: pino.stdTimeFunctions.epochTime };
-  if (format === 'json') return pino(base, pino.destination({ fd: 2, sync: true }));
+  const secrets = secretValues(options.env ?? process.env);
+  const base = {
+    base: undefined,
+    level,
+    timestamp: pino.stdTimeFunctions.epochTime,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // Messages can quote text sgsync did not write (an endpoint's error message): blank any credential in it.
+    hooks: { streamWrite: (line: string) => (secrets.length > 0 ? redactSecrets(line, secrets) : line) },
+  };
+  const out = options.destination;
+  if (format === 'json') return pino(base, out ?? pino.destination({ fd: 2, sync: true }));
   return pino(base, {
     write(line: string) {
-      process.stderr.write(formatTextLine(line));
+      const text = formatTextLine(line);
+      if (out) out.write(text);
+      else process.stderr.write(text);
     },
   });
 }

@@ -1,4 +1,5 @@
 import { CommanderError, type Command } from 'commander';
+import { redactSecrets } from '../aws/secrets.js';
 import { isSgsyncError } from '../core/errors.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
@@ -17,12 +18,12 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
       return;
     }
     if (isSgsyncError(e)) {
-      process.stderr.write(`sgsync: ${e.message}\n`);
+      process.stderr.write(`sgsync: ${redactSecrets(e.message)}\n`);
       process.exitCode = exitCodeFor(e.code);
       return;
     }
     const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
-    process.stderr.write(`sgsync: unexpected error: ${message}\nPlease report this with the command you ran.\n`);
+    process.stderr.write(`sgsync: unexpected error: ${redactSecrets(message)}\nPlease report this with the command you ran.\n`);
     process.exitCode = EXIT.FAILURE;
   }
 }

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LineCounter, parseDocument } from 'yaml';
+import { isAlias, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { SgsyncError } from '../core/errors.js';
 import type { Target } from '../core/model.js';
 import { configWarnings } from './checks.js';
@@ -62,7 +62,8 @@ function invalid(file: string, issues: ConfigIssue[]): SgsyncError {
  */
 export function parseConfig(text: string, file: string, env: Env = {}): LoadedConfig {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, keepSourceTokens: true, merge: true, prettyErrors: false });
+  // logLevel 'error': the library's own warnings (e.g. a list used as a key) would go to stderr as Node warnings; such documents are refused below anyway.
+  const doc = parseDocument(text, { lineCounter: counter, keepSourceTokens: true, merge: true, prettyErrors: false, logLevel: 'error' });
   const at = (line: number, column: number) => ({ where: `${file}:${line}:${column}`, file, line, column });
   if (doc.errors.length > 0) {
     throw invalid(
@@ -73,14 +74,18 @@ export function parseConfig(text: string, file: string, env: Env = {}): LoadedCo
       }),
     );
   }
-  const data: unknown = doc.toJS();
+  const data = toData(doc, counter, file);
   if (data === null || data === undefined) {
     throw invalid(file, [{ ...at(1, 1), path: '', message: `the file is empty; ${startHint()}` }]);
   }
   const fromEnv = applyEnv(data, env);
   const result = configSchema.safeParse(data);
-  if (!result.success) {
-    const issues = explainIssues(result.error.issues, data, configJsonSchema()).map((raw): ConfigIssue => {
+  const problems = [
+    ...(result.success ? [] : explainIssues(result.error.issues, data, configJsonSchema()).filter((i) => i.path[i.path.length - 1] !== PROTO)),
+    ...protoKeyPaths(data).map((path) => ({ path, message: `the key "${PROTO}" cannot be used: JavaScript objects would silently drop it`, atKey: true })),
+  ];
+  if (!result.success || problems.length > 0) {
+    const issues = problems.map((raw): ConfigIssue => {
       const path = formatPath(raw.path);
       const override = fromEnv.find((o) => o.path.every((seg, i) => raw.path[i] === seg));
       if (override) return { where: `$${override.variable}`, file, path, message: raw.message };
@@ -92,6 +97,59 @@ export function parseConfig(text: string, file: string, env: Env = {}): LoadedCo
   }
   const config = result.data;
   return { file, config, targets: toTargets(config), safety: toSafety(config), warnings: configWarnings(config) };
+}
+
+/** Where the first alias (`*name`) of a document is: what an alias bomb is made of. */
+function firstAlias(doc: Document): [number, number] | undefined {
+  let range: [number, number] | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      range = node.range ? [node.range[0], node.range[1]] : undefined;
+      return visit.BREAK;
+    },
+  });
+  return range;
+}
+
+/**
+ * The document as plain data. The YAML library refuses to expand aliases
+ * past a limit (a "billion laughs" document would otherwise take all memory);
+ * that refusal, like any other, is a configuration error, not a crash.
+ */
+function toData(doc: Document, counter: LineCounter, file: string): unknown {
+  try {
+    return doc.toJS();
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    const alias = isAlias(doc.contents) ? doc.contents.range : firstAlias(doc);
+    const { line, col } = alias ? counter.linePos(alias[0]) : { line: 1, col: 1 };
+    const hint = /excessive alias/i.test(reason) ? '; write the values out instead of repeating aliases (*name)' : '';
+    throw invalid(file, [{ where: `${file}:${line}:${col}`, file, line, column: col, path: '', message: `YAML: ${reason}${hint}` }]);
+  }
+}
+
+const PROTO = '__proto__';
+
+/**
+ * Every `__proto__` key in the document. Parsed into a plain object it would
+ * vanish without a word (zod skips it in maps), so a tag condition written
+ * with it would turn into no condition: a selector that admits everyone.
+ */
+function protoKeyPaths(data: unknown): PropertyKey[][] {
+  const found: PropertyKey[][] = [];
+  const stack: { value: unknown; path: PropertyKey[] }[] = [{ value: data, path: [] }];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const { value, path } = next;
+    if (typeof value !== 'object' || value === null) continue;
+    if (Array.isArray(value)) value.forEach((v: unknown, i) => stack.push({ value: v, path: [...path, i] }));
+    else {
+      for (const [key, v] of Object.entries(value)) {
+        if (key === PROTO) found.push([...path, key]);
+        else stack.push({ value: v, path: [...path, key] });
+      }
+    }
+  }
+  return found;
 }
 
 function applyEnv(data: unknown, env: Env): (typeof ENV_OVERRIDES)[number][] {

@@ -76,6 +76,8 @@ export function createDashboard(options: DashboardOptions): Hono {
   app.use(async (c, next) => {
     const allowed = options.allowedHosts;
     if (allowed && !allowed.includes(hostName(c.req.header('host')))) {
+      // The refusal carries the headers too: it is a page a browser renders like any other.
+      for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v);
       return c.text('This dashboard answers only to its own address.', 403);
     }
     await next();
