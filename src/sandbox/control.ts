@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { buildDemoFleet } from './demo-fleet.js';
-import { faultsConfigSchema } from './faults.js';
+import { faultsConfigSchema, imdsFaultsSchema } from './faults.js';
 import { sandboxCertificatePem } from './identity.js';
 import { JsonInputError, parseJsonInput } from './json-input.js';
 import type { Sandbox } from './sandbox.js';
@@ -175,6 +175,18 @@ const routes: Route[] = [
       return { json: r.sandbox.faults.current };
     },
   },
+  { method: 'GET', path: /^\/imds-faults$/, run: ({ sandbox }) => ({ json: sandbox.faults.current.imds ?? imdsFaultsSchema.parse({}) }) },
+  {
+    method: 'PUT',
+    path: /^\/imds-faults$/,
+    run: (r) => {
+      // Only the IMDS section changes; the EC2 rules and their streams stay as they are.
+      const imds = bodyOf(r, imdsFaultsSchema);
+      r.sandbox.faults.setImds(imds);
+      return { json: r.sandbox.faults.current.imds };
+    },
+  },
+  { method: 'GET', path: /^\/imds-counters$/, run: ({ sandbox }) => ({ json: sandbox.imdsCounters.snapshot() }) },
   { method: 'GET', path: /^\/throttle$/, run: ({ sandbox }) => ({ json: throttleJson(sandbox) }) },
   {
     method: 'PUT',
@@ -204,6 +216,7 @@ const routes: Route[] = [
     path: /^\/counters\/reset$/,
     run: ({ sandbox }) => {
       sandbox.counters.reset();
+      sandbox.imdsCounters.reset();
       return { json: sandbox.counters.snapshot() };
     },
   },

@@ -77,7 +77,15 @@ export async function handleEc2(sandbox: Sandbox, body: string, authorization: s
 
   try {
     const dryRun = params.bool('DryRun') ?? false;
-    const result = handler({ world: sandbox.world, region, params, now: sandbox.world.clock.now(), events: sandbox.events, dryRun });
+    const result = handler({
+      world: sandbox.world,
+      region,
+      params,
+      now: sandbox.world.clock.now(),
+      events: sandbox.events,
+      dryRun,
+      instanceReadLagMs: sandbox.faults.instanceReadLagMs,
+    });
     // A handler that forgot the dry-run check must still not report success.
     if (dryRun) throw errors.dryRun();
     sandbox.counters.record(regionName, action, 'ok');

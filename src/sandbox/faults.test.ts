@@ -86,6 +86,46 @@ describe('Faults', () => {
   });
 });
 
+describe('IMDS faults and read lag', () => {
+  it('leave IMDS alone when no imds section is set', () => {
+    expect(faultsWith([]).decideImds()).toEqual({ drop: false, latencyMs: 0 });
+  });
+
+  it('drop IMDS requests while down and delay them by latency plus jitter', () => {
+    const faults = new Faults(7);
+    faults.set(faultsConfigSchema.parse({ rules: [], imds: { down: true, latencyMs: 100, jitterMs: 20 } }));
+    for (let i = 0; i < 50; i++) {
+      const d = faults.decideImds();
+      expect(d.drop).toBe(true);
+      expect(d.latencyMs).toBeGreaterThanOrEqual(100);
+      expect(d.latencyMs).toBeLessThanOrEqual(120);
+    }
+  });
+
+  it('move the token epoch on each time rejectTokens is set, and only then', () => {
+    const faults = new Faults(7);
+    faults.set(faultsConfigSchema.parse({ rules: [], imds: { latencyMs: 1 } }));
+    expect(faults.tokenEpoch).toBe(0);
+    faults.setImds({ down: false, latencyMs: 0, jitterMs: 0, rejectTokens: true });
+    faults.set(faultsConfigSchema.parse({ rules: [], imds: { rejectTokens: true } }));
+    expect(faults.tokenEpoch).toBe(2);
+  });
+
+  it('change only the IMDS section with setImds, keeping the EC2 rules', () => {
+    const faults = faultsWith([{ action: 'CreateTags', dropRate: 1 }]);
+    faults.setImds({ down: true, latencyMs: 0, jitterMs: 0, rejectTokens: false });
+    expect(faults.current.rules).toHaveLength(1);
+    expect(faults.decide('CreateTags', 'us-east-1')).toEqual({ drop: true });
+  });
+
+  it('turn the read lag into milliseconds, 0 when unset', () => {
+    const faults = new Faults(7);
+    expect(faults.instanceReadLagMs).toBe(0);
+    faults.set(faultsConfigSchema.parse({ rules: [], readLag: { instancesSeconds: 2.5 } }));
+    expect(faults.instanceReadLagMs).toBe(2500);
+  });
+});
+
 describe('faults file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sgsync-faults-'));
   const file = (name: string, text: string) => {

@@ -47,16 +47,47 @@ export const faultRuleSchema = z
   })
   .strict();
 
+/** The instance metadata service on a bad day: unreachable, slow, or forgetting its tokens. */
+export const imdsFaultsSchema = z
+  .object({
+    /** Every IMDS connection is closed without an answer, as when nothing listens at 169.254.169.254. */
+    down: z.boolean().default(false),
+    /** Added before each IMDS answer, in milliseconds. */
+    latencyMs: z.number().int().min(0).max(60_000).default(0),
+    /** Up to this much more, uniformly drawn per request. */
+    jitterMs: z.number().int().min(0).max(60_000).default(0),
+    /** Tokens issued before these faults were set are answered 401, as after the service restarts. */
+    rejectTokens: z.boolean().default(false),
+  })
+  .strict();
+
+/** Reads that lag writes, as EC2's eventually consistent API does. */
+export const readLagSchema = z
+  .object({
+    /** DescribeInstances does not show an instance until it has been launched this many seconds (sandbox clock). */
+    instancesSeconds: z.number().min(0).max(86_400).default(0),
+  })
+  .strict();
+
 export const faultsConfigSchema = z
   .object({
     /** Seed of the random streams; defaults to the sandbox's `--seed`. */
     seed: z.number().int().min(0).max(0xffff_ffff).optional(),
     rules: z.array(faultRuleSchema).max(1000),
+    imds: imdsFaultsSchema.optional(),
+    readLag: readLagSchema.optional(),
   })
   .strict();
 
 export type FaultRule = z.infer<typeof faultRuleSchema>;
 export type FaultsConfig = z.infer<typeof faultsConfigSchema>;
+export type ImdsFaults = z.infer<typeof imdsFaultsSchema>;
+
+/** What happens to one IMDS request. */
+export interface ImdsFaultDecision {
+  drop: boolean;
+  latencyMs: number;
+}
 
 /** The status and message AWS uses for codes a rule is likely to name. */
 const KNOWN_ERRORS: Record<string, { status: number; message: string }> = {
@@ -90,6 +121,12 @@ export function loadFaultsFile(path: string): FaultsConfig {
 export class Faults {
   private config: FaultsConfig = { rules: [] };
   private streams = new Map<string, Random>();
+  private imdsRng?: Random;
+  /**
+   * Bumped each time IMDS faults with `rejectTokens` are set; IMDS tokens
+   * carry the epoch they were issued in and are refused once it moved on.
+   */
+  tokenEpoch = 0;
 
   constructor(readonly seed: number) {}
 
@@ -105,6 +142,29 @@ export class Faults {
   set(config: FaultsConfig): void {
     this.config = structuredClone(config);
     this.streams.clear();
+    this.imdsRng = undefined;
+    if (config.imds?.rejectTokens) this.tokenEpoch++;
+  }
+
+  /** Replaces the IMDS faults only, leaving the EC2 rules and their random streams as they are. */
+  setImds(imds: ImdsFaults): void {
+    this.config.imds = structuredClone(imds);
+    this.imdsRng = undefined;
+    if (imds.rejectTokens) this.tokenEpoch++;
+  }
+
+  /** The fate of one IMDS request: dropped when IMDS is down, delayed by its latency. */
+  decideImds(): ImdsFaultDecision {
+    const imds = this.config.imds;
+    if (!imds) return { drop: false, latencyMs: 0 };
+    this.imdsRng ??= new Random(this.config.seed ?? this.seed).fork('imds');
+    const jitter = Math.floor(this.imdsRng.next() * (imds.jitterMs + 1));
+    return { drop: imds.down, latencyMs: imds.latencyMs + jitter };
+  }
+
+  /** How long a new instance stays out of DescribeInstances, in milliseconds. */
+  get instanceReadLagMs(): number {
+    return (this.config.readLag?.instancesSeconds ?? 0) * 1000;
   }
 
   private stream(region: string, action: string): Random {

@@ -43,4 +43,13 @@ describe('IMDS session tokens', () => {
     expect(store.accepts(forged, 'i-0123456789abcdef0')).toBe(false);
     expect(tokens().store.accepts(token, 'i-0123456789abcdef0')).toBe(false);
   });
+
+  it('refuse tokens issued before the epoch moved on (the service restarted), and accept new ones', () => {
+    let epoch = 0;
+    const store = new ImdsTokens(() => 1_000_000, () => epoch);
+    const stale = store.issue('i-0123456789abcdef0', 60);
+    epoch++;
+    expect(store.accepts(stale, 'i-0123456789abcdef0')).toBe(false);
+    expect(store.accepts(store.issue('i-0123456789abcdef0', 60), 'i-0123456789abcdef0')).toBe(true);
+  });
 });

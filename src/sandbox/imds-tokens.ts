@@ -12,11 +12,19 @@ export const ANY_INSTANCE = '*';
 export class ImdsTokens {
   private readonly key = randomBytes(32);
 
-  constructor(readonly now: () => number) {}
+  /**
+   * @param now the sandbox clock
+   * @param epoch the current token epoch: a token issued in an earlier one is
+   *   refused, as tokens are after the metadata service restarts
+   */
+  constructor(
+    readonly now: () => number,
+    private readonly epoch: () => number = () => 0,
+  ) {}
 
   /** A token for `scope` (an instance id or {@link ANY_INSTANCE}) that expires after `ttlSeconds`. */
   issue(scope: string, ttlSeconds: number): string {
-    const payload = Buffer.from(`${this.now() + ttlSeconds * 1000}:${scope}`).toString('base64url');
+    const payload = Buffer.from(`${this.now() + ttlSeconds * 1000}:${this.epoch()}:${scope}`).toString('base64url');
     return `${payload}.${this.seal(payload)}`;
   }
 
@@ -29,10 +37,9 @@ export class ImdsTokens {
     const given = Buffer.from(seal);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return false;
     const text = Buffer.from(payload, 'base64url').toString('utf8');
-    const colon = text.indexOf(':');
-    const expires = Number(text.slice(0, colon));
-    const scope = text.slice(colon + 1);
-    return this.now() < expires && (scope === ANY_INSTANCE || scope === instanceId);
+    const [expires, epoch, ...rest] = text.split(':');
+    const scope = rest.join(':');
+    return this.now() < Number(expires) && Number(epoch) === this.epoch() && (scope === ANY_INSTANCE || scope === instanceId);
   }
 
   private seal(payload: string): string {

@@ -19,6 +19,8 @@ export interface SandboxOptions extends WorldOptions {
 export class Sandbox {
   world: World;
   readonly counters = new Counters();
+  /** IMDS requests per instance (`*` for the root token path): `token` and `read`, with their outcomes. */
+  readonly imdsCounters = new Counters();
   readonly events = new EventLog();
   readonly throttle: Throttle;
   readonly faults: Faults;
@@ -31,7 +33,10 @@ export class Sandbox {
     this.world = new World(options);
     this.throttle = new Throttle(options.throttle ?? { kind: 'off' });
     this.faults = new Faults(options.seed ?? 1);
-    this.imdsTokens = new ImdsTokens(() => this.world.clock.now());
+    this.imdsTokens = new ImdsTokens(
+      () => this.world.clock.now(),
+      () => this.faults.tokenEpoch,
+    );
     this.logLine = options.log ?? ((line) => process.stderr.write(`sgsync sandbox: ${line}\n`));
   }
 
@@ -40,6 +45,7 @@ export class Sandbox {
     this.world = world ?? new World(this.options);
     this.events.clear();
     this.counters.reset();
+    this.imdsCounters.reset();
     this.generation++;
   }
 

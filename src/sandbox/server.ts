@@ -55,7 +55,7 @@ async function route(sandbox: Sandbox, req: IncomingMessage, res: ServerResponse
     return;
   }
   if (path.startsWith('/imds/') || path.startsWith('/latest/')) {
-    handleImds(sandbox, req, res, path);
+    await handleImds(sandbox, req, res, path);
     return;
   }
   if (req.method !== 'POST') {

@@ -16,6 +16,11 @@ export interface ActionContext {
    * `errors.dryRun()` instead of mutating.
    */
   dryRun: boolean;
+  /**
+   * Fault injection's read lag: reads that list instances leave out those
+   * launched less than this many milliseconds ago (0: none).
+   */
+  instanceReadLagMs?: number;
 }
 
 /**

@@ -74,12 +74,12 @@ function decodeResume(token: string, fingerprint: string): Resume {
 }
 
 /**
- * DescribeInstances: visible instances (terminated ones for an hour) in
- * launch order, grouped by reservation, filtered and paged. A page costs the
+ * DescribeInstances: visible instances (terminated ones for an hour, and
+ * with a read lag only once it has passed since their launch) in launch order, grouped by reservation, filtered and paged. A page costs the
  * instances it skips to reach its start plus the ones it returns; nothing is
  * copied or sorted.
  */
-export const describeInstances: ActionHandler = ({ world, region, params, now }) => {
+export const describeInstances: ActionHandler = ({ world, region, params, now, instanceReadLagMs = 0 }) => {
   const ids = params.strList('InstanceId');
   if (ids.length > 0 && params.has('MaxResults')) {
     throw errors.combination('The parameter instancesSet cannot be used with the parameter maxResults');
@@ -109,6 +109,8 @@ export const describeInstances: ActionHandler = ({ world, region, params, now })
       skipping = false;
     }
     if (!isVisible(instance, now) || !matches(instance)) continue;
+    // Eventual consistency, when fault injection asks for it: a launch is not listed until the lag has passed.
+    if (instanceReadLagMs > 0 && instance.launchTime > now - instanceReadLagMs) continue;
     if (maxResults !== undefined && page.length === maxResults) {
       nextToken = encodeResume({ position: lastPosition, lastId: page[page.length - 1]!.id }, fingerprint);
       break;
