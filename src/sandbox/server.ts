@@ -101,7 +101,12 @@ export async function startSandbox(options: StartSandboxOptions = {}, existing?:
       }
     });
   });
-  server.keepAliveTimeout = 5_000;
+  // Idle keep-alive connections stay open for a minute. With Node's 5 s default
+  // the server closed sockets that clients backing off from throttling still
+  // held, and their next call failed with "socket hang up" — noise that is the
+  // sandbox's, not the client's.
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 61_000;
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
