@@ -2,7 +2,8 @@
  * What kind of address a member has, and the only CIDRs sgsync will build
  * from it (safety rule 5: never wider than one host, never the wrong kind).
  */
-import { addressBytes, addressFromBytes, formatIp, parseIp, type IpAddress } from './ip.js';
+import { addressBytes, addressFromBytes, formatIp, formatIpv6, parseIp, type IpAddress } from './ip.js';
+import { ipv4Number, SCAN_CANONICAL, SCAN_UNREAD, scanIpv6, scannedWords } from './ip-scan.js';
 import type { AddressKind, Family } from './model.js';
 
 /** `public` is global unicast, `private` is RFC 1918 or IPv6 ULA, `reserved` is everything else. */
@@ -19,7 +20,9 @@ export interface ClassifiedAddress {
 
 interface Range {
   family: Family;
-  bytes: number[];
+  /** IPv4: the prefix as a number; IPv6: its eight words. */
+  base: number;
+  words: number[];
   length: number;
   class: AddressClass;
   label: string;
@@ -61,20 +64,44 @@ const RANGES: Range[] = (
 ).map(([cidr, cls, label]) => {
   const [text = '', length = '0'] = cidr.split('/');
   const address = parseIp(text) as IpAddress;
-  return { family: address.family, bytes: addressBytes(address), length: Number(length), class: cls, label };
+  const base = address.family === 'ipv4' ? octetsNumber(address.octets) : 0;
+  const words = address.family === 'ipv6' ? address.words : [];
+  return { family: address.family, base, words, length: Number(length), class: cls, label };
 });
 
 const IPV4_RANGES = RANGES.filter((r) => r.family === 'ipv4');
 const IPV6_RANGES = RANGES.filter((r) => r.family === 'ipv6');
 
-function hasPrefix(bytes: number[], prefix: number[], length: number): boolean {
-  for (let bit = 0; bit < length; bit += 8) {
-    const take = Math.min(8, length - bit);
-    const mask = (0xff << (8 - take)) & 0xff;
-    const i = bit / 8;
-    if (((bytes[i] ?? 0) & mask) !== ((prefix[i] ?? 0) & mask)) return false;
+function octetsNumber(octets: readonly number[]): number {
+  return octets.reduce((n, o) => n * 256 + o, 0);
+}
+
+function ipv4Mask(length: number): number {
+  return length <= 0 ? 0 : (0xffffffff << (32 - Math.min(32, length))) >>> 0;
+}
+
+function ipv4Range(address: number): Range | undefined {
+  for (const r of IPV4_RANGES) if (((address & ipv4Mask(r.length)) >>> 0) === r.base) return r;
+  return undefined;
+}
+
+function hasWordPrefix(words: ArrayLike<number>, prefix: readonly number[], length: number): boolean {
+  for (let bit = 0, w = 0; bit < length; bit += 16, w++) {
+    const take = Math.min(16, length - bit);
+    const mask = (0xffff << (16 - take)) & 0xffff;
+    if (((words[w] ?? 0) & mask) !== ((prefix[w] ?? 0) & mask)) return false;
   }
   return true;
+}
+
+function ipv6Range(words: ArrayLike<number>): Range | undefined {
+  for (const r of IPV6_RANGES) if (hasWordPrefix(words, r.words, r.length)) return r;
+  return undefined;
+}
+
+function classified(family: Family, canonical: string, range: Range | undefined): ClassifiedAddress {
+  if (range) return { family, canonical, class: range.class, label: range.label };
+  return family === 'ipv4' ? { family, canonical, class: 'public', label: 'global unicast' } : { family, canonical, class: 'reserved', label: 'unallocated' };
 }
 
 /**
@@ -83,17 +110,21 @@ function hasPrefix(bytes: number[], prefix: number[], length: number): boolean {
  * is not an address.
  */
 export function classifyAddress(text: string): ClassifiedAddress | undefined {
-  const address = parseIp(text);
-  if (!address) return undefined;
-  const bytes = addressBytes(address);
-  const range = (address.family === 'ipv4' ? IPV4_RANGES : IPV6_RANGES).find((r) => hasPrefix(bytes, r.bytes, r.length));
-  const fallback = address.family === 'ipv4' ? ['public', 'global unicast'] : ['reserved', 'unallocated'];
-  return {
-    family: address.family,
-    canonical: formatIp(address),
-    class: range?.class ?? (fallback[0] as AddressClass),
-    label: range?.label ?? fallback[1] ?? '',
-  };
+  const trimmed = typeof text === 'string' ? text.trim() : '';
+  // The common spellings are read without building arrays; the rest goes through parseIp.
+  if (!trimmed.includes(':')) {
+    const n = ipv4Number(trimmed);
+    // Strict dotted-quad text is its own canonical spelling.
+    return n < 0 ? undefined : classified('ipv4', trimmed, ipv4Range(n));
+  }
+  const scan = scanIpv6(trimmed);
+  if (scan !== SCAN_UNREAD) {
+    const range = ipv6Range(scannedWords);
+    return classified('ipv6', scan === SCAN_CANONICAL ? trimmed : formatIpv6(Array.from(scannedWords)), range);
+  }
+  const address = parseIp(trimmed);
+  if (address?.family !== 'ipv6') return undefined;
+  return classified('ipv6', formatIp(address), ipv6Range(address.words));
 }
 
 /**
@@ -103,9 +134,35 @@ export function classifyAddress(text: string): ClassifiedAddress | undefined {
  * the same addresses seen over peering and Transit Gateway.
  */
 export function admits(kind: AddressKind, address: ClassifiedAddress): boolean {
-  if (kind === 'public') return address.class === 'public';
-  if (address.family === 'ipv4') return address.class === 'private';
-  return address.class === 'private' || address.class === 'public';
+  return admitsClass(kind, address.family, address.class);
+}
+
+function admitsClass(kind: AddressKind, family: Family, cls: AddressClass): boolean {
+  if (kind === 'public') return cls === 'public';
+  if (family === 'ipv4') return cls === 'private';
+  return cls === 'private' || cls === 'public';
+}
+
+/**
+ * The canonical spelling of `text` when it is an address of `family` that a
+ * target asking for `kind` admits (see `admits`); undefined otherwise. The
+ * same answer as classifying and checking, without building anything for the
+ * usual strict spellings: a fleet-wide pass asks once per member and target.
+ */
+export function admittedHost(kind: AddressKind, family: Family, text: string): string | undefined {
+  const trimmed = typeof text === 'string' ? text.trim() : '';
+  if (!trimmed.includes(':')) {
+    const n = family === 'ipv4' ? ipv4Number(trimmed) : -1;
+    return n >= 0 && admitsClass(kind, 'ipv4', ipv4Range(n)?.class ?? 'public') ? trimmed : undefined;
+  }
+  if (family !== 'ipv6') return undefined;
+  const scan = scanIpv6(trimmed);
+  if (scan === SCAN_UNREAD) {
+    const address = classifyAddress(trimmed);
+    return address && address.family === family && admits(kind, address) ? address.canonical : undefined;
+  }
+  if (!admitsClass(kind, 'ipv6', ipv6Range(scannedWords)?.class ?? 'reserved')) return undefined;
+  return scan === SCAN_CANONICAL ? trimmed : formatIpv6(Array.from(scannedWords));
 }
 
 /** The single-host CIDR (/32 or /128) of an address, in canonical form. */
@@ -120,6 +177,48 @@ export interface ParsedCidr {
   canonical: string;
 }
 
+/** Added to an IPv6 prefix length in `canonicalPrefix`'s answer. */
+const IPV6_PREFIX = 256;
+
+/** `text[from..]` as a prefix length in plain decimal (no sign, no leading zero, up to 3 digits), or -1. */
+function plainDecimal(text: string, from: number): number {
+  const digits = text.length - from;
+  if (digits < 1 || digits > 3 || (digits > 1 && text.charCodeAt(from) === 48)) return -1;
+  let value = 0;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    value = value * 10 + (c - 48);
+  }
+  return value;
+}
+
+/**
+ * When `text` (with its '/' at `slash`) is already a CIDR as EC2 stores it —
+ * canonical address, host bits clear, prefix in plain decimal — its prefix
+ * length, plus IPV6_PREFIX for IPv6; otherwise -1. The rules a pass reads
+ * are nearly all like this, so they need no parsing and no new strings.
+ */
+function canonicalPrefix(text: string, slash: number): number {
+  const prefix = plainDecimal(text, slash + 1);
+  if (prefix < 0) return -1;
+  const n = ipv4Number(text, 0, slash);
+  if (n >= 0) return prefix <= 32 && (n & ~ipv4Mask(prefix)) === 0 ? prefix : -1;
+  if (prefix > 128 || scanIpv6(text, 0, slash) !== SCAN_CANONICAL) return -1;
+  for (let w = 0; w < 8; w++) {
+    const keep = Math.max(0, Math.min(16, prefix - w * 16));
+    if (((scannedWords[w] ?? 0) & (0xffff >> keep)) !== 0) return -1;
+  }
+  return prefix + IPV6_PREFIX;
+}
+
+/** Whether `text` is a CIDR spelled exactly as EC2 stores it (so `parseCidr(text).canonical === text`). */
+export function isCanonicalCidr(text: string | undefined): boolean {
+  if (typeof text !== 'string') return false;
+  const slash = text.indexOf('/');
+  return slash >= 0 && canonicalPrefix(text, slash) >= 0;
+}
+
 /**
  * Parses a CIDR the way EC2 stores it: `100.68.0.18/18` becomes
  * `100.68.0.0/18`, so two spellings of one rule compare equal.
@@ -128,6 +227,9 @@ export function parseCidr(text: string): ParsedCidr | undefined {
   if (typeof text !== 'string') return undefined;
   const slash = text.indexOf('/');
   if (slash < 0) return undefined;
+  const fast = canonicalPrefix(text, slash);
+  if (fast >= IPV6_PREFIX) return { family: 'ipv6', prefixLength: fast - IPV6_PREFIX, canonical: text };
+  if (fast >= 0) return { family: 'ipv4', prefixLength: fast, canonical: text };
   const address = parseIp(text.slice(0, slash));
   const lengthText = text.slice(slash + 1).trim();
   if (!address || !/^[0-9]{1,3}$/.test(lengthText)) return undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CapacityLedger, placeRules } from './capacity.js';
+import { CapacityLedger, GroupFamilyCounts, placeRules } from './capacity.js';
 import type { DesiredRule, ObservedRule } from './model.js';
 
 const port = { protocol: 'tcp' as const, fromPort: 443, toPort: 443 };
@@ -58,5 +58,33 @@ describe('capacity and placement', () => {
   ])('blocks everything with %s', (_case, groupIds) => {
     const placement = placeRules([desired(1)], pool(0, groupIds), new CapacityLedger());
     expect(placement.blocked).toHaveLength(1);
+  });
+
+  it('told which CIDRs will be placed, still skips a group holding one of them, however spelled', () => {
+    const rules = [observed('sg-a', 7, { cidr: '54.0.0.7/032' }), observed('sg-a', 8)];
+    const ledger = new CapacityLedger(rules, { cidrs: new Set(['54.0.0.7/32']) });
+    expect(where(placeRules([desired(7)], pool(60), ledger))).toEqual(['i-7@sg-b']);
+    expect(ledger.used('sg-a', 'ipv4')).toBe(2);
+  });
+
+  it('takes counts made elsewhere, and then needs only the rules that could collide', () => {
+    const counted = new GroupFamilyCounts();
+    counted.add('sg-a', 'ipv4', 2);
+    const ledger = new CapacityLedger([], { counted });
+    expect(where(placeRules([desired(1), desired(2)], pool(3), ledger))).toEqual(['i-1@sg-a', 'i-2@sg-b']);
+    expect(counted.get('sg-a', 'ipv4')).toBe(2);
+  });
+});
+
+describe('counts per group and family', () => {
+  it('add up, per group and per family, and read zero where nothing was counted', () => {
+    const a = new GroupFamilyCounts();
+    a.add('sg-a', 'ipv4');
+    a.add('sg-b', 'ipv4');
+    a.add('sg-a', 'ipv4');
+    const b = new GroupFamilyCounts();
+    b.add('sg-a', 'ipv6', 3);
+    const total = GroupFamilyCounts.sum(a, b);
+    expect([total.get('sg-a', 'ipv4'), total.get('sg-a', 'ipv6'), total.get('sg-b', 'ipv4'), total.get('sg-c', 'ipv4')]).toEqual([2, 3, 1, 0]);
   });
 });

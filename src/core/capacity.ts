@@ -5,52 +5,132 @@
  * evicts anything to make room.
  */
 import type { DesiredRule, Family, ObservedRule } from './model.js';
-import { identityKey } from './rule-key.js';
+import { canonicalCidr, samePort } from './rule-key.js';
 
 /** AWS's default inbound rules per group per family. */
 export const DEFAULT_QUOTA = 60;
 
 type CountedRule = Pick<ObservedRule, 'groupId' | 'family' | 'protocol' | 'fromPort' | 'toPort' | 'cidr'>;
+type Identity = Pick<CountedRule, 'protocol' | 'fromPort' | 'toPort' | 'cidr'>;
+type PortLike = Pick<CountedRule, 'protocol' | 'fromPort' | 'toPort'>;
 
-function bump(map: Map<string, number>, key: string, by: number): void {
-  const next = (map.get(key) ?? 0) + by;
-  if (next <= 0) map.delete(key);
-  else map.set(key, next);
+/**
+ * A count per group and family. Nested maps rather than joined string keys:
+ * a pass counts every rule of every group, and building a key string per
+ * rule costs more than the counting. Rules come grouped by group (that is how
+ * they are read), so the last group's counts are kept at hand.
+ */
+export class GroupFamilyCounts {
+  private readonly byGroup = new Map<string, Map<Family, number>>();
+  private lastGroup: string | undefined;
+  private lastCounts: Map<Family, number> | undefined;
+
+  private countsOf(groupId: string): Map<Family, number> {
+    if (groupId === this.lastGroup && this.lastCounts) return this.lastCounts;
+    let counts = this.byGroup.get(groupId);
+    if (!counts) this.byGroup.set(groupId, (counts = new Map<Family, number>()));
+    this.lastGroup = groupId;
+    this.lastCounts = counts;
+    return counts;
+  }
+
+  add(groupId: string, family: Family, by = 1): void {
+    const counts = this.countsOf(groupId);
+    counts.set(family, (counts.get(family) ?? 0) + by);
+  }
+
+  get(groupId: string, family: Family): number {
+    return this.byGroup.get(groupId)?.get(family) ?? 0;
+  }
+
+  /** New counts that are the sum of these. */
+  static sum(...parts: GroupFamilyCounts[]): GroupFamilyCounts {
+    const total = new GroupFamilyCounts();
+    for (const part of parts) for (const [groupId, counts] of part.byGroup) for (const [family, n] of counts) total.add(groupId, family, n);
+    return total;
+  }
+}
+
+export interface LedgerOptions {
+  /**
+   * The only CIDRs `holds` will be asked about (the ones about to be
+   * placed): rules with other CIDRs are counted but not remembered, which at
+   * fleet scale is nearly all of them.
+   */
+  cidrs?: ReadonlySet<string>;
+  /** The rules' counts, made already: then `rules` need only hold the ones `holds` must know. */
+  counted?: GroupFamilyCounts;
 }
 
 /** Rules per group and family, and which rule identities each group holds. */
 export class CapacityLedger {
-  // Nested by group, then family: no string building on the hot path of placement.
-  private readonly counts = new Map<string, Map<Family, number>>();
-  private readonly identities = new Map<string, number>();
+  private readonly counts: GroupFamilyCounts;
+  private readonly cidrs: ReadonlySet<string> | undefined;
+  /**
+   * Rules by canonical CIDR (one rule, or several sharing it): a CIDR is
+   * nearly unique to one member, so a lookup finds one or two rules to compare.
+   */
+  private readonly byCidr = new Map<string, CountedRule | CountedRule[]>();
 
-  constructor(rules: Iterable<CountedRule> = []) {
-    for (const rule of rules) this.add(rule);
-  }
-
-  private count(rule: CountedRule, by: number): void {
-    let families = this.counts.get(rule.groupId);
-    if (!families) this.counts.set(rule.groupId, (families = new Map<Family, number>()));
-    families.set(rule.family, (families.get(rule.family) ?? 0) + by);
-    bump(this.identities, `${rule.groupId}\u0000${identityKey(rule, rule.cidr)}`, by);
+  /** @param rules the rules in the groups now */
+  constructor(rules: Iterable<CountedRule> = [], options: LedgerOptions = {}) {
+    this.cidrs = options.cidrs;
+    this.counts = options.counted ? GroupFamilyCounts.sum(options.counted) : new GroupFamilyCounts();
+    for (const rule of rules) {
+      if (!options.counted) this.counts.add(rule.groupId, rule.family, 1);
+      this.remember(rule);
+    }
   }
 
   add(rule: CountedRule): void {
-    this.count(rule, 1);
+    this.counts.add(rule.groupId, rule.family, 1);
+    this.remember(rule);
+  }
+
+  private remember(rule: CountedRule): void {
+    const key = canonicalCidr(rule.cidr);
+    if (this.cidrs !== undefined && !this.cidrs.has(key)) return;
+    const held = this.byCidr.get(key);
+    if (held === undefined) this.byCidr.set(key, rule);
+    else if (Array.isArray(held)) held.push(rule);
+    else this.byCidr.set(key, [held, rule]);
   }
 
   remove(rule: CountedRule): void {
-    this.count(rule, -1);
+    this.counts.add(rule.groupId, rule.family, -1);
+    const key = canonicalCidr(rule.cidr);
+    const held = this.byCidr.get(key);
+    if (held === undefined) return;
+    if (!Array.isArray(held)) {
+      if (sameIdentity(held, rule.groupId, rule)) this.byCidr.delete(key);
+      return;
+    }
+    const at = held.findIndex((r) => sameIdentity(r, rule.groupId, rule));
+    if (at >= 0) held.splice(at, 1);
+    if (held.length === 0) this.byCidr.delete(key);
   }
 
   used(groupId: string, family: Family): number {
-    return this.counts.get(groupId)?.get(family) ?? 0;
+    return this.counts.get(groupId, family);
   }
 
   /** Whether the group already has a rule EC2 would call a duplicate of this one. */
-  holds(groupId: string, rule: Pick<CountedRule, 'protocol' | 'fromPort' | 'toPort' | 'cidr'>): boolean {
-    return this.identities.has(`${groupId}\u0000${identityKey(rule, rule.cidr)}`);
+  holds(groupId: string, rule: Identity): boolean {
+    return this.holdsPort(groupId, rule, rule.cidr);
   }
+
+  /** `holds` for a port spec and CIDR given apart, as a desired rule has them. */
+  holdsPort(groupId: string, port: PortLike, cidr: string | undefined): boolean {
+    const held = this.byCidr.get(canonicalCidr(cidr));
+    if (held === undefined) return false;
+    if (!Array.isArray(held)) return sameIdentity(held, groupId, port);
+    return held.some((r) => sameIdentity(r, groupId, port));
+  }
+}
+
+/** Same group and ports (the caller has matched the CIDR already). */
+function sameIdentity(held: CountedRule, groupId: string, port: PortLike): boolean {
+  return held.groupId === groupId && samePort(held, port);
 }
 
 /** A desired rule in the shape the ledger counts, once it has a group. */
@@ -92,7 +172,7 @@ export function placeRules(rules: DesiredRule[], poolOf: (target: string) => Poo
     let groupId: string | undefined;
     for (let i = start; i < groupIds.length && groupId === undefined; i++) {
       const g = groupIds[i] as string;
-      if (ledger.used(g, rule.family) < quota && !ledger.holds(g, asCounted(rule, g))) groupId = g;
+      if (ledger.used(g, rule.family) < quota && !ledger.holdsPort(g, rule.port, rule.cidr)) groupId = g;
     }
     if (groupId === undefined) {
       placement.blocked.push(rule);

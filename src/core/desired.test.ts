@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { desiredRules } from './desired.js';
+import fc from 'fast-check';
+import { admittedAddress, desiredRules, HOST_SUFFIX, memberCidr } from './desired.js';
 import type { Member, Target } from './model.js';
 
 function target(over: Partial<Target> = {}): Target {
@@ -82,5 +83,20 @@ describe('desired rules', () => {
   it('collapse a port listed twice into one rule', () => {
     const port = { protocol: 'tcp' as const, fromPort: 443, toPort: 443 };
     expect(desiredRules([target({ ports: [port, port] })], [member()]).rules).toHaveLength(1);
+  });
+});
+
+describe('admitted addresses', () => {
+  const TEXTS = ['54.12.0.7', ' 54.12.0.7 ', '10.0.0.7', '054.12.0.7', '100.64.0.1', '2a05:d018::7', '2A05:D018:0:0::07', 'fd00::1', 'fe80::1', '::ffff:8.8.8.8', '::', '1::2::3', 'junk', ''];
+
+  it('are exactly what memberCidr admits, without the suffix', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('public' as const, 'private' as const), fc.constantFrom('ipv4' as const, 'ipv6' as const), fc.constantFrom(...TEXTS), fc.constantFrom(...TEXTS), (address, family, v4, v6) => {
+        const m = member({ publicIpv4: v4, privateIpv4: v4, ipv6: v6 === '' ? [] : [v6] });
+        const choice = memberCidr({ address }, m, family);
+        const admitted = admittedAddress({ address }, m, family);
+        expect(admitted === undefined ? undefined : admitted + HOST_SUFFIX[family]).toBe('cidr' in choice ? choice.cidr : undefined);
+      }),
+    );
   });
 });

@@ -3,10 +3,10 @@
  * members alone. Every address goes through the never-widen check (safety
  * rule 5) here, so nothing downstream can build a rule from an unchecked one.
  */
-import { admits, classifyAddress, hostCidr } from './addresses.js';
+import { admits, admittedHost, classifyAddress, hostCidr } from './addresses.js';
 import type { DesiredRule, Family, Member, PortSpec, RefusedMember, Target } from './model.js';
 import { normalizePort, portKey } from './rule-key.js';
-import { matchesSelector } from './selector.js';
+import { selectorMatcher } from './selector.js';
 
 export interface DesiredState {
   /** Sorted: target order, member region, instance id, family, port. */
@@ -17,13 +17,21 @@ export interface DesiredState {
 
 type AddressChoice = { cidr: string } | { refused: RefusedMember['reason']; detail: string };
 
+/** The text of the member address a target uses for a family. */
+function addressText(target: Pick<Target, 'address'>, member: Member, family: Family): string | undefined {
+  return family === 'ipv6' ? member.ipv6?.[0] : target.address === 'public' ? member.publicIpv4 : member.privateIpv4;
+}
+
+/** What a host address becomes as a rule's CIDR. */
+export const HOST_SUFFIX: Record<Family, string> = { ipv4: '/32', ipv6: '/128' };
+
 /**
  * The /32 or /128 a target admits for one member and family, or why none.
  * IPv4 uses the public or private address as the target asks; IPv6 uses the
  * member's first IPv6 address either way (see `admits`).
  */
 export function memberCidr(target: Pick<Target, 'address'>, member: Member, family: Family): AddressChoice {
-  const text = family === 'ipv6' ? member.ipv6?.[0] : target.address === 'public' ? member.publicIpv4 : member.privateIpv4;
+  const text = addressText(target, member, family);
   if (text === undefined || text === '') {
     if (family === 'ipv6') return { refused: 'no-ipv6-address', detail: `${member.instanceId} has no IPv6 address` };
     return target.address === 'public'
@@ -41,6 +49,28 @@ export function memberCidr(target: Pick<Target, 'address'>, member: Member, fami
   return { cidr: hostCidr(address) };
 }
 
+/**
+ * The canonical address behind `memberCidr`'s CIDR (which is it plus
+ * HOST_SUFFIX), or undefined when `memberCidr` refuses. Builds nothing in the
+ * usual case, so a pass can compare a fleet's addresses with existing rules
+ * before making a rule of any.
+ */
+export function admittedAddress(target: Pick<Target, 'address'>, member: Member, family: Family): string | undefined {
+  const text = addressText(target, member, family);
+  return text === undefined || text === '' ? undefined : admittedHost(target.address, family, text);
+}
+
+/**
+ * Records why a member cannot be admitted for one family (see `memberCidr`),
+ * once per reason among the entries from `from` on (this member's, for this target).
+ */
+export function refuseMember(target: Pick<Target, 'name' | 'address'>, member: Member, family: Family, refused: RefusedMember[], from: number): void {
+  const choice = memberCidr(target, member, family);
+  if (!('refused' in choice)) return;
+  for (let i = from; i < refused.length; i++) if (refused[i]?.reason === choice.refused) return;
+  refused.push({ target: target.name, instanceId: member.instanceId, memberRegion: member.region, reason: choice.refused, detail: choice.detail });
+}
+
 function comparePorts(a: PortSpec, b: PortSpec): number {
   if (a.protocol !== b.protocol) return a.protocol < b.protocol ? -1 : 1;
   return a.fromPort - b.fromPort || a.toPort - b.toPort;
@@ -48,8 +78,7 @@ function comparePorts(a: PortSpec, b: PortSpec): number {
 
 /**
  * Members in placement order: region, then instance id. Sorted by id, then
- * bucketed by region: input already in id order (as the planner passes it)
- * sorts in linear time, and the few regions need no comparator at all.
+ * bucketed by region: the few regions need no comparator at all.
  */
 export function sortMembers(members: Member[]): Member[] {
   const byId = [...members].sort((a, b) => (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0));
@@ -60,6 +89,53 @@ export function sortMembers(members: Member[]): Member[] {
     else regions.set(member.region, [member]);
   }
   return [...regions.keys()].sort().flatMap((region) => regions.get(region) ?? []);
+}
+
+/** A target prepared for a pass: its families and ports in rule order, its selector as a function. */
+export interface TargetRules {
+  target: Target;
+  /** Distinct, sorted. */
+  families: Family[];
+  /** In EC2's form, distinct, sorted. */
+  ports: PortSpec[];
+  selects: (member: Pick<Member, 'region' | 'tags'>) => boolean;
+}
+
+/** Prepares a target once per pass rather than once per member. */
+export function targetRules(target: Target): TargetRules {
+  const portKeys = new Set<string>();
+  const ports = (target.ports ?? [])
+    .map((p) => normalizePort(p) as PortSpec)
+    .filter((p) => !portKeys.has(portKey(p)) && portKeys.add(portKey(p)))
+    .sort(comparePorts);
+  return { target, families: [...new Set(target.families ?? [])].sort(), ports, selects: selectorMatcher(target.selector) };
+}
+
+/**
+ * Appends one running, selected member's rules for one target to `rules`,
+ * family by family and port by port, and each reason it cannot be admitted
+ * (once per reason) to `refused`.
+ */
+export function addMemberRules(t: TargetRules, member: Member, rules: DesiredRule[], refused: RefusedMember[]): void {
+  const target = t.target.name;
+  const refusedBefore = refused.length;
+  for (const family of t.families) {
+    const address = admittedAddress(t.target, member, family);
+    if (address === undefined) {
+      refuseMember(t.target, member, family, refused, refusedBefore);
+      continue;
+    }
+    const cidr = address + HOST_SUFFIX[family];
+    for (const port of t.ports) {
+      rules.push({ target, instanceId: member.instanceId, memberRegion: member.region, family, port, cidr });
+    }
+  }
+}
+
+/** Placement order within one target: member region, then instance id (stable, so family and port order stay). */
+export function comparePlacement(a: Pick<DesiredRule, 'memberRegion' | 'instanceId'>, b: Pick<DesiredRule, 'memberRegion' | 'instanceId'>): number {
+  if (a.memberRegion !== b.memberRegion) return a.memberRegion < b.memberRegion ? -1 : 1;
+  return a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0;
 }
 
 /**
@@ -77,33 +153,25 @@ export function desiredRules(targets: Target[], members: Member[]): DesiredState
   );
 }
 
-/** `desiredRules` for members already known to have unique ids (the planner indexes them anyway). */
+/** `desiredRules` for members already known to have unique ids. */
 export function desiredRulesOfUnique(targets: Target[], members: Member[]): DesiredState {
   const rules: DesiredRule[] = [];
   const refused: RefusedMember[] = [];
+  // Two targets of one name refuse a member once between them.
   const refusedSeen = new Set<string>();
+  const mine: RefusedMember[] = [];
   const running = sortMembers(members.filter((m) => m.state === 'running'));
   for (const target of targets) {
-    const families = [...new Set(target.families ?? [])].sort();
-    const portKeys = new Set<string>();
-    const ports = (target.ports ?? [])
-      .map((p) => normalizePort(p) as PortSpec)
-      .filter((p) => !portKeys.has(portKey(p)) && portKeys.add(portKey(p)))
-      .sort(comparePorts);
+    const t = targetRules(target);
     for (const member of running) {
-      if (!matchesSelector(member, target.selector)) continue;
-      for (const family of families) {
-        const choice = memberCidr(target, member, family);
-        if ('refused' in choice) {
-          const key = `${target.name}\u0000${member.instanceId}\u0000${choice.refused}`;
-          if (!refusedSeen.has(key)) {
-            refusedSeen.add(key);
-            refused.push({ target: target.name, instanceId: member.instanceId, memberRegion: member.region, reason: choice.refused, detail: choice.detail });
-          }
-          continue;
-        }
-        for (const port of ports) {
-          rules.push({ target: target.name, instanceId: member.instanceId, memberRegion: member.region, family, port, cidr: choice.cidr });
+      if (!t.selects(member)) continue;
+      mine.length = 0;
+      addMemberRules(t, member, rules, mine);
+      for (const r of mine) {
+        const key = `${r.target}\u0000${r.instanceId}\u0000${r.reason}`;
+        if (!refusedSeen.has(key)) {
+          refusedSeen.add(key);
+          refused.push(r);
         }
       }
     }

@@ -147,6 +147,31 @@ describe('revoke reasons', () => {
     expect(authorized(p)).toEqual([]);
   });
 
+  it('knows whose a rule is from its description when a batch authorize could only tag what its rules share', () => {
+    const shared = (ruleId: string, n: number) => {
+      const id = `i-0000000${n}`;
+      const rule = managed(ruleId, id, { cidr: `54.0.0.${n}/32`, description: `sgsync prod/api ${id} eu-west-1` });
+      delete rule.tags[TAG.instance];
+      delete rule.tags[TAG.region];
+      return rule;
+    };
+    const members = [member('i-00000007', { publicIpv4: '54.0.0.7' }), member('i-00000008', { state: 'terminated' })];
+    const p = plan(input({ members, observed: [shared('sgr-7', 7), shared('sgr-8', 8), shared('sgr-9', 9)] }));
+    expect(authorized(p)).toEqual([]);
+    expect(revoked(p)).toEqual(['sgr-8:instance-terminated', 'sgr-9:instance-gone']);
+    expect(p.revoke[0]?.items.map((r) => [r.instanceId, r.memberRegion])).toEqual([
+      ['i-00000008', 'eu-west-1'],
+      ['i-00000009', 'eu-west-1'],
+    ]);
+  });
+
+  it('places a new member beside a kept rule for the same address, which EC2 would call a duplicate', () => {
+    const young = managed('sgr-old', 'i-5', { cidr: '54.0.0.7/32' }, { [TAG.registeredAt]: YOUNG });
+    const p = plan(input({ members: [member('i-7')], observed: [young] }));
+    expect(kept(p)).toEqual(['sgr-old:grace']);
+    expect(authorized(p)).toEqual(['i-7@sg-2:54.0.0.7/32']);
+  });
+
   it('replaces the rule of a re-addressed instance, reusing the room it frees', () => {
     const p = plan(input({ targets: [target({ quota: 1, groupIds: ['sg-1'] })], members: [member('i-7', { publicIpv4: '54.9.9.9' })], observed: [managed('sgr-1', 'i-7')] }));
     expect(revoked(p)).toEqual(['sgr-1:address-changed']);

@@ -5,16 +5,18 @@
  * cleaning up after every other instance too.
  */
 import { isOpenToWorld } from './addresses.js';
-import { CapacityLedger, placeRules, type Pool } from './capacity.js';
+import { CapacityLedger, GroupFamilyCounts, placeRules, type Pool } from './capacity.js';
 import { ruleDescription } from './description.js';
-import { desiredRulesOfUnique } from './desired.js';
-import type { DesiredRule, ForeignRule, KeptRule, ObservedRule, Plan, PlanInput, PlannedRevoke, PlannedRule, PortSpec, Scope, Target } from './model.js';
+import { targetRules, type TargetRules } from './desired.js';
+import type { ForeignRule, KeptRule, ObservedRule, Plan, PlanInput, PlannedRevoke, PlannedRule, PortSpec, Scope, Target } from './model.js';
 import { MemberIndex } from './member-index.js';
-import { isManagedBy, ownershipTags, ruleMember, ruleTag, TAG } from './ownership.js';
+import { isManagedBy, ownershipTags, ruleInstanceSpan, ruleMember, ruleTag, TAG, type TextSpan } from './ownership.js';
 import { capacityLines, sortByKey, toBatches } from './plan-output.js';
 import { decideUnmatched } from './revoke-decision.js';
-import { desiredKey, keyOfDesired, normalizePort } from './rule-key.js';
+import { cidrHash, normalizePort } from './rule-key.js';
 import { readNow, revokeLimit } from './safety.js';
+import { StringIndex } from './string-index.js';
+import { RuleMatcher } from './rule-matcher.js';
 
 interface Known {
   targets: Target[];
@@ -48,36 +50,43 @@ function index(input: PlanInput, warn: (w: string) => void): Known {
     }
   }
   for (const id of known.members.duplicates) warn(`instance ${id} is listed twice; the first entry is used`);
-  const ruleIds = new Set<string>();
+  const observed = input.observed ?? [];
+  const ruleIds = new StringIndex((i) => (observed[i] as ObservedRule).ruleId, observed.length);
+  const dropped = new Set<number>();
   const strays = new Map<string, number>();
-  for (const rule of input.observed ?? []) {
-    if (typeof rule?.groupId !== 'string') continue;
-    if (ruleIds.has(rule.ruleId)) {
-      warn(`rule ${rule.ruleId} was observed twice; the first copy is used`);
+  observed.forEach((rule, i) => {
+    if (typeof rule?.groupId !== 'string') {
+      dropped.add(i);
     } else if (!known.groupOwner.has(rule.groupId)) {
-      strays.set(rule.groupId, (strays.get(rule.groupId) ?? 0) + 1);
-    } else {
-      ruleIds.add(rule.ruleId);
-      known.observed.push(rule);
+      dropped.add(i);
+      if (ruleIds.indexOf(rule.ruleId) >= 0) warn(`rule ${rule.ruleId} was observed twice; the first copy is used`);
+      else strays.set(rule.groupId, (strays.get(rule.groupId) ?? 0) + 1);
+    } else if (ruleIds.add(i) >= 0) {
+      dropped.add(i);
+      warn(`rule ${rule.ruleId} was observed twice; the first copy is used`);
     }
-  }
+  });
   for (const [g, n] of strays) warn(`${n} rule(s) in ${g}, which is in no target's pool, were ignored`);
+  // Nearly always every rule is kept and the list is used as given.
+  known.observed = dropped.size === 0 ? observed : observed.filter((_, i) => !dropped.has(i));
   return known;
 }
 
-function scopedDesired(known: Known, scope: Scope): { rules: DesiredRule[]; refused: Plan['refused'] } {
-  if (scope.kind === 'instance') {
-    const member = known.members.get(scope.instanceId);
-    if (scope.deregister || !member) return { rules: [], refused: [] };
-    return desiredRulesOfUnique(known.targets, [member]);
-  }
-  return desiredRulesOfUnique(known.targets, known.members.members);
+/** Positions of the members whose rules a pass wants: one instance's, or (undefined) everyone's. */
+function scopedMembers(known: Known, scope: Scope): number[] | undefined {
+  if (scope.kind === 'all') return undefined;
+  const at = typeof scope.instanceId === 'string' ? known.members.find(scope.instanceId, 0, scope.instanceId.length) : -1;
+  return scope.deregister || at < 0 ? [] : [at];
 }
 
-function toRevoke(rule: ObservedRule, target: Target, reason: PlannedRevoke['reason'], members: MemberIndex): PlannedRevoke {
-  const { instanceId, memberRegion: described } = ruleMember(rule);
-  const memberRegion = (instanceId !== undefined ? members.get(instanceId)?.region : undefined) ?? described;
-  return { ruleId: rule.ruleId, groupId: rule.groupId, target: target.name, family: rule.family, cidr: rule.cidr, port: normalizePort(rule) as PortSpec, instanceId, memberRegion, reason };
+/** Whether the span reads exactly `text`. */
+function spells(span: TextSpan, text: string): boolean {
+  return typeof text === 'string' && span.end - span.start === text.length && span.text.startsWith(text, span.start);
+}
+
+function toRevoke(rule: ObservedRule, t: TargetRules, instanceId: string, reason: PlannedRevoke['reason'], members: MemberIndex): PlannedRevoke {
+  const memberRegion = members.get(instanceId)?.region ?? ruleMember(rule).memberRegion;
+  return { ruleId: rule.ruleId, groupId: rule.groupId, target: t.target.name, family: rule.family, cidr: rule.cidr, port: normalizePort(rule) as PortSpec, instanceId, memberRegion, reason };
 }
 
 /**
@@ -102,59 +111,53 @@ export function plan(input: PlanInput): Plan {
   const now = readNow(input.now);
   if (!Number.isFinite(now.ms)) warn(`the pass time "${now.iso}" is not a time: every rule whose instance is not visible is kept`);
   const known = index(input, warn);
-  const desired = scopedDesired(known, scope);
+  const targets = known.targets.map(targetRules);
+  const rulesOf = new Map(targets.map((t) => [t.target.name, t]));
 
-  const ledger = new CapacityLedger(known.observed);
+  // One walk over the observed rules: capacity, foreign rules, and this deployment's rules by member.
+  const { observed } = known;
+  const managedCounts = new GroupFamilyCounts();
+  const foreignCounts = new GroupFamilyCounts();
   const foreign: ForeignRule[] = [];
-  const candidates: { rule: ObservedRule; target: Target; instanceId: string; at: number }[] = [];
+  const matcher = new RuleMatcher(targets, known.members.members, scopedMembers(known, scope), observed);
+  const span: TextSpan = { text: '', start: 0, end: 0 };
+  // Read now, while each rule is at hand: which rules a placement could collide with (see below).
+  const cidrHashes = new Int32Array(observed.length);
   let managedTotal = 0;
-  for (const rule of known.observed) {
+  observed.forEach((rule, i) => {
+    cidrHashes[i] = cidrHash(rule.cidr);
     if (!isManagedBy(rule, deployment)) {
+      foreignCounts.add(rule.groupId, rule.family);
       const { ruleId, groupId, family, protocol, fromPort, toPort, cidr, description } = rule;
       const target = known.groupOwner.get(groupId)?.name ?? '';
       foreign.push({ ruleId, groupId, target, family, protocol, fromPort, toPort, cidr, description, dangerous: isOpenToWorld(cidr) });
-      continue;
+      return;
     }
+    managedCounts.add(rule.groupId, rule.family);
     const tagged = ruleTag(rule, TAG.target);
-    const target = tagged === undefined ? undefined : known.byName.get(tagged);
-    const at = target ? known.poolIndex.get(target.name)?.get(rule.groupId) : undefined;
-    if (!target || at === undefined) {
-      warn(`rule ${rule.ruleId} in ${rule.groupId} is managed by "${deployment}" for ${target ? `target "${target.name}", whose pool does not include the group` : `unknown target "${tagged ?? ''}"`}; it is left alone`);
-      continue;
+    const t = tagged === undefined ? undefined : rulesOf.get(tagged);
+    const at = t ? known.poolIndex.get(t.target.name)?.get(rule.groupId) : undefined;
+    if (!t || at === undefined) {
+      warn(`rule ${rule.ruleId} in ${rule.groupId} is managed by "${deployment}" for ${t ? `target "${t.target.name}", whose pool does not include the group` : `unknown target "${tagged ?? ''}"`}; it is left alone`);
+      return;
     }
     managedTotal++;
-    const { instanceId } = ruleMember(rule);
-    if (scope.kind === 'instance' && instanceId !== scope.instanceId) continue;
-    if (instanceId === undefined) {
+    const named = ruleInstanceSpan(rule, span);
+    if (scope.kind === 'instance' && !(named && spells(span, scope.instanceId))) return;
+    if (!named) {
       warn(`rule ${rule.ruleId} in ${rule.groupId} names no instance (no ${TAG.instance} tag, no sgsync description); it is left alone`);
-      continue;
+      return;
     }
-    candidates.push({ rule, target, instanceId, at });
-  }
+    matcher.add(i, targets.indexOf(t), at, known.members.find(span.text, span.start, span.end));
+  });
 
-  // Only instances that already have rules need keyed lookups: at fleet scale
-  // most desired rules belong to instances with none (new, or blocked).
-  const withRules = new Set(candidates.map((c) => c.instanceId));
-  const desiredByKey = new Map<string, DesiredRule>();
-  for (const r of desired.rules) if (withRules.has(r.instanceId)) desiredByKey.set(keyOfDesired(r), r);
-  const matched = new Map<string, { rule: ObservedRule; at: number }[]>();
-  const unmatched: typeof candidates = [];
-  for (const candidate of candidates) {
-    const { rule, target, instanceId, at } = candidate;
-    const key = desiredKey(target.name, instanceId, rule, rule.cidr);
-    if (!desiredByKey.has(key)) unmatched.push(candidate);
-    else if (matched.has(key)) matched.get(key)?.push({ rule, at });
-    else matched.set(key, [{ rule, at }]);
-  }
-
-  let revokes: { rule: ObservedRule; revoke: PlannedRevoke; region: string }[] = [];
+  const wanted = matcher.wanted();
+  const instanceOf = (rule: ObservedRule) => ruleMember(rule).instanceId as string;
+  let revokes: { rule: ObservedRule; revoke: PlannedRevoke }[] = wanted.duplicates.map((i) => {
+    const rule = observed[i] as ObservedRule;
+    return { rule, revoke: toRevoke(rule, targets[matcher.target[i] ?? 0] as TargetRules, instanceOf(rule), 'duplicate', known.members) };
+  });
   let kept: KeptRule[] = [];
-  for (const [key, list] of matched) {
-    if (list.length < 2) continue;
-    const target = known.byName.get((desiredByKey.get(key) as DesiredRule).target) as Target;
-    list.sort((a, b) => a.at - b.at || (a.rule.ruleId < b.rule.ruleId ? -1 : 1));
-    for (const { rule } of list.slice(1)) revokes.push({ rule, region: target.region, revoke: toRevoke(rule, target, 'duplicate', known.members) });
-  }
   const ctx = {
     members: known.members,
     regionInventory: input.regionInventory ?? {},
@@ -162,11 +165,14 @@ export function plan(input: PlanInput): Plan {
     graceSeconds: input.safety?.graceSeconds ?? 0,
     deregister: scope.kind === 'instance' && scope.deregister === true,
   };
-  for (const { rule, target, instanceId } of unmatched) {
-    const decision = decideUnmatched(rule, target, instanceId, ctx);
-    if (decision.action === 'revoke') revokes.push({ rule, region: target.region, revoke: toRevoke(rule, target, decision.reason, known.members) });
-    if (decision.action === 'keep') kept.push({ ruleId: rule.ruleId, groupId: rule.groupId, target: target.name, instanceId, reason: decision.reason, detail: decision.detail });
-  }
+  observed.forEach((rule, i) => {
+    const t = targets[matcher.target[i] ?? -1];
+    if (t === undefined || matcher.isClaimed(i)) return;
+    const { instanceId, memberRegion } = ruleMember(rule) as { instanceId: string; memberRegion?: string };
+    const decision = decideUnmatched(rule, t, { instanceId, memberRegion }, ctx);
+    if (decision.action === 'revoke') revokes.push({ rule, revoke: toRevoke(rule, t, instanceId, decision.reason, known.members) });
+    if (decision.action === 'keep') kept.push({ ruleId: rule.ruleId, groupId: rule.groupId, target: t.target.name, instanceId, reason: decision.reason, detail: decision.detail });
+  });
 
   // The blast radius guards fleet-wide passes. An instance-scoped pass can only
   // touch that one instance's own rules, so it is never a blast.
@@ -178,36 +184,42 @@ export function plan(input: PlanInput): Plan {
     kept = kept.concat(revokes.map(({ revoke: r }) => ({ ruleId: r.ruleId, groupId: r.groupId, target: r.target, instanceId: r.instanceId, reason: 'blast-radius' as const, detail })));
     revokes = [];
   }
+  // Only the CIDRs about to be placed can collide with a rule already in a group, and
+  // the CIDR hashes find those rules without reading the rest again.
+  const placing = new Set(wanted.toPlace.map((r) => r.cidr));
+  const placingHashes = new Set([...placing].map(cidrHash));
+  const ledger = new CapacityLedger(
+    observed.filter((_, i) => placingHashes.has(cidrHashes[i] ?? 0)),
+    { cidrs: placing, counted: GroupFamilyCounts.sum(managedCounts, foreignCounts) },
+  );
   // The applier revokes before it authorizes, so the room revokes free is usable in the same pass.
   for (const { rule } of revokes) ledger.remove(rule);
 
-  const toPlace = desired.rules.filter((r) => !withRules.has(r.instanceId) || !matched.has(keyOfDesired(r)));
   const pools = new Map<string, Pool>(known.targets.map((t) => [t.name, { groupIds: [...(known.poolIndex.get(t.name)?.keys() ?? [])], quota: t.quota }]));
-  const placement = placeRules(toPlace, (name) => pools.get(name), ledger);
-  const authorizes = placement.placed.map(({ rule, groupId }) => {
-    const item: PlannedRule = { ...rule, groupId, description: ruleDescription(deployment, rule), tags: ownershipTags(deployment, rule, now.iso) };
-    return { item, region: known.byName.get(rule.target)?.region ?? '' };
+  const placement = placeRules(wanted.toPlace, (name) => pools.get(name), ledger);
+  const authorizes = placement.placed.map(({ rule, groupId }): PlannedRule => {
+    const { target, instanceId, memberRegion, family, port, cidr } = rule;
+    // Spelled out rather than spread: a cold pass builds a hundred thousand of these.
+    return { target, instanceId, memberRegion, family, port, cidr, groupId, description: ruleDescription(deployment, rule), tags: ownershipTags(deployment, rule, now.iso) };
   });
+  const regionOf = (item: { target: string }) => rulesOf.get(item.target)?.target.region ?? '';
 
   const revokeItems = sortByKey(revokes, (r) => r.rule.ruleId);
   return {
     deployment,
     scope,
     at: now.iso,
-    authorize: toBatches(authorizes),
-    revoke: toBatches(revokeItems.map(({ revoke, region }) => ({ item: revoke, region }))),
+    authorize: toBatches(authorizes, regionOf),
+    revoke: toBatches(
+      revokeItems.map((r) => r.revoke),
+      regionOf,
+    ),
     // Spelled out rather than spread: at fleet scale this list is long.
     blocked: placement.blocked.map((r) => ({ target: r.target, instanceId: r.instanceId, memberRegion: r.memberRegion, family: r.family, port: r.port, cidr: r.cidr, reason: 'capacity' as const })),
-    refused: desired.refused,
+    refused: wanted.refused,
     kept: sortByKey(kept, (k) => k.ruleId),
     foreign: sortByKey(foreign, (f) => `${f.groupId}\u0000${f.ruleId}`),
-    capacity: capacityLines({
-      targets: known.targets,
-      observed: known.observed,
-      isManaged: (r) => isManagedBy(r, deployment),
-      revokes: revokeItems.map((r) => r.revoke),
-      authorizes: authorizes.map((a) => a.item),
-    }),
+    capacity: capacityLines({ targets: known.targets, managed: managedCounts, foreign: foreignCounts, after: (g, f) => ledger.used(g, f) }),
     ...(halted ? { halted } : {}),
     warnings: [...warnings].sort(),
   };

@@ -3,17 +3,24 @@
  * why), kept (and why), or left alone. This is where "unknown is not gone"
  * (rule 2) and grace (rule 3) are decided, rule by rule.
  */
-import { canonicalCidr, portKey } from './rule-key.js';
-import type { KeepReason, Member, ObservedRule, RegionInventory, RevokeReason, Target } from './model.js';
-import { memberCidr } from './desired.js';
-import { registeredAtMs, ruleMember, TAG } from './ownership.js';
+import { canonicalCidr, samePort } from './rule-key.js';
+import type { KeepReason, Member, ObservedRule, RegionInventory, RevokeReason } from './model.js';
+import { memberCidr, type TargetRules } from './desired.js';
+import { registeredAtMs, TAG } from './ownership.js';
 import { withinGrace } from './safety.js';
-import { excludesRegion, matchesSelector } from './selector.js';
+import { excludesRegion } from './selector.js';
 
 export type Decision =
   | { action: 'revoke'; reason: RevokeReason }
   | { action: 'keep'; reason: KeepReason; detail: string }
   | { action: 'leave' };
+
+/** Whose rule it is, as `ruleMember` read it. */
+export interface RuleOwner {
+  instanceId: string;
+  /** The member region the rule names, if any. */
+  memberRegion: string | undefined;
+}
 
 export interface DecisionContext {
   members: { get(instanceId: string): Member | undefined };
@@ -25,19 +32,20 @@ export interface DecisionContext {
 }
 
 /**
- * Decides the fate of one managed, in-scope rule of `target` that matches no
+ * Decides the fate of one managed, in-scope rule of a target that matches no
  * desired rule. Facts that do not depend on inventory come first (the
  * target's ports and regions); then a visible instance's state decides,
  * regardless of grace; an invisible instance's rule is kept while its region
  * is unknown or the rule is young, and only then counts as gone.
  */
-export function decideUnmatched(rule: ObservedRule, target: Target, instanceId: string, ctx: DecisionContext): Decision {
+export function decideUnmatched(rule: ObservedRule, t: TargetRules, owner: RuleOwner, ctx: DecisionContext): Decision {
   if (ctx.deregister) return { action: 'revoke', reason: 'deregistered' };
-  const portKeys = new Set((target.ports ?? []).map(portKey));
-  if (!(target.families ?? []).includes(rule.family) || !portKeys.has(portKey(rule))) return { action: 'revoke', reason: 'port-removed' };
+  if (!t.families.includes(rule.family) || !t.ports.some((p) => samePort(p, rule))) return { action: 'revoke', reason: 'port-removed' };
+  const { target } = t;
+  const { instanceId } = owner;
 
   const member = ctx.members.get(instanceId);
-  const region = member?.region ?? ruleMember(rule).memberRegion;
+  const region = member?.region ?? owner.memberRegion;
   if (region !== undefined && excludesRegion(target.selector, region)) return { action: 'revoke', reason: 'not-selected' };
 
   if (member) {
@@ -50,7 +58,7 @@ export function decideUnmatched(rule: ObservedRule, target: Target, instanceId: 
         return { action: 'revoke', reason: 'instance-stopped' };
       case 'pending':
       case 'running': {
-        if (!matchesSelector(member, target.selector)) return { action: 'revoke', reason: 'not-selected' };
+        if (!t.selects(member)) return { action: 'revoke', reason: 'not-selected' };
         const current = memberCidr(target, member, rule.family);
         if ('refused' in current || canonicalCidr(current.cidr) !== canonicalCidr(rule.cidr)) return { action: 'revoke', reason: 'address-changed' };
         // A pending instance keeps the rule it already has; it is admitted anew once running.

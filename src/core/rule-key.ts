@@ -4,13 +4,16 @@
  * host bits cleared). Keys are strings so the planner can index thousands of
  * rules in Maps instead of comparing them pairwise.
  */
-import { parseCidr } from './addresses.js';
+import { isCanonicalCidr, parseCidr } from './addresses.js';
+import { hashRange } from './string-index.js';
 import type { DesiredRule, PortSpec } from './model.js';
 
 const PROTOCOL_NUMBERS: Record<string, string> = { '6': 'tcp', '17': 'udp', '1': 'icmp', '58': 'icmpv6', all: '-1' };
 
 /** EC2's protocol names: numbers that have a name get the name, case is ignored. */
 export function normalizeProtocol(protocol: string): string {
+  // Nearly every rule already says it EC2's way; answer those without new strings.
+  if (protocol === 'tcp' || protocol === 'udp' || protocol === '-1' || protocol === 'icmp' || protocol === 'icmpv6') return protocol;
   const p = String(protocol).trim().toLowerCase();
   return PROTOCOL_NUMBERS[p] ?? p;
 }
@@ -30,7 +33,25 @@ export function portKey(port: { protocol: string; fromPort: number; toPort: numb
 /** The canonical spelling of a CIDR, or the raw text (trimmed, lower case) when it does not parse. */
 export function canonicalCidr(cidr: string | undefined): string {
   if (cidr === undefined) return '';
+  if (isCanonicalCidr(cidr)) return cidr;
   return parseCidr(cidr)?.canonical ?? String(cidr).trim().toLowerCase();
+}
+
+/** Equal as `portKey` compares them (it writes each number as text), without building the keys. */
+function sameNumber(a: number, b: number): boolean {
+  return a === b || String(a) === String(b);
+}
+
+/** Whether two port specs are one in EC2's eyes: `portKey(a) === portKey(b)`, without the strings. */
+export function samePort(a: { protocol: string; fromPort: number; toPort: number }, b: { protocol: string; fromPort: number; toPort: number }): boolean {
+  const protocol = normalizeProtocol(a.protocol);
+  if (protocol !== normalizeProtocol(b.protocol)) return false;
+  return protocol === '-1' || (sameNumber(a.fromPort, b.fromPort) && sameNumber(a.toPort, b.toPort));
+}
+
+/** A 32-bit hash of `canonicalCidr(cidr)`, reading the usual canonical spelling in place. */
+export function cidrHash(cidr: string | undefined): number {
+  return hashRange(typeof cidr === 'string' && isCanonicalCidr(cidr) ? cidr : canonicalCidr(cidr));
 }
 
 /** What EC2 treats as the same rule within one group: ports and CIDR. */

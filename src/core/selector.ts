@@ -26,6 +26,34 @@ export function matchesSelector(member: Pick<Member, 'region' | 'tags'>, selecto
   return true;
 }
 
+/**
+ * `matchesSelector` for one selector, prepared once: the region list becomes
+ * a set and each tag's values a set, so checking a whole fleet against a
+ * target costs a few lookups per instance.
+ */
+export function selectorMatcher(selector: MemberSelector | undefined): (member: Pick<Member, 'region' | 'tags'>) => boolean {
+  if (!selector) return () => true;
+  const regions = selector.regions !== undefined ? new Set(selector.regions) : undefined;
+  const wanted = selector.tags ?? {};
+  const tags = Object.keys(wanted).map((key) => {
+    const values = wanted[key] ?? [];
+    // Strings compare the same in a set; anything else keeps the exact `===` test.
+    const exact = values.every((v) => typeof v === 'string') ? new Set(values) : undefined;
+    return { key, any: values.includes(ANY_VALUE), exact, values };
+  });
+  return (member) => {
+    if (regions !== undefined && !regions.has(member.region)) return false;
+    const own = member.tags ?? {};
+    for (const { key, any, exact, values } of tags) {
+      if (!Object.hasOwn(own, key)) return false;
+      if (any) continue;
+      const actual = own[key];
+      if (exact ? !exact.has(actual as string) : !values.some((v) => v === actual)) return false;
+    }
+    return true;
+  };
+}
+
 /** True when the selector rules out this region whatever the instance's tags. */
 export function excludesRegion(selector: MemberSelector | undefined, region: string): boolean {
   return selector?.regions !== undefined && !selector.regions.includes(region);
