@@ -78,7 +78,7 @@ aws: { endpoint: "${running.url}" }
 function inventory(args: string[]): Promise<{ ms: number; stdout: string; code: number | null }> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['dist/cli/main.js', 'inventory', '-c', config, ...args], {
+    const proc = spawn(process.execPath, ['dist/bin/sgsync.js', 'inventory', '-c', config, ...args], {
       cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AWS_ACCESS_KEY_ID: 'sandbox', AWS_SECRET_ACCESS_KEY: 'sandbox' },
     });
     let stdout = '';

@@ -1,5 +1,5 @@
 /**
- * Runs the built CLI (`node dist/cli/main.js …`) as a child process and
+ * Runs the built CLI (`node dist/bin/sgsync.js …`) as a child process and
  * measures it the way an operator would: wall time, CPU time (user +
  * system) and peak resident memory. With GNU time at /usr/bin/time those
  * come from the kernel's rusage of the process (`%M` is the peak RSS);
@@ -46,12 +46,12 @@ function procPeakKb(pid: number): number | undefined {
   }
 }
 
-/** Runs `node dist/cli/main.js ...args` with `env` added, and measures it. */
+/** Runs `node dist/bin/sgsync.js ...args` with `env` added, and measures it. */
 export function runBuiltCli(args: string[], env: Record<string, string>): Promise<MeasuredRun> {
   const useTime = existsSync(GNU_TIME);
   const dir = mkdtempSync(join(tmpdir(), 'sgsync-bench-time-'));
   const timeFile = join(dir, 'time.txt');
-  const node = [process.execPath, 'dist/cli/main.js', ...args];
+  const node = [process.execPath, 'dist/bin/sgsync.js', ...args];
   const [cmd, ...argv] = useTime ? [GNU_TIME, '-f', '%e %U %S %M', '-o', timeFile, ...node] : node;
   const started = performance.now();
   const proc = spawn(cmd!, argv, {

@@ -259,7 +259,7 @@ buy less than sgsync's.
 - **Token-bucket minimum**: for the calls actually made, per bucket max(0, (tokens taken − bucket size) /
   refill rate) at the run's scale; the scenario's minimum is the slowest bucket's. Where every call fits in
   the bursts the minimum is 0 s and the wall-time goal is not judged.
-- **Wall, CPU and peak RSS** are those of the \`sgsync\` process (\`node dist/cli/main.js reconcile\`, the
+- **Wall, CPU and peak RSS** are those of the \`sgsync\` process (\`node dist/bin/sgsync.js reconcile\`, the
   built CLI, Node's start-up included), measured by the kernel (GNU time's \`%M\`, or /proc VmHWM).
 - **Goals**: calls ≤ 1.05 × the lower bound; no mutating call in a no-op pass; wall ≤ 1.2 × the bucket
   minimum where it is above 0; planning 100,000 members in under 200 ms; peak memory under 300 MB.

@@ -31,7 +31,7 @@ export interface SpawnSandboxOptions {
  * when it exits first, or when it does not answer in time.
  */
 export function spawnSandbox(options: SpawnSandboxOptions = {}): Promise<SpawnedSandbox> {
-  const entry = options.built ? ['dist/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
+  const entry = options.built ? ['dist/bin/sgsync.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
   const proc = spawn(process.execPath, [...entry, 'sandbox', '--port', '0', ...(options.args ?? [])], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],

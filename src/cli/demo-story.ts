@@ -138,7 +138,7 @@ export async function playDemoStory(
   // 4. The controller cleans up.
   const second = await pass();
   const revoked = second.changes.filter((c) => c.action === 'revoke');
-  const reasons = [...new Set(revoked.map((c) => c.reason))].join(', ');
+  const reasons = [...new Set(revoked.map((c) => c.reason))].sort().join(', ');
   await step(
     `controller pass: ${plural(revoked.length, 'stale rule')} revoked (${reasons || 'none'}), ${plural(second.changes.length - revoked.length, 'rule')} added, ` +
       `${plural(second.lastPlan.blocked.length, 'member')} still blocked by capacity`,

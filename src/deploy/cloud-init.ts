@@ -48,7 +48,7 @@ export function cloudInit(options: CloudInitOptions): string {
     indent(unit.trimEnd(), 6),
     'runcmd:',
     `  - [sh, -c, ${JSON.stringify(options.nodeSetup ?? DEFAULT_NODE_SETUP)}]`,
-    `  - [sh, -c, ${JSON.stringify(`npm install --global --omit=dev ${pkg} && ln -sf "$(npm root -g)/sgsync/dist/cli/main.js" ${binary}`)}]`,
+    `  - [sh, -c, ${JSON.stringify(`npm install --global --omit=dev ${pkg} && ln -sf "$(npm root -g)/sgsync/dist/bin/sgsync.js" ${binary}`)}]`,
     '  - [systemctl, daemon-reload]',
     '  - [systemctl, enable, --now, sgsync-agent.service]',
     '',

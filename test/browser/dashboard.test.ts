@@ -56,7 +56,7 @@ afterAll(async () => {
 /** Runs the built CLI; asynchronously, since the sandbox it talks to lives in this process. */
 function sgsync(args: string[]): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['dist/cli/main.js', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, ['dist/bin/sgsync.js', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     proc.once('close', (code) => resolve({ code, stdout }));

@@ -136,7 +136,7 @@ export class AgentFleet {
 
   /** Starts `sgsync ARGS` as the agent of `instanceId`. */
   spawn(instanceId: string, args: string[], extraEnv: Record<string, string> = {}): { proc: ChildProcess; done: Promise<CliRun> } {
-    const proc = spawn(process.execPath, ['dist/cli/main.js', ...args], { cwd: root, env: this.env(instanceId, extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['dist/bin/sgsync.js', ...args], { cwd: root, env: this.env(instanceId, extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
     this.children.add(proc);
     // On an instance, IMDS is answered by the host, not by a process competing
     // with the agents for CPU. Here the sandbox shares the machine with dozens

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const cli = join(root, 'dist/cli/main.js');
+const cli = join(root, 'dist/bin/sgsync.js');
 const work = mkdtempSync(join(tmpdir(), 'sgsync-config-cli-'));
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -41,7 +41,7 @@ afterAll(async () => {
 });
 
 function sgsync(args: string[]): { proc: ChildProcess; stdout: () => string; stderr: () => string } {
-  const proc = spawn(process.execPath, ['dist/cli/main.js', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['dist/bin/sgsync.js', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(proc);
   let out = '';
   let err = '';

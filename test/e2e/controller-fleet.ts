@@ -130,7 +130,7 @@ ${options.extra ?? 'safety: { graceSeconds: 300, revokeLimit: { count: 50, fract
   });
   const spawnRun = (args: string[], extra?: Record<string, string>) =>
     new Promise<Run>((resolve) => {
-      const proc = spawn(process.execPath, ['dist/cli/main.js', ...args, '-c', config, '--endpoint', running.url], { cwd: root, env: env(extra), stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = spawn(process.execPath, ['dist/bin/sgsync.js', ...args, '-c', config, '--endpoint', running.url], { cwd: root, env: env(extra), stdio: ['ignore', 'pipe', 'pipe'] });
       children.add(proc);
       let stdout = '';
       let stderr = '';

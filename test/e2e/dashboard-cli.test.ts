@@ -27,7 +27,7 @@ function statusWithHost(url: string, host: string): Promise<number | undefined> 
 
 /** Starts `sgsync ARGS` and resolves once it prints the dashboard's URL. */
 function start(args: string[], env: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string; out: () => string }> {
-  const proc = spawn(process.execPath, ['dist/cli/main.js', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const proc = spawn(process.execPath, ['dist/bin/sgsync.js', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   running.push(proc);
   let out = '';
   let err = '';

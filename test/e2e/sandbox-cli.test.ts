@@ -30,7 +30,7 @@ afterEach(() => {
 
 /** Runs `sgsync ARGS` and resolves once it prints the line with its URL. */
 async function start(args: string[], ready = /listening on (http:\/\/\S+)/): Promise<Started> {
-  const proc = spawn(process.execPath, ['dist/cli/main.js', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['dist/bin/sgsync.js', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(proc);
   let out = '';
   let err = '';
@@ -49,7 +49,7 @@ async function start(args: string[], ready = /listening on (http:\/\/\S+)/): Pro
 /** Runs `sgsync ARGS` to completion. */
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['dist/cli/main.js', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['dist/bin/sgsync.js', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     running.push(proc);
     let stdout = '';
     let stderr = '';

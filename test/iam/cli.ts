@@ -1,4 +1,4 @@
-/** Runs the sgsync command line in this process, as `node dist/cli/main.js` would, and captures what it prints. */
+/** Runs the sgsync command line in this process, as `node dist/bin/sgsync.js` would, and captures what it prints. */
 import { Command } from 'commander';
 import { vi } from 'vitest';
 import { registerCommands } from '../../src/cli/commands.js';

@@ -6,8 +6,8 @@ let built = false;
 
 /**
  * End-to-end and browser suites run the real `sgsync` binary as processes,
- * so they need a fresh build of dist/. Building once here keeps every suite
- * on the same code.
+ * so they need a fresh build of dist/, bundled binary included. Building
+ * once here keeps every suite on the same code.
  */
 export default function setup(): void {
   if (built) return;
@@ -16,5 +16,7 @@ export default function setup(): void {
     cwd: root,
     stdio: 'inherit',
   });
+  // The `sgsync` binary that ships (package.json "bin") is the bundle.
+  execFileSync(process.execPath, ['scripts/bundle-cli.mjs'], { cwd: root, stdio: 'inherit' });
   built = true;
 }

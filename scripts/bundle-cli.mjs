@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/**
+ * Bundles the command line (src/cli/main.ts) into dist/bin/: one small entry,
+ * sgsync.js, and a chunk per command, loaded only when that command runs.
+ *
+ *   node scripts/bundle-cli.mjs
+ *
+ * Why a bundle when tsc already builds dist/cli/: the AWS SDK ships as one
+ * 2 MB CommonJS file that Node parses whole, about a second of CPU on every
+ * start. Bundled from its ES modules, only the commands and middleware sgsync
+ * uses are kept, so an agent starting at boot — or fifty at once — pays a
+ * fraction of that. dist/cli/ stays for the library and for debugging.
+ *
+ * The bundle still resolves htmx.org and examples/ at run time, through
+ * node_modules and the package root, exactly as dist/cli/ does.
+ */
+import { readdirSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath, URL } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const outdir = join(root, 'dist', 'bin');
+
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { sgsync: 'src/cli/main.ts' },
+  outdir,
+  // Chunks sit beside the entry, so paths relative to import.meta.url (examples/) match dist/cli/.
+  chunkNames: 'sgsync-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  mainFields: ['module', 'main'],
+  minifySyntax: true,
+  minifyWhitespace: true,
+  sourcemap: 'linked',
+  legalComments: 'linked',
+  logLevel: 'warning',
+  metafile: true,
+  // Some CommonJS dependencies require() Node's built-ins; ESM output needs a require to give them.
+  banner: { js: "import { createRequire as __sgsyncCreateRequire } from 'node:module'; const require = __sgsyncCreateRequire(import.meta.url);" },
+});
+
+// Files are overwritten in place rather than the directory emptied first, so a
+// suite or a demo that rebuilds never leaves a running sgsync without its
+// entry; chunks of earlier builds are pruned afterwards.
+const written = new Set(Object.keys(result.metafile.outputs).map((f) => relative(outdir, join(root, f))));
+for (const file of readdirSync(outdir)) if (!written.has(file)) rmSync(join(outdir, file));
