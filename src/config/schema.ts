@@ -75,7 +75,7 @@ const targetSchema = z
       .max(AWS_LIMITS.maxGroupsPerInterface, {
         error: `at most ${AWS_LIMITS.maxGroupsPerInterface} groups: AWS attaches at most ${AWS_LIMITS.maxGroupsPerInterface} security groups to a network interface`,
       })
-      .describe('Pool of security groups in fill order'),
+      .describe('Pool of security groups: a new rule goes to the group its instance id picks, or the next with room'),
     ports: z.array(portSchema).min(1, { error: 'list at least one port' }),
     families: z.array(z.enum(['ipv4', 'ipv6'])).min(1).max(2).default([...DEFAULTS.families]),
     address: z.enum(['public', 'private']).default(DEFAULTS.address).describe('public: over the internet; private: over VPC peering or Transit Gateway'),

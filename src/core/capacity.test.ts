@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CapacityLedger, GroupFamilyCounts, placeRules } from './capacity.js';
+import { CapacityLedger, GroupFamilyCounts, placeRules, spreadStart } from './capacity.js';
 import type { DesiredRule, ObservedRule } from './model.js';
 
 const port = { protocol: 'tcp' as const, fromPort: 443, toPort: 443 };
@@ -73,6 +73,86 @@ describe('capacity and placement', () => {
     const ledger = new CapacityLedger([], { counted });
     expect(where(placeRules([desired(1), desired(2)], pool(3), ledger))).toEqual(['i-1@sg-a', 'i-2@sg-b']);
     expect(counted.get('sg-a', 'ipv4')).toBe(2);
+  });
+});
+
+describe('spread placement for an agent (decision 0004)', () => {
+  const sixteen = Array.from({ length: 16 }, (_, i) => `sg-${String(i).padStart(2, '0')}`);
+  const spread = { spread: true };
+  /** Sixteen groups in which the ones listed are full. */
+  const fullAt = (...at: number[]) => new CapacityLedger(at.map((i) => observed(sixteen[i] as string, i)));
+  const id = 'i-0123456789abcdef0';
+  const home = spreadStart(id, sixteen.length);
+
+  it('hashes the instance id with 32-bit FNV-1a', () => {
+    expect([spreadStart('', 2 ** 32), spreadStart('a', 2 ** 32), spreadStart('foobar', 2 ** 32)]).toEqual([0x811c9dc5, 0xe40c292c, 0xbf9cf968]);
+  });
+
+  it('starts at the same group every time for the same instance', () => {
+    expect(spreadStart(id, 16)).toBe(home);
+    expect(home).toBeGreaterThanOrEqual(0);
+    expect(home).toBeLessThan(16);
+  });
+
+  it("lands in the instance's own group when it has room", () => {
+    const placement = placeRules([desired(1, { instanceId: id })], pool(1, sixteen), fullAt(), spread);
+    expect(placement.placed.map((p) => p.groupId)).toEqual([sixteen[home]]);
+  });
+
+  it("wraps round to the next group with room when the instance's own is full", () => {
+    // Its own group and the one after are full, and the search crosses the end of the pool if it must.
+    const placement = placeRules([desired(1, { instanceId: id })], pool(1, sixteen), fullAt(home, (home + 1) % 16), spread);
+    expect(placement.placed.map((p) => p.groupId)).toEqual([sixteen[(home + 2) % 16]]);
+  });
+
+  it('still finds the only group with room, wherever it is in the pool', () => {
+    for (const free of [0, (home + 15) % 16]) {
+      const others = sixteen.map((_, i) => i).filter((i) => i !== free);
+      const placement = placeRules([desired(1, { instanceId: id })], pool(1, sixteen), fullAt(...others), spread);
+      expect(placement.placed.map((p) => p.groupId)).toEqual([sixteen[free]]);
+    }
+  });
+
+  it('blocks only when every group is full', () => {
+    const ledger = fullAt(...sixteen.map((_, i) => i));
+    const placement = placeRules([desired(1, { instanceId: id })], pool(1, sixteen), ledger, spread);
+    expect([placement.placed, placement.blocked.map((r) => r.instanceId)]).toEqual([[], [id]]);
+  });
+
+  it('skips a group that already holds the same rule', () => {
+    const ledger = new CapacityLedger([observed(sixteen[home] as string, 7, { cidr: '54.0.0.7/32' })]);
+    const placement = placeRules([desired(7, { instanceId: id })], pool(60, sixteen), ledger, spread);
+    expect(placement.placed.map((p) => p.groupId)).toEqual([sixteen[(home + 1) % 16]]);
+  });
+
+  it("puts an instance's IPv4 and IPv6 rules in its own group, each family within its quota", () => {
+    const ledger = new CapacityLedger([observed(sixteen[home] as string, 1, { family: 'ipv6', cidr: '2a05::1/128' })]);
+    const rules = [desired(2, { instanceId: id }), desired(3, { instanceId: id, family: 'ipv6', cidr: '2a05::3/128' })];
+    const placement = placeRules(rules, pool(1, sixteen), ledger, spread);
+    expect(placement.placed.map((p) => `${p.rule.family}@${p.groupId}`)).toEqual([`ipv4@${sixteen[home]}`, `ipv6@${sixteen[(home + 1) % 16]}`]);
+  });
+
+  it('spreads a thousand instances over sixteen groups, every group getting some and none more than 2.5 times its share', () => {
+    const counts = new Map<string, number>();
+    for (let n = 0; n < 1000; n++) {
+      // Ids as EC2 spells them: i- and 17 hex digits.
+      const instanceId = `i-0${(0x1f3a5c7e9b0d + n * 7919).toString(16).padStart(16, '0')}`;
+      const [placed] = placeRules([desired(n % 250, { instanceId })], pool(60, sixteen), new CapacityLedger(), spread).placed;
+      counts.set(placed!.groupId, (counts.get(placed!.groupId) ?? 0) + 1);
+    }
+    expect([...counts.keys()].sort()).toEqual(sixteen);
+    expect(Math.max(...counts.values())).toBeLessThanOrEqual(2.5 * (1000 / 16));
+  });
+
+  it('without spread, still fills the pool in order whatever the instances', () => {
+    const rules = [1, 2, 3].map((n) => desired(n, { instanceId: `i-0${n}ffffffffffffffff` }));
+    expect(placeRules(rules, pool(2, sixteen), new CapacityLedger()).placed.map((p) => p.groupId)).toEqual(['sg-00', 'sg-00', 'sg-01']);
+  });
+
+  it('starts at the only group of a one-group pool, and blocks in an empty pool', () => {
+    expect(spreadStart(id, 1)).toBe(0);
+    expect(spreadStart(id, 0)).toBe(0);
+    expect(placeRules([desired(1, { instanceId: id })], pool(60, []), new CapacityLedger(), spread).blocked).toHaveLength(1);
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * Capacity is planned, not discovered (safety rule 6). The ledger counts
  * every inbound rule of a group per family, managed or foreign, because AWS's
- * quota does; placement is sticky and first-fit in pool order, and never
- * evicts anything to make room.
+ * quota does; placement is sticky and first-fit from a group the instance
+ * id picks, wrapping round the pool, and never evicts anything to make room.
  */
 import type { DesiredRule, Family, ObservedRule } from './model.js';
 import { canonicalCidr, samePort } from './rule-key.js';
@@ -149,30 +149,69 @@ export interface Placement {
 }
 
 /**
+ * Where an instance's first-fit search starts among `groupCount` groups: a
+ * stable hash (32-bit FNV-1a) of its id. Agents registering at once then aim
+ * at different groups instead of racing for the first group's last slots, and
+ * every writer planning the same instance aims at the same group
+ * (docs/decisions/0004-spread-placement-over-the-pool.md).
+ */
+export function spreadStart(instanceId: string, groupCount: number): number {
+  if (groupCount <= 0) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < instanceId.length; i++) {
+    hash ^= instanceId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % groupCount;
+}
+
+export interface PlaceOptions {
+  /**
+   * Each rule's search starts at the group `spreadStart` picks for the rule's
+   * instance and wraps around the pool; the planner always sets it. Unset,
+   * every search starts at the pool's first group (plain first-fit).
+   */
+  spread?: boolean;
+}
+
+/**
  * Places new rules, in the order given, into the first group of their
  * target's pool that has room for their family and does not already hold the
- * same rule (EC2 would refuse it as a duplicate). The ledger must already
- * reflect the pass's revokes; it is updated as rules are placed. A rule with
- * no such group is blocked: nothing is moved or evicted to make room.
+ * same rule (EC2 would refuse it as a duplicate) — first in pool order, or
+ * with `spread`, first from the instance's own starting group round the pool.
+ * The ledger must already reflect the pass's revokes; it is updated as rules
+ * are placed. A rule with no such group is blocked: nothing is moved or
+ * evicted to make room.
  */
-export function placeRules(rules: DesiredRule[], poolOf: (target: string) => Pool | undefined, ledger: CapacityLedger): Placement {
+export function placeRules(rules: DesiredRule[], poolOf: (target: string) => Pool | undefined, ledger: CapacityLedger, options: PlaceOptions = {}): Placement {
   const placement: Placement = { placed: [], blocked: [] };
   // Groups only fill up during placement, so each pool and family keeps a
   // cursor past its full groups: a blocked rule costs O(1), not O(pool).
+  // A spread search walks the pool from its own start instead: pools are tens
+  // of groups, so even a blocked rule costs little.
   const cursors = new Map<string, Record<Family, number>>();
   for (const rule of rules) {
     const pool = poolOf(rule.target);
     const quota = pool && Number.isFinite(pool.quota) ? pool.quota : 0;
     const groupIds = pool?.groupIds ?? [];
-    let cursor = cursors.get(rule.target);
-    if (!cursor) cursors.set(rule.target, (cursor = { ipv4: 0, ipv6: 0 }));
-    let start = cursor[rule.family] ?? 0;
-    while (start < groupIds.length && ledger.used(groupIds[start] as string, rule.family) >= quota) start++;
-    cursor[rule.family] = start;
+    const fits = (g: string) => ledger.used(g, rule.family) < quota && !ledger.holdsPort(g, rule.port, rule.cidr);
     let groupId: string | undefined;
-    for (let i = start; i < groupIds.length && groupId === undefined; i++) {
-      const g = groupIds[i] as string;
-      if (ledger.used(g, rule.family) < quota && !ledger.holdsPort(g, rule.port, rule.cidr)) groupId = g;
+    if (options.spread) {
+      const first = spreadStart(rule.instanceId, groupIds.length);
+      for (let k = 0; k < groupIds.length && groupId === undefined; k++) {
+        const g = groupIds[(first + k) % groupIds.length] as string;
+        if (fits(g)) groupId = g;
+      }
+    } else {
+      let cursor = cursors.get(rule.target);
+      if (!cursor) cursors.set(rule.target, (cursor = { ipv4: 0, ipv6: 0 }));
+      let start = cursor[rule.family] ?? 0;
+      while (start < groupIds.length && ledger.used(groupIds[start] as string, rule.family) >= quota) start++;
+      cursor[rule.family] = start;
+      for (let i = start; i < groupIds.length && groupId === undefined; i++) {
+        const g = groupIds[i] as string;
+        if (fits(g)) groupId = g;
+      }
     }
     if (groupId === undefined) {
       placement.blocked.push(rule);

@@ -47,7 +47,7 @@ export interface MemberSelector {
 export interface Target {
   name: string;
   region: string;
-  /** Security groups in pool order: new rules go to the first with room. */
+  /** Security groups in pool order: new rules go to the first with room (an instance-scoped pass starts at a group its id picks, decision 0004). */
   groupIds: string[];
   ports: PortSpec[];
   families: Family[];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Member, ObservedRule, Plan, PlanInput, Target } from './model.js';
 import { TAG } from './ownership.js';
+import { spreadStart } from './capacity.js';
 import { plan } from './planner.js';
 import { applyPlanToObserved } from './simulate.js';
 
@@ -283,7 +284,42 @@ describe('safety rules', () => {
 
     it('adds only the scoped instance, even when others are missing', () => {
       const p = plan(input({ members: [member('i-7'), member('i-8')], scope: { kind: 'instance', instanceId: 'i-8' } }));
-      expect(authorized(p)).toEqual(['i-8@sg-1:54.0.0.8/32']);
+      expect(authorized(p).map((a) => a.replace(/@sg-\d/, ''))).toEqual(['i-8:54.0.0.8/32']);
+    });
+
+    it("places the instance's new rule from the group its id picks, not the first group with room (decision 0004)", () => {
+      const targets = [target({ groupIds: ['sg-1', 'sg-2', 'sg-3'] })];
+      const home = `sg-${spreadStart('i-8', 3) + 1}`;
+      expect(home).not.toBe('sg-1');
+      const p = plan(input({ targets, members: [member('i-8')], scope: { kind: 'instance', instanceId: 'i-8' } }));
+      expect(authorized(p)).toEqual([`i-8@${home}:54.0.0.8/32`]);
+    });
+
+    it('wraps past a full group of its own to the next with room, not back to the first', () => {
+      const targets = [target({ groupIds: ['sg-1', 'sg-2', 'sg-3'], quota: 1 })];
+      // i-1 starts at sg-2; with sg-2 full, strict first-fit would pick sg-1.
+      expect(spreadStart('i-1', 3)).toBe(1);
+      const observed = [foreign('sgr-f', '8.8.8.8/32', { groupId: 'sg-2' })];
+      const p = plan(input({ targets, observed, members: [member('i-1')], scope: { kind: 'instance', instanceId: 'i-1' } }));
+      expect(authorized(p)).toEqual(['i-1@sg-3:54.0.0.1/32']);
+    });
+
+    it('leaves its existing rule where it is, in whatever group (sticky placement)', () => {
+      for (const groupId of ['sg-1', 'sg-2', 'sg-3']) {
+        const targets = [target({ groupIds: ['sg-1', 'sg-2', 'sg-3'] })];
+        const p = plan(input({ targets, observed: [managed('sgr-8', 'i-8', { groupId })], members: [member('i-8')], scope: { kind: 'instance', instanceId: 'i-8' } }));
+        expect([authorized(p), revoked(p)]).toEqual([[], []]);
+      }
+    });
+
+    it('places a new rule in the group its agent would pick, so a controller and the agent racing for it agree', () => {
+      const targets = [target({ groupIds: ['sg-1', 'sg-2', 'sg-3'], quota: 20 })];
+      const ids = Array.from({ length: 12 }, (_, n) => `i-${n + 1}`);
+      const fleet = authorized(plan(input({ targets, members: ids.map((id) => member(id)) })));
+      const agents = ids.flatMap((id) => authorized(plan(input({ targets, members: [member(id)], scope: { kind: 'instance', instanceId: id } }))));
+      expect([...fleet].sort()).toEqual([...agents].sort());
+      // And not simply everything in the first group.
+      expect(new Set(fleet.map((a) => a.split('@')[1]!.split(':')[0])).size).toBeGreaterThan(1);
     });
 
     it('still counts rules outside the scope against capacity', () => {

@@ -96,7 +96,8 @@ function toRevoke(rule: ObservedRule, t: TargetRules, instanceId: string, reason
  * the revoke list when it exceeds the limit unless forced (rule 4) while still
  * planning authorizations, placed without the room those revokes would free;
  * builds rules only from checked host addresses (rule 5); places new rules
- * sticky first-fit within quotas (rule 6). Planning against the result of
+ * sticky first-fit within quotas (rule 6; the search starts at a group the
+ * instance id picks). Planning against the result of
  * applying a plan yields nothing to do (rule 7).
  *
  * @example
@@ -196,7 +197,10 @@ export function plan(input: PlanInput): Plan {
   for (const { rule } of revokes) ledger.remove(rule);
 
   const pools = new Map<string, Pool>(known.targets.map((t) => [t.name, { groupIds: [...(known.poolIndex.get(t.name)?.keys() ?? [])], quota: t.quota }]));
-  const placement = placeRules(wanted.toPlace, (name) => pools.get(name), ledger);
+  // Every pass starts a new rule's search at the group its instance id picks: agents booting
+  // together spread over the pool instead of racing for one group's last slots, and a
+  // controller racing an agent for the same instance picks the same group (decision 0004).
+  const placement = placeRules(wanted.toPlace, (name) => pools.get(name), ledger, { spread: true });
   const authorizes = placement.placed.map(({ rule, groupId }): PlannedRule => {
     const { target, instanceId, memberRegion, family, port, cidr } = rule;
     // Spelled out rather than spread: a cold pass builds a hundred thousand of these.

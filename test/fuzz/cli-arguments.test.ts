@@ -49,7 +49,11 @@ function expectUsageError(run: Run, mention?: string | RegExp): void {
   expect(run.code, run.stderr).toBe(EXIT.USAGE);
   expect(run.stdout).toBe('');
   expect(run.stderr).not.toMatch(/\n\s+at |unexpected error|TypeError|RangeError/);
-  const lines = run.stderr.trimEnd().split('\n').filter((l) => l !== '(run with --help for usage)');
+  // Commander may add one suggestion line ("(Did you mean --sort?)") for a near miss; that is help, not noise.
+  const lines = run.stderr
+    .trimEnd()
+    .split('\n')
+    .filter((l) => l !== '(run with --help for usage)' && !/^\(Did you mean [^)]+\?\)$/.test(l));
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^(error: |sgsync: )/);
   if (mention) expect(lines[0]).toMatch(mention);
