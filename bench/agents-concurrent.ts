@@ -20,7 +20,7 @@
  * (the same buckets, refills SCALE times faster) or `off`. `mode` is
  * `process` (each agent is an `sgsync agent register` process: the real
  * thing, but on a small machine the CPU to start N Node processes with the
- * AWS SDK, about 1.5 CPU-seconds each, dominates) or `inprocess` (each agent
+ * AWS SDK dominates) or `inprocess` (each agent
  * is `register()` with its own EC2 clients and IMDS session in this process:
  * what AWS's buckets alone cost).
  */

@@ -4,9 +4,8 @@
  * with an EC2 adapter of its own (its own SDK clients, adaptive retry and
  * `agent.retries`, as the CLI builds it) and an IMDSv2 session of its own
  * against its instance's metadata service — run concurrently in this one
- * process. Separate processes would add about 1.5 CPU-seconds of Node and
- * SDK start-up each, which on a small machine measures the machine rather
- * than AWS's buckets; one real `agent register` process is measured on its
+ * process. Separate processes would add Node and SDK start-up each, which
+ * on a small machine measures the machine rather than AWS's buckets; one real `agent register` process is measured on its
  * own beside the storm.
  */
 import { register } from '../../src/agent/register.js';

@@ -239,9 +239,9 @@ reached the server, retries included) are the calls reported.
    newly launched, then a pass.
 4. **Agent storm**: ${r.size.storm} instances run \`agent register\` at the same moment, into a fourth pool in
    ${r.primary}. The agents are concurrent calls of the command's own code (\`register()\` with its own SDK
-   clients, retries and IMDSv2 session each) inside the benchmark process: ${r.size.storm} Node processes at
-   about 1.5 CPU-seconds of start-up each would measure the machine, not the buckets. One real
-   \`agent register\` process is measured beside it.
+   clients, retries and IMDSv2 session each) inside the benchmark process: ${r.size.storm} Node processes starting at once on a small machine
+   would measure its CPU, not the buckets. One real \`agent register\` process is measured beside it
+   (its CPU is in the table).
 5. **One region down**: every EC2 call in one member region fails (HTTP 503) during the pass; a few
    members there and elsewhere were terminated first. The pass must keep that region's rules, revoke the
    others' and report the region.
