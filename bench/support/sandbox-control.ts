@@ -4,13 +4,9 @@
  * believes it sent).
  */
 
-export interface ActionCount {
-  calls: number;
-  ok: number;
-  failed: number;
-  throttled: number;
-  faulted: number;
-}
+import type { ActionCount } from '../../src/sandbox/counters.js';
+
+export type { ActionCount };
 
 /** `{ region: { action: counts } }`, as `GET /_sandbox/counters` answers. */
 export type Counters = Record<string, Record<string, ActionCount>>;

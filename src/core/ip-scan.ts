@@ -7,6 +7,8 @@
  * `parseIp`, so the grammar has one definition.
  */
 
+import { longestZeroRun } from './ip.js';
+
 /** Words of the last IPv6 address `scanIpv6` read. Reused: copy what you keep. */
 export const scannedWords = new Uint16Array(8);
 
@@ -114,21 +116,7 @@ export function scanIpv6(text: string, start = 0, end = text.length): number {
   }
   if (!canonical) return SCAN_VALID;
   // Canonical only if '::' compresses exactly the first longest run of two or more zeros.
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let w = 0; w < 8; ) {
-    if (words[w] !== 0) {
-      w++;
-      continue;
-    }
-    let j = w;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - w > bestLength) {
-      bestStart = w;
-      bestLength = j - w;
-    }
-    w = j;
-  }
+  const { start: bestStart, length: bestLength } = longestZeroRun(words);
   if (bestStart < 0) return gapAt < 0 ? SCAN_CANONICAL : SCAN_VALID;
   return gapAt === bestStart && 8 - count === bestLength ? SCAN_CANONICAL : SCAN_VALID;
 }
