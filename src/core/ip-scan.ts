@@ -7,8 +7,6 @@
  * `parseIp`, so the grammar has one definition.
  */
 
-import { longestZeroRun } from './ip.js';
-
 /** Words of the last IPv6 address `scanIpv6` read. Reused: copy what you keep. */
 export const scannedWords = new Uint16Array(8);
 
@@ -116,7 +114,23 @@ export function scanIpv6(text: string, start = 0, end = text.length): number {
   }
   if (!canonical) return SCAN_VALID;
   // Canonical only if '::' compresses exactly the first longest run of two or more zeros.
-  const { start: bestStart, length: bestLength } = longestZeroRun(words);
+  // The same search as formatIpv6's, kept inline: a shared helper returning both numbers
+  // allocated per address and made cold planning of 100,000 members about 30% slower.
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let w = 0; w < 8; ) {
+    if (words[w] !== 0) {
+      w++;
+      continue;
+    }
+    let j = w;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - w > bestLength) {
+      bestStart = w;
+      bestLength = j - w;
+    }
+    w = j;
+  }
   if (bestStart < 0) return gapAt < 0 ? SCAN_CANONICAL : SCAN_VALID;
   return gapAt === bestStart && 8 - count === bestLength ? SCAN_CANONICAL : SCAN_VALID;
 }

@@ -86,13 +86,13 @@ export function parseIp(text: string): IpAddress | undefined {
 }
 
 /**
- * The run of zero words that `::` compresses in the canonical spelling (RFC
- * 5952): the longest run of two or more, the first on a tie; start -1 when
- * there is none.
+ * Formats IPv6 the RFC 5952 way (lower case, no leading zeros, the longest
+ * run of two or more zero words as `::`, the first such run on a tie), so two
+ * spellings of one address compare equal as strings.
  */
-export function longestZeroRun(words: ArrayLike<number>): { start: number; length: number } {
-  let start = -1;
-  let length = 1;
+export function formatIpv6(words: number[]): string {
+  let bestStart = -1;
+  let bestLength = 1;
   for (let i = 0; i < 8; ) {
     if (words[i] !== 0) {
       i++;
@@ -100,22 +100,12 @@ export function longestZeroRun(words: ArrayLike<number>): { start: number; lengt
     }
     let j = i;
     while (j < 8 && words[j] === 0) j++;
-    if (j - i > length) {
-      start = i;
-      length = j - i;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
     }
     i = j;
   }
-  return { start, length };
-}
-
-/**
- * Formats IPv6 the RFC 5952 way (lower case, no leading zeros, the longest
- * run of two or more zero words as `::`, the first such run on a tie), so two
- * spellings of one address compare equal as strings.
- */
-export function formatIpv6(words: number[]): string {
-  const { start: bestStart, length: bestLength } = longestZeroRun(words);
   const hex = words.map((w) => w.toString(16));
   if (bestStart < 0) return hex.join(':');
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
