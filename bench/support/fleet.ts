@@ -15,6 +15,7 @@ import {
   StopInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { BUCKET_SIZES } from '../../src/sandbox/throttle.js';
 import { control } from './sandbox-control.js';
 
 export const PRIMARY = 'us-east-1';
@@ -139,8 +140,23 @@ export async function buildFleet(url: string, ec2: FleetClients, size: FleetSize
   return { size, pools, naivePools, members, perRegion, egressPerGroup };
 }
 
+/**
+ * The `aws` section: the sandbox's endpoint, and pacing told what the
+ * sandbox enforces, AWS's bucket sizes refilled `scale` times faster.
+ */
+function awsSection(url: string, scale: number): string {
+  const writes = BUCKET_SIZES['resource-intensive'];
+  const describes = BUCKET_SIZES['non-mutating'];
+  return `aws:
+  endpoint: "${url}"
+  pacing:
+    securityGroupWrites: { burst: ${writes.burst}, perSecond: ${writes.refillPerSecond * scale} }
+    describes: { burst: ${describes.burst}, perSecond: ${describes.refillPerSecond * scale} }
+`;
+}
+
 /** The controller's configuration: the three targets, every region listed (none configured), 17 at a time. */
-export function controllerConfig(url: string, fleet: Fleet): string {
+export function controllerConfig(url: string, fleet: Fleet, scale: number): string {
   const targets = TARGETS.map(
     (t) => `  - name: ${t}
     region: ${PRIMARY}
@@ -154,12 +170,11 @@ targets:
 ${targets.join('\n')}
 safety: { graceSeconds: 300, revokeLimit: { count: 500, fraction: 0.5 } }
 controller: { concurrency: ${REGIONS.length} }
-aws: { endpoint: "${url}" }
-`;
+${awsSection(url, scale)}`;
 }
 
 /** The agents' configuration: the one target they register into, with the default retries. */
-export function agentConfig(url: string, fleet: Fleet): string {
+export function agentConfig(url: string, fleet: Fleet, scale: number): string {
   return `deployment: bench
 targets:
   - name: ${STORM_TARGET}
@@ -168,8 +183,7 @@ targets:
     ports: [443/tcp]
     quota: ${QUOTA}
     members: { tags: { client-of: ${STORM_TARGET} } }
-aws: { endpoint: "${url}" }
-`;
+${awsSection(url, scale)}`;
 }
 
 function byRegion(xs: readonly Placed[]): Map<string, string[]> {

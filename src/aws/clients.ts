@@ -1,4 +1,6 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AWS_DEFAULT_RATES, Pacer, type PacingRates } from './pacing.js';
 
 export interface AwsOptions {
   /** An EC2 endpoint for every region (the sandbox, or a VPC endpoint). The SDK's AWS_ENDPOINT_URL also works. */
@@ -13,6 +15,11 @@ export interface AwsOptions {
    * answer a byte at a time would otherwise hold a pass forever.
    */
   callTimeoutMs?: number;
+  /**
+   * The token buckets sgsync spaces its own calls to fit (default: AWS's
+   * sizes); false sends every call at once and leaves throttling to retries.
+   */
+  pacing?: PacingRates | false;
 }
 
 /** Default of `AwsOptions.callTimeoutMs`: longer than a fully throttled call with every retry, shorter than forever. */
@@ -52,8 +59,11 @@ export class CallStats {
 export class Ec2Clients {
   private readonly clients = new Map<string, EC2Client>();
   readonly stats = new CallStats();
+  private readonly pacer: Pacer | undefined;
 
-  constructor(private readonly options: AwsOptions = {}) {}
+  constructor(private readonly options: AwsOptions = {}) {
+    this.pacer = options.pacing === false ? undefined : new Pacer(options.pacing ?? AWS_DEFAULT_RATES);
+  }
 
   get(region: string): EC2Client {
     let client = this.clients.get(region);
@@ -72,22 +82,25 @@ export class Ec2Clients {
       typeof rest[0] === 'function' || rest.length > 1
         ? send(command, ...rest)
         : send(command, { abortSignal: AbortSignal.timeout(timeoutMs), ...(rest[0] ?? {}) })) as EC2Client['send'];
-    const stats = this.stats;
+    const { stats, pacer } = this;
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const action = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+        const wait = pacer?.reserve(region, action) ?? 0;
+        if (wait > 0) await sleep(wait);
         try {
           const out = await next(args);
           stats.record(region, action, 'ok');
           return out;
         } catch (e) {
-          const name = (e as { name?: string }).name;
-          stats.record(region, action, name === 'RequestLimitExceeded' ? 'throttled' : 'error');
+          const throttled = (e as { name?: string }).name === 'RequestLimitExceeded';
+          if (throttled) pacer?.throttled(region, action);
+          stats.record(region, action, throttled ? 'throttled' : 'error');
           throw e;
         }
       },
-      // After retries are decided, so that each attempt is counted.
-      { step: 'finalizeRequest', name: 'sgsyncCallStats', priority: 'low' },
+      // After retries are decided, so that each attempt is paced and counted.
+      { step: 'finalizeRequest', name: 'sgsyncPaceAndCount', priority: 'low' },
     );
     this.clients.set(region, client);
     return client;

@@ -22,7 +22,7 @@ export async function awsContext(options: AwsCliOptions, maxAttempts?: (loaded: 
   const loaded = await loadConfig({ configPath: options.config, env: process.env });
   const endpoint = options.endpoint ?? loaded.config.aws.endpoint;
   const profile = options.profile ?? loaded.config.aws.profile;
-  const ec2 = new Ec2Adapter({ endpoint, profile, maxAttempts: maxAttempts?.(loaded) });
+  const ec2 = new Ec2Adapter({ endpoint, profile, maxAttempts: maxAttempts?.(loaded), pacing: loaded.config.aws.pacing });
   return { loaded, ec2 };
 }
 

@@ -23,6 +23,16 @@ export const DEFAULTS = {
     /** A fleet booting at once shares one throttling bucket; give agents room to wait their turn. */
     retries: 8,
   },
+  aws: {
+    /**
+     * AWS's token buckets, per region (the EC2 throttling page): authorize and
+     * revoke share one; each describe action has its own.
+     */
+    pacing: {
+      securityGroupWrites: { burst: 50, perSecond: 5 },
+      describes: { burst: 100, perSecond: 20 },
+    },
+  },
   controller: {
     intervalSeconds: 300,
     jitterSeconds: 30,

@@ -77,6 +77,7 @@ function translate(issue: z.core.$ZodIssue, path: PropertyKey[], data: unknown, 
       const min = String(issue.minimum);
       if (issue.origin === 'array') return one(`list at least ${min} item${min === '1' ? '' : 's'}`);
       if (issue.origin === 'string') return one(`must be at least ${min} character${min === '1' ? '' : 's'} long`);
+      if (issue.inclusive === false) return one(`${describeValue(value)} is too small: it must be more than ${min}`);
       return one(`${describeValue(value)} is too small: the minimum is ${min}`);
     }
     case 'too_big': {

@@ -111,12 +111,33 @@ const controllerSchema = z.strictObject({
   metricsPort: z.int().min(1).max(65535).optional().describe('Serve Prometheus metrics on this port; absent: no metrics server'),
 });
 
+const bucketRate = (d: { burst: number; perSecond: number }, what: string) =>
+  z
+    .strictObject({
+      burst: z.int().min(1).max(100_000).default(d.burst).describe('Tokens the bucket holds when full'),
+      perSecond: z.number().positive().max(100_000).default(d.perSecond).describe('Tokens added per second'),
+    })
+    .prefault({})
+    .describe(what);
+
+const pacingSchema = z
+  .union([
+    z.literal(false),
+    z.strictObject({
+      securityGroupWrites: bucketRate(DEFAULTS.aws.pacing.securityGroupWrites, 'AuthorizeSecurityGroupIngress and RevokeSecurityGroupIngress, one bucket per region'),
+      describes: bucketRate(DEFAULTS.aws.pacing.describes, 'Each Describe action, one bucket per region'),
+    }),
+  ])
+  .prefault({})
+  .describe("AWS's token buckets, which sgsync spaces its own calls to fit; false: send calls at once and leave throttling to retries");
+
 const awsSchema = z.strictObject({
   endpoint: z
     .url({ protocol: /^https?$/, error: (iss) => `${show(iss.input)} is not an http(s) URL` })
     .optional()
     .describe('EC2 endpoint URL instead of AWS (for example a local sandbox)'),
   profile: z.string().min(1).optional().describe('Named AWS profile; absent: the SDK default chain'),
+  pacing: pacingSchema,
 });
 
 /** The schema of sgsync.yaml. */

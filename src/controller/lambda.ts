@@ -50,7 +50,7 @@ export async function lambdaContext(env: Env): Promise<Context> {
   const inline = env.SGSYNC_CONFIG_YAML;
   const loaded = inline ? parseConfig(inline, '$SGSYNC_CONFIG_YAML', env) : await loadConfig({ env, cwd: env.LAMBDA_TASK_ROOT ?? process.cwd() });
   const endpoint = loaded.config.aws.endpoint ?? (env.AWS_ENDPOINT_URL || undefined);
-  return { loaded, ec2: new Ec2Adapter({ endpoint, profile: loaded.config.aws.profile }) };
+  return { loaded, ec2: new Ec2Adapter({ endpoint, profile: loaded.config.aws.profile, pacing: loaded.config.aws.pacing }) };
 }
 
 function callTotals(ec2: Ec2Adapter): Map<string, number> {

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Ec2Adapter } from '../../src/aws/ec2-adapter.js';
 import { ruleDescription } from '../../src/core/description.js';
 import { SgsyncError } from '../../src/core/errors.js';
+import { mapLimit } from '../../src/core/limit.js';
 import type { GroupBatch, PlannedRevoke, PlannedRule } from '../../src/core/model.js';
 import { ownershipTags } from '../../src/core/ownership.js';
 import { Params } from '../../src/sandbox/query.js';
@@ -203,5 +204,34 @@ describe('Ec2Adapter maps what EC2 answers to what a user can act on', () => {
     expect(error).toBeInstanceOf(SgsyncError);
     expect(error).toMatchObject({ code, retryable });
     expect((error as Error).message).toMatch(says);
+  });
+});
+
+describe('pacing against AWS token buckets', () => {
+  /** 70 single-rule authorize calls into 70 groups, 8 at a time: 20 more than the shared write bucket's burst of 50. */
+  async function authorizeIntoMany(ec2: Ec2Adapter): Promise<{ ok: number; throttled: number }> {
+    const groups: string[] = [];
+    for (let i = 0; i < 70; i++) groups.push(await group());
+    // The client's connection is open before the clock starts, as in a pass that described the groups first.
+    await ec2.listRules('us-east-1', [groups[0]!]);
+    // AWS's bucket sizes, refilled 10x faster; every bucket starts full.
+    sb.sandbox.throttle.mode = { kind: 'aws', scale: 10 };
+    sb.sandbox.counters.reset();
+    await mapLimit(groups, 8, (g, i) => ec2.authorize(batch(g, [i + 1])));
+    const counts = sb.sandbox.counters.snapshot()['us-east-1']?.['AuthorizeSecurityGroupIngress'];
+    return { ok: counts?.ok ?? 0, throttled: counts?.throttled ?? 0 };
+  }
+
+  it('spaces writes beyond the burst so that none is throttled', async () => {
+    const ec2 = new Ec2Adapter({ endpoint: sb.url, maxAttempts: 8, pacing: { securityGroupWrites: { burst: 50, perSecond: 50 }, describes: { burst: 100, perSecond: 200 } } });
+    expect(await authorizeIntoMany(ec2)).toEqual({ ok: 70, throttled: 0 });
+    expect(ec2.clients.stats.total({ action: 'AuthorizeSecurityGroupIngress' })).toBe(70);
+  });
+
+  it('without pacing the same calls are throttled and retried', async () => {
+    const ec2 = new Ec2Adapter({ endpoint: sb.url, maxAttempts: 8, pacing: false });
+    const { ok, throttled } = await authorizeIntoMany(ec2);
+    expect(ok).toBe(70);
+    expect(throttled).toBeGreaterThan(0);
   });
 });
