@@ -185,6 +185,9 @@ async function reconcilePass(ctx: Context, key: ScenarioKey, title: string, expe
       key, title, approach: 'sgsync', runAs: '`sgsync reconcile` process', work: work.join(', '), exitCode: run.code,
       ...fromCounters(counters, ctx.scale), lowerBound, lowerBoundTotal: sum(lowerBound),
       wallS: run.wallS, cpuS: run.cpuS, maxRssMb: run.maxRssKb / 1024, notes: [],
+      ...(report.timings
+        ? { phases: { inventoryS: report.timings.inventoryMs / 1000, observeS: report.timings.observeMs / 1000, planS: report.timings.planMs / 1000, applyS: report.timings.applyMs / 1000 } }
+        : {}),
     },
   };
 }
@@ -262,8 +265,8 @@ async function main(): Promise<void> {
       sandbox, scale, fleet, ec2, dir, measuredWith: '',
       controllerConfig: join(dir, 'controller.yaml'), agentConfig: join(dir, 'agent.yaml'),
     };
-    writeFileSync(ctx.controllerConfig, controllerConfig(sandbox.url, fleet));
-    writeFileSync(ctx.agentConfig, agentConfig(sandbox.url, fleet));
+    writeFileSync(ctx.controllerConfig, controllerConfig(sandbox.url, fleet, scale));
+    writeFileSync(ctx.agentConfig, agentConfig(sandbox.url, fleet, scale));
     const members = TARGETS.flatMap((t) => fleet.members[t]!.map((m, i) => ({ ...m, target: t, naiveGroup: fleet.naivePools[t]![Math.floor(i / QUOTA) % POOL]! })));
 
     // 1. Cold pass, then the naive cold start: every member authorizes its own address.

@@ -28,6 +28,7 @@ export interface PassReportView {
   }[];
   errors: { code: string; message: string }[];
   calls?: Record<string, number>;
+  timings?: { inventoryMs: number; observeMs: number; planMs: number; applyMs: number };
 }
 
 /**

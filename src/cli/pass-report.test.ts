@@ -11,6 +11,7 @@ function report(over: Partial<Omit<PassReport, 'summary'>> & { summary?: Partial
     kind: 'plan', passId: 'p', startedAt: 't', deployment: 'prod', outcome: 'in-sync',
     regions: [{ region: 'eu-west-1', status: 'complete', instances: 3, ms: 1 }],
     targets: [emptyTarget], errors: [], warnings: [],
+    timings: { inventoryMs: 0, observeMs: 0, planMs: 0, applyMs: 0 },
     ...over,
     summary: { add: 0, revoke: 0, kept: 0, blocked: 0, refused: 0, foreign: 0, dangerous: 0, regionsFailed: 0, errors: 0, ...over.summary },
   };

@@ -27,6 +27,8 @@ export interface ControllerPassResult extends PassResult {
   passId: string;
   inventory: Inventory;
   startedAt: string;
+  /** Milliseconds spent listing the instances (the rest of the pass is in `timings`). */
+  inventoryMs: number;
 }
 
 /**
@@ -43,6 +45,7 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
 
   let inventory: Inventory;
   let scope: Scope;
+  const inventoryStart = performance.now();
   if (options.instance) {
     const { instanceId, region } = options.instance;
     const members = await ec2.listMembers(region, { instanceIds: [instanceId] });
@@ -57,6 +60,7 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
     inventory = await takeInventory(ec2, regions, { concurrency, now, onRegion: options.onRegion });
     scope = { kind: 'all' };
   }
+  const inventoryMs = performance.now() - inventoryStart;
 
   const result = await runPass({
     ec2,
@@ -76,5 +80,5 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
         safety: { ...config.safety, force: options.force === true },
       }),
   });
-  return { ...result, passId, inventory, startedAt };
+  return { ...result, passId, inventory, startedAt, inventoryMs };
 }

@@ -49,6 +49,8 @@ export interface PassReport {
   warnings: string[];
   /** EC2 calls made, by action, when the driver counted them. */
   calls?: Record<string, number>;
+  /** Milliseconds per phase: listing instances, reading the groups' rules, planning, changing rules (rounds summed). */
+  timings: { inventoryMs: number; observeMs: number; planMs: number; applyMs: number };
 }
 
 function familyOf(cidr: string | undefined): Family {
@@ -180,5 +182,11 @@ export function buildReport(kind: ReportKind, result: ControllerPassResult, targ
     errors: result.errors.map(errorLine),
     warnings: [...new Set([...result.plan.warnings, ...result.lastPlan.warnings])].sort(),
     ...(calls ? { calls } : {}),
+    timings: {
+      inventoryMs: Math.round(result.inventoryMs),
+      observeMs: Math.round(result.timings.observeMs),
+      planMs: Math.round(result.timings.planMs),
+      applyMs: Math.round(result.timings.applyMs),
+    },
   };
 }

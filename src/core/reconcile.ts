@@ -47,6 +47,15 @@ export interface PassResult {
   errors: SgsyncError[];
   /** The rules the last plan was made from. */
   observedRules: ObservedRule[];
+  /** Where the time went, summed over rounds (the sleeps between rounds are in none of them). */
+  timings: PassTimings;
+}
+
+/** Milliseconds spent reading the groups' rules, planning, and making the changes. */
+export interface PassTimings {
+  observeMs: number;
+  planMs: number;
+  applyMs: number;
 }
 
 /** The groups of every target, per region: what an agent pass observes. */
@@ -128,13 +137,23 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     options.onChange?.(c);
   };
 
-  let observed = await observe(options.ec2, options.groups, concurrency);
-  let plan = options.makePlan(observed);
+  const timings: PassTimings = { observeMs: 0, planMs: 0, applyMs: 0 };
+  const timed = async <T>(phase: keyof PassTimings, work: () => T | Promise<T>): Promise<T> => {
+    const start = performance.now();
+    try {
+      return await work();
+    } finally {
+      timings[phase] += performance.now() - start;
+    }
+  };
+
+  let observed = await timed('observeMs', () => observe(options.ec2, options.groups, concurrency));
+  let plan = await timed('planMs', () => options.makePlan(observed));
   const first = plan;
   let rounds = 1;
   for (;;) {
     if (!options.apply || isEmptyPlan(plan)) {
-      return { plan: first, lastPlan: plan, changes, rounds, converged: isEmptyPlan(plan), errors, observedRules: observed };
+      return { plan: first, lastPlan: plan, changes, rounds, converged: isEmptyPlan(plan), errors, observedRules: observed, timings };
     }
     let raced = false;
     // A refusal that another look may cure (throttling, a group filled meanwhile); if it outlasts every round it is the answer.
@@ -145,35 +164,38 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
         lastRefusal = e;
       } else errors.push(isSgsyncError(e) ? e : new SgsyncError('INTERNAL', String(e), { cause: e }));
     };
-    await mapLimit(plan.revoke, concurrency, async (batch) => {
-      try {
-        const out = await options.ec2.revoke(batch);
-        if (out.notFound) raced = true;
-        else revokeChanges(batch, out.revoked).forEach(record);
-      } catch (e) {
-        failed(e);
-      }
-    });
-    await mapLimit(plan.authorize, concurrency, async (batch) => {
-      try {
-        const out = await options.ec2.authorize(batch);
-        if (out.duplicate) raced = true;
-        else authorizeChanges(batch, out.created).forEach(record);
-      } catch (e) {
-        failed(e);
-      }
+    const applying = plan;
+    await timed('applyMs', async () => {
+      await mapLimit(applying.revoke, concurrency, async (batch) => {
+        try {
+          const out = await options.ec2.revoke(batch);
+          if (out.notFound) raced = true;
+          else revokeChanges(batch, out.revoked).forEach(record);
+        } catch (e) {
+          failed(e);
+        }
+      });
+      await mapLimit(applying.authorize, concurrency, async (batch) => {
+        try {
+          const out = await options.ec2.authorize(batch);
+          if (out.duplicate) raced = true;
+          else authorizeChanges(batch, out.created).forEach(record);
+        } catch (e) {
+          failed(e);
+        }
+      });
     });
     if (!raced || rounds >= maxRounds) {
       // Without a race the plan landed as planned; there is nothing new to observe.
       const converged = !raced && errors.length === 0;
       if (lastRefusal && errors.length === 0) errors.push(lastRefusal);
-      return { plan: first, lastPlan: converged ? emptied(plan) : plan, changes, rounds, converged, errors, observedRules: observed };
+      return { plan: first, lastPlan: converged ? emptied(plan) : plan, changes, rounds, converged, errors, observedRules: observed, timings };
     }
     // Someone else changed the groups meanwhile: back off a little (with jitter, so racers spread out) and look again.
     await sleep(Math.round((50 + random() * 200) * Math.min(rounds, 4)));
     rounds++;
-    observed = await observe(options.ec2, options.groups, concurrency);
-    plan = options.makePlan(observed);
+    observed = await timed('observeMs', () => observe(options.ec2, options.groups, concurrency));
+    plan = await timed('planMs', () => options.makePlan(observed));
   }
 }
 
