@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SgsyncError } from '../core/errors.js';
-import { findConfigFile, loadConfig, parseConfig, type ConfigIssue } from './load.js';
+import { findConfigFile, loadConfig, MAX_ISSUE_LINES, parseConfig, type ConfigIssue } from './load.js';
 
 /** Strips the indentation of a template literal so line numbers read true. */
 function yaml(text: string): string {
@@ -121,6 +121,25 @@ describe('a configuration with mistakes', () => {
         [6, 'targets[0].ports[1]'],
       ]);
     }
+  });
+
+  it('spells out the first 50 problems and counts the rest, keeping every one for --json', () => {
+    const targets = Array.from({ length: 2000 }, (_, i) => `  - { name: t${i}, region: mars-1, groups: [sg-0123456789abcdef0], ports: [443], members: { tags: { role: web } } }`);
+    const text = `deployment: prod\ntargets:\n${targets.join('\n')}\n`;
+    const err = (() => {
+      try {
+        parseConfig(text, 'big.yaml');
+      } catch (e) {
+        return e as SgsyncError;
+      }
+      throw new Error('the configuration was accepted');
+    })();
+    const lines = err.message.split('\n');
+    expect(lines[0]).toBe('big.yaml is not a valid configuration (2000 problems):');
+    expect(lines).toHaveLength(1 + MAX_ISSUE_LINES + 1);
+    expect(lines[MAX_ISSUE_LINES]).toBe(`big.yaml:${MAX_ISSUE_LINES + 2}:26 targets[${MAX_ISSUE_LINES - 1}].region: "mars-1" is not an AWS region name such as us-east-1`);
+    expect(lines.at(-1)).toBe(`… and ${2000 - MAX_ISSUE_LINES} more (sgsync config validate --json lists every one)`);
+    expect(err.details.issues as ConfigIssue[]).toHaveLength(2000);
   });
 
   it('blames the environment variable, not the file, for a bad override', () => {

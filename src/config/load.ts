@@ -47,9 +47,15 @@ export function formatIssue(issue: ConfigIssue): string {
   return issue.path === '' ? `${issue.where} ${issue.message}` : `${issue.where} ${issue.path}: ${issue.message}`;
 }
 
+/** Problems spelled out in the message; the rest are counted (all of them are in `details.issues`). */
+export const MAX_ISSUE_LINES = 50;
+
 function invalid(file: string, issues: ConfigIssue[]): SgsyncError {
   const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
-  const lines = issues.map(formatIssue).join('\n');
+  const shown = issues.slice(0, MAX_ISSUE_LINES).map(formatIssue);
+  const more = issues.length - shown.length;
+  if (more > 0) shown.push(`… and ${more} more (sgsync config validate --json lists every one)`);
+  const lines = shown.join('\n');
   return new SgsyncError('CONFIG_INVALID', `${file} is not a valid configuration (${count}):\n${lines}`, {
     details: { file, issues },
   });
