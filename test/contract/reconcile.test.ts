@@ -156,6 +156,25 @@ describe('runPass with the EC2 adapter', () => {
     expect((await managedRules(target)).map((r) => r.cidr)).toEqual([`${member!.publicIpv4}/32`]);
   });
 
+  it('says where the pass spent its time: reading rules, planning and changing them, each round summed', async () => {
+    const target = await pool([60]);
+    const fleet = members(2);
+    const ec2 = new Ec2Adapter({ endpoint: sb.url });
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const slow: Ec2Port = {
+      enabledRegions: () => ec2.enabledRegions(),
+      listMembers: (region, options) => ec2.listMembers(region, options),
+      listRules: async (region, ids) => (await pause(40), ec2.listRules(region, ids)),
+      revoke: (batch) => ec2.revoke(batch),
+      authorize: async (batch) => (await pause(60), ec2.authorize(batch)),
+    };
+    const result = await pass(slow, target, fleet, { kind: 'all' });
+    expect(result).toMatchObject({ converged: true, rounds: 1 });
+    expect(result.timings.observeMs).toBeGreaterThanOrEqual(39);
+    expect(result.timings.applyMs).toBeGreaterThanOrEqual(59);
+    expect(result.timings.planMs).toBeGreaterThanOrEqual(0);
+  });
+
   it('counts a foreign rule that already admits the member as enough: it is reported, and nothing is authorized twice', async () => {
     const target = await pool([60]);
     const [member] = members(1);
