@@ -28,6 +28,26 @@ export const CALL_TIMEOUT_MS = 300_000;
 /** Counts of calls made, by region and action and outcome: what metrics and tests read. */
 export class CallStats {
   private readonly counts = new Map<string, number>();
+  private readonly paced = new Map<string, { waits: number; ms: number }>();
+
+  /** A call that waited `ms` for its token before it was sent. */
+  recordPacing(region: string, action: string, ms: number): void {
+    const key = `${region} ${action}`;
+    const entry = this.paced.get(key) ?? { waits: 0, ms: 0 };
+    entry.waits++;
+    entry.ms += ms;
+    this.paced.set(key, entry);
+  }
+
+  /** `[{region, action, waits, seconds}]` of the calls that waited for a token, sorted. */
+  pacing(): { region: string; action: string; waits: number; seconds: number }[] {
+    return [...this.paced]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, { waits, ms }]) => {
+        const [region, action] = key.split(' ') as [string, string];
+        return { region, action, waits, seconds: ms / 1000 };
+      });
+  }
 
   record(region: string, action: string, outcome: 'ok' | 'error' | 'throttled'): void {
     const key = `${region} ${action} ${outcome}`;
@@ -87,7 +107,10 @@ export class Ec2Clients {
       (next, context) => async (args) => {
         const action = (context.commandName ?? 'Unknown').replace(/Command$/, '');
         const wait = pacer?.reserve(region, action) ?? 0;
-        if (wait > 0) await sleep(wait);
+        if (wait > 0) {
+          stats.recordPacing(region, action, wait);
+          await sleep(wait);
+        }
         try {
           const out = await next(args);
           stats.record(region, action, 'ok');

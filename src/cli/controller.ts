@@ -60,7 +60,7 @@ async function run(options: RunOptions): Promise<void> {
       host: options.metricsHost,
       port,
       health: () => healthOf(metrics, Date.now(), intervalMs),
-      metrics: () => metrics.render(Date.now(), ec2.clients.stats.entries()),
+      metrics: () => metrics.render(Date.now(), ec2.clients.stats.entries(), ec2.clients.stats.pacing()),
     });
     process.stderr.write(`metrics on ${server.url}\n`);
   }

@@ -108,6 +108,19 @@ describe('the controller metrics', () => {
     expect(s.has('sgsync_aws_api_errors_total{region="eu-west-1",action="DescribeInstances"}')).toBe(false);
   });
 
+  it('show the waits of sgsync\'s own pacing, by region and action', () => {
+    const s = samples(new ControllerMetrics().render(at, [], [{ region: 'us-east-1', action: 'RevokeSecurityGroupIngress', waits: 3, seconds: 1.2 }]));
+    expect(s.get('sgsync_aws_api_pacing_waits_total{region="us-east-1",action="RevokeSecurityGroupIngress"}')).toBe(3);
+    expect(s.get('sgsync_aws_api_pacing_seconds_total{region="us-east-1",action="RevokeSecurityGroupIngress"}')).toBe(1.2);
+  });
+
+  it('time each phase of the last pass', async () => {
+    const metrics = new ControllerMetrics();
+    await recordOnePass(metrics, at);
+    const s = samples(metrics.render(at));
+    for (const phase of ['inventory', 'rules', 'plan', 'apply']) expect(s.get(`sgsync_pass_phase_seconds{phase="${phase}"}`)).toBeGreaterThanOrEqual(0);
+  });
+
   it('render every line in the exposition format, with help and type for every metric', async () => {
     const metrics = new ControllerMetrics();
     await recordOnePass(metrics, at);

@@ -11,6 +11,14 @@ export interface CallStat {
   count: number;
 }
 
+/** Calls that waited for a token of the client's own pacing (`Ec2Adapter.clients.stats.pacing()`). */
+export interface PacingStat {
+  region: string;
+  action: string;
+  waits: number;
+  seconds: number;
+}
+
 interface LastPass {
   finishedAtMs: number;
   durationMs: number;
@@ -35,6 +43,7 @@ export class ControllerMetrics {
   private foreign: Sample[] = [];
   private regions: Sample[] = [];
   private last?: LastPass;
+  private phases: Sample[] = [];
   private lastSuccessAtMs?: number;
 
   /** Records a pass that ran to the end (it may still have problems). */
@@ -52,6 +61,8 @@ export class ControllerMetrics {
     this.kept = tally(plan.kept.map((k) => ({ target: k.target, reason: k.reason })));
     this.foreign = tally(plan.foreign.map((f) => ({ target: f.target, group: f.groupId, open_to_world: String(f.dangerous) })));
     this.regions = result.inventory.regions.map((r) => ({ labels: { region: r.region }, value: r.status === 'complete' ? 1 : 0 }));
+    const { observeMs, planMs, applyMs } = result.timings;
+    this.phases = Object.entries({ inventory: result.inventoryMs, rules: observeMs, plan: planMs, apply: applyMs }).map(([phase, ms]) => ({ labels: { phase }, value: ms / 1000 }));
   }
 
   /** Records a pass that could not run to the end (AWS unreachable, permissions, a bug). */
@@ -74,8 +85,8 @@ export class ControllerMetrics {
     if (ok) this.lastSuccessAtMs = timing.finishedAtMs;
   }
 
-  /** The exposition text at `nowMs`, with the EC2 call counts of the adapter. */
-  render(nowMs: number, calls: readonly CallStat[] = []): string {
+  /** The exposition text at `nowMs`, with the EC2 call counts and pacing waits of the adapter. */
+  render(nowMs: number, calls: readonly CallStat[] = [], pacing: readonly PacingStat[] = []): string {
     // Capacity as it stands after the pass: a converged pass landed its plan; otherwise trust only what was observed.
     const used = (l: CapacityLine) => (this.converged ? l.after : l.before);
     const perGroup = (value: (l: CapacityLine) => number): Sample[] =>
@@ -99,9 +110,22 @@ export class ControllerMetrics {
       { name: 'sgsync_aws_api_calls_total', type: 'counter', help: 'EC2 API attempts (retries included), by region and action.', samples: byCall() },
       { name: 'sgsync_aws_api_errors_total', type: 'counter', help: 'EC2 API attempts that failed other than by throttling.', samples: byCall('error') },
       { name: 'sgsync_aws_api_throttles_total', type: 'counter', help: 'EC2 API attempts throttled (RequestLimitExceeded).', samples: byCall('throttled') },
+      {
+        name: 'sgsync_aws_api_pacing_waits_total',
+        type: 'counter',
+        help: "EC2 calls that waited for a token of sgsync's own pacing (aws.pacing), by region and action.",
+        samples: pacing.map((p) => ({ labels: { region: p.region, action: p.action }, value: p.waits })),
+      },
+      {
+        name: 'sgsync_aws_api_pacing_seconds_total',
+        type: 'counter',
+        help: 'Seconds EC2 calls waited for a token of sgsync\'s own pacing, by region and action.',
+        samples: pacing.map((p) => ({ labels: { region: p.region, action: p.action }, value: p.seconds })),
+      },
       { name: 'sgsync_passes_total', type: 'counter', help: 'Controller passes, by outcome.', samples: this.passes.samples() },
       { name: 'sgsync_last_pass_success', type: 'gauge', help: '1 when the last pass succeeded without problems.', samples: this.last ? [{ value: this.last.ok ? 1 : 0 }] : [] },
       { name: 'sgsync_pass_duration_seconds', type: 'gauge', help: 'Wall time of the last pass.', samples: this.last ? [{ value: this.last.durationMs / 1000 }] : [] },
+      { name: 'sgsync_pass_phase_seconds', type: 'gauge', help: 'Wall time of each phase of the last pass that ran to the end (inventory, rules, plan, apply).', samples: this.phases },
       { name: 'sgsync_last_success_timestamp_seconds', type: 'gauge', help: 'Unix time the last successful pass finished.', samples: this.lastSuccessAtMs === undefined ? [] : [{ value: this.lastSuccessAtMs / 1000 }] },
       {
         name: 'sgsync_seconds_since_last_success',

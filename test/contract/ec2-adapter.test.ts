@@ -226,6 +226,10 @@ describe('pacing against AWS token buckets', () => {
     const ec2 = new Ec2Adapter({ endpoint: sb.url, maxAttempts: 8, pacing: { securityGroupWrites: { burst: 50, perSecond: 50 }, describes: { burst: 100, perSecond: 200 } } });
     expect(await authorizeIntoMany(ec2)).toEqual({ ok: 70, throttled: 0 });
     expect(ec2.clients.stats.total({ action: 'AuthorizeSecurityGroupIngress' })).toBe(70);
+    // The burst less the token kept in hand went at once; the calls after it (less what refilled meanwhile) waited for a token.
+    const [paced] = ec2.clients.stats.pacing().filter((p) => p.action === 'AuthorizeSecurityGroupIngress');
+    expect(paced?.waits).toBeGreaterThan(0);
+    expect(paced?.waits).toBeLessThanOrEqual(70 - 49);
   });
 
   it('without pacing the same calls are throttled and retried', async () => {
