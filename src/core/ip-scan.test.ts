@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isCanonicalCidr, parseCidr } from './addresses.js';
 import { formatIpv6, parseIp } from './ip.js';
-import { ipv4Number, SCAN_CANONICAL, SCAN_UNREAD, scanIpv6, scannedWords } from './ip-scan.js';
+import { ipv4HostNumber, ipv4Number, SCAN_CANONICAL, SCAN_UNREAD, scanIpv6, scannedWords } from './ip-scan.js';
+import { canonicalCidr, cidrHash } from './rule-key.js';
 
 const group = fc.oneof(fc.constantFrom('0', '00', '0000', '1', 'a', 'A', 'ff', '0ab'), fc.stringMatching(/^[0-9a-fA-F]{1,5}$/));
 /** IPv6-looking text: groups, sometimes one '::', sometimes something odd. */
@@ -50,6 +51,34 @@ describe('reading addresses in place', () => {
       fc.property(cidr, ([address, prefix]) => {
         const text = `${address}/${prefix}`;
         expect(isCanonicalCidr(text)).toBe(parseCidr(text)?.canonical === text);
+      }),
+    );
+  });
+
+  it('reads a /32 as a number exactly when it is spelled canonically', () => {
+    fc.assert(
+      fc.property(ipv4Text, fc.constantFrom('/32', '/032', '/31', '/24', ' /32', '/32 ', ''), (address, suffix) => {
+        const cidr = address + suffix;
+        const n = ipv4HostNumber(cidr);
+        const parsed = parseCidr(cidr);
+        const hostCidr = parsed?.family === 'ipv4' && parsed.prefixLength === 32 && parsed.canonical === cidr;
+        expect(n >= 0).toBe(hostCidr);
+        if (n >= 0) expect(n).toBe(ipv4Number(address));
+      }),
+    );
+  });
+
+  it('hashes every spelling of one CIDR alike', () => {
+    const suffixes = ['/32', '/032', '/24', ' /32', '/32 ', '/0'];
+    fc.assert(
+      fc.property(ipv4Text, fc.constantFrom('', ' ', '0'), (address, pad) => {
+        const byCanonical = new Map<string, number>();
+        for (const cidr of suffixes.flatMap((suffix) => [address + suffix, pad + address + suffix])) {
+          const key = canonicalCidr(cidr);
+          const hash = cidrHash(cidr);
+          expect(byCanonical.get(key) ?? hash).toBe(hash);
+          byCanonical.set(key, hash);
+        }
       }),
     );
   });

@@ -39,6 +39,19 @@ export function ipv4Number(text: string, start = 0, end = text.length): number {
   return octets === 4 ? result : -1;
 }
 
+/**
+ * The address of a CIDR spelled `a.b.c.d/32` with the address as `ipv4Number`
+ * reads it, as an unsigned 32-bit number; -1 for any other text. Such a CIDR
+ * is canonical, and two of them are the same text exactly when their numbers
+ * are equal, so a pass can compare them without keeping the text at hand.
+ */
+export function ipv4HostNumber(cidr: string | undefined): number {
+  if (typeof cidr !== 'string' || cidr.length < 10) return -1;
+  const end = cidr.length - 3;
+  if (cidr.charCodeAt(end) !== 47 || cidr.charCodeAt(end + 1) !== 51 || cidr.charCodeAt(end + 2) !== 50) return -1; // "/32"
+  return ipv4Number(cidr, 0, end);
+}
+
 function hexValue(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
   if (c >= 97 && c <= 102) return c - 87;

@@ -186,13 +186,20 @@ export function plan(input: PlanInput): Plan {
     revokes = [];
   }
   // Only the CIDRs about to be placed can collide with a rule already in a group, and
-  // the CIDR hashes find those rules without reading the rest again.
-  const placing = new Set(wanted.toPlace.map((r) => r.cidr));
-  const placingHashes = new Set([...placing].map(cidrHash));
-  const ledger = new CapacityLedger(
-    observed.filter((_, i) => placingHashes.has(cidrHashes[i] ?? 0)),
-    { cidrs: placing, counted: GroupFamilyCounts.sum(managedCounts, foreignCounts) },
-  );
+  // the CIDR hashes find those rules without reading the rest again. With no rule in
+  // the groups (a cold pass, placing a hundred thousand rules) there is nothing to find,
+  // and the set is not needed either: the ledger then remembers only the rules placed,
+  // all of whose (canonical) CIDRs it would have let through.
+  let placing: Set<string> | undefined;
+  let existing: ObservedRule[] = [];
+  if (observed.length > 0) {
+    placing = new Set<string>();
+    for (const r of wanted.toPlace) placing.add(r.cidr);
+    const placingHashes = new Set<number>();
+    for (const cidr of placing) placingHashes.add(cidrHash(cidr));
+    existing = observed.filter((_, i) => placingHashes.has(cidrHashes[i] ?? 0));
+  }
+  const ledger = new CapacityLedger(existing, { cidrs: placing, counted: GroupFamilyCounts.sum(managedCounts, foreignCounts) });
   // The applier revokes before it authorizes, so the room revokes free is usable in the same pass.
   for (const { rule } of revokes) ledger.remove(rule);
 

@@ -5,6 +5,7 @@
  * rules in Maps instead of comparing them pairwise.
  */
 import { isCanonicalCidr, parseCidr } from './addresses.js';
+import { ipv4HostNumber } from './ip-scan.js';
 import { hashRange } from './string-index.js';
 import type { DesiredRule, PortSpec } from './model.js';
 
@@ -49,9 +50,24 @@ export function samePort(a: { protocol: string; fromPort: number; toPort: number
   return protocol === '-1' || (sameNumber(a.fromPort, b.fromPort) && sameNumber(a.toPort, b.toPort));
 }
 
-/** A 32-bit hash of `canonicalCidr(cidr)`, reading the usual canonical spelling in place. */
+/** A 32-bit hash of an IPv4 address (a 32-bit integer). */
+function hostHash(n: number): number {
+  const h = Math.imul(n ^ (n >>> 16), 0x45d9f3b);
+  return h ^ (h >>> 16);
+}
+
+/**
+ * A 32-bit hash of `canonicalCidr(cidr)`: equal canonical CIDRs hash alike.
+ * An IPv4 /32 (nearly every rule a pass reads) hashes by its address as a
+ * number, read in one pass over the text; anything else by its canonical text.
+ */
 export function cidrHash(cidr: string | undefined): number {
-  return hashRange(typeof cidr === 'string' && isCanonicalCidr(cidr) ? cidr : canonicalCidr(cidr));
+  const host = ipv4HostNumber(cidr);
+  if (host >= 0) return hostHash(host);
+  const canonical = typeof cidr === 'string' && isCanonicalCidr(cidr) ? cidr : canonicalCidr(cidr);
+  // The same hash for every spelling of one /32: the canonical text decides.
+  const canonicalHost = ipv4HostNumber(canonical);
+  return canonicalHost >= 0 ? hostHash(canonicalHost) : hashRange(canonical);
 }
 
 /** What EC2 treats as the same rule within one group: ports and CIDR. */
