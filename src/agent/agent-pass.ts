@@ -83,9 +83,10 @@ export function poolUsage(plan: Plan, targetNames: readonly string[]): string {
 }
 
 /**
- * Turns what a pass left undone into the error the user must see: a refusal
- * (no address of the right kind), a full pool, a terminal AWS error, or AWS
- * still failing after every retry.
+ * Turns what a pass left undone into the error the user must see: a terminal
+ * AWS error, AWS still failing or the rules still changing after every round
+ * (both among the pass's errors), a refusal (no address of the right kind),
+ * or a full pool.
  */
 export function checkOutcome(result: AgentPassResult): void {
   const { lastPlan, plan } = result;
@@ -111,12 +112,5 @@ export function checkOutcome(result: AgentPassResult): void {
   }
   if (plan.halted) {
     throw new SgsyncError('BLAST_RADIUS', `Refusing to revoke ${plan.halted.wouldRevoke} rules (limit ${plan.halted.limit}); nothing was revoked.`);
-  }
-  if (!result.converged) {
-    throw new SgsyncError(
-      'AWS_UNAVAILABLE',
-      `The rules kept changing under this agent for ${result.rounds} rounds (other writers, or AWS answering inconsistently). Try again.`,
-      { retryable: true },
-    );
   }
 }

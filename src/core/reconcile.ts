@@ -189,6 +189,8 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
       // Without a race the plan landed as planned; there is nothing new to observe.
       const converged = !raced && errors.length === 0;
       if (lastRefusal && errors.length === 0) errors.push(lastRefusal);
+      // Out of rounds with AWS still answering that rules exist (or are gone) which its reads do not show: say so, rather than report success.
+      else if (raced && errors.length === 0) errors.push(unsettled(rounds));
       return { plan: first, lastPlan: converged ? emptied(plan) : plan, changes, rounds, converged, errors, observedRules: observed, timings };
     }
     // Someone else changed the groups meanwhile: back off a little (with jitter, so racers spread out) and look again.
@@ -197,6 +199,15 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     observed = await timed('observeMs', () => observe(options.ec2, options.groups, concurrency));
     plan = await timed('planMs', () => options.makePlan(observed));
   }
+}
+
+function unsettled(rounds: number): SgsyncError {
+  return new SgsyncError(
+    'AWS_UNAVAILABLE',
+    `The rules kept changing under this pass for ${rounds} rounds: AWS said rules exist (or are gone) that the next read did not show ` +
+      `(other writers, or EC2's reads lagging its writes). What this pass changed stands; the next pass looks again.`,
+    { retryable: true },
+  );
 }
 
 function emptied(plan: Plan): Plan {

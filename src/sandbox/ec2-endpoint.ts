@@ -85,6 +85,7 @@ export async function handleEc2(sandbox: Sandbox, body: string, authorization: s
       events: sandbox.events,
       dryRun,
       instanceReadLagMs: sandbox.faults.instanceReadLagMs,
+      ruleReadLagMs: sandbox.faults.ruleReadLagMs,
     });
     // A handler that forgot the dry-run check must still not report success.
     if (dryRun) throw errors.dryRun();

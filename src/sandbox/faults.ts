@@ -66,6 +66,8 @@ export const readLagSchema = z
   .object({
     /** DescribeInstances does not show an instance until it has been launched this many seconds (sandbox clock). */
     instancesSeconds: z.number().min(0).max(86_400).default(0),
+    /** DescribeSecurityGroupRules does not show a rule until it has existed this many seconds (sandbox clock). */
+    rulesSeconds: z.number().min(0).max(86_400).default(0),
   })
   .strict();
 
@@ -165,6 +167,11 @@ export class Faults {
   /** How long a new instance stays out of DescribeInstances, in milliseconds. */
   get instanceReadLagMs(): number {
     return (this.config.readLag?.instancesSeconds ?? 0) * 1000;
+  }
+
+  /** How long a new rule stays out of DescribeSecurityGroupRules, in milliseconds. */
+  get ruleReadLagMs(): number {
+    return (this.config.readLag?.rulesSeconds ?? 0) * 1000;
   }
 
   private stream(region: string, action: string): Random {

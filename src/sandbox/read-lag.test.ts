@@ -39,8 +39,30 @@ describe('read lag', () => {
     expect(await listed(sandbox)).toEqual([fresh]);
   });
 
+  it('keeps a new rule out of DescribeSecurityGroupRules for the lag, while writes already see it', async () => {
+    const sandbox = new Sandbox({ seed: 3 });
+    const vpc = /<vpcId>(vpc-[0-9a-f]+)<\/vpcId>/.exec(await call(sandbox, 'Action=CreateVpc&CidrBlock=10.0.0.0/16'))![1]!;
+    const group = /<groupId>(sg-[0-9a-f]+)<\/groupId>/.exec(await call(sandbox, `Action=CreateSecurityGroup&GroupName=pool&GroupDescription=pool&VpcId=${vpc}`))![1]!;
+    const permission = (cidr: string) => `&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=443&IpPermissions.1.ToPort=443&IpPermissions.1.IpRanges.1.CidrIp=${cidr}`;
+    const rules = async () =>
+      [...(await call(sandbox, `Action=DescribeSecurityGroupRules&Filter.1.Name=group-id&Filter.1.Value.1=${group}`)).matchAll(/<cidrIpv4>([^<]+)<\/cidrIpv4>/g)]
+        .map((m) => m[1])
+        .filter((cidr) => cidr !== '0.0.0.0/0'); // the group's default outbound rule
+    await call(sandbox, `Action=AuthorizeSecurityGroupIngress&GroupId=${group}${permission('198.51.100.1/32')}`);
+    sandbox.faults.set(faultsConfigSchema.parse({ rules: [], readLag: { rulesSeconds: 10 } }));
+    sandbox.world.clock.advance(11_000);
+    await call(sandbox, `Action=AuthorizeSecurityGroupIngress&GroupId=${group}${permission('198.51.100.2/32')}`);
+    expect(await rules()).toEqual(['198.51.100.1/32']);
+    // The write path is not behind: the hidden rule is still a duplicate.
+    const again = await handleEc2(sandbox, `Version=2016-11-15&Action=AuthorizeSecurityGroupIngress&GroupId=${group}${permission('198.51.100.2/32')}`, AUTH);
+    expect('body' in again ? again.body : '').toContain('InvalidPermission.Duplicate');
+    sandbox.world.clock.advance(10_000);
+    expect(await rules()).toEqual(['198.51.100.1/32', '198.51.100.2/32']);
+  });
+
   it('is refused when negative or longer than a day', () => {
     expect(() => faultsConfigSchema.parse({ rules: [], readLag: { instancesSeconds: -1 } })).toThrow();
     expect(() => faultsConfigSchema.parse({ rules: [], readLag: { instancesSeconds: 86_401 } })).toThrow();
+    expect(() => faultsConfigSchema.parse({ rules: [], readLag: { rulesSeconds: -1 } })).toThrow();
   });
 });

@@ -45,6 +45,7 @@ const ruleSchema = z
     referencedGroupId: z.string().optional(),
     description: z.string().optional(),
     tags,
+    createdAt: z.number().optional(),
   })
   .strict();
 

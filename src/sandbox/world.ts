@@ -69,6 +69,8 @@ export interface Rule {
   referencedGroupId?: string;
   description?: string;
   tags: Tags;
+  /** Sandbox-clock milliseconds when it was created (absent for rules from older state files). */
+  createdAt?: number;
 }
 
 export interface Instance {

@@ -46,6 +46,8 @@ export interface JsonReport {
     foreign: { cidr?: string; dangerous: boolean }[];
     capacity: { groupId: string; before: number; after: number }[];
   }[];
+  errors: { code: string; message: string }[];
+  calls?: Record<string, number>;
 }
 
 export interface Fleet {

@@ -21,6 +21,8 @@ export interface ActionContext {
    * launched less than this many milliseconds ago (0: none).
    */
   instanceReadLagMs?: number;
+  /** The same for rules: DescribeSecurityGroupRules leaves out those created less than this many milliseconds ago. */
+  ruleReadLagMs?: number;
 }
 
 /**

@@ -17,6 +17,7 @@ export function insertRule(world: World, region: Region, group: SecurityGroup, s
     fromPort: spec.fromPort,
     toPort: spec.toPort,
     tags: new Map(tags),
+    createdAt: world.clock.now(),
   };
   if (spec.cidrIpv4 !== undefined) rule.cidrIpv4 = spec.cidrIpv4;
   if (spec.cidrIpv6 !== undefined) rule.cidrIpv6 = spec.cidrIpv6;

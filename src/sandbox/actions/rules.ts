@@ -156,7 +156,7 @@ function* candidates(region: Region, ids: readonly string[], filters: readonly F
 }
 
 /** DescribeSecurityGroupRules: by id or filters, in creation order, paginated. */
-export const describeSecurityGroupRules: ActionHandler = ({ world, region, params }) => {
+export const describeSecurityGroupRules: ActionHandler = ({ world, region, params, now, ruleReadLagMs = 0 }) => {
   const ids = [...new Set(params.strList('SecurityGroupRuleId'))];
   for (const id of ids) {
     if (!isWellFormedId('sgr', id)) throw new Ec2Error('InvalidSecurityGroupRuleId.Malformed', `Invalid id: "${id}" (expecting "sgr-...")`);
@@ -166,6 +166,8 @@ export const describeSecurityGroupRules: ActionHandler = ({ world, region, param
   const fingerprint = fingerprintOf(params);
   const page = readPageRequest(params, fingerprint);
   const matches = compileFilters<Rule>(filters, { 'group-id': (r) => r.groupId, 'security-group-rule-id': (r) => r.id }, (r) => r.tags);
-  const { items, nextToken } = pageOf(filtered(candidates(region, ids, filters), matches), page, fingerprint);
+  // Eventual consistency, when asked for: a rule created a moment ago is not listed yet (writes still see it).
+  const visible = ruleReadLagMs > 0 ? (r: Rule) => matches(r) && (r.createdAt ?? -Infinity) <= now - ruleReadLagMs : matches;
+  const { items, nextToken } = pageOf(filtered(candidates(region, ids, filters), visible), page, fingerprint);
   return { securityGroupRuleSet: items.map((rule) => ruleXml(region, world.accountId, rule)), nextToken };
 };
