@@ -13,6 +13,7 @@ import { MemberIndex } from './member-index.js';
 import { isManagedBy, ownershipTags, ruleInstanceSpan, ruleMember, ruleTag, TAG, type TextSpan } from './ownership.js';
 import { capacityLines, sortByKey, toBatches } from './plan-output.js';
 import { decideUnmatched } from './revoke-decision.js';
+import { ipv4HostNumber } from './ip-scan.js';
 import { cidrHash, normalizePort } from './rule-key.js';
 import { readNow, revokeLimit } from './safety.js';
 import { StringIndex } from './string-index.js';
@@ -126,7 +127,9 @@ export function plan(input: PlanInput): Plan {
   const cidrHashes = new Int32Array(observed.length);
   let managedTotal = 0;
   observed.forEach((rule, i) => {
-    cidrHashes[i] = cidrHash(rule.cidr);
+    // The CIDR is read as an IPv4 host once, for its hash and for the matcher.
+    const host = ipv4HostNumber(rule.cidr);
+    cidrHashes[i] = cidrHash(rule.cidr, host);
     if (!isManagedBy(rule, deployment)) {
       foreignCounts.add(rule.groupId, rule.family);
       const { ruleId, groupId, family, protocol, fromPort, toPort, cidr, description } = rule;
@@ -149,7 +152,7 @@ export function plan(input: PlanInput): Plan {
       warn(`rule ${rule.ruleId} in ${rule.groupId} names no instance (no ${TAG.instance} tag, no sgsync description); it is left alone`);
       return;
     }
-    matcher.add(i, targets.indexOf(t), at, known.members.find(span.text, span.start, span.end));
+    matcher.add(i, targets.indexOf(t), at, known.members.find(span.text, span.start, span.end), host);
   });
 
   const wanted = matcher.wanted();

@@ -60,9 +60,9 @@ function hostHash(n: number): number {
  * A 32-bit hash of `canonicalCidr(cidr)`: equal canonical CIDRs hash alike.
  * An IPv4 /32 (nearly every rule a pass reads) hashes by its address as a
  * number, read in one pass over the text; anything else by its canonical text.
+ * A caller that has read `ipv4HostNumber(cidr)` already passes it as `host`.
  */
-export function cidrHash(cidr: string | undefined): number {
-  const host = ipv4HostNumber(cidr);
+export function cidrHash(cidr: string | undefined, host = ipv4HostNumber(cidr)): number {
   if (host >= 0) return hostHash(host);
   const canonical = typeof cidr === 'string' && isCanonicalCidr(cidr) ? cidr : canonicalCidr(cidr);
   // The same hash for every spelling of one /32: the canonical text decides.

@@ -15,7 +15,7 @@
  */
 import { isCanonicalCidr } from './addresses.js';
 import { admittedAddress, comparePlacement, HOST_SUFFIX, refuseMember, type TargetRules } from './desired.js';
-import { ipv4HostNumber, ipv4Number } from './ip-scan.js';
+import { ipv4Number } from './ip-scan.js';
 import type { DesiredRule, Member, ObservedRule, RefusedMember } from './model.js';
 import { canonicalCidr, samePort } from './rule-key.js';
 
@@ -108,10 +108,11 @@ export class RuleMatcher {
 
   /**
    * Records observed rule `i` as a candidate of target `ti`, in pool
-   * position `at`, naming member `m` (NONE when not visible). Which member
-   * slot it fills, if any, is settled when `wanted` reaches the member.
+   * position `at`, naming member `m` (NONE when not visible), its CIDR read
+   * by `ipv4HostNumber` as `host`. Which member slot it fills, if any, is
+   * settled when `wanted` reaches the member.
    */
-  add(i: number, ti: number, at: number, m: number): void {
+  add(i: number, ti: number, at: number, m: number, host: number): void {
     this.target[i] = ti;
     this.at[i] = at;
     if (m === NONE) return;
@@ -122,7 +123,7 @@ export class RuleMatcher {
     let p = 0;
     while (p < t.ports.length && !samePort(rule, t.ports[p] as TargetRules['ports'][number])) p++;
     this.port[i] = p === t.ports.length ? NONE : p;
-    this.host[i] = ipv4HostNumber(rule.cidr);
+    this.host[i] = host;
   }
 
   /** Whether target `ti` selects the member being matched (asked once per member). */
