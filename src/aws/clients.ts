@@ -25,6 +25,11 @@ export interface AwsOptions {
 /** Default of `AwsOptions.callTimeoutMs`: longer than a fully throttled call with every retry, shorter than forever. */
 export const CALL_TIMEOUT_MS = 300_000;
 
+/** A map's entries in key order, each key split back into the space-joined parts it was made of. */
+function inKeyOrder<V>(map: ReadonlyMap<string, V>): [string[], V][] {
+  return [...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => [key.split(' '), value]);
+}
+
 /** Counts of calls made, by region and action and outcome: what metrics and tests read. */
 export class CallStats {
   private readonly counts = new Map<string, number>();
@@ -41,12 +46,7 @@ export class CallStats {
 
   /** `[{region, action, waits, seconds}]` of the calls that waited for a token, sorted. */
   pacing(): { region: string; action: string; waits: number; seconds: number }[] {
-    return [...this.paced]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([key, { waits, ms }]) => {
-        const [region, action] = key.split(' ') as [string, string];
-        return { region, action, waits, seconds: ms / 1000 };
-      });
+    return inKeyOrder(this.paced).map(([[region = '', action = ''], { waits, ms }]) => ({ region, action, waits, seconds: ms / 1000 }));
   }
 
   record(region: string, action: string, outcome: 'ok' | 'error' | 'throttled'): void {
@@ -56,12 +56,7 @@ export class CallStats {
 
   /** `[{region, action, outcome, count}]`, sorted. */
   entries(): { region: string; action: string; outcome: string; count: number }[] {
-    return [...this.counts]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([key, count]) => {
-        const [region, action, outcome] = key.split(' ') as [string, string, string];
-        return { region, action, outcome, count };
-      });
+    return inKeyOrder(this.counts).map(([[region = '', action = '', outcome = ''], count]) => ({ region, action, outcome, count }));
   }
 
   total(filter: { action?: string; outcome?: string } = {}): number {
