@@ -4,7 +4,7 @@ import type { Member, ObservedRule, Plan, Target } from '../core/model.js';
 import { ruleMember, isManagedBy } from '../core/ownership.js';
 import type { Ec2Port, InstancePort } from '../core/ports.js';
 import { plan as makePlan } from '../core/planner.js';
-import { groupsByRegion, runPass, type AppliedChange, type PassResult } from '../core/reconcile.js';
+import { groupsByRegion, lagWarnings, runPass, type AppliedChange, type PassResult } from '../core/reconcile.js';
 import { matchesSelector } from '../core/selector.js';
 
 /** Everything the agent works with, injected so tests can drive it against the sandbox. */
@@ -15,6 +15,8 @@ export interface AgentDeps {
   now: () => number;
   sleep?: (ms: number) => Promise<void>;
   onChange?: (change: AppliedChange) => void;
+  /** Told what the pass found EC2's reads had not caught up with (see `lagWarnings`). */
+  onWarning?: (warning: string) => void;
 }
 
 /** Reads this instance, taking its tags from IMDS or from `agent.tags`, as the config says. */
@@ -67,6 +69,7 @@ export async function agentPass(deps: AgentDeps, self: Member, options: { deregi
         safety: config.safety,
       }),
   });
+  for (const w of lagWarnings(result)) deps.onWarning?.(w);
   return { ...result, self };
 }
 

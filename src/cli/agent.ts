@@ -39,6 +39,7 @@ async function deps(options: AgentCliOptions): Promise<{ deps: AgentDeps; counts
       instance: new Imds(),
       now: Date.now,
       onChange: (c: AppliedChange) => log.info({ ...c }, `${c.action} ${c.cidr ?? ''} in ${c.groupId}`),
+      onWarning: (w: string) => log.warn(w),
     },
     counts: () => callCounts(ctx.ec2),
   };

@@ -7,7 +7,7 @@
  */
 import type { SgsyncError } from '../core/errors.js';
 import type { CapacityLine, Family, KeepReason, Plan, PortSpec, Target } from '../core/model.js';
-import type { AppliedChange } from '../core/reconcile.js';
+import { lagWarnings, type AppliedChange } from '../core/reconcile.js';
 import type { RegionResult } from './inventory.js';
 import type { ControllerPassResult } from './pass.js';
 
@@ -180,7 +180,7 @@ export function buildReport(kind: ReportKind, result: ControllerPassResult, targ
     regions: result.inventory.regions,
     targets: reports,
     errors: result.errors.map(errorLine),
-    warnings: [...new Set([...result.plan.warnings, ...result.lastPlan.warnings])].sort(),
+    warnings: [...new Set([...result.plan.warnings, ...result.lastPlan.warnings, ...lagWarnings(result)])].sort(),
     ...(calls ? { calls } : {}),
     timings: {
       inventoryMs: Math.round(result.inventoryMs),

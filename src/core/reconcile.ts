@@ -24,7 +24,11 @@ export interface PassOptions {
   makePlan: (observed: ObservedRule[]) => Plan;
   /** false: observe and plan only (a dry run). */
   apply: boolean;
-  /** Rounds of observe → plan → apply when a race (duplicate, missing rule, a group filled meanwhile) calls for another look. */
+  /**
+   * Rounds of observe → plan → apply when a race (duplicate, missing rule, a
+   * group filled meanwhile) calls for another look. In the last, a batch AWS
+   * refuses whole over some of its rules is halved until they stand alone.
+   */
   maxRounds?: number;
   /** Groups changed in parallel. */
   concurrency?: number;
@@ -49,6 +53,10 @@ export interface PassResult {
   observedRules: ObservedRule[];
   /** Where the time went, summed over rounds (the sleeps between rounds are in none of them). */
   timings: PassTimings;
+  /** Rules AWS answered Duplicate for one by one in the last round: they exist, though the reads did not list them. */
+  alreadyThere: PlannedRule[];
+  /** Rules AWS answered NotFound for one by one in the last round: they are gone, though the reads still listed them. */
+  alreadyGone: PlannedRevoke[];
 }
 
 /** Milliseconds spent reading the groups' rules, planning, and making the changes. */
@@ -119,11 +127,32 @@ function authorizeChanges(
 }
 
 /**
+ * Sends `batch`; when AWS refuses the whole call over some of its rules
+ * (`send` answers false), halves it until each such rule stands alone and
+ * hands that rule to `alone`. The rest of the batch still lands, for a few
+ * calls per refused rule.
+ */
+async function halving<T>(batch: GroupBatch<T>, send: (batch: GroupBatch<T>) => Promise<boolean>, alone: (item: T) => void): Promise<void> {
+  if (await send(batch)) return;
+  if (batch.items.length === 1) return alone(batch.items[0] as T);
+  const half = Math.ceil(batch.items.length / 2);
+  await halving({ ...batch, items: batch.items.slice(0, half) }, send, alone);
+  await halving({ ...batch, items: batch.items.slice(half) }, send, alone);
+}
+
+/**
  * One reconcile pass: observe the target groups, plan, apply, and — only when
  * AWS said the world moved under us (a duplicate, a rule already gone, a group
  * that filled meanwhile) — observe and plan again. Revokes land before
  * authorizations, because the planner counts the room they free. No locks:
  * every step is idempotent, so concurrent passes converge.
+ *
+ * EC2's reads may lag its writes for longer than every round takes: AWS then
+ * keeps answering Duplicate (or NotFound) for rules the reads do not show (or
+ * still show), and refuses the whole batch each time. The last round halves
+ * such a batch until each of those rules stands alone — AWS's answer for it
+ * alone is the truth the reads have not caught up with — so the rest of the
+ * batch lands instead of waiting for the next pass.
  */
 export async function runPass(options: PassOptions): Promise<PassResult> {
   const maxRounds = options.maxRounds ?? 8;
@@ -132,6 +161,8 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
   const random = options.random ?? Math.random;
   const changes: AppliedChange[] = [];
   const errors: SgsyncError[] = [];
+  const alreadyThere: PlannedRule[] = [];
+  const alreadyGone: PlannedRevoke[] = [];
   const record = (c: AppliedChange) => {
     changes.push(c);
     options.onChange?.(c);
@@ -153,7 +184,7 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
   let rounds = 1;
   for (;;) {
     if (!options.apply || isEmptyPlan(plan)) {
-      return { plan: first, lastPlan: plan, changes, rounds, converged: isEmptyPlan(plan), errors, observedRules: observed, timings };
+      return { plan: first, lastPlan: plan, changes, rounds, converged: isEmptyPlan(plan), errors, observedRules: observed, timings, alreadyThere, alreadyGone };
     }
     let raced = false;
     // A refusal that another look may cure (throttling, a group filled meanwhile); if it outlasts every round it is the answer.
@@ -164,34 +195,46 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
         lastRefusal = e;
       } else errors.push(isSgsyncError(e) ? e : new SgsyncError('INTERNAL', String(e), { cause: e }));
     };
+    // Before the last round, a batch refused whole is a reason to look again; in it, the batch is halved.
+    const lastRound = rounds >= maxRounds;
+    const apply = async <T>(batch: GroupBatch<T>, send: (batch: GroupBatch<T>) => Promise<boolean>, alone: (item: T) => void) => {
+      try {
+        if (lastRound) await halving(batch, send, alone);
+        else if (!(await send(batch))) raced = true;
+      } catch (e) {
+        failed(e);
+      }
+    };
     const applying = plan;
     await timed('applyMs', async () => {
-      await mapLimit(applying.revoke, concurrency, async (batch) => {
-        try {
-          const out = await options.ec2.revoke(batch);
-          if (out.notFound) raced = true;
-          else revokeChanges(batch, out.revoked).forEach(record);
-        } catch (e) {
-          failed(e);
-        }
-      });
-      await mapLimit(applying.authorize, concurrency, async (batch) => {
-        try {
-          const out = await options.ec2.authorize(batch);
-          if (out.duplicate) raced = true;
-          else authorizeChanges(batch, out.created).forEach(record);
-        } catch (e) {
-          failed(e);
-        }
-      });
+      await mapLimit(applying.revoke, concurrency, (batch) =>
+        apply(
+          batch,
+          async (b) => {
+            const out = await options.ec2.revoke(b);
+            if (!out.notFound) revokeChanges(b, out.revoked).forEach(record);
+            return !out.notFound;
+          },
+          (r) => alreadyGone.push(r),
+        ),
+      );
+      await mapLimit(applying.authorize, concurrency, (batch) =>
+        apply(
+          batch,
+          async (b) => {
+            const out = await options.ec2.authorize(b);
+            if (!out.duplicate) authorizeChanges(b, out.created).forEach(record);
+            return !out.duplicate;
+          },
+          (r) => alreadyThere.push(r),
+        ),
+      );
     });
-    if (!raced || rounds >= maxRounds) {
+    if (!raced || lastRound) {
       // Without a race the plan landed as planned; there is nothing new to observe.
       const converged = !raced && errors.length === 0;
       if (lastRefusal && errors.length === 0) errors.push(lastRefusal);
-      // Out of rounds with AWS still answering that rules exist (or are gone) which its reads do not show: say so, rather than report success.
-      else if (raced && errors.length === 0) errors.push(unsettled(rounds));
-      return { plan: first, lastPlan: converged ? emptied(plan) : plan, changes, rounds, converged, errors, observedRules: observed, timings };
+      return { plan: first, lastPlan: converged ? emptied(plan) : plan, changes, rounds, converged, errors, observedRules: observed, timings, alreadyThere, alreadyGone };
     }
     // Someone else changed the groups meanwhile: back off a little (with jitter, so racers spread out) and look again.
     await sleep(Math.round((50 + random() * 200) * Math.min(rounds, 4)));
@@ -201,13 +244,25 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
   }
 }
 
-function unsettled(rounds: number): SgsyncError {
-  return new SgsyncError(
-    'AWS_UNAVAILABLE',
-    `The rules kept changing under this pass for ${rounds} rounds: AWS said rules exist (or are gone) that the next read did not show ` +
-      `(other writers, or EC2's reads lagging its writes). What this pass changed stands; the next pass looks again.`,
-    { retryable: true },
-  );
+/**
+ * What the reads had not caught up with when a pass ended, as report
+ * warnings: rules AWS says exist that were not listed (so not made again),
+ * and rules it says are gone that were still listed.
+ */
+export function lagWarnings(result: Pick<PassResult, 'alreadyThere' | 'alreadyGone'>): string[] {
+  const sample = (labels: string[]) => labels.slice(0, 5).join(', ') + (labels.length > 5 ? `, and ${labels.length - 5} more` : '');
+  const warnings: string[] = [];
+  const there = result.alreadyThere;
+  if (there.length > 0) {
+    const labels = there.map((r) => `${r.cidr} for ${r.instanceId} in ${r.groupId}`);
+    warnings.push(`${there.length} rule(s) AWS says exist were not listed yet (EC2's reads lag its writes), so they were not added again: ${sample(labels)}`);
+  }
+  const gone = result.alreadyGone;
+  if (gone.length > 0) {
+    const labels = gone.map((r) => `${r.ruleId} in ${r.groupId}`);
+    warnings.push(`${gone.length} rule(s) AWS says are gone were still listed (EC2's reads lag its writes), so there was nothing to revoke: ${sample(labels)}`);
+  }
+  return warnings;
 }
 
 function emptied(plan: Plan): Plan {

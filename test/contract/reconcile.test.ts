@@ -1,11 +1,12 @@
-import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
+import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateVpcCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ec2Adapter } from '../../src/aws/ec2-adapter.js';
 import type { Member, Scope, Target } from '../../src/core/model.js';
 import { isManagedBy, ruleMember } from '../../src/core/ownership.js';
 import type { Ec2Port } from '../../src/core/ports.js';
 import { plan } from '../../src/core/planner.js';
-import { groupsByRegion, runPass, type PassResult } from '../../src/core/reconcile.js';
+import { groupsByRegion, lagWarnings, runPass, type PassResult } from '../../src/core/reconcile.js';
+import { faultsConfigSchema } from '../../src/sandbox/faults.js';
 import { startTestSandbox, type TestSandbox } from './helpers.js';
 
 // The adapter takes credentials from the SDK's default chain, as it does in production.
@@ -184,6 +185,55 @@ describe('runPass with the EC2 adapter', () => {
     const result = await pass(new Ec2Adapter({ endpoint: sb.url }), target, [member!], { kind: 'instance', instanceId: member!.instanceId });
     expect(result).toMatchObject({ converged: true, rounds: 1, changes: [], errors: [] });
     expect(result.plan.foreign.map((f) => [f.cidr, f.description])).toEqual([[`${member!.publicIpv4}/32`, 'added by hand']]);
+    expect(await managedRules(target)).toEqual([]);
+  });
+  it("adds the rest of a batch in its last round while EC2's reads still hide rules it made: halved until AWS's Duplicate names one rule", async () => {
+    const target = await pool([60]);
+    const fleet = members(4);
+    const ec2 = new Ec2Adapter({ endpoint: sb.url });
+    const first = await pass(ec2, target, fleet.slice(0, 3), { kind: 'all' });
+    expect(first).toMatchObject({ converged: true, errors: [] });
+    // From now on DescribeSecurityGroupRules hides every rule younger than 30 s: the three just made.
+    sb.sandbox.faults.set(faultsConfigSchema.parse({ rules: [], readLag: { rulesSeconds: 30 } }));
+    try {
+      const calls: number[] = [];
+      let round = 0;
+      const counting: Ec2Port = {
+        enabledRegions: () => ec2.enabledRegions(),
+        listMembers: (region, options) => ec2.listMembers(region, options),
+        listRules: (region, ids) => (round++, ec2.listRules(region, ids)),
+        revoke: (batch) => ec2.revoke(batch),
+        authorize: (batch) => (calls.push(round), ec2.authorize(batch)),
+      };
+      const result = await pass(counting, target, fleet, { kind: 'all' }, 3);
+      expect(result).toMatchObject({ converged: true, errors: [], rounds: 3 });
+      expect(result.changes.map((c) => c.instanceId)).toEqual([fleet[3]!.instanceId]);
+      expect(result.alreadyThere.map((r) => r.instanceId).sort()).toEqual(fleet.slice(0, 3).map((m) => m.instanceId).sort());
+      // Rounds 1 and 2 send the batch whole and look again; round 3 halves it: 4 → 2 + 2 → 1 + 1 + 1 + 1.
+      expect(calls).toEqual([1, 2, 3, 3, 3, 3, 3, 3, 3]);
+      expect(lagWarnings(result)).toEqual([expect.stringMatching(/^3 rule\(s\) AWS says exist were not listed yet .* so they were not added again: /)]);
+    } finally {
+      sb.sandbox.faults.set(faultsConfigSchema.parse({ rules: [] }));
+    }
+    expect((await managedRules(target)).map((r) => r.cidr).sort()).toEqual(fleet.map((m) => `${m.publicIpv4}/32`).sort());
+  });
+
+  it('revokes the rest of a batch in its last round when the reads still list a rule another writer revoked', async () => {
+    const target = await pool([60]);
+    const fleet = members(2);
+    const ec2 = new Ec2Adapter({ endpoint: sb.url });
+    await pass(ec2, target, fleet, { kind: 'all' });
+    const listed = await ec2.listRules('us-east-1', target.groupIds);
+    const [taken, left] = (await managedRules(target)).sort((a, b) => (ruleMember(a).instanceId! < ruleMember(b).instanceId! ? -1 : 1));
+    await sb.ec2().send(new RevokeSecurityGroupIngressCommand({ GroupId: taken!.groupId, SecurityGroupRuleIds: [taken!.ruleId] }));
+    // Reads that still show the rule the other writer revoked.
+    const stale: Ec2Port = { enabledRegions: () => ec2.enabledRegions(), listMembers: (r, o) => ec2.listMembers(r, o), listRules: () => Promise.resolve(listed), revoke: (b) => ec2.revoke(b), authorize: (b) => ec2.authorize(b) };
+    const gone = fleet.map((m) => ({ ...m, state: 'terminated' as const }));
+    const result = await pass(stale, target, gone, { kind: 'all' }, 1);
+    expect(result).toMatchObject({ converged: true, errors: [], rounds: 1 });
+    expect(result.changes.map((c) => [c.action, c.ruleId])).toEqual([['revoke', left!.ruleId]]);
+    expect(result.alreadyGone.map((r) => r.ruleId)).toEqual([taken!.ruleId]);
+    expect(lagWarnings(result)).toEqual([`1 rule(s) AWS says are gone were still listed (EC2's reads lag its writes), so there was nothing to revoke: ${taken!.ruleId} in ${taken!.groupId}`]);
     expect(await managedRules(target)).toEqual([]);
   });
 });

@@ -47,6 +47,7 @@ export interface JsonReport {
     capacity: { groupId: string; before: number; after: number }[];
   }[];
   errors: { code: string; message: string }[];
+  warnings: string[];
   calls?: Record<string, number>;
 }
 
