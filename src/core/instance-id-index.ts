@@ -14,10 +14,11 @@
 /** The words of the last id `readInstanceId` accepted. Reused: copy what you keep. */
 const words = new Int32Array(3);
 
+/** Each character code's value as a lower-case hex digit, or -1 (codes past the table are never digits). */
+const HEX = Int8Array.from({ length: 128 }, (_, c) => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1));
+
 function hexDigit(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  return -1;
+  return c < 128 ? (HEX[c] as number) : -1;
 }
 
 /** The value of the 8 hex digits at `text[from, from + 8)`, or -1 when one is not a lower-case hex digit. */
