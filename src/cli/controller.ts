@@ -12,6 +12,7 @@ import { controllerPass, type ControllerPassResult } from '../controller/pass.js
 import { summarizePass } from '../controller/pass-summary.js';
 import { buildReport } from '../controller/report.js';
 import { isSgsyncError } from '../core/errors.js';
+import { lagWarnings } from '../core/reconcile.js';
 import { awsContext, callCounts, type AwsCliOptions } from './aws-context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { createLogger } from './logger.js';
@@ -75,6 +76,7 @@ async function run(options: RunOptions): Promise<void> {
       last = { result };
       const { passId, added, revoked, blocked, kept, problems } = summary;
       const fields = { passId, added, revoked, blocked, kept, durationMs: Date.now() - startedAtMs };
+      for (const w of lagWarnings(result)) log.warn({ passId }, w);
       if (summary.ok) log.info(fields, `pass done: ${added} added, ${revoked} revoked`);
       else log.warn({ ...fields, problems }, `pass done with problems: ${problems.join('; ')}`);
       return summary.ok;

@@ -6,6 +6,7 @@
 import { Ec2Adapter } from '../aws/ec2-adapter.js';
 import { createLogger, type Logger } from '../cli/logger.js';
 import { loadConfig, parseConfig, type Env, type LoadedConfig } from '../config/index.js';
+import { lagWarnings } from '../core/reconcile.js';
 import { AuditLog } from './audit.js';
 import { parseLambdaEvent, type LambdaWork } from './lambda-event.js';
 import { controllerPass } from './pass.js';
@@ -104,6 +105,7 @@ export function createHandler(deps: LambdaDeps = {}): (event: unknown, context?:
         durationMs: now() - started,
         calls,
       };
+      for (const w of lagWarnings(result)) log.warn({ requestId }, w);
       if (summary.ok) log.info({ requestId, ...summary }, 'pass done');
       else log.error({ requestId, ...summary }, `pass done with problems: ${summary.problems.join('; ')}`);
       return summary;

@@ -236,4 +236,12 @@ describe('runPass with the EC2 adapter', () => {
     expect(lagWarnings(result)).toEqual([`1 rule(s) AWS says are gone were still listed (EC2's reads lag its writes), so there was nothing to revoke: ${taken!.ruleId} in ${taken!.groupId}`]);
     expect(await managedRules(target)).toEqual([]);
   });
+  it('names at most five of the rules the reads had not caught up with, and counts the rest', () => {
+    const rule = (n: number) => ({ target: 'api', instanceId: `i-0${String(n).padStart(16, '0')}`, memberRegion: 'eu-west-1', family: 'ipv4' as const, port: { protocol: 'tcp' as const, fromPort: 443, toPort: 443 }, cidr: `52.95.0.${n}/32`, groupId: 'sg-1', description: '', tags: {} });
+    expect(lagWarnings({ alreadyThere: [], alreadyGone: [] })).toEqual([]);
+    const [warning] = lagWarnings({ alreadyThere: [1, 2, 3, 4, 5, 6, 7].map(rule), alreadyGone: [] });
+    expect(warning).toMatch(/^7 rule\(s\) AWS says exist were not listed yet/);
+    expect(warning).toMatch(/52\.95\.0\.5\/32 for i-00000000000000005 in sg-1, and 2 more$/);
+    expect(warning).not.toMatch(/52\.95\.0\.6\//);
+  });
 });
