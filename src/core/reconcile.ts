@@ -197,7 +197,7 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     };
     // Before the last round, a batch refused whole is a reason to look again; in it, the batch is halved.
     const lastRound = rounds >= maxRounds;
-    const apply = async <T>(batch: GroupBatch<T>, send: (batch: GroupBatch<T>) => Promise<boolean>, alone: (item: T) => void) => {
+    const applyBatch = async <T>(batch: GroupBatch<T>, send: (batch: GroupBatch<T>) => Promise<boolean>, alone: (item: T) => void) => {
       try {
         if (lastRound) await halving(batch, send, alone);
         else if (!(await send(batch))) raced = true;
@@ -205,30 +205,21 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
         failed(e);
       }
     };
+    // Each answers whether AWS took the batch (rather than refusing it whole over a rule that is gone, or exists).
+    const revoke = async (batch: GroupBatch<PlannedRevoke>) => {
+      const out = await options.ec2.revoke(batch);
+      if (!out.notFound) revokeChanges(batch, out.revoked).forEach(record);
+      return !out.notFound;
+    };
+    const authorize = async (batch: GroupBatch<PlannedRule>) => {
+      const out = await options.ec2.authorize(batch);
+      if (!out.duplicate) authorizeChanges(batch, out.created).forEach(record);
+      return !out.duplicate;
+    };
     const applying = plan;
     await timed('applyMs', async () => {
-      await mapLimit(applying.revoke, concurrency, (batch) =>
-        apply(
-          batch,
-          async (b) => {
-            const out = await options.ec2.revoke(b);
-            if (!out.notFound) revokeChanges(b, out.revoked).forEach(record);
-            return !out.notFound;
-          },
-          (r) => alreadyGone.push(r),
-        ),
-      );
-      await mapLimit(applying.authorize, concurrency, (batch) =>
-        apply(
-          batch,
-          async (b) => {
-            const out = await options.ec2.authorize(b);
-            if (!out.duplicate) authorizeChanges(b, out.created).forEach(record);
-            return !out.duplicate;
-          },
-          (r) => alreadyThere.push(r),
-        ),
-      );
+      await mapLimit(applying.revoke, concurrency, (batch) => applyBatch(batch, revoke, (r) => alreadyGone.push(r)));
+      await mapLimit(applying.authorize, concurrency, (batch) => applyBatch(batch, authorize, (r) => alreadyThere.push(r)));
     });
     if (!raced || lastRound) {
       // Without a race the plan landed as planned; there is nothing new to observe.
