@@ -87,9 +87,8 @@ export function poolUsage(plan: Plan, targetNames: readonly string[]): string {
 
 /**
  * Turns what a pass left undone into the error the user must see: a terminal
- * AWS error, AWS still failing or the rules still changing after every round
- * (both among the pass's errors), a refusal (no address of the right kind),
- * or a full pool.
+ * AWS error or AWS still failing after every round (both among the pass's
+ * errors), a refusal (no address of the right kind), or a full pool.
  */
 export function checkOutcome(result: AgentPassResult): void {
   const { lastPlan, plan } = result;
