@@ -4,7 +4,6 @@ import {
   paginateDescribeInstances,
   paginateDescribeSecurityGroupRules,
   RevokeSecurityGroupIngressCommand,
-  type Filter,
   type Instance,
   type IpPermission,
   type SecurityGroupRule,
@@ -13,12 +12,12 @@ import {
 import { parseCidr } from '../core/addresses.js';
 import { isSgsyncError, SgsyncError } from '../core/errors.js';
 import type { GroupBatch, Member, ObservedRule, PlannedRevoke, PlannedRule } from '../core/model.js';
-import type { AuthorizeOutcome, Ec2Port, RevokeOutcome } from '../core/ports.js';
+import type { AuthorizeOutcome, Ec2Port, ListFilter, RevokeOutcome } from '../core/ports.js';
 import { Ec2Clients, type AwsOptions } from './clients.js';
 import { mapAwsError } from './errors.js';
 
 const PAGE = 1000;
-/** EC2 accepts at most 200 values in one filter. */
+/** EC2 accepts at most 200 filter values in one request. */
 const FILTER_VALUES = 200;
 /** Pages one listing may take: a million items, far beyond any real region, yet an end to a listing that never ends. */
 export const MAX_PAGES = 1000;
@@ -159,13 +158,16 @@ export class Ec2Adapter implements Ec2Port {
     }
   }
 
-  async listMembers(region: string, options: { instanceIds?: string[]; filters?: Filter[] } = {}): Promise<Member[]> {
+  async listMembers(region: string, options: { instanceIds?: string[]; filters?: ListFilter[] } = {}): Promise<Member[]> {
     const members: Member[] = [];
+    const given = options.filters ?? [];
+    // Ids share the request's filter values with the filters given.
+    const room = Math.max(1, FILTER_VALUES - given.reduce((n, f) => n + f.Values.length, 0));
     try {
-      const batches = options.instanceIds ? chunk(options.instanceIds, FILTER_VALUES) : [undefined];
+      const batches = options.instanceIds ? chunk(options.instanceIds, room) : [undefined];
       for (const ids of batches) {
         // Ids go in a filter, not InstanceIds, so that one missing id is not an error and pages stay bounded.
-        const filters: Filter[] = [...(options.filters ?? []), ...(ids ? [{ Name: 'instance-id', Values: ids }] : [])];
+        const filters: ListFilter[] = [...given, ...(ids ? [{ Name: 'instance-id', Values: ids }] : [])];
         const pages = paginateDescribeInstances(
           { client: this.clients.get(region), pageSize: PAGE },
           { MaxResults: PAGE, ...(filters.length ? { Filters: filters } : {}) },

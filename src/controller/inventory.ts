@@ -1,13 +1,15 @@
 import type { LoadedConfig } from '../config/index.js';
 import { isSgsyncError } from '../core/errors.js';
 import { mapLimit } from '../core/limit.js';
-import type { Member, RegionInventory } from '../core/model.js';
-import type { Ec2Port } from '../core/ports.js';
+import type { Member, ObservedRule, RegionInventory } from '../core/model.js';
+import { isManagedBy, ruleMember } from '../core/ownership.js';
+import type { Ec2Port, ListFilter } from '../core/ports.js';
 
 /** How one region's listing went. */
 export interface RegionResult {
   region: string;
   status: 'complete' | 'failed';
+  /** Instances listed: those the listing's filters let through, and those the rules named that were looked up. */
   instances: number;
   reason?: string;
   /** The error's sgsync code, when failed. */
@@ -38,20 +40,22 @@ export async function inventoryRegions(config: LoadedConfig, ec2: Ec2Port, only?
 }
 
 /**
- * Lists every instance of every region in parallel (bounded), and records per
+ * Lists the instances of every region in parallel (bounded), and records per
  * region whether the listing was complete. One region failing does not fail
- * the others; its members' rules are then kept, not revoked.
+ * the others; its members' rules are then kept, not revoked. With `filters`,
+ * only the instances they let through (see `memberFilters`).
  */
 export async function takeInventory(
   ec2: Ec2Port,
   regions: readonly string[],
-  options: { concurrency?: number; now?: () => number; onRegion?: (r: RegionResult) => void } = {},
+  options: { concurrency?: number; now?: () => number; onRegion?: (r: RegionResult) => void; filters?: ListFilter[] } = {},
 ): Promise<Inventory> {
   const now = options.now ?? Date.now;
+  const filters = options.filters?.length ? options.filters : undefined;
   const results = await mapLimit(regions, options.concurrency ?? 8, async (region) => {
     const started = now();
     try {
-      const members = await ec2.listMembers(region);
+      const members = await ec2.listMembers(region, filters ? { filters } : undefined);
       const r: RegionResult = { region, status: 'complete', instances: members.length, ms: now() - started };
       options.onRegion?.(r);
       return { r, members };
@@ -67,4 +71,47 @@ export async function takeInventory(
     regionInventory[r.region] = r.status === 'complete' ? { status: 'complete' } : { status: 'failed', reason: r.reason ?? 'unknown' };
   }
   return { members: results.flatMap((x) => x.members), regionInventory, regions: results.map((x) => x.r) };
+}
+
+/**
+ * After a filtered listing: looks up, by id, the instances this deployment's
+ * rules name that the listing did not return, in the regions it listed
+ * completely, and adds them to the inventory. A rule's instance that lost its
+ * tag is then seen as what it is (running but no longer selected, stopped,
+ * re-addressed), and only an instance EC2 no longer shows counts as gone.
+ * Ids in `asked` are not looked up again (a pass observes more than once).
+ * A region whose lookup fails becomes a failed region: its members' rules are
+ * kept, not revoked (safety rule 2).
+ */
+export async function lookUpNamedInstances(
+  ec2: Ec2Port,
+  inventory: Inventory,
+  observed: readonly ObservedRule[],
+  options: { deployment: string; asked: Set<string>; concurrency?: number },
+): Promise<void> {
+  const { asked } = options;
+  const listed = new Set(inventory.members.map((m) => m.instanceId));
+  const wanted = new Map<string, string[]>();
+  for (const rule of observed) {
+    if (!isManagedBy(rule, options.deployment)) continue;
+    const { instanceId, memberRegion } = ruleMember(rule);
+    if (!instanceId || !memberRegion || listed.has(instanceId) || asked.has(instanceId)) continue;
+    if (inventory.regionInventory[memberRegion]?.status !== 'complete') continue;
+    asked.add(instanceId);
+    const ids = wanted.get(memberRegion);
+    if (ids) ids.push(instanceId);
+    else wanted.set(memberRegion, [instanceId]);
+  }
+  await mapLimit([...wanted], options.concurrency ?? 8, async ([region, instanceIds]) => {
+    const result = inventory.regions.find((r) => r.region === region);
+    try {
+      const found = await ec2.listMembers(region, { instanceIds });
+      inventory.members.push(...found.filter((m) => !listed.has(m.instanceId)));
+      if (result) result.instances += found.length;
+    } catch (e) {
+      const reason = `looking up ${instanceIds.length} instance(s) its rules name failed: ${e instanceof Error ? e.message : String(e)}`;
+      inventory.regionInventory[region] = { status: 'failed', reason };
+      if (result) Object.assign(result, { status: 'failed', reason, code: isSgsyncError(e) ? e.code : 'INTERNAL' });
+    }
+  });
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { LoadedConfig } from '../config/index.js';
-import type { Scope } from '../core/model.js';
+import type { ObservedRule, Scope } from '../core/model.js';
 import type { Ec2Port } from '../core/ports.js';
 import { plan as makePlan } from '../core/planner.js';
 import { groupsByRegion, runPass, type AppliedChange, type PassResult } from '../core/reconcile.js';
-import { inventoryRegions, takeInventory, type Inventory, type RegionResult } from './inventory.js';
+import { inventoryRegions, lookUpNamedInstances, takeInventory, type Inventory, type RegionResult } from './inventory.js';
+import { memberFilters } from './member-filters.js';
 
 export interface ControllerPassOptions {
   config: LoadedConfig;
@@ -17,6 +18,13 @@ export interface ControllerPassOptions {
   regions?: string[];
   /** One instance (a state-change event); default: everything. */
   instance?: { instanceId: string; region: string };
+  /**
+   * Which instances a fleet-wide pass lists. `members` (the default): those
+   * the targets' selectors may admit (their common tags, as DescribeInstances
+   * filters), then by id those the rules name that the listing left out.
+   * `everything`: every instance, as the dashboard shows them.
+   */
+  listing?: 'members' | 'everything';
   now?: () => number;
   passId?: string;
   onChange?: (change: AppliedChange & { passId: string }) => void;
@@ -45,6 +53,7 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
 
   let inventory: Inventory;
   let scope: Scope;
+  let afterObserve: ((observed: ObservedRule[]) => Promise<void>) | undefined;
   const inventoryStart = performance.now();
   if (options.instance) {
     const { instanceId, region } = options.instance;
@@ -57,8 +66,14 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
     scope = { kind: 'instance', instanceId };
   } else {
     const regions = await inventoryRegions(config, ec2, options.regions);
-    inventory = await takeInventory(ec2, regions, { concurrency, now, onRegion: options.onRegion });
+    const filters = options.listing === 'everything' ? [] : memberFilters(config.targets);
+    const listed = await takeInventory(ec2, regions, { concurrency, now, onRegion: options.onRegion, filters });
+    inventory = listed;
     scope = { kind: 'all' };
+    if (filters.length > 0) {
+      const asked = new Set<string>();
+      afterObserve = (observed) => lookUpNamedInstances(ec2, listed, observed, { deployment: config.config.deployment, asked, concurrency });
+    }
   }
   const inventoryMs = performance.now() - inventoryStart;
 
@@ -68,6 +83,7 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
     apply: options.apply,
     concurrency,
     onChange: options.onChange ? (c) => options.onChange?.({ ...c, passId }) : undefined,
+    afterObserve,
     makePlan: (observed) =>
       makePlan({
         deployment: config.config.deployment,

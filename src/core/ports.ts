@@ -1,5 +1,11 @@
 import type { GroupBatch, Member, ObservedRule, PlannedRevoke, PlannedRule } from './model.js';
 
+/** A describe filter as EC2 takes it: values OR'd, filters AND'd, `*` and `?` wildcards in values. */
+export interface ListFilter {
+  Name: string;
+  Values: string[];
+}
+
 /**
  * What the engine needs from EC2. `aws/` implements it with the SDK; tests
  * may implement it in memory. Every method is per region, because security
@@ -8,8 +14,11 @@ import type { GroupBatch, Member, ObservedRule, PlannedRevoke, PlannedRule } fro
 export interface Ec2Port {
   /** Regions enabled for the account. */
   enabledRegions(): Promise<string[]>;
-  /** Every instance in a region (all states AWS still shows), or only the given ids. */
-  listMembers(region: string, options?: { instanceIds?: string[] }): Promise<Member[]>;
+  /**
+   * Every instance in a region (all states AWS still shows), or only the given
+   * ids, or only those the filters let through (ids and filters together: both).
+   */
+  listMembers(region: string, options?: { instanceIds?: string[]; filters?: ListFilter[] }): Promise<Member[]>;
   /** Every inbound rule of the given groups, managed or foreign. */
   listRules(region: string, groupIds: readonly string[]): Promise<ObservedRule[]>;
   /** Authorizes one group's batch in one call. Idempotent: a duplicate is reported, not thrown. */

@@ -22,6 +22,12 @@ export interface PassOptions {
   groups: { region: string; groupIds: string[] }[];
   /** Plans from what was observed; the driver closes over members, targets, scope and time. */
   makePlan: (observed: ObservedRule[]) => Plan;
+  /**
+   * Runs after each look at the rules, before planning from them (its time is
+   * the observing's): a controller looks up here the instances the rules name
+   * that its filtered listing left out.
+   */
+  afterObserve?: (observed: ObservedRule[]) => Promise<void>;
   /** false: observe and plan only (a dry run). */
   apply: boolean;
   /**
@@ -178,7 +184,13 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     }
   };
 
-  let observed = await timed('observeMs', () => observe(options.ec2, options.groups, concurrency));
+  const look = () =>
+    timed('observeMs', async () => {
+      const rules = await observe(options.ec2, options.groups, concurrency);
+      await options.afterObserve?.(rules);
+      return rules;
+    });
+  let observed = await look();
   let plan = await timed('planMs', () => options.makePlan(observed));
   const first = plan;
   let rounds = 1;
@@ -230,7 +242,7 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     // Someone else changed the groups meanwhile: back off a little (with jitter, so racers spread out) and look again.
     await sleep(Math.round((50 + random() * 200) * Math.min(rounds, 4)));
     rounds++;
-    observed = await timed('observeMs', () => observe(options.ec2, options.groups, concurrency));
+    observed = await look();
     plan = await timed('planMs', () => options.makePlan(observed));
   }
 }

@@ -42,6 +42,8 @@ export async function loadFleetView(options: LoadFleetOptions): Promise<FleetVie
     ec2: options.ec2,
     apply: false,
     regions: options.regions,
+    // The views show every instance, selected or not.
+    listing: 'everything',
     onRegion: options.onRegion,
     now: options.now,
   });

@@ -5,11 +5,25 @@ export interface Filter {
   values: string[];
 }
 
-/** EC2 filter values accept `*` (any run of characters) and `?` (one character). */
+/**
+ * EC2 filter values accept `*` (any run of characters) and `?` (one
+ * character); a backslash makes the next character literal (`\*` is a star).
+ */
 export function wildcardMatch(pattern: string, value: string): boolean {
-  if (!pattern.includes('*') && !pattern.includes('?')) return pattern === value;
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
-  return re.test(value);
+  if (!/[*?\\]/.test(pattern)) return pattern === value;
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '\\' && i + 1 < pattern.length) re += escapeRegExp(pattern[++i] as string);
+    else if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else re += escapeRegExp(c);
+  }
+  return new RegExp(`^${re}$`, 's').test(value);
+}
+
+function escapeRegExp(c: string): string {
+  return c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**

@@ -37,7 +37,7 @@ export interface JsonReport {
   outcome: string;
   summary: Record<string, number>;
   halted?: { wouldRevoke: number; limit: number };
-  regions: { region: string; status: string; reason?: string; code?: string }[];
+  regions: { region: string; status: string; instances: number; reason?: string; code?: string }[];
   targets: {
     add: { instanceId: string; memberRegion: string; cidr: string; ruleId?: string }[];
     revoke: { ruleId: string; instanceId?: string; reason: string }[];

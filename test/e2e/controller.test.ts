@@ -115,6 +115,31 @@ describe('sgsync plan and reconcile', () => {
   });
 });
 
+describe('what a pass lists', () => {
+  it('lists only the instances the selectors may admit, looks up by id those the rules name, and the views still show every instance', async () => {
+    const f = (fleet = await startFleet());
+    const [member, untagged] = await f.launch('eu-west-1', 2);
+    await f.launch('eu-west-1', 3, { role: 'web' });
+    const describes = () => f.running.sandbox.counters.snapshot()['eu-west-1']?.DescribeInstances?.calls ?? 0;
+
+    let before = describes();
+    const first = parseReport(await f.sgsync(['reconcile', '--json']));
+    expect(first.regions.find((r) => r.region === 'eu-west-1')?.instances).toBe(2);
+    expect(describes() - before).toBe(1);
+
+    await f.ec2('eu-west-1').send(new DeleteTagsCommand({ Resources: [untagged!], Tags: [{ Key: 'role' }] }));
+    before = describes();
+    const second = parseReport(await f.sgsync(['reconcile', '--json']));
+    // The listing, then one lookup of the instance a rule names that the listing left out.
+    expect(describes() - before).toBe(2);
+    expect(second.targets[0]!.revoke.map((r) => [r.instanceId, r.reason])).toEqual([[untagged, 'not-selected']]);
+    expect([...rulesByInstance(await f.poolRules()).keys()]).toEqual([member]);
+
+    const view = JSON.parse((await f.sgsync(['inventory', '--json'])).stdout) as { regions: { region: string; instances: number }[] };
+    expect(view.regions.find((r) => r.region === 'eu-west-1')?.instances).toBe(5);
+  });
+});
+
 describe('sgsync reconcile keeps what it cannot prove stale', () => {
   it('keeps the rules of a region whose inventory failed, says why, does the rest and exits with the region\'s error', async () => {
     const f = (fleet = await startFleet());

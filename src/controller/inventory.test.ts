@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import type { Member, ObservedRule } from '../core/model.js';
+import { TAG } from '../core/ownership.js';
+import type { Ec2Port, ListFilter } from '../core/ports.js';
+import { lookUpNamedInstances, takeInventory } from './inventory.js';
+
+const member = (instanceId: string, region: string, tags: Record<string, string> = {}): Member => ({ instanceId, region, state: 'running', publicIpv4: '52.95.0.1', ipv6: [], tags });
+
+let next = 0;
+const rule = (instanceId: string, region: string, deployment = 'prod'): ObservedRule => ({
+  ruleId: `sgr-${++next}`,
+  groupId: 'sg-1',
+  family: 'ipv4',
+  protocol: 'tcp',
+  fromPort: 443,
+  toPort: 443,
+  cidr: '52.95.0.1/32',
+  tags: { [TAG.managedBy]: deployment, [TAG.target]: 'api', [TAG.instance]: instanceId, [TAG.region]: region },
+});
+
+/** An EC2 of two regions that records each listing and fails where told. */
+function fakeEc2(fleet: Member[], failLookupsIn: string[] = []) {
+  const calls: { region: string; instanceIds?: string[]; filters?: ListFilter[] }[] = [];
+  const ec2: Ec2Port = {
+    enabledRegions: () => Promise.resolve(['eu-west-1', 'us-west-2']),
+    listMembers(region, options = {}) {
+      calls.push({ region, ...options });
+      if (options.instanceIds && failLookupsIn.includes(region)) return Promise.reject(new Error('EC2 is down'));
+      const inRegion = fleet.filter((m) => m.region === region);
+      if (options.instanceIds) return Promise.resolve(inRegion.filter((m) => options.instanceIds?.includes(m.instanceId)));
+      // The filters the tests use: tag:role.
+      const roles = options.filters?.find((f) => f.Name === 'tag:role')?.Values;
+      return Promise.resolve(roles ? inRegion.filter((m) => roles.includes(m.tags?.role ?? '')) : inRegion);
+    },
+    listRules: () => Promise.resolve([]),
+    authorize: () => Promise.reject(new Error('not used')),
+    revoke: () => Promise.reject(new Error('not used')),
+  };
+  return { ec2, calls };
+}
+
+const fleet = [
+  member('i-a', 'eu-west-1', { role: 'api' }),
+  member('i-untagged', 'eu-west-1'),
+  member('i-b', 'us-west-2', { role: 'api' }),
+  member('i-other', 'us-west-2', { role: 'web' }),
+];
+
+describe('takeInventory with filters', () => {
+  it('lists each region through the filters', async () => {
+    const { ec2, calls } = fakeEc2(fleet);
+    const inventory = await takeInventory(ec2, ['eu-west-1', 'us-west-2'], { filters: [{ Name: 'tag:role', Values: ['api'] }] });
+    expect(inventory.members.map((m) => m.instanceId).sort()).toEqual(['i-a', 'i-b']);
+    expect(calls.every((c) => c.filters?.[0]?.Name === 'tag:role')).toBe(true);
+    expect(inventory.regions.map((r) => r.instances)).toEqual([1, 1]);
+  });
+
+  it('sends no filter when given none', async () => {
+    const { ec2, calls } = fakeEc2(fleet);
+    const inventory = await takeInventory(ec2, ['eu-west-1', 'us-west-2'], { filters: [] });
+    expect(inventory.members).toHaveLength(4);
+    expect(calls.map((c) => c.filters)).toEqual([undefined, undefined]);
+  });
+});
+
+describe('lookUpNamedInstances', () => {
+  const filters = [{ Name: 'tag:role', Values: ['api'] }];
+
+  it('looks up, by id and once, the instances managed rules name that the listing left out', async () => {
+    const { ec2, calls } = fakeEc2(fleet);
+    const inventory = await takeInventory(ec2, ['eu-west-1', 'us-west-2'], { filters });
+    calls.length = 0;
+    const asked = new Set<string>();
+    const observed = [
+      rule('i-a', 'eu-west-1'), // listed: not looked up
+      rule('i-untagged', 'eu-west-1'),
+      rule('i-untagged', 'eu-west-1'), // a second rule of the same instance
+      rule('i-gone', 'eu-west-1'),
+      rule('i-other', 'us-west-2'),
+      rule('i-foreign', 'us-west-2', 'staging'), // another deployment's: not ours to judge
+      rule('i-far', 'ap-south-1'), // a region this pass did not list: its rules are kept anyway
+    ];
+    await lookUpNamedInstances(ec2, inventory, observed, { deployment: 'prod', asked });
+    expect(calls.map((c) => [c.region, c.instanceIds, c.filters]).sort()).toEqual([
+      ['eu-west-1', ['i-untagged', 'i-gone'], undefined],
+      ['us-west-2', ['i-other'], undefined],
+    ]);
+    expect(inventory.members.map((m) => m.instanceId).sort()).toEqual(['i-a', 'i-b', 'i-other', 'i-untagged']);
+    expect(inventory.regions.map((r) => [r.region, r.status, r.instances])).toEqual([
+      ['eu-west-1', 'complete', 2],
+      ['us-west-2', 'complete', 2],
+    ]);
+
+    // The next round of the same pass asks nothing again.
+    calls.length = 0;
+    await lookUpNamedInstances(ec2, inventory, observed, { deployment: 'prod', asked });
+    expect(calls).toEqual([]);
+    expect(inventory.members).toHaveLength(4);
+  });
+
+  it('marks a region whose lookup fails as failed, so that its rules are kept', async () => {
+    const { ec2 } = fakeEc2(fleet, ['eu-west-1']);
+    const inventory = await takeInventory(ec2, ['eu-west-1', 'us-west-2'], { filters });
+    await lookUpNamedInstances(ec2, inventory, [rule('i-untagged', 'eu-west-1'), rule('i-other', 'us-west-2')], { deployment: 'prod', asked: new Set() });
+    expect(inventory.regionInventory['eu-west-1']).toEqual({ status: 'failed', reason: 'looking up 1 instance(s) its rules name failed: EC2 is down' });
+    expect(inventory.regions.find((r) => r.region === 'eu-west-1')).toMatchObject({ status: 'failed', code: 'INTERNAL' });
+    expect(inventory.regionInventory['us-west-2']).toEqual({ status: 'complete' });
+    expect(inventory.members.map((m) => m.instanceId).sort()).toEqual(['i-a', 'i-b', 'i-other']);
+  });
+
+  it('looks nothing up in a region whose listing failed', async () => {
+    const { ec2, calls } = fakeEc2(fleet);
+    const inventory = await takeInventory(ec2, ['eu-west-1'], { filters });
+    inventory.regionInventory['eu-west-1'] = { status: 'failed', reason: 'throttled' };
+    calls.length = 0;
+    await lookUpNamedInstances(ec2, inventory, [rule('i-untagged', 'eu-west-1')], { deployment: 'prod', asked: new Set() });
+    expect(calls).toEqual([]);
+  });
+});
