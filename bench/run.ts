@@ -24,7 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { runStorm } from './support/agent-storm.js';
-import { agentsLowerBound, bucketMinimum, controllerLowerBound, isMutating, sum, type PassReportView } from './support/call-bounds.js';
+import { agentsLowerBound, bucketMinimum, controllerLowerBound, isMutating, pages, sum, type PassReportView } from './support/call-bounds.js';
 import {
   agentConfig, buildFleet, churn, controllerConfig, FleetClients, POOL, PRIMARY, QUOTA, REGIONS, SIZES, STORM_TARGET, TARGETS, terminateIn,
   type Fleet, type FleetSize,
@@ -253,12 +253,14 @@ async function main(): Promise<void> {
   const naive: ScenarioResult[] = [];
   let probeAgent: BenchResults['probeAgent'];
   let fleetS: number;
+  let fleetPages = 0;
   let measuredWith: string;
   try {
     const throttle = { mode: 'aws' as const, scale };
     const fleetStart = performance.now();
     // The storm's instances, plus one for the agent measured as a process of its own.
     const fleet = await buildFleet(sandbox.url, ec2, { ...size, storm: size.storm + 1 }, throttle);
+    fleetPages = Object.values(fleet.perRegion).reduce((n, count) => n + pages(count), 0);
     fleetS = (performance.now() - fleetStart) / 1000;
     log(`fleet built in ${fleetS.toFixed(1)} s: ${size.instances} instances, ${size.membersPerTarget * TARGETS.length} members, sandbox ${sandbox.url}`);
     const ctx: Context = {
@@ -367,7 +369,7 @@ async function main(): Promise<void> {
   machine.loadDuring = stopSampling();
   const results: BenchResults = {
     format: 'sgsync-bench', version: 1, size, throttle: `aws:${scale}`, scale, regions: REGIONS.length, primary: PRIMARY,
-    membersOfTargets: size.membersPerTarget * TARGETS.length, pool: { groups: POOL, quota: QUOTA }, machine, cli: { measuredWith },
+    membersOfTargets: size.membersPerTarget * TARGETS.length, fleetPages, pool: { groups: POOL, quota: QUOTA }, machine, cli: { measuredWith },
     timings: { buildS: build.seconds, planningS, fleetS, totalS: (performance.now() - started) / 1000 },
     scenarios, naive, probeAgent, planning: plan,
   };

@@ -70,6 +70,8 @@ export interface BenchResults {
   regions: number;
   primary: string;
   membersOfTargets: number;
+  /** DescribeInstances pages listing every instance of every region would take. */
+  fleetPages: number;
   pool: { groups: number; quota: number };
   machine: Machine;
   cli: { measuredWith: string };
@@ -138,6 +140,7 @@ export function renderTables(r: BenchResults): string {
   out.push(
     `Fleet: ${int(r.size.instances)} instances in ${r.regions} regions, ${int(r.membersOfTargets)} of them members of three targets in ${r.primary} ` +
       `(each a pool of ${r.pool.groups} groups × ${r.pool.quota} rules) and ${int(r.size.storm + 1)} that run an agent for the storm (one of them as a process of its own). ` +
+      `Listing every instance would take ${int(r.fleetPages)} DescribeInstances pages; a pass lists those the targets' common tag admits. ` +
       `Throttling \`${r.throttle}\`: AWS's bucket sizes, refills ${r.scale}× faster, so a bucket minimum of 1 s here is ${r.scale} s against AWS. ` +
       `Fleet built in ${f(r.timings.fleetS, 1)} s (throttling off); planning figures took ${f(r.timings.planningS, 1)} s; \`npm run build\` ${r.timings.buildS > 0 ? `took ${f(r.timings.buildS, 1)} s` : 'was not needed (dist/ up to date)'}. ` +
       `CPU and peak RSS of CLI processes: ${r.cli.measuredWith}.`,
@@ -160,7 +163,7 @@ export function renderTables(r: BenchResults): string {
     out.push(
       '### Where a pass spends its time',
       '',
-      'From the `timings` of each `sgsync reconcile --json` report. Listing and parsing the instances of 17 regions takes the same time ' +
+      'From the `timings` of each `sgsync reconcile --json` report. Listing the members of 17 regions takes the same time ' +
         'whatever the buckets hold, so the pass as a whole cannot come near a token-bucket minimum of a fraction of a second; the ' +
         'changes (every authorize and revoke, pacing waits included) are what the buckets slow down, and they are held against the same minimum here.',
       '',
@@ -278,8 +281,9 @@ do in a no-op pass, and a member region being down does not touch it. It never l
 cannot remove the rule of an instance that crashed or was reclaimed without running its hook: its calls
 buy less than sgsync's.
 
-- **Lower bound of calls**: one DescribeRegions; the DescribeInstances pages each region's instances fill
-  at 1000 a page; the DescribeSecurityGroupRules pages the pool groups' rules fill; one authorize and one
+- **Lower bound of calls**: one DescribeRegions; the DescribeInstances pages each region's listed instances
+  fill at 1000 a page (a pass lists the instances the targets' common tag admits, and looks up by id any
+  other its rules name); the DescribeSecurityGroupRules pages the pool groups' rules fill; one authorize and one
   revoke call per group that changed. For agents: one rules page and one authorize each.
 - **Token-bucket minimum**: for the calls actually made, per bucket max(0, (tokens taken − bucket size) /
   refill rate) at the run's scale; the scenario's minimum is the slowest bucket's. Where every call fits in
