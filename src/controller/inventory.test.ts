@@ -4,6 +4,14 @@ import { TAG } from '../core/ownership.js';
 import type { Ec2Port, ListFilter } from '../core/ports.js';
 import { lookUpNamedInstances, takeInventory } from './inventory.js';
 
+const A = 'i-0aaaaaaaaaaaaaaa1';
+const UNTAGGED = 'i-0aaaaaaaaaaaaaaa2';
+const GONE = 'i-0aaaaaaaaaaaaaaa3';
+const B = 'i-0bbbbbbbbbbbbbbb1';
+const OTHER = 'i-0bbbbbbbbbbbbbbb2';
+const FOREIGN = 'i-0bbbbbbbbbbbbbbb3';
+const FAR = 'i-0ccccccccccccccc1';
+
 const member = (instanceId: string, region: string, tags: Record<string, string> = {}): Member => ({ instanceId, region, state: 'running', publicIpv4: '52.95.0.1', ipv6: [], tags });
 
 let next = 0;
@@ -40,17 +48,17 @@ function fakeEc2(fleet: Member[], failLookupsIn: string[] = []) {
 }
 
 const fleet = [
-  member('i-a', 'eu-west-1', { role: 'api' }),
-  member('i-untagged', 'eu-west-1'),
-  member('i-b', 'us-west-2', { role: 'api' }),
-  member('i-other', 'us-west-2', { role: 'web' }),
+  member(A, 'eu-west-1', { role: 'api' }),
+  member(UNTAGGED, 'eu-west-1'),
+  member(B, 'us-west-2', { role: 'api' }),
+  member(OTHER, 'us-west-2', { role: 'web' }),
 ];
 
 describe('takeInventory with filters', () => {
   it('lists each region through the filters', async () => {
     const { ec2, calls } = fakeEc2(fleet);
     const inventory = await takeInventory(ec2, ['eu-west-1', 'us-west-2'], { filters: [{ Name: 'tag:role', Values: ['api'] }] });
-    expect(inventory.members.map((m) => m.instanceId).sort()).toEqual(['i-a', 'i-b']);
+    expect(inventory.members.map((m) => m.instanceId).sort()).toEqual([A, B]);
     expect(calls.every((c) => c.filters?.[0]?.Name === 'tag:role')).toBe(true);
     expect(inventory.regions.map((r) => r.instances)).toEqual([1, 1]);
   });
@@ -72,20 +80,21 @@ describe('lookUpNamedInstances', () => {
     calls.length = 0;
     const asked = new Set<string>();
     const observed = [
-      rule('i-a', 'eu-west-1'), // listed: not looked up
-      rule('i-untagged', 'eu-west-1'),
-      rule('i-untagged', 'eu-west-1'), // a second rule of the same instance
-      rule('i-gone', 'eu-west-1'),
-      rule('i-other', 'us-west-2'),
-      rule('i-foreign', 'us-west-2', 'staging'), // another deployment's: not ours to judge
-      rule('i-far', 'ap-south-1'), // a region this pass did not list: its rules are kept anyway
+      rule(A, 'eu-west-1'), // listed: not looked up
+      rule(UNTAGGED, 'eu-west-1'),
+      rule(UNTAGGED, 'eu-west-1'), // a second rule of the same instance
+      rule(GONE, 'eu-west-1'),
+      rule(OTHER, 'us-west-2'),
+      rule(FOREIGN, 'us-west-2', 'staging'), // another deployment's: not ours to judge
+      rule(FAR, 'ap-south-1'), // a region this pass did not list: its rules are kept anyway
+      rule('not-an-instance', 'eu-west-1'), // a garbled id: nothing EC2 could show
     ];
     await lookUpNamedInstances(ec2, inventory, observed, { deployment: 'prod', asked });
     expect(calls.map((c) => [c.region, c.instanceIds, c.filters]).sort()).toEqual([
-      ['eu-west-1', ['i-untagged', 'i-gone'], undefined],
-      ['us-west-2', ['i-other'], undefined],
+      ['eu-west-1', [UNTAGGED, GONE], undefined],
+      ['us-west-2', [OTHER], undefined],
     ]);
-    expect(inventory.members.map((m) => m.instanceId).sort()).toEqual(['i-a', 'i-b', 'i-other', 'i-untagged']);
+    expect(inventory.members.map((m) => m.instanceId).sort()).toEqual([A, UNTAGGED, B, OTHER]);
     expect(inventory.regions.map((r) => [r.region, r.status, r.instances])).toEqual([
       ['eu-west-1', 'complete', 2],
       ['us-west-2', 'complete', 2],
@@ -101,11 +110,11 @@ describe('lookUpNamedInstances', () => {
   it('marks a region whose lookup fails as failed, so that its rules are kept', async () => {
     const { ec2 } = fakeEc2(fleet, ['eu-west-1']);
     const inventory = await takeInventory(ec2, ['eu-west-1', 'us-west-2'], { filters });
-    await lookUpNamedInstances(ec2, inventory, [rule('i-untagged', 'eu-west-1'), rule('i-other', 'us-west-2')], { deployment: 'prod', asked: new Set() });
+    await lookUpNamedInstances(ec2, inventory, [rule(UNTAGGED, 'eu-west-1'), rule(OTHER, 'us-west-2')], { deployment: 'prod', asked: new Set() });
     expect(inventory.regionInventory['eu-west-1']).toEqual({ status: 'failed', reason: 'looking up 1 instance(s) its rules name failed: EC2 is down' });
     expect(inventory.regions.find((r) => r.region === 'eu-west-1')).toMatchObject({ status: 'failed', code: 'INTERNAL' });
     expect(inventory.regionInventory['us-west-2']).toEqual({ status: 'complete' });
-    expect(inventory.members.map((m) => m.instanceId).sort()).toEqual(['i-a', 'i-b', 'i-other']);
+    expect(inventory.members.map((m) => m.instanceId).sort()).toEqual([A, B, OTHER]);
   });
 
   it('looks nothing up in a region whose listing failed', async () => {
@@ -113,7 +122,7 @@ describe('lookUpNamedInstances', () => {
     const inventory = await takeInventory(ec2, ['eu-west-1'], { filters });
     inventory.regionInventory['eu-west-1'] = { status: 'failed', reason: 'throttled' };
     calls.length = 0;
-    await lookUpNamedInstances(ec2, inventory, [rule('i-untagged', 'eu-west-1')], { deployment: 'prod', asked: new Set() });
+    await lookUpNamedInstances(ec2, inventory, [rule(UNTAGGED, 'eu-west-1')], { deployment: 'prod', asked: new Set() });
     expect(calls).toEqual([]);
   });
 });
