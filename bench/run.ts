@@ -253,7 +253,7 @@ async function main(): Promise<void> {
   const naive: ScenarioResult[] = [];
   let probeAgent: BenchResults['probeAgent'];
   let fleetS: number;
-  let fleetPages = 0;
+  let fleetPages: number;
   let measuredWith: string;
   try {
     const throttle = { mode: 'aws' as const, scale };
