@@ -1,6 +1,6 @@
 import type { GroupBatch, Member, ObservedRule, PlannedRevoke, PlannedRule } from './model.js';
 
-/** A describe filter as EC2 takes it: values OR'd, filters AND'd, `*` and `?` wildcards in values. */
+/** A describe filter as EC2 takes it: values OR'd, filters AND'd; in values `*` and `?` are wildcards and `\` escapes. */
 export interface ListFilter {
   Name: string;
   Values: string[];
