@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { parseCidr } from '../core/addresses.js';
 import { isSgsyncError, SgsyncError } from '../core/errors.js';
+import { INSTANCE_ID_PATTERN } from '../core/instance-id-index.js';
 import type { GroupBatch, Member, ObservedRule, PlannedRevoke, PlannedRule } from '../core/model.js';
 import type { AuthorizeOutcome, Ec2Port, ListFilter, RevokeOutcome } from '../core/ports.js';
 import { Ec2Clients, type AwsOptions } from './clients.js';
@@ -21,7 +22,6 @@ const PAGE = 1000;
 const FILTER_VALUES = 200;
 /** Pages one listing may take: a million items, far beyond any real region, yet an end to a listing that never ends. */
 export const MAX_PAGES = 1000;
-const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 
 /**
  * Walks a paginator, refusing a page token EC2 gave before and a listing
@@ -68,7 +68,7 @@ function isHostCidr(cidr: unknown, family: string): boolean {
 export function toMember(region: string, i: Instance, accountId?: string): Member | undefined {
   if (!i.InstanceId) return undefined;
   // An inventory that names an instance wrongly is not an inventory: failing the region keeps its members' rules (safety rule 2).
-  if (!INSTANCE_ID.test(i.InstanceId)) {
+  if (!INSTANCE_ID_PATTERN.test(i.InstanceId)) {
     throw new SgsyncError('AWS_UNAVAILABLE', `EC2 listed an instance in ${region} whose id ${JSON.stringify(i.InstanceId.slice(0, 40))} is not an instance id.`);
   }
   const ipv6 = new Set<string>();

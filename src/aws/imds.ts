@@ -1,6 +1,7 @@
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { classifyAddress } from '../core/addresses.js';
 import { SgsyncError } from '../core/errors.js';
+import { INSTANCE_ID_PATTERN } from '../core/instance-id-index.js';
 import type { Family, Member } from '../core/model.js';
 import type { InstancePort } from '../core/ports.js';
 
@@ -37,7 +38,6 @@ export const MAX_ANSWER_BYTES = 64 * 1024;
 /** AWS allows 50 user tags per instance. */
 const MAX_TAGS = 50;
 
-const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const ACCOUNT_ID = /^\d{12}$/;
 const INSTANCE_TYPE = /^[a-z0-9][a-z0-9.-]{0,63}$/;
@@ -206,7 +206,7 @@ export class Imds implements InstancePort {
       return typeof v === 'string' && ok(v) ? v : undefined;
     };
     return {
-      instanceId: field('instanceId', INSTANCE_ID, 'an instance id such as i-0123456789abcdef0'),
+      instanceId: field('instanceId', INSTANCE_ID_PATTERN, 'an instance id such as i-0123456789abcdef0'),
       region: field('region', REGION, 'a region name such as eu-west-1'),
       accountId: field('accountId', ACCOUNT_ID, 'a 12-digit account id'),
       privateIp: optional('privateIp', (v) => classifyAddress(v)?.family === 'ipv4'),

@@ -1,6 +1,6 @@
 import type { LoadedConfig } from '../config/index.js';
 import { isSgsyncError } from '../core/errors.js';
-import { readInstanceId } from '../core/instance-id-index.js';
+import { INSTANCE_ID_PATTERN } from '../core/instance-id-index.js';
 import { mapLimit } from '../core/limit.js';
 import type { Member, ObservedRule, RegionInventory } from '../core/model.js';
 import { isManagedBy, ruleMember } from '../core/ownership.js';
@@ -99,7 +99,7 @@ export async function lookUpNamedInstances(
     if (!instanceId || !memberRegion || listed.has(instanceId) || asked.has(instanceId)) continue;
     if (inventory.regionInventory[memberRegion]?.status !== 'complete') continue;
     // A garbled id names no instance EC2 could show; it is not worth a call that might fail the region.
-    if (!readInstanceId(instanceId, 0, instanceId.length)) continue;
+    if (!INSTANCE_ID_PATTERN.test(instanceId)) continue;
     asked.add(instanceId);
     const ids = wanted.get(memberRegion);
     if (ids) ids.push(instanceId);

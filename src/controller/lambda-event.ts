@@ -1,3 +1,4 @@
+import { INSTANCE_ID_PATTERN } from '../core/instance-id-index.js';
 import type { InstanceState } from '../core/model.js';
 
 /** What an invocation asks for. */
@@ -7,7 +8,6 @@ export type LambdaWork =
   | { kind: 'ignored'; reason: string };
 
 const STATES: readonly InstanceState[] = ['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'];
-const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 
 function record(v: unknown): Record<string, unknown> | undefined {
@@ -42,7 +42,7 @@ export function parseLambdaEvent(event: unknown): LambdaWork {
   const instanceId = detail?.['instance-id'];
   const state = detail?.state;
   const region = e.region;
-  if (typeof instanceId !== 'string' || !INSTANCE_ID.test(instanceId)) {
+  if (typeof instanceId !== 'string' || !INSTANCE_ID_PATTERN.test(instanceId)) {
     return { kind: 'ignored', reason: `state-change event without a valid detail.instance-id (got ${show(instanceId)})` };
   }
   if (typeof region !== 'string' || !REGION.test(region)) {

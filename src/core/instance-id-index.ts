@@ -11,6 +11,9 @@
  * never need to agree.
  */
 
+/** A canonical EC2 instance id: `i-` and 8 or 17 lower-case hex digits, the spelling `readInstanceId` takes. */
+export const INSTANCE_ID_PATTERN = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+
 /** The words of the last id `readInstanceId` accepted. Reused: copy what you keep. */
 const words = new Int32Array(3);
 
