@@ -3,7 +3,7 @@
  * the two never disagree. Editors use it for completion (yaml-language-server),
  * and the loader uses it to suggest the key a user probably meant.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { configSchema } from './schema.js';
 
 export type JsonSchema = Record<string, unknown>;

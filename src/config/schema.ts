@@ -3,7 +3,7 @@
  * TypeScript types, the JSON Schema (`sgsync config schema`) and the
  * validation behind every command that reads a configuration.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { crossCheck } from './checks.js';
 import { DEFAULTS, AWS_LIMITS } from './defaults.js';
 import { PORT_HINT, PORT_SHORTHAND_PATTERN, isPortShorthand, parsePortShorthand, portObjectProblems } from './ports.js';

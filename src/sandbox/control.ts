@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod';
 import { buildDemoFleet } from './demo-fleet.js';
 import { faultsConfigSchema, imdsFaultsSchema } from './faults.js';
 import { sandboxCertificatePem } from './identity.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { JsonInputError, parseJsonInput } from './json-input.js';
 import { Random } from './random.js';
 

@@ -1,5 +1,5 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { JsonInputError, validateInput } from './json-input.js';
 import type { Instance, Rule, SecurityGroup, Vpc } from './world.js';
 import { World, type WorldOptions } from './world.js';
