@@ -24,6 +24,7 @@ import { URL, fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { deflateRawSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { awsSchemasPlugin } from './aws-schemas-plugin.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -113,11 +114,15 @@ async function main() {
     format: 'esm',
     platform: 'node',
     target: 'node20',
+    // The SDK's ES modules, which esbuild can trim to the actions used; its CommonJS build is one file per package, kept whole.
+    mainFields: ['module', 'main'],
     minify: true,
     keepNames: true,
     sourcemap: 'linked',
     legalComments: 'linked',
     logLevel: 'warning',
+    // Only the EC2 schemas the handler uses (see aws-schemas-plugin.mjs).
+    plugins: [awsSchemasPlugin],
     // Bundled CommonJS dependencies call require() for Node built-ins; an ES module has none of its own.
     banner: { js: "import { createRequire as __sgsyncRequire } from 'node:module'; const require = __sgsyncRequire(import.meta.url);" },
   });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -66,6 +66,26 @@ async function invoke(bundleDir: string, event: unknown, env: Record<string, str
   return JSON.parse(stdout) as Record<string, unknown>;
 }
 
+/**
+ * Whether a bundle holds the schema of an EC2 action sgsync calls, and of
+ * one it never calls. The SDK describes every action in one module; the
+ * builds keep only what is used (scripts/aws-schemas-plugin.mjs).
+ */
+function ec2Schemas(code: string): { used: boolean; unused: boolean } {
+  return { used: code.includes('"DescribeSecurityGroupRulesRequest"'), unused: code.includes('"AcceptAddressTransferRequest"') };
+}
+
+describe('the sgsync binary (dist/bin)', () => {
+  it('keeps only the EC2 schemas its commands use', () => {
+    const bin = join(root, 'dist/bin');
+    const code = readdirSync(bin)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => readFileSync(join(bin, f), 'utf8'))
+      .join('\n');
+    expect(ec2Schemas(code)).toEqual({ used: true, unused: false });
+  });
+});
+
 describe('npm run build:lambda', () => {
   it('bundles a handler that runs a pass on its own, and zips it', async () => {
     await run('npm', ['run', '--silent', 'build:lambda'], { cwd: root });
@@ -76,6 +96,7 @@ describe('npm run build:lambda', () => {
     const entries = unzip(join(out, 'sgsync-controller.zip'));
     expect(entries.get('index.mjs')?.equals(readFileSync(join(out, 'index.mjs')))).toBe(true);
     expect(entries.get('index.mjs.LEGAL.txt')?.toString()).toMatch(/license/i);
+    expect(ec2Schemas(readFileSync(join(out, 'index.mjs'), 'utf8'))).toEqual({ used: true, unused: false });
   });
 
   it('reads a bundled sgsync.yaml beside the handler, and zips without the zip program', async () => {

@@ -1,0 +1,49 @@
+/**
+ * An esbuild plugin that lets the bundler drop the parts of the AWS SDK's
+ * schema modules sgsync never calls.
+ *
+ * `@aws-sdk/client-ec2` describes every shape of every EC2 action in one
+ * module (dist-es/schemas/schemas_0.js, 1.3 MB). Its object literals use
+ * computed keys of file-level string constants, `{ [_xN]: _TSa }`. esbuild
+ * cannot prove such a key free of side effects, so it keeps each of those
+ * statements, and through them nearly the whole module: some 800 kB that
+ * Node compiles on every start of sgsync, which uses eight actions.
+ *
+ * The plugin rewrites each such key to the string the constant holds,
+ * `{ "xmlName": _TSa }`, which is the same object; esbuild then keeps only
+ * the schemas the bundled commands reach. Keys whose constant it cannot read
+ * are left as they are, which costs size, never behaviour.
+ */
+import { readFile } from 'node:fs/promises';
+
+/** The SDK clients' schema modules, with either path separator. */
+const SCHEMA_MODULE = /[\\/]@aws-sdk[\\/][^\\/]+[\\/]dist-es[\\/]schemas[\\/][^\\/]+\.js$/;
+
+/**
+ * `source` with every computed key `[_name]:` that follows `{` or `,`, where
+ * `_name` is a file-level `const _name = "text";`, written as `"text":`.
+ * Returns the text and how many keys were rewritten.
+ */
+export function literalSchemaKeys(source) {
+  const constants = new Map();
+  for (const m of source.matchAll(/^const (_\w+) = ("[^"\\\n]*");$/gm)) constants.set(m[1], m[2]);
+  let rewritten = 0;
+  const text = source.replace(/([{,]\s*)\[(_\w+)\]:/g, (all, before, name) => {
+    const literal = constants.get(name);
+    if (literal === undefined) return all;
+    rewritten++;
+    return `${before}${literal}:`;
+  });
+  return { text, rewritten };
+}
+
+/** The plugin: load the SDK's schema modules through `literalSchemaKeys`. */
+export const awsSchemasPlugin = {
+  name: 'sgsync-aws-schemas',
+  setup(build) {
+    build.onLoad({ filter: SCHEMA_MODULE }, async (args) => ({
+      contents: literalSchemaKeys(await readFile(args.path, 'utf8')).text,
+      loader: 'js',
+    }));
+  },
+};
