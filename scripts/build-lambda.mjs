@@ -17,7 +17,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import process from 'node:process';
 import { URL, fileURLToPath } from 'node:url';
@@ -92,6 +92,36 @@ function hasZipProgram() {
   return spawnSync('zip', ['-v'], { stdio: 'ignore' }).status === 0;
 }
 
+/**
+ * The licences of the packages in a bundle, for shipping beside it: one
+ * section per package esbuild took code from (name, version, the licence
+ * its package.json declares, and its LICENSE, NOTICE or similar files), in
+ * name order. Apache-2.0 and MIT both ask that the notice travel with copies.
+ *
+ * @param metafile esbuild's metafile of the build
+ */
+export function thirdPartyLicenses(metafile) {
+  const packages = new Map();
+  for (const input of Object.keys(metafile.inputs)) {
+    const at = input.lastIndexOf('node_modules/');
+    if (at < 0) continue;
+    const parts = input.slice(at + 'node_modules/'.length).split('/');
+    const name = parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+    packages.set(name, join(root, input.slice(0, at), 'node_modules', name));
+  }
+  const sections = [...packages].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, dir]) => {
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const notices = readdirSync(dir)
+      .filter((f) => /^(licen[cs]e|notice|copying|copyrightnotice)/i.test(f))
+      .sort()
+      .map((f) => readFileSync(join(dir, f), 'utf8').trim());
+    const licence = typeof pkg.license === 'string' ? pkg.license : 'not declared';
+    return [`${name} ${pkg.version ?? ''} (${licence})`.trim(), ...(notices.length ? notices : ['(the package ships no licence file)'])].join('\n\n');
+  });
+  const rule = `\n\n${'-'.repeat(78)}\n\n`;
+  return `The sgsync controller bundle (index.mjs) includes code from these packages.${rule}${sections.join(rule)}\n`;
+}
+
 function size(file) {
   const bytes = statSync(file).size;
   return bytes > 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(2)} MB` : `${(bytes / 1024).toFixed(1)} kB`;
@@ -107,7 +137,7 @@ async function main() {
   mkdirSync(outdir, { recursive: true });
   const bundle = join(outdir, 'index.mjs');
 
-  await build({
+  const { metafile } = await build({
     entryPoints: [join(root, 'src/controller/lambda.ts')],
     outfile: bundle,
     bundle: true,
@@ -123,12 +153,15 @@ async function main() {
     logLevel: 'warning',
     // Only the EC2 schemas the handler uses (see aws-schemas-plugin.mjs).
     plugins: [awsSchemasPlugin],
+    metafile: true,
     // Bundled CommonJS dependencies call require() for Node built-ins; an ES module has none of its own.
     banner: { js: "import { createRequire as __sgsyncRequire } from 'node:module'; const require = __sgsyncRequire(import.meta.url);" },
   });
 
-  // The licence notices of the bundled packages travel with the code.
-  const files = [bundle, join(outdir, 'index.mjs.LEGAL.txt')].filter((f) => existsSync(f));
+  // The licences of the bundled packages travel with the code, and any notices esbuild found in comments.
+  const licences = join(outdir, 'THIRD-PARTY-LICENSES.txt');
+  writeFileSync(licences, thirdPartyLicenses(metafile));
+  const files = [bundle, licences, join(outdir, 'index.mjs.LEGAL.txt')].filter((f) => existsSync(f));
   if (values.config) {
     const config = join(outdir, 'sgsync.yaml');
     copyFileSync(resolve(values.config), config);
