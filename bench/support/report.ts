@@ -165,7 +165,8 @@ export function renderTables(r: BenchResults): string {
       '',
       'From the `timings` of each `sgsync reconcile --json` report. Listing the members of 17 regions takes the same time ' +
         'whatever the buckets hold, so the pass as a whole cannot come near a token-bucket minimum of a fraction of a second; the ' +
-        'changes (every authorize and revoke, pacing waits included) are what the buckets slow down, and they are held against the same minimum here.',
+        'changes (every authorize and revoke, pacing waits included) are what the buckets slow down, and they are held against the same minimum here. ' +
+        'The rules are read while the instances are listed, so the two columns overlap.',
       '',
     );
     out.push(

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LoadedConfig } from '../config/index.js';
 import type { ObservedRule, Scope } from '../core/model.js';
-import type { Ec2Port } from '../core/ports.js';
+import type { Ec2Port, ListFilter } from '../core/ports.js';
 import { plan as makePlan } from '../core/planner.js';
 import { groupsByRegion, runPass, type AppliedChange, type PassResult } from '../core/reconcile.js';
 import { inventoryRegions, lookUpNamedInstances, takeInventory, type Inventory, type RegionResult } from './inventory.js';
@@ -39,6 +39,22 @@ export interface ControllerPassResult extends PassResult {
   inventoryMs: number;
 }
 
+/** The pass's instances: the one an event names, or every member region's (through `filters`). */
+async function listInstances(options: ControllerPassOptions, filters: ListFilter[]): Promise<Inventory> {
+  const { config, ec2 } = options;
+  if (options.instance) {
+    const { instanceId, region } = options.instance;
+    const members = await ec2.listMembers(region, { instanceIds: [instanceId] });
+    return {
+      members,
+      regionInventory: { [region]: { status: 'complete' } },
+      regions: [{ region, status: 'complete', instances: members.length, ms: 0 }],
+    };
+  }
+  const regions = await inventoryRegions(config, ec2, options.regions);
+  return takeInventory(ec2, regions, { concurrency: config.config.controller.concurrency, now: options.now, onRegion: options.onRegion, filters });
+}
+
 /**
  * A controller pass: the inventory of every member region, then the engine
  * with scope "everything" (or one instance, for an event). The same plan and
@@ -51,31 +67,28 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
   const { config, ec2 } = options;
   const concurrency = config.config.controller.concurrency;
 
-  let inventory: Inventory;
-  let scope: Scope;
-  let afterObserve: ((observed: ObservedRule[]) => Promise<void>) | undefined;
+  const scope: Scope = options.instance ? { kind: 'instance', instanceId: options.instance.instanceId } : { kind: 'all' };
+  const filters = options.instance || options.listing === 'everything' ? [] : memberFilters(config.targets);
+  const asked = new Set<string>();
+
+  // The instances are listed while the groups' rules are read: the two share
+  // no bucket and neither needs the other. Each plan waits for both.
   const inventoryStart = performance.now();
-  if (options.instance) {
-    const { instanceId, region } = options.instance;
-    const members = await ec2.listMembers(region, { instanceIds: [instanceId] });
-    inventory = {
-      members,
-      regionInventory: { [region]: { status: 'complete' } },
-      regions: [{ region, status: 'complete', instances: members.length, ms: 0 }],
-    };
-    scope = { kind: 'instance', instanceId };
-  } else {
-    const regions = await inventoryRegions(config, ec2, options.regions);
-    const filters = options.listing === 'everything' ? [] : memberFilters(config.targets);
-    const listed = await takeInventory(ec2, regions, { concurrency, now, onRegion: options.onRegion, filters });
-    inventory = listed;
-    scope = { kind: 'all' };
-    if (filters.length > 0) {
-      const asked = new Set<string>();
-      afterObserve = (observed) => lookUpNamedInstances(ec2, listed, observed, { deployment: config.config.deployment, asked, concurrency });
-    }
-  }
-  const inventoryMs = performance.now() - inventoryStart;
+  let inventoryMs = 0;
+  const listing = listInstances(options, filters).finally(() => {
+    inventoryMs = performance.now() - inventoryStart;
+  });
+  // Should reading the rules fail first, the pass fails with that error; the listing's own is then not news.
+  listing.catch(() => undefined);
+  let inventory: Inventory | undefined;
+  /** Time the rule reads spent waiting for the listing, which `inventoryMs` already counts. */
+  let waitedMs = 0;
+  const afterObserve = async (observed: ObservedRule[]) => {
+    const waitStart = performance.now();
+    inventory ??= await listing;
+    waitedMs += performance.now() - waitStart;
+    if (filters.length > 0) await lookUpNamedInstances(ec2, inventory, observed, { deployment: config.config.deployment, asked, concurrency });
+  };
 
   const result = await runPass({
     ec2,
@@ -88,13 +101,21 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
       makePlan({
         deployment: config.config.deployment,
         targets: config.targets,
-        members: inventory.members,
-        regionInventory: inventory.regionInventory,
+        // Set by afterObserve, which runs before every plan.
+        members: inventory?.members ?? [],
+        regionInventory: inventory?.regionInventory ?? {},
         observed,
         scope,
         now: now(),
         safety: { ...config.safety, force: options.force === true },
       }),
   });
-  return { ...result, passId, inventory, startedAt, inventoryMs };
+  return {
+    ...result,
+    timings: { ...result.timings, observeMs: result.timings.observeMs - waitedMs },
+    passId,
+    inventory: inventory ?? (await listing),
+    startedAt,
+    inventoryMs,
+  };
 }

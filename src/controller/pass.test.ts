@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/index.js';
+import type { Member } from '../core/model.js';
+import type { Ec2Port } from '../core/ports.js';
+import { controllerPass } from './pass.js';
+
+const yaml = (members: string) =>
+  ['deployment: prod', 'targets:', `  - { name: api, region: us-east-1, groups: [sg-0123456789abcdef0], ports: [443], members: { ${members} } }`].join('\n');
+const config = parseConfig(yaml('regions: [eu-west-1], tags: { role: api }'), 'sgsync.yaml');
+
+const member: Member = { instanceId: 'i-0aaaaaaaaaaaaaaa1', region: 'eu-west-1', state: 'running', publicIpv4: '52.95.0.1', ipv6: [], tags: { role: 'api' } };
+
+/** A promise and the functions that settle it. */
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** An EC2 whose instance listing answers only when the test says, recording the order of events. */
+function slowListing() {
+  const listed = deferred<Member[]>();
+  const events: string[] = [];
+  const ec2: Ec2Port = {
+    enabledRegions: () => Promise.resolve(['eu-west-1']),
+    listMembers: () => {
+      events.push('list');
+      return listed.promise;
+    },
+    listRules: () => {
+      events.push('rules');
+      return Promise.resolve([]);
+    },
+    authorize: (batch) => {
+      events.push('authorize');
+      return Promise.resolve({ created: batch.items.map((r, i) => ({ ruleId: `sgr-${i}`, cidr: r.cidr, protocol: 'tcp', fromPort: 443, toPort: 443 })), duplicate: false });
+    },
+    revoke: () => Promise.resolve({ revoked: [], notFound: false }),
+  };
+  return { ec2, listed, events };
+}
+
+describe('controllerPass', () => {
+  it('reads the rules while the instances are listed, and plans once both are in', async () => {
+    const { ec2, listed, events } = slowListing();
+    const pass = controllerPass({ config, ec2, apply: true });
+    // Let every read start: the rules come back while the listing is still out.
+    await new Promise((r) => setTimeout(r, 20));
+    expect(events.sort()).toEqual(['list', 'rules']);
+    listed.resolve([member]);
+    const result = await pass;
+    expect(events).toEqual(['list', 'rules', 'authorize']);
+    expect(result.changes.map((c) => [c.action, c.instanceId])).toEqual([['authorize', member.instanceId]]);
+    // The rule reads' wait for the listing is the listing's time, not theirs.
+    expect(result.inventoryMs).toBeGreaterThanOrEqual(15);
+    expect(result.timings.observeMs).toBeLessThan(result.inventoryMs);
+  });
+
+  it('fails with the listing\'s error, and changes nothing, when the regions cannot be listed', async () => {
+    const { ec2, events } = slowListing();
+    ec2.enabledRegions = () => Promise.reject(new Error('DescribeRegions: access denied'));
+    // No member regions in the config: the pass asks EC2 which regions are enabled.
+    const bare = parseConfig(yaml('tags: { role: api }'), 'sgsync.yaml');
+    await expect(controllerPass({ config: bare, ec2, apply: true })).rejects.toThrow('DescribeRegions: access denied');
+    expect(events).toEqual(['rules']);
+  });
+
+  it('fails with the rules\' error when they cannot be read, and the listing failing later is not an unhandled rejection', async () => {
+    const { ec2 } = slowListing();
+    const regions = deferred<string[]>();
+    ec2.enabledRegions = () => regions.promise;
+    ec2.listRules = () => Promise.reject(new Error('DescribeSecurityGroupRules: throttled'));
+    const bare = parseConfig(yaml('tags: { role: api }'), 'sgsync.yaml');
+    await expect(controllerPass({ config: bare, ec2, apply: true })).rejects.toThrow('DescribeSecurityGroupRules: throttled');
+    regions.reject(new Error('DescribeRegions: throttled'));
+    // Vitest fails the run on an unhandled rejection; give one the chance to surface.
+    await new Promise((r) => setTimeout(r, 20));
+  });
+});
