@@ -48,10 +48,15 @@ function procPeakKb(pid: number): number | undefined {
 
 /** Runs `node dist/bin/sgsync.js ...args` with `env` added, and measures it. */
 export function runBuiltCli(args: string[], env: Record<string, string>): Promise<MeasuredRun> {
+  return runMeasuredNode(['dist/bin/sgsync.js', ...args], env);
+}
+
+/** Runs `node ...nodeArgs` in the package root with `env` added, and measures it. */
+export function runMeasuredNode(nodeArgs: string[], env: Record<string, string> = {}): Promise<MeasuredRun> {
   const useTime = existsSync(GNU_TIME);
   const dir = mkdtempSync(join(tmpdir(), 'sgsync-bench-time-'));
   const timeFile = join(dir, 'time.txt');
-  const node = [process.execPath, 'dist/bin/sgsync.js', ...args];
+  const node = [process.execPath, ...nodeArgs];
   const [cmd, ...argv] = useTime ? [GNU_TIME, '-f', '%e %U %S %M', '-o', timeFile, ...node] : node;
   const started = performance.now();
   const proc = spawn(cmd!, argv, {
