@@ -1,20 +1,25 @@
 /**
- * An esbuild plugin that lets the bundler drop the parts of the AWS SDK's
- * schema modules sgsync never calls.
+ * esbuild plugins for bundling the AWS SDK into sgsync's CLI and Lambda
+ * bundles: one lets esbuild drop the schemas of actions sgsync never calls,
+ * the other puts sgsync's faster copy of the SDK's XML parser in its place.
  *
- * `@aws-sdk/client-ec2` describes every shape of every EC2 action in one
- * module (dist-es/schemas/schemas_0.js, 1.3 MB). Its object literals use
- * computed keys of file-level string constants, `{ [_xN]: _TSa }`. esbuild
- * cannot prove such a key free of side effects, so it keeps each of those
- * statements, and through them nearly the whole module: some 800 kB that
- * Node compiles on every start of sgsync, which uses eight actions.
- *
- * The plugin rewrites each such key to the string the constant holds,
+ * Schemas. `@aws-sdk/client-ec2` describes every shape of every EC2 action
+ * in one module (dist-es/schemas/schemas_0.js, 1.3 MB). Its object literals
+ * use computed keys of file-level string constants, `{ [_xN]: _TSa }`.
+ * esbuild cannot prove such a key free of side effects, so it keeps each of
+ * those statements, and through them nearly the whole module: some 800 kB
+ * that Node compiles on every start of sgsync, which uses eight actions. The
+ * plugin rewrites each such key to the string the constant holds,
  * `{ "xmlName": _TSa }`, which is the same object; esbuild then keeps only
  * the schemas the bundled commands reach. Keys whose constant it cannot read
  * are left as they are, which costs size, never behaviour.
+ *
+ * XML. `@aws-sdk/xml-builder` parses every response one character at a time;
+ * src/aws/xml-parser.ts gives the same trees and errors (held to the SDK's
+ * copy by test/fuzz/xml-parser.test.ts) in a fraction of the time.
  */
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath, URL } from 'node:url';
 
 /** The SDK clients' schema modules, with either path separator. */
 const SCHEMA_MODULE = /[\\/]@aws-sdk[\\/][^\\/]+[\\/]dist-es[\\/]schemas[\\/][^\\/]+\.js$/;
@@ -37,7 +42,7 @@ export function literalSchemaKeys(source) {
   return { text, rewritten };
 }
 
-/** The plugin: load the SDK's schema modules through `literalSchemaKeys`. */
+/** Loads the SDK's schema modules through `literalSchemaKeys`. */
 export const awsSchemasPlugin = {
   name: 'sgsync-aws-schemas',
   setup(build) {
@@ -47,3 +52,19 @@ export const awsSchemasPlugin = {
     }));
   },
 };
+
+/** sgsync's copy of the SDK's XML parser. */
+export const XML_PARSER = fileURLToPath(new URL('../src/aws/xml-parser.ts', import.meta.url));
+
+/** Resolves `@aws-sdk/xml-builder`'s import of its parser (`./xml-parser`) to sgsync's copy. */
+export const awsXmlParserPlugin = {
+  name: 'sgsync-aws-xml-parser',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/xml-parser(\.js)?$/ }, (args) =>
+      /[\\/]@aws-sdk[\\/]xml-builder[\\/]dist-es[\\/]/.test(args.importer) ? { path: XML_PARSER } : undefined,
+    );
+  },
+};
+
+/** Both, for `plugins` in esbuild's options. */
+export const awsSdkPlugins = [awsSchemasPlugin, awsXmlParserPlugin];

@@ -1,7 +1,7 @@
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error -- a plain ES module build script, without type declarations
-import { literalSchemaKeys } from './aws-schemas-plugin.mjs';
+import { literalSchemaKeys } from './aws-sdk-plugins.mjs';
 
 const rewrite = literalSchemaKeys as (source: string) => { text: string; rewritten: number };
 

@@ -24,7 +24,7 @@ import { URL, fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { deflateRawSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { awsSchemasPlugin } from './aws-schemas-plugin.mjs';
+import { awsSdkPlugins } from './aws-sdk-plugins.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -151,8 +151,8 @@ async function main() {
     sourcemap: 'linked',
     legalComments: 'linked',
     logLevel: 'warning',
-    // Only the EC2 schemas the handler uses (see aws-schemas-plugin.mjs).
-    plugins: [awsSchemasPlugin],
+    // Only the EC2 schemas the handler uses, and a faster XML parser (see aws-sdk-plugins.mjs).
+    plugins: awsSdkPlugins,
     metafile: true,
     // Bundled CommonJS dependencies call require() for Node built-ins; an ES module has none of its own.
     banner: { js: "import { createRequire as __sgsyncRequire } from 'node:module'; const require = __sgsyncRequire(import.meta.url);" },

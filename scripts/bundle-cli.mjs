@@ -8,8 +8,10 @@
  * Why a bundle when tsc already builds dist/cli/: the AWS SDK ships as one
  * 2 MB CommonJS file that Node parses whole, about a second of CPU on every
  * start. Bundled from its ES modules, only the commands and middleware sgsync
- * uses are kept (aws-schemas-plugin.mjs makes the EC2 schemas shakable), so an agent starting at boot — or fifty at once — pays a
- * fraction of that. dist/cli/ stays for the library and for debugging.
+ * uses are kept, so an agent starting at boot — or fifty at once — pays a
+ * fraction of that. aws-sdk-plugins.mjs helps twice: it lets esbuild drop the
+ * schemas of EC2 actions sgsync never calls, and it swaps in a faster copy of
+ * the SDK's XML parser. dist/cli/ stays for the library and for debugging.
  *
  * The bundle still resolves htmx.org and examples/ at run time, through
  * node_modules and the package root, exactly as dist/cli/ does.
@@ -18,7 +20,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath, URL } from 'node:url';
 import { build } from 'esbuild';
-import { awsSchemasPlugin } from './aws-schemas-plugin.mjs';
+import { awsSdkPlugins } from './aws-sdk-plugins.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = join(root, 'dist', 'bin');
@@ -41,8 +43,8 @@ const result = await build({
   legalComments: 'linked',
   logLevel: 'warning',
   metafile: true,
-  // Only the EC2 schemas the commands use (see aws-schemas-plugin.mjs).
-  plugins: [awsSchemasPlugin],
+  // Only the EC2 schemas the commands use, and a faster XML parser (see aws-sdk-plugins.mjs).
+  plugins: awsSdkPlugins,
   // Some CommonJS dependencies require() Node's built-ins; ESM output needs a require to give them.
   banner: { js: "import { createRequire as __sgsyncCreateRequire } from 'node:module'; const require = __sgsyncCreateRequire(import.meta.url);" },
 });

@@ -67,22 +67,27 @@ async function invoke(bundleDir: string, event: unknown, env: Record<string, str
 }
 
 /**
- * Whether a bundle holds the schema of an EC2 action sgsync calls, and of
- * one it never calls. The SDK describes every action in one module; the
- * builds keep only what is used (scripts/aws-schemas-plugin.mjs).
+ * What of the AWS SDK a bundle holds: the schema of an EC2 action sgsync
+ * calls, and of one it never calls (the SDK describes every action in one
+ * module; the builds keep only what is used), and the SDK's own XML parser
+ * (the builds put sgsync's copy in its place). See scripts/aws-sdk-plugins.mjs.
  */
-function ec2Schemas(code: string): { used: boolean; unused: boolean } {
-  return { used: code.includes('"DescribeSecurityGroupRulesRequest"'), unused: code.includes('"AcceptAddressTransferRequest"') };
+function sdkParts(code: string): { used: boolean; unused: boolean; sdkXmlParser: boolean } {
+  return {
+    used: code.includes('"DescribeSecurityGroupRulesRequest"'),
+    unused: code.includes('"AcceptAddressTransferRequest"'),
+    sdkXmlParser: code.includes('AwsXmlParser'),
+  };
 }
 
 describe('the sgsync binary (dist/bin)', () => {
-  it('keeps only the EC2 schemas its commands use', () => {
+  it('keeps only the EC2 schemas its commands use, and parses XML with sgsync\'s parser', () => {
     const bin = join(root, 'dist/bin');
     const code = readdirSync(bin)
       .filter((f) => f.endsWith('.js'))
       .map((f) => readFileSync(join(bin, f), 'utf8'))
       .join('\n');
-    expect(ec2Schemas(code)).toEqual({ used: true, unused: false });
+    expect(sdkParts(code)).toEqual({ used: true, unused: false, sdkXmlParser: false });
   });
 });
 
@@ -100,7 +105,7 @@ describe('npm run build:lambda', () => {
     for (const name of ['@aws-sdk/client-ec2', '@smithy/core', 'yaml', 'zod', 'pino']) expect(licences).toMatch(new RegExp(`^${name} \\S+ \\(`, 'm'));
     expect(licences).toContain('Apache License');
     expect(licences).toContain('Permission is hereby granted');
-    expect(ec2Schemas(readFileSync(join(out, 'index.mjs'), 'utf8'))).toEqual({ used: true, unused: false });
+    expect(sdkParts(readFileSync(join(out, 'index.mjs'), 'utf8'))).toEqual({ used: true, unused: false, sdkXmlParser: false });
   });
 
   it('reads a bundled sgsync.yaml beside the handler, and zips without the zip program', async () => {
