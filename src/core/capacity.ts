@@ -83,12 +83,16 @@ export class CapacityLedger {
   }
 
   add(rule: CountedRule): void {
-    this.counts.add(rule.groupId, rule.family, 1);
-    this.remember(rule);
+    this.addCanonical(rule, canonicalCidr(rule.cidr));
   }
 
-  private remember(rule: CountedRule): void {
-    const key = canonicalCidr(rule.cidr);
+  /** `add` for a rule whose CIDR's canonical spelling is known: `key`. */
+  addCanonical(rule: CountedRule, key: string): void {
+    this.counts.add(rule.groupId, rule.family, 1);
+    this.remember(rule, key);
+  }
+
+  private remember(rule: CountedRule, key = canonicalCidr(rule.cidr)): void {
     if (this.cidrs !== undefined && !this.cidrs.has(key)) return;
     const held = this.byCidr.get(key);
     if (held === undefined) this.byCidr.set(key, rule);
@@ -121,7 +125,12 @@ export class CapacityLedger {
 
   /** `holds` for a port spec and CIDR given apart, as a desired rule has them. */
   holdsPort(groupId: string, port: PortLike, cidr: string | undefined): boolean {
-    const held = this.byCidr.get(canonicalCidr(cidr));
+    return this.holdsCanonical(groupId, port, canonicalCidr(cidr));
+  }
+
+  /** `holdsPort` for a CIDR given in its canonical spelling, `key`. */
+  holdsCanonical(groupId: string, port: PortLike, key: string): boolean {
+    const held = this.byCidr.get(key);
     if (held === undefined) return false;
     if (!Array.isArray(held)) return sameIdentity(held, groupId, port);
     return held.some((r) => sameIdentity(r, groupId, port));
@@ -175,49 +184,151 @@ export interface PlaceOptions {
 }
 
 /**
+ * Each group's count per family while rules are placed, shared by every pool
+ * that lists the group, and the pool positions to close when it fills up.
+ */
+class GroupCounts {
+  private readonly slots = new Map<string, number>();
+  /** Per group and family: rules in it now. */
+  readonly used: number[] = [];
+  /** Per group and family: the pools listing the group, and where. */
+  private readonly holders: { room: PoolRoom; position: number }[][] = [];
+
+  constructor(private readonly ledger: CapacityLedger) {}
+
+  /** The slot of a group's count for a family, read from the ledger the first time. */
+  slot(groupId: string, family: Family): number {
+    const key = `${family} ${groupId}`;
+    let slot = this.slots.get(key);
+    if (slot === undefined) {
+      slot = this.used.length;
+      this.slots.set(key, slot);
+      this.used.push(this.ledger.used(groupId, family));
+      this.holders.push([]);
+    }
+    return slot;
+  }
+
+  hold(slot: number, room: PoolRoom, position: number): void {
+    this.holders[slot]?.push({ room, position });
+  }
+
+  /** One more rule in the group: every pool it leaves without room skips it from now on. */
+  take(slot: number): void {
+    const used = (this.used[slot] as number) + 1;
+    this.used[slot] = used;
+    for (const { room, position } of this.holders[slot] as { room: PoolRoom; position: number }[]) if (used >= room.quota) room.close(position);
+  }
+}
+
+/**
+ * One pool's groups for one family while rules are placed, and a way past
+ * the full ones. Groups only fill up during placement, so every position
+ * whose group is full points at a later one (round the end) that may have
+ * room; following the pointers finds the next group with room in
+ * near-constant time however full the pool is, as a union-find does. A pass placing a hundred thousand rules into a pool of a
+ * hundred groups would otherwise look at dozens of full groups for each of
+ * the last rules.
+ */
+class PoolRoom {
+  /** The pool in its order (a group listed twice stays twice, sharing one count). */
+  readonly groupIds: readonly string[];
+  readonly quota: number;
+  /** Per position: the slot of its group's count in `counts`. */
+  readonly slotAt: Int32Array;
+  /** Per position: 1 once its group has no room. */
+  private readonly full: Uint8Array;
+  /** Per full position: a later position (round the end) to look at next. */
+  private readonly next: Int32Array;
+  /** Positions whose group has room. */
+  private open = 0;
+
+  constructor(pool: Pool | undefined, family: Family, counts: GroupCounts) {
+    this.groupIds = pool?.groupIds ?? [];
+    this.quota = pool && Number.isFinite(pool.quota) ? pool.quota : 0;
+    const n = this.groupIds.length;
+    this.slotAt = new Int32Array(n);
+    this.full = new Uint8Array(n);
+    this.next = new Int32Array(n);
+    this.open = n;
+    for (let p = 0; p < n; p++) {
+      const slot = counts.slot(this.groupIds[p] as string, family);
+      this.slotAt[p] = slot;
+      if ((counts.used[slot] as number) < this.quota) counts.hold(slot, this, p);
+      else this.close(p);
+    }
+  }
+
+  /** The first position at or after `p` (round the end) whose group has room, or -1 when none has. */
+  firstWithRoom(p: number): number {
+    if (this.open === 0) return -1;
+    const { full, next } = this;
+    // Path halving: every pointer followed is moved one step closer to the answer.
+    while (full[p] === 1) {
+      const q = next[p] as number;
+      if (full[q] === 1) next[p] = next[q] as number;
+      p = q;
+    }
+    return p;
+  }
+
+  /** The group at position `p` has no room left. */
+  close(p: number): void {
+    if (this.full[p] === 1) return;
+    this.full[p] = 1;
+    this.next[p] = (p + 1) % this.next.length;
+    this.open--;
+  }
+}
+
+/**
  * Places new rules, in the order given, into the first group of their
  * target's pool that has room for their family and does not already hold the
  * same rule (EC2 would refuse it as a duplicate) — first in pool order, or
  * with `spread`, first from the instance's own starting group round the pool.
  * The ledger must already reflect the pass's revokes; it is updated as rules
  * are placed. A rule with no such group is blocked: nothing is moved or
- * evicted to make room.
+ * evicted to make room. `poolOf` is asked once per target and family.
  */
 export function placeRules(rules: DesiredRule[], poolOf: (target: string) => Pool | undefined, ledger: CapacityLedger, options: PlaceOptions = {}): Placement {
   const placement: Placement = { placed: [], blocked: [] };
-  // Groups only fill up during placement, so each pool and family keeps a
-  // cursor past its full groups: a blocked rule costs O(1), not O(pool).
-  // A spread search walks the pool from its own start instead: pools are tens
-  // of groups, so even a blocked rule costs little.
-  const cursors = new Map<string, Record<Family, number>>();
+  const counts = new GroupCounts(ledger);
+  const rooms = new Map<string, Partial<Record<Family, PoolRoom>>>();
+  // Rules come grouped by target, so the last target's rooms are kept at hand.
+  let lastTarget: string | undefined;
+  let lastRooms: Partial<Record<Family, PoolRoom>> = {};
   for (const rule of rules) {
-    const pool = poolOf(rule.target);
-    const quota = pool && Number.isFinite(pool.quota) ? pool.quota : 0;
-    const groupIds = pool?.groupIds ?? [];
-    const fits = (g: string) => ledger.used(g, rule.family) < quota && !ledger.holdsPort(g, rule.port, rule.cidr);
-    let groupId: string | undefined;
-    if (options.spread) {
-      const first = spreadStart(rule.instanceId, groupIds.length);
-      for (let k = 0; k < groupIds.length && groupId === undefined; k++) {
-        const g = groupIds[(first + k) % groupIds.length] as string;
-        if (fits(g)) groupId = g;
-      }
-    } else {
-      let cursor = cursors.get(rule.target);
-      if (!cursor) cursors.set(rule.target, (cursor = { ipv4: 0, ipv6: 0 }));
-      let start = cursor[rule.family] ?? 0;
-      while (start < groupIds.length && ledger.used(groupIds[start] as string, rule.family) >= quota) start++;
-      cursor[rule.family] = start;
-      for (let i = start; i < groupIds.length && groupId === undefined; i++) {
-        const g = groupIds[i] as string;
-        if (fits(g)) groupId = g;
-      }
+    if (rule.target !== lastTarget || lastTarget === undefined) {
+      lastTarget = rule.target;
+      let byFamily = rooms.get(rule.target);
+      if (!byFamily) rooms.set(rule.target, (byFamily = {}));
+      lastRooms = byFamily;
     }
-    if (groupId === undefined) {
+    let room = lastRooms[rule.family];
+    if (!room) room = lastRooms[rule.family] = new PoolRoom(poolOf(rule.target), rule.family, counts);
+    const groupIds = room.groupIds;
+    const n = groupIds.length;
+    const start = options.spread ? spreadStart(rule.instanceId, n) : 0;
+    const key = canonicalCidr(rule.cidr);
+    let at = -1;
+    // Positions are looked at by their distance from the start; a smaller one means the search went round.
+    for (let p = room.firstWithRoom(start), travelled = -1; p >= 0; p = room.firstWithRoom((p + 1) % n)) {
+      const distance = (p - start + n) % n;
+      if (distance <= travelled) break;
+      travelled = distance;
+      if (!ledger.holdsCanonical(groupIds[p] as string, rule.port, key)) {
+        at = p;
+        break;
+      }
+      if (distance === n - 1) break;
+    }
+    if (at < 0) {
       placement.blocked.push(rule);
       continue;
     }
-    ledger.add(asCounted(rule, groupId));
+    const groupId = groupIds[at] as string;
+    counts.take(room.slotAt[at] as number);
+    ledger.addCanonical(asCounted(rule, groupId), key);
     placement.placed.push({ rule, groupId });
   }
   return placement;
