@@ -226,9 +226,9 @@ class GroupCounts {
  * the full ones. Groups only fill up during placement, so every position
  * whose group is full points at a later one (round the end) that may have
  * room; following the pointers finds the next group with room in
- * near-constant time however full the pool is, as a union-find does. A pass placing a hundred thousand rules into a pool of a
- * hundred groups would otherwise look at dozens of full groups for each of
- * the last rules.
+ * near-constant time however full the pool is, as a union-find does. A pass
+ * placing a hundred thousand rules into a pool of a hundred groups would
+ * otherwise look at dozens of full groups for each of the last rules.
  */
 class PoolRoom {
   /** The pool in its order (a group listed twice stays twice, sharing one count). */
