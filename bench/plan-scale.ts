@@ -216,10 +216,10 @@ export function buildWorld(count: number): World {
     .filter((_, i) => i % 500 === 7)
     .map((r, i) => ({ ...r, ruleId: `sgr-d${i}`, groupId: ts.find((t) => t.name === r.tags[TAG.target])?.groupIds.at(-1) ?? r.groupId }));
 
-  // EC2's answers reach the planner as objects built one after another, holding strings cut
-  // from the response. The strings built above are joined from parts (ropes), which the planner
-  // reads character by character up to twice as slowly. One structured clone gives the world
-  // the adapter's shape: flat strings, objects in order, the members still shared by both inputs.
+  // EC2's answers reach the planner (through the bundles' XML parser) as objects built one after
+  // another, holding flat strings copied out of the response. The strings built above are joined
+  // from parts (ropes), which the planner reads character by character up to twice as slowly. One
+  // structured clone gives the world the adapter's shape, the members still shared by both inputs.
   const worlds = structuredClone({ members, cold: input(ts, members, []), steady: input(ts, members, [...foreign, ...managed, ...duplicates]) });
   return { ...worlds, targets: ts.length };
 }
