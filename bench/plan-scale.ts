@@ -27,6 +27,7 @@ import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { applyPlanToObserved, plan, TAG, type Member, type ObservedRule, type Plan, type PlanInput, type Target } from '../src/core/index.js';
+import { median } from './support/runs.js';
 
 export const REGIONS = [
   'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'sa-east-1', 'eu-west-1', 'eu-west-2', 'eu-west-3',
@@ -250,7 +251,6 @@ function collect(): void {
 
 const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 const round = (ms: number) => Math.round(ms * 10) / 10;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const count = (batches: { items: unknown[] }[]) => batches.reduce((n, b) => n + b.items.length, 0);
 
 function measure(world: PlanInput, runs: number): PlanScaleRun {

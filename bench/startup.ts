@@ -12,13 +12,11 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { runMeasuredNode, type MeasuredRun } from './support/measured-process.js';
+import { median, runsOption } from './support/runs.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '9' } } });
-const runs = Number(values.runs);
-if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number of at least 1, not "${values.runs}"`);
+const runs = runsOption(9);
 
 execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
 execFileSync(process.execPath, ['scripts/build-lambda.mjs'], { cwd: root, stdio: 'ignore' });
@@ -37,7 +35,6 @@ for (let i = 0; i < runs; i++) {
     results.get(name)!.push(run);
   }
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const kb = (bytes: number) => `${Math.round(bytes / 1024)} kB`;
 const js = (dir: string) => readdirSync(join(root, dir)).filter((f) => /\.m?js$/.test(f)).reduce((n, f) => n + statSync(join(root, dir, f)).size, 0);
 console.log(`median of ${runs} runs each, interleaved (${results.get(cases[0]![0])![0]!.method}):`);

@@ -6,16 +6,14 @@
  *
  *   npx tsx bench/xml-parse.ts [--runs N]
  */
-import { parseArgs } from 'node:util';
 // @ts-expect-error -- the module the bundles replace, imported by path; it ships no declarations there
 import { parseXML as sdkParseXML } from '@aws-sdk/xml-builder/dist-es/xml-parser.js';
 import { parseXML } from '../src/aws/xml-parser.js';
 import { handleEc2 } from '../src/sandbox/ec2-endpoint.js';
 import { Sandbox } from '../src/sandbox/sandbox.js';
+import { median, runsOption } from './support/runs.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' } } });
-const runs = Number(values.runs);
-if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number of at least 1, not "${values.runs}"`);
+const runs = runsOption(15);
 
 const sandbox = new Sandbox({ seed: 1 });
 const auth = 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/eu-west-1/ec2/aws4_request, SignedHeaders=host, Signature=0';
@@ -41,7 +39,6 @@ for (let i = 0; i < runs; i++) {
     times[name].push(performance.now() - start);
   }
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const sdk = median(times.sdk);
 const ours = median(times.sgsync);
 console.log(`DescribeInstances page of 1,000 instances (${(page.length / 1024 / 1024).toFixed(2)} MB), median of ${runs} runs each:`);
