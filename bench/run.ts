@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: the fleet-scale benchmark in one go. Against the sandbox
  * with AWS's throttling (refills time-scaled), 17 regions and 20,000
- * instances, it measures a cold pass, a no-op pass, a pass after 5% churn,
- * an agent storm and a pass with one region down — each with the naive
- * approach beside it — and planning 100,000 members; it prints Markdown
+ * instances, it measures a cold pass, a no-op pass, a pass after 5% churn
+ * and an agent storm — each with the naive approach beside it — then a
+ * churn pass at AWS's own rates by a `reconcile` process and by a running
+ * `controller run`, a pass with one region down, and planning 100,000
+ * members; it prints Markdown
  * tables and writes the same tables to docs/benchmarks.md and every raw
  * figure to bench/results/latest.json.
  *
@@ -17,7 +19,7 @@
  * figure in the tables, not a failure.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -29,6 +31,7 @@ import {
   agentConfig, buildFleet, churn, controllerConfig, FleetClients, POOL, PRIMARY, QUOTA, REGIONS, SIZES, STORM_TARGET, TARGETS, terminateIn,
   type Fleet, type FleetSize,
 } from './support/fleet.js';
+import { Daemon } from './support/daemon.js';
 import { currentLoad, describeMachine, sampleLoad } from './support/machine.js';
 import { runBuiltCli, type MeasuredRun } from './support/measured-process.js';
 import { runNaive, type NaiveCall, type NaiveRun } from './support/naive.js';
@@ -203,6 +206,74 @@ async function naiveRun(ctx: Context, key: ScenarioKey, title: string, work: Nai
   };
 }
 
+/** AWS's own refill rates. */
+const AWS_RATES = 1;
+
+/**
+ * A 5% churn pass with the buckets refilling at AWS's own rates, twice: by a
+ * `sgsync reconcile` process, and by `sgsync controller run` — its second
+ * pass, after a first one (nothing to do) made its clients and compiled its
+ * code. Each gets a churn of members no earlier one touched.
+ */
+async function atAwsRates(ctx: Context): Promise<ScenarioResult[]> {
+  const { sandbox, fleet, ec2 } = ctx;
+  const throttle = { mode: 'aws' as const, scale: AWS_RATES };
+  const config = join(ctx.dir, 'controller-aws.yaml');
+  writeFileSync(config, controllerConfig(sandbox.url, fleet, AWS_RATES, 0));
+  const title = (how: string) => `pass after 5% churn, AWS's own rates (aws:${AWS_RATES}), ${how}`;
+
+  const changed = await churn(sandbox.url, ec2, fleet, throttle, 1);
+  const cli = await reconcilePass({ ...ctx, scale: AWS_RATES, controllerConfig: config }, 'churn-aws', title('one process'), [0]);
+  cli.result.notes.push(`${changed.gone.length} members stopped or terminated, ${changed.fresh.length} launched or given a new address; the buckets refill at AWS's rates, so a minimum of 1 s is 1 s against AWS.`);
+  log(`churn at AWS's rates, reconcile: ${cli.result.work}; ${cli.result.wallS.toFixed(2)} s (bucket minimum ${cli.result.bucketMinimumS.toFixed(2)} s)`);
+
+  // The next pass starts this long after the last one ended: time enough for the churn below.
+  const intervalS = 15;
+  const audit = join(ctx.dir, 'audit-daemon.jsonl');
+  const daemon = Daemon.start(config, intervalS, audit, { AWS_ACCESS_KEY_ID: 'sandbox', AWS_SECRET_ACCESS_KEY: 'sandbox', AWS_EC2_METADATA_DISABLED: 'true' });
+  try {
+    const first = await daemon.nextPass(120_000);
+    if (!first.ok || first.added + first.revoked > 0) throw new ScenarioFailed(`controller run: its first pass should have had nothing to do: ${first.message}`);
+    const again = await churn(sandbox.url, ec2, fleet, throttle, 2);
+    await quiet(sandbox.url, AWS_RATES);
+    const readyAtMs = Date.now();
+    const cpuBefore = daemon.cpuSeconds();
+    const pass = await daemon.nextPass(intervalS * 1000 + 120_000);
+    const cpuAfter = daemon.cpuSeconds();
+    const counters = await control<Counters>(sandbox.url, 'counters');
+    if (pass.endedAtMs - pass.durationMs < readyAtMs) throw new ScenarioFailed('controller run: its second pass started before the churn was in place; raise the interval');
+    if (!pass.ok) throw new ScenarioFailed(`controller run: ${pass.message}`);
+    // Its own audit lines say which groups changed; the reads it needs are the reconcile pass's, on the same fleet.
+    const changes = readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { passId: string; action: string; group: string }).filter((c) => c.passId === pass.passId);
+    const groups = (action: string) => new Set(changes.filter((c) => c.action === action).map((c) => c.group)).size;
+    const reads = cli.result.lowerBound ?? {};
+    const lowerBound = {
+      DescribeRegions: reads.DescribeRegions ?? 1,
+      DescribeInstances: reads.DescribeInstances ?? 0,
+      DescribeSecurityGroupRules: reads.DescribeSecurityGroupRules ?? 0,
+      AuthorizeSecurityGroupIngress: groups('authorize'),
+      RevokeSecurityGroupIngress: groups('revoke'),
+    };
+    const peak = daemon.peakRssKb();
+    const result: ScenarioResult = {
+      key: 'churn-daemon', title: title('running controller'), approach: 'sgsync', runAs: '`sgsync controller run` process, its second pass',
+      work: `${pass.added} added, ${pass.revoked} revoked`,
+      ...fromCounters(counters, AWS_RATES), lowerBound, lowerBoundTotal: sum(lowerBound),
+      wallS: pass.durationMs / 1000, cpuS: cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : Number.NaN,
+      ...(peak !== undefined ? { maxRssMb: peak / 1024 } : {}),
+      notes: [
+        `${again.gone.length} members stopped or terminated, ${again.fresh.length} launched or given a new address, after the process's first pass (nothing to do) and before its second. ` +
+          'Wall is the pass as the process logs it; CPU is the process\'s from the churn to the end of the pass; peak RSS is the process\'s, both passes included. ' +
+          "The reads of its lower bound are the `reconcile` pass's above (the same fleet); its authorize and revoke calls, one per group its audit log names.",
+      ],
+    };
+    log(`churn at AWS's rates, controller run: ${result.work}; ${result.wallS.toFixed(2)} s (bucket minimum ${result.bucketMinimumS.toFixed(2)} s)`);
+    return [cli.result, result];
+  } finally {
+    await daemon.stop();
+  }
+}
+
 interface Context {
   sandbox: SpawnedSandbox;
   scale: number;
@@ -340,7 +411,11 @@ async function main(): Promise<void> {
     );
     log(`naive storm: ${naive.at(-1)!.callsTotal} calls in ${naive.at(-1)!.wallS.toFixed(2)} s`);
 
-    // 5. One region down: its API answers 503 to everything for the whole pass.
+    // 5. At AWS's own rates: time-scaled buckets shrink the minimum a pass is held to, never the time
+    //    it spends starting and listing. The churn pass again, by a `reconcile` process and by the running controller.
+    scenarios.push(...(await atAwsRates(ctx)));
+
+    // 6. One region down: its API answers 503 to everything for the whole pass.
     const perTarget = size.name === 'full' ? 3 : 1;
     const terminated = await terminateIn(sandbox.url, ec2, fleet, [DOWN, ELSEWHERE], perTarget, throttle);
     await control(sandbox.url, 'faults', 'PUT', { rules: [{ action: '*', region: DOWN, unavailableRate: 1 }] });

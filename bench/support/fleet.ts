@@ -155,8 +155,11 @@ function awsSection(url: string, scale: number): string {
 `;
 }
 
-/** The controller's configuration: the three targets, every region listed (none configured), 17 at a time. */
-export function controllerConfig(url: string, fleet: Fleet, scale: number): string {
+/**
+ * The controller's configuration: the three targets, every region listed
+ * (none configured), 17 at a time. `jitterSeconds` for `controller run`.
+ */
+export function controllerConfig(url: string, fleet: Fleet, scale: number, jitterSeconds?: number): string {
   const targets = TARGETS.map(
     (t) => `  - name: ${t}
     region: ${PRIMARY}
@@ -169,7 +172,7 @@ export function controllerConfig(url: string, fleet: Fleet, scale: number): stri
 targets:
 ${targets.join('\n')}
 safety: { graceSeconds: 300, revokeLimit: { count: 500, fraction: 0.5 } }
-controller: { concurrency: ${REGIONS.length} }
+controller: { concurrency: ${REGIONS.length}${jitterSeconds === undefined ? '' : `, jitterSeconds: ${jitterSeconds}`} }
 ${awsSection(url, scale)}`;
 }
 
@@ -202,16 +205,17 @@ export interface Churn {
 /**
  * 5% churn of the members of the three targets, throttling off: a quarter
  * each terminated, stopped, restarted (a new public address) and newly
- * launched, spread over the regions.
+ * launched, spread over the regions. Round `round` (from 0) picks members
+ * no earlier round picked.
  */
-export async function churn(url: string, ec2: FleetClients, fleet: Fleet, throttle: { mode: 'aws'; scale: number }): Promise<Churn> {
+export async function churn(url: string, ec2: FleetClients, fleet: Fleet, throttle: { mode: 'aws'; scale: number }, round = 0): Promise<Churn> {
   await control(url, 'throttle', 'PUT', { mode: 'off' });
   const quarter = Math.max(1, Math.round((fleet.size.membersPerTarget * 0.05) / 4));
   const result: Churn = { gone: [], fresh: [] };
   for (const t of TARGETS) {
     const list = fleet.members[t]!;
     const stride = Math.floor(list.length / 4);
-    const pick = (k: number) => list.slice(k * stride, k * stride + quarter);
+    const pick = (k: number) => list.slice(k * stride + round * quarter, k * stride + (round + 1) * quarter);
     const [terminate, stop, restart] = [pick(1), pick(2), pick(3)];
     for (const [region, ids] of byRegion(terminate)) await ec2.get(region).send(new TerminateInstancesCommand({ InstanceIds: ids }));
     for (const [region, ids] of byRegion([...stop, ...restart])) await ec2.get(region).send(new StopInstancesCommand({ InstanceIds: ids }));

@@ -28,7 +28,7 @@ export interface MeasuredRun {
 }
 
 /** Seconds of CPU a process has used so far (utime + stime, in clock ticks of 1/100 s). */
-function procCpuSeconds(pid: number): number | undefined {
+export function procCpuSeconds(pid: number): number | undefined {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
@@ -37,7 +37,8 @@ function procCpuSeconds(pid: number): number | undefined {
   }
 }
 
-function procPeakKb(pid: number): number | undefined {
+/** The process's peak resident set so far (VmHWM), in kB. */
+export function procPeakKb(pid: number): number | undefined {
   try {
     const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : undefined;
