@@ -9,25 +9,12 @@
 // @ts-expect-error -- the module the bundles replace, imported by path; it ships no declarations there
 import { parseXML as sdkParseXML } from '@aws-sdk/xml-builder/dist-es/xml-parser.js';
 import { parseXML } from '../src/aws/xml-parser.js';
-import { handleEc2 } from '../src/sandbox/ec2-endpoint.js';
-import { Sandbox } from '../src/sandbox/sandbox.js';
+import { instancesPage } from './support/instances-page.js';
 import { median, runsOption } from './support/runs.js';
 
 const runs = runsOption(15);
 
-const sandbox = new Sandbox({ seed: 1 });
-const auth = 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/eu-west-1/ec2/aws4_request, SignedHeaders=host, Signature=0';
-async function ask(params: Record<string, string>): Promise<string> {
-  const answer = await handleEc2(sandbox, new URLSearchParams({ Version: '2016-11-15', ...params }).toString(), auth);
-  if (!('body' in answer) || answer.status !== 200) throw new Error(`the sandbox did not answer ${params.Action}`);
-  return answer.body;
-}
-await ask({
-  Action: 'RunInstances', ImageId: 'ami-12345678', MinCount: '1000', MaxCount: '1000',
-  'TagSpecification.1.ResourceType': 'instance', 'TagSpecification.1.Tag.1.Key': 'role', 'TagSpecification.1.Tag.1.Value': 'api',
-  'TagSpecification.1.Tag.2.Key': 'Name', 'TagSpecification.1.Tag.2.Value': 'api & <web>',
-});
-const page = await ask({ Action: 'DescribeInstances', MaxResults: '1000' });
+const page = await instancesPage();
 
 const parsers = { sdk: sdkParseXML as (xml: string) => unknown, sgsync: parseXML };
 const times: Record<keyof typeof parsers, number[]> = { sdk: [], sgsync: [] };

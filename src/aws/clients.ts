@@ -1,5 +1,6 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ListingProtocol } from './listing-protocol.js';
 import { AWS_DEFAULT_RATES, Pacer, type PacingRates } from './pacing.js';
 
 export interface AwsOptions {
@@ -85,6 +86,8 @@ export class Ec2Clients {
     if (client) return client;
     client = new EC2Client({
       region,
+      // The SDK's protocol, reading of a DescribeInstances answer only what a listing keeps.
+      protocol: ListingProtocol,
       retryMode: 'adaptive',
       maxAttempts: this.options.maxAttempts ?? 8,
       ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),

@@ -4,7 +4,6 @@ import {
   paginateDescribeInstances,
   paginateDescribeSecurityGroupRules,
   RevokeSecurityGroupIngressCommand,
-  type Instance,
   type IpPermission,
   type SecurityGroupRule,
   type Tag,
@@ -15,6 +14,7 @@ import { INSTANCE_ID_PATTERN } from '../core/instance-id-index.js';
 import type { GroupBatch, Member, ObservedRule, PlannedRevoke, PlannedRule } from '../core/model.js';
 import type { AuthorizeOutcome, Ec2Port, ListFilter, RevokeOutcome } from '../core/ports.js';
 import { Ec2Clients, type AwsOptions } from './clients.js';
+import type { ListedInstance } from './listing-protocol.js';
 import { mapAwsError } from './errors.js';
 
 const PAGE = 1000;
@@ -65,7 +65,7 @@ function isHostCidr(cidr: unknown, family: string): boolean {
 }
 
 /** Converts an EC2 instance to a member. */
-export function toMember(region: string, i: Instance, accountId?: string): Member | undefined {
+export function toMember(region: string, i: ListedInstance, accountId?: string): Member | undefined {
   if (!i.InstanceId) return undefined;
   // An inventory that names an instance wrongly is not an inventory: failing the region keeps its members' rules (safety rule 2).
   if (!INSTANCE_ID_PATTERN.test(i.InstanceId)) {
