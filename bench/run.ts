@@ -5,9 +5,8 @@
  * and an agent storm — each with the naive approach beside it — then a
  * churn pass at AWS's own rates by a `reconcile` process and by a running
  * `controller run`, a pass with one region down, and planning 100,000
- * members; it prints Markdown
- * tables and writes the same tables to docs/benchmarks.md and every raw
- * figure to bench/results/latest.json.
+ * members; it prints Markdown tables and writes the same tables to
+ * docs/benchmarks.md and every raw figure to bench/results/latest.json.
  *
  *   npm run bench                          # the full run (about 5 minutes on 2 cores)
  *   npm run bench -- --scale small         # a one-minute smoke run: bench/results/small.json only
