@@ -151,6 +151,11 @@ function fromCounters(counters: Counters, scale: number): Pick<ScenarioResult, '
   return { calls, callsTotal: totalCalls(calls), mutating: mutatingCalls(calls), bucketMinimumS: bucket.seconds, bindingBucket: bucket.binding };
 }
 
+/** A pass's `timings` (ms), as the report's phases (s). */
+function phasesOf(t: NonNullable<PassReportView['timings']>): NonNullable<ScenarioResult['phases']> {
+  return { inventoryS: t.inventoryMs / 1000, observeS: t.observeMs / 1000, planS: t.planMs / 1000, applyS: t.applyMs / 1000 };
+}
+
 /** A failure of the benchmark itself (not a goal missed): the run stops with this message. */
 class ScenarioFailed extends Error {}
 
@@ -187,9 +192,7 @@ async function reconcilePass(ctx: Context, key: ScenarioKey, title: string, expe
       key, title, approach: 'sgsync', runAs: '`sgsync reconcile` process', work: work.join(', '), exitCode: run.code,
       ...fromCounters(counters, ctx.scale), lowerBound, lowerBoundTotal: sum(lowerBound),
       wallS: run.wallS, cpuS: run.cpuS, maxRssMb: run.maxRssKb / 1024, notes: [],
-      ...(report.timings
-        ? { phases: { inventoryS: report.timings.inventoryMs / 1000, observeS: report.timings.observeMs / 1000, planS: report.timings.planMs / 1000, applyS: report.timings.applyMs / 1000 } }
-        : {}),
+      ...(report.timings ? { phases: phasesOf(report.timings) } : {}),
     },
   };
 }
@@ -260,6 +263,7 @@ async function atAwsRates(ctx: Context): Promise<ScenarioResult[]> {
       ...fromCounters(counters, AWS_RATES), lowerBound, lowerBoundTotal: sum(lowerBound),
       wallS: pass.durationMs / 1000, cpuS: cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : Number.NaN,
       ...(peak !== undefined ? { maxRssMb: peak / 1024 } : {}),
+      ...(pass.timings ? { phases: phasesOf(pass.timings) } : {}),
       notes: [
         `${again.gone.length} members stopped or terminated, ${again.fresh.length} launched or given a new address, after the process's first pass (nothing to do) and before its second. ` +
           'Wall is the pass as the process logs it; CPU is the process\'s from the churn to the end of the pass; peak RSS is the process\'s, both passes included. ' +

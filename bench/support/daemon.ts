@@ -16,6 +16,8 @@ export interface DaemonPass {
   added: number;
   revoked: number;
   durationMs: number;
+  /** Where the pass spent its time, as its log line gives it. */
+  timings?: { inventoryMs: number; observeMs: number; planMs: number; applyMs: number };
   /** When the pass ended, by the daemon's clock (ms since the epoch). */
   endedAtMs: number;
   /** Whether it logged "pass done" rather than "pass done with problems". */
@@ -59,7 +61,7 @@ export class Daemon {
   }
 
   private read(line: string): void {
-    let entry: { msg?: unknown; passId?: unknown; added?: unknown; revoked?: unknown; durationMs?: unknown; time?: unknown };
+    let entry: { msg?: unknown; passId?: unknown; added?: unknown; revoked?: unknown; durationMs?: unknown; time?: unknown; timings?: DaemonPass['timings'] };
     try {
       entry = JSON.parse(line) as typeof entry;
     } catch {
@@ -71,6 +73,7 @@ export class Daemon {
       added: Number(entry.added),
       revoked: Number(entry.revoked),
       durationMs: Number(entry.durationMs),
+      ...(entry.timings ? { timings: entry.timings } : {}),
       endedAtMs: Number(entry.time),
       ok: !entry.msg.startsWith('pass done with problems'),
       message: entry.msg,

@@ -38,7 +38,7 @@ export interface ScenarioResult {
   cpuS: number;
   /** Peak RSS of the measured process; absent when it ran inside the benchmark's own process. */
   maxRssMb?: number;
-  /** Where a `sgsync reconcile` spent its time, from its report (seconds). */
+  /** Where a pass spent its time, from its report or log line (seconds). */
   phases?: { inventoryS: number; observeS: number; planS: number; applyS: number };
   notes: string[];
 }
@@ -163,7 +163,7 @@ export function renderTables(r: BenchResults): string {
     out.push(
       '### Where a pass spends its time',
       '',
-      'From the `timings` of each `sgsync reconcile --json` report. Listing the members of 17 regions takes the same time ' +
+      'From the `timings` of each `sgsync reconcile --json` report, and of the `controller run` log line. Listing the members of 17 regions takes the same time ' +
         'whatever the buckets hold, so the pass as a whole cannot come near a token-bucket minimum of a fraction of a second; the ' +
         'changes (every authorize and revoke, pacing waits included) are what the buckets slow down, and they are held against the same minimum here. ' +
         'The rules are read while the instances are listed, so the two columns overlap.',

@@ -10,7 +10,7 @@ import { runLoop } from '../controller/loop.js';
 import { ControllerMetrics } from '../controller/metrics.js';
 import { controllerPass, type ControllerPassResult } from '../controller/pass.js';
 import { summarizePass } from '../controller/pass-summary.js';
-import { buildReport } from '../controller/report.js';
+import { buildReport, passTimings } from '../controller/report.js';
 import { isSgsyncError } from '../core/errors.js';
 import { lagWarnings } from '../core/reconcile.js';
 import { awsContext, callCounts, type AwsCliOptions } from './aws-context.js';
@@ -75,7 +75,7 @@ async function run(options: RunOptions): Promise<void> {
       metrics.recordPass(result, summary, { startedAtMs, finishedAtMs: Date.now() });
       last = { result };
       const { passId, added, revoked, blocked, kept, problems } = summary;
-      const fields = { passId, added, revoked, blocked, kept, durationMs: Date.now() - startedAtMs };
+      const fields = { passId, added, revoked, blocked, kept, durationMs: Date.now() - startedAtMs, timings: passTimings(result) };
       for (const w of lagWarnings(result)) log.warn({ passId }, w);
       if (summary.ok) log.info(fields, `pass done: ${added} added, ${revoked} revoked`);
       else log.warn({ ...fields, problems }, `pass done with problems: ${problems.join('; ')}`);

@@ -49,8 +49,25 @@ export interface PassReport {
   warnings: string[];
   /** EC2 calls made, by action, when the driver counted them. */
   calls?: Record<string, number>;
-  /** Milliseconds per phase: listing instances, reading the groups' rules, planning, changing rules (rounds summed). */
-  timings: { inventoryMs: number; observeMs: number; planMs: number; applyMs: number };
+  timings: PassTimings;
+}
+
+/** Milliseconds per phase: listing instances, reading the groups' rules (while listing), planning, changing rules (rounds summed). */
+export interface PassTimings {
+  inventoryMs: number;
+  observeMs: number;
+  planMs: number;
+  applyMs: number;
+}
+
+/** Where a pass spent its time, in whole milliseconds. */
+export function passTimings(result: ControllerPassResult): PassTimings {
+  return {
+    inventoryMs: Math.round(result.inventoryMs),
+    observeMs: Math.round(result.timings.observeMs),
+    planMs: Math.round(result.timings.planMs),
+    applyMs: Math.round(result.timings.applyMs),
+  };
 }
 
 function familyOf(cidr: string | undefined): Family {
@@ -182,11 +199,6 @@ export function buildReport(kind: ReportKind, result: ControllerPassResult, targ
     errors: result.errors.map(errorLine),
     warnings: [...new Set([...result.plan.warnings, ...result.lastPlan.warnings, ...lagWarnings(result)])].sort(),
     ...(calls ? { calls } : {}),
-    timings: {
-      inventoryMs: Math.round(result.inventoryMs),
-      observeMs: Math.round(result.timings.observeMs),
-      planMs: Math.round(result.timings.planMs),
-      applyMs: Math.round(result.timings.applyMs),
-    },
+    timings: passTimings(result),
   };
 }

@@ -110,6 +110,17 @@ describe('sgsync controller run', () => {
     expect(m.get('sgsync_aws_api_errors_total{region="sa-east-1",action="DescribeInstances"}')).toBeGreaterThan(0);
     sb.sandbox.faults.set({ rules: [] });
 
+    // Each pass logs what it did and where its time went.
+    const done = daemon
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('"msg":"pass done'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(done.length).toBeGreaterThanOrEqual(3);
+    const ms = expect.any(Number) as number;
+    for (const line of done) expect(line).toMatchObject({ durationMs: ms, timings: { inventoryMs: ms, observeMs: ms, planMs: ms, applyMs: ms } });
+    expect(done.some((l) => l.revoked === 1)).toBe(true);
+
     const exited = once(daemon.proc, 'exit');
     daemon.proc.kill('SIGTERM');
     const [code] = (await exited) as [number | null];
