@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import type { Plugin } from 'esbuild';
+import type { BuildOptions } from 'esbuild';
 import { ListingProtocol } from '../src/aws/listing-protocol.js';
 import { instancesPage } from './support/instances-page.js';
 import { median, runsOption } from './support/runs.js';
@@ -27,19 +27,15 @@ import { median, runsOption } from './support/runs.js';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 if (process.env.SGSYNC_BENCH_BUNDLED !== '1') {
-  // Bundled as scripts/bundle-cli.mjs bundles the CLI, into node_modules/.cache so that the bundle resolves esbuild's import as this file does.
+  // Bundled with the CLI's options, into node_modules/.cache so that the bundle resolves esbuild's import as this file does.
   const root = fileURLToPath(new URL('..', import.meta.url));
   const dir = join(root, 'node_modules', '.cache', 'sgsync-bench');
   mkdirSync(dir, { recursive: true });
   const outfile = join(dir, `describe-instances-read-${process.pid}.mjs`);
   const { build } = await import('esbuild');
   // @ts-expect-error -- a plain ES module build script, without type declarations
-  const { awsSdkPlugins } = (await import('../scripts/aws-sdk-plugins.mjs')) as { awsSdkPlugins: Plugin[] };
-  await build({
-    entryPoints: [fileURLToPath(import.meta.url)], outfile, bundle: true, format: 'esm', platform: 'node', target: 'node20', mainFields: ['module', 'main'],
-    external: ['esbuild'], plugins: awsSdkPlugins, logLevel: 'warning',
-    banner: { js: "import { createRequire as __sgsyncCreateRequire } from 'node:module'; const require = __sgsyncCreateRequire(import.meta.url);" },
-  });
+  const { sdkBundleOptions } = (await import('../scripts/aws-sdk-plugins.mjs')) as { sdkBundleOptions: BuildOptions };
+  await build({ ...sdkBundleOptions, entryPoints: [fileURLToPath(import.meta.url)], outfile, external: ['esbuild'], logLevel: 'warning' });
   const child = spawnSync(process.execPath, [outfile, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, SGSYNC_BENCH_BUNDLED: '1' } });
   rmSync(outfile, { force: true });
   process.exit(child.status ?? 1);

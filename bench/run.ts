@@ -44,6 +44,8 @@ process.env.AWS_SECRET_ACCESS_KEY = 'sandbox';
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+/** What a `sgsync` process of the controller needs to reach the sandbox: any credentials, and no instance metadata to look for. */
+const CONTROLLER_ENV = { AWS_ACCESS_KEY_ID: 'sandbox', AWS_SECRET_ACCESS_KEY: 'sandbox', AWS_EC2_METADATA_DISABLED: 'true' };
 /** The member region whose API fails in the region-down scenario, and one that stays up. */
 const DOWN = 'ap-southeast-2';
 const ELSEWHERE = 'sa-east-1';
@@ -167,9 +169,7 @@ interface Pass {
 /** One `sgsync reconcile --json` as a process of the built CLI, measured from the outside. */
 async function reconcilePass(ctx: Context, key: ScenarioKey, title: string, expectExit: number[]): Promise<Pass> {
   await quiet(ctx.sandbox.url, ctx.scale);
-  const run: MeasuredRun = await runBuiltCli(['reconcile', '-c', ctx.controllerConfig, '--json', '--audit-log', join(ctx.dir, `audit-${key}.jsonl`), '--log-level', 'warn'], {
-    AWS_ACCESS_KEY_ID: 'sandbox', AWS_SECRET_ACCESS_KEY: 'sandbox', AWS_EC2_METADATA_DISABLED: 'true',
-  });
+  const run: MeasuredRun = await runBuiltCli(['reconcile', '-c', ctx.controllerConfig, '--json', '--audit-log', join(ctx.dir, `audit-${key}.jsonl`), '--log-level', 'warn'], CONTROLLER_ENV);
   ctx.measuredWith = run.method === 'gnu-time' ? 'GNU time (`/usr/bin/time -f %M`)' : '/proc/<pid> sampling (VmHWM)';
   let report: PassReportView;
   try {
@@ -232,7 +232,7 @@ async function atAwsRates(ctx: Context): Promise<ScenarioResult[]> {
   // The next pass starts this long after the last one ended: time enough for the churn below.
   const intervalS = 15;
   const audit = join(ctx.dir, 'audit-daemon.jsonl');
-  const daemon = Daemon.start(config, intervalS, audit, { AWS_ACCESS_KEY_ID: 'sandbox', AWS_SECRET_ACCESS_KEY: 'sandbox', AWS_EC2_METADATA_DISABLED: 'true' });
+  const daemon = Daemon.start(config, intervalS, audit, CONTROLLER_ENV);
   try {
     const first = await daemon.nextPass(120_000);
     if (!first.ok || first.added + first.revoked > 0) throw new ScenarioFailed(`controller run: its first pass should have had nothing to do: ${first.message}`);

@@ -68,3 +68,20 @@ export const awsXmlParserPlugin = {
 
 /** Both, for `plugins` in esbuild's options. */
 export const awsSdkPlugins = [awsSchemasPlugin, awsXmlParserPlugin];
+
+/**
+ * The esbuild options every bundle of sgsync and the SDK shares: one ES
+ * module for Node 20, built from the SDK's ES modules (which esbuild can trim
+ * to the actions used; its CommonJS build is one file per package, kept
+ * whole), with both plugins, and a `require` for the bundled CommonJS
+ * dependencies that call it for Node's built-ins (an ES module has none).
+ */
+export const sdkBundleOptions = {
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  mainFields: ['module', 'main'],
+  plugins: awsSdkPlugins,
+  banner: { js: "import { createRequire as __sgsyncCreateRequire } from 'node:module'; const require = __sgsyncCreateRequire(import.meta.url);" },
+};

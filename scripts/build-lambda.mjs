@@ -24,7 +24,7 @@ import { URL, fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { deflateRawSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { awsSdkPlugins } from './aws-sdk-plugins.mjs';
+import { sdkBundleOptions } from './aws-sdk-plugins.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -140,22 +140,14 @@ async function main() {
   const { metafile } = await build({
     entryPoints: [join(root, 'src/controller/lambda.ts')],
     outfile: bundle,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    // The SDK's ES modules, which esbuild can trim to the actions used; its CommonJS build is one file per package, kept whole.
-    mainFields: ['module', 'main'],
+    // Only the EC2 schemas the handler uses, and a faster XML parser (see aws-sdk-plugins.mjs).
+    ...sdkBundleOptions,
     minify: true,
     keepNames: true,
     sourcemap: 'linked',
     legalComments: 'linked',
     logLevel: 'warning',
-    // Only the EC2 schemas the handler uses, and a faster XML parser (see aws-sdk-plugins.mjs).
-    plugins: awsSdkPlugins,
     metafile: true,
-    // Bundled CommonJS dependencies call require() for Node built-ins; an ES module has none of its own.
-    banner: { js: "import { createRequire as __sgsyncRequire } from 'node:module'; const require = __sgsyncRequire(import.meta.url);" },
   });
 
   // The licences of the bundled packages travel with the code, and any notices esbuild found in comments.

@@ -20,7 +20,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath, URL } from 'node:url';
 import { build } from 'esbuild';
-import { awsSdkPlugins } from './aws-sdk-plugins.mjs';
+import { sdkBundleOptions } from './aws-sdk-plugins.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = join(root, 'dist', 'bin');
@@ -31,22 +31,15 @@ const result = await build({
   outdir,
   // Chunks sit beside the entry, so paths relative to import.meta.url (examples/) match dist/cli/.
   chunkNames: 'sgsync-[hash]',
-  bundle: true,
+  // Only the EC2 schemas the commands use, and a faster XML parser (see aws-sdk-plugins.mjs).
+  ...sdkBundleOptions,
   splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  mainFields: ['module', 'main'],
   minifySyntax: true,
   minifyWhitespace: true,
   sourcemap: 'linked',
   legalComments: 'linked',
   logLevel: 'warning',
   metafile: true,
-  // Only the EC2 schemas the commands use, and a faster XML parser (see aws-sdk-plugins.mjs).
-  plugins: awsSdkPlugins,
-  // Some CommonJS dependencies require() Node's built-ins; ESM output needs a require to give them.
-  banner: { js: "import { createRequire as __sgsyncCreateRequire } from 'node:module'; const require = __sgsyncCreateRequire(import.meta.url);" },
 });
 
 // Files are overwritten in place rather than the directory emptied first, so a
