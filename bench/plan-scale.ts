@@ -222,7 +222,20 @@ export function buildWorld(count: number): World {
   // from parts (ropes), which the planner reads character by character up to twice as slowly. One
   // structured clone gives the world the adapter's shape, the members still shared by both inputs.
   const worlds = structuredClone({ members, cold: input(ts, members, []), steady: input(ts, members, [...foreign, ...managed, ...duplicates]) });
+  // What the adapter does not copy out of a response, the clone must not have copied either.
+  adapterShared(worlds.members, worlds.steady.observed);
   return { ...worlds, targets: ts.length };
+}
+
+/**
+ * Puts back the strings the adapter shares rather than reads from a response: a member's region is
+ * the name of the region it was listed in (`toMember(region, …)`), one string per region, and a
+ * rule's family is the literal `parseCidr` returns.
+ */
+function adapterShared(members: Member[], observed: ObservedRule[]): void {
+  const regions = new Map(REGIONS.map((r) => [r, r]));
+  for (const m of members) m.region = regions.get(m.region) ?? m.region;
+  for (const r of observed) r.family = r.family === 'ipv6' ? 'ipv6' : 'ipv4';
 }
 
 function input(ts: Target[], members: Member[], observed: ObservedRule[]): PlanInput {
