@@ -7,6 +7,7 @@ import { admits, admittedHost, classifyAddress, hostCidr } from './addresses.js'
 import type { DesiredRule, Family, Member, PortSpec, RefusedMember, Target } from './model.js';
 import { normalizePort, portKey } from './rule-key.js';
 import { selectorMatcher } from './selector.js';
+import { sortByText } from './text-order.js';
 
 export interface DesiredState {
   /** Sorted: target order, member region, instance id, family, port. */
@@ -136,6 +137,15 @@ export function addMemberRules(t: TargetRules, member: Member, rules: DesiredRul
 export function comparePlacement(a: Pick<DesiredRule, 'memberRegion' | 'instanceId'>, b: Pick<DesiredRule, 'memberRegion' | 'instanceId'>): number {
   if (a.memberRegion !== b.memberRegion) return a.memberRegion < b.memberRegion ? -1 : 1;
   return a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0;
+}
+
+/** `items` in placement order (see `comparePlacement`), as a new array: fast for a fleet's worth. */
+export function sortForPlacement<T extends Pick<DesiredRule, 'memberRegion' | 'instanceId'>>(items: readonly T[]): T[] {
+  return sortByText(
+    items,
+    (item) => item.instanceId,
+    (item) => item.memberRegion,
+  );
 }
 
 /**

@@ -16,7 +16,7 @@
  * and port by port (the order `desiredRules` builds them in).
  */
 import { isCanonicalCidr } from './addresses.js';
-import { admittedAddress, comparePlacement, HOST_SUFFIX, refuseMember, type TargetRules } from './desired.js';
+import { admittedAddress, HOST_SUFFIX, refuseMember, sortForPlacement, type TargetRules } from './desired.js';
 import { ipv4Number } from './ip-scan.js';
 import type { DesiredRule, Family, Member, ObservedRule, RefusedMember } from './model.js';
 import { canonicalCidr, samePort } from './rule-key.js';
@@ -218,8 +218,8 @@ export class RuleMatcher {
     else for (const m of this.inScope) walk(this.members[m] as Member, m);
     // Members were walked in the order given; placement and reports go by target, region, instance.
     return {
-      toPlace: perTarget.flatMap((p) => p.toPlace.sort(comparePlacement)),
-      refused: perTarget.flatMap((p) => p.refused.sort(comparePlacement)),
+      toPlace: perTarget.flatMap((p) => sortForPlacement(p.toPlace)),
+      refused: perTarget.flatMap((p) => sortForPlacement(p.refused)),
       duplicates: this.duplicates(),
     };
   }
