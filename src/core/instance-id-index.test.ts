@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { InstanceIdIndex, readInstanceId } from './instance-id-index.js';
+import { InstanceIdIndex, readInstanceId, readInstanceIdInto } from './instance-id-index.js';
 
 const hex = fc.constantFrom(...'0123456789abcdef'.split(''));
 /** Canonical ids, short and long, with many sharing digits (zeros, repeated tails). */
@@ -31,6 +31,20 @@ describe('an instance id index', () => {
           const canonical = readInstanceId(probe, 0, probe.length);
           expect(index.find(probe, 0, probe.length)).toBe(canonical ? ids.indexOf(probe) : -2);
         }
+      }),
+    );
+  });
+
+  it('finds many ids at once exactly as it finds each alone', () => {
+    fc.assert(
+      fc.property(fc.array(canonicalId, { maxLength: 300 }), fc.array(canonicalId, { maxLength: 300 }), (ids, probes) => {
+        const index = new InstanceIdIndex(ids.length);
+        ids.forEach((id, i) => index.add(id, i));
+        const words = new Int32Array(probes.length * 3);
+        probes.forEach((id, k) => expect(readInstanceIdInto(id, 0, id.length, words, k * 3)).toBe(true));
+        const out = new Int32Array(probes.length);
+        index.findAll(words, probes.length, out);
+        expect([...out]).toEqual(probes.map((id) => index.find(id, 0, id.length)));
       }),
     );
   });

@@ -42,22 +42,27 @@ function eightDigits(text: string, from: number): number {
  * one, so no short id and long id share words.
  */
 export function readInstanceId(text: string, start: number, end: number): boolean {
+  return readInstanceIdInto(text, start, end, words, 0);
+}
+
+/** `readInstanceId`, writing the three words to `into[at, at + 3)`. */
+export function readInstanceIdInto(text: string, start: number, end: number, into: Int32Array, at: number): boolean {
   const length = end - start;
   if ((length !== 10 && length !== 19) || text.charCodeAt(start) !== 105 || text.charCodeAt(start + 1) !== 45) return false;
   const low = eightDigits(text, end - 8);
   if (low < 0) return false;
   if (length === 10) {
-    words[0] = low;
-    words[1] = 0;
-    words[2] = 1;
+    into[at] = low;
+    into[at + 1] = 0;
+    into[at + 2] = 1;
     return true;
   }
   const first = hexDigit(text.charCodeAt(start + 2));
   const middle = first < 0 ? -1 : eightDigits(text, start + 3);
   if (middle < 0) return false;
-  words[0] = low;
-  words[1] = middle;
-  words[2] = 16 + first;
+  into[at] = low;
+  into[at + 1] = middle;
+  into[at + 2] = 16 + first;
   return true;
 }
 
@@ -77,6 +82,8 @@ export class InstanceIdIndex {
   private mask: number;
   private table: Int32Array;
   private count = 0;
+  /** What `findAll` read ahead (see there). */
+  private seen = 0;
 
   /** @param size how many ids are expected (more still work, at the cost of a resize) */
   constructor(size: number) {
@@ -92,15 +99,40 @@ export class InstanceIdIndex {
    */
   find(text: string, start: number, end: number): number {
     if (!readInstanceId(text, start, end)) return -2;
-    const a = words[0] as number;
-    const b = words[1] as number;
-    const c = words[2] as number;
+    return this.search(hashWords(words[0] as number, words[1] as number, words[2] as number) & this.mask, words, 0);
+  }
+
+  /**
+   * `find` for `count` ids already read by `readInstanceIdInto`, three words
+   * each in `ids`: each one's position, or -1, into `out`. Found one at a
+   * time, each search waits for its slot to come from memory (the table is
+   * megabytes, and ids land in it at random) before the next can start.
+   * Here every first slot is read before any search, so the waits overlap.
+   */
+  findAll(ids: Int32Array, count: number, out: Int32Array): void {
     const table = this.table;
-    for (let slot = hashWords(a, b, c) & this.mask; ; slot = (slot + 1) & this.mask) {
-      const at = slot * SLOT;
-      const held = table[at + 3] as number;
+    let seen = 0;
+    for (let k = 0; k < count; k++) {
+      const slot = hashWords(ids[k * 3] as number, ids[k * 3 + 1] as number, ids[k * 3 + 2] as number) & this.mask;
+      out[k] = slot;
+      seen |= table[slot * SLOT + 3] as number;
+    }
+    // Kept, so that the reads above are not dropped as unused.
+    this.seen = seen;
+    for (let k = 0; k < count; k++) out[k] = this.search(out[k] as number, ids, k * 3);
+  }
+
+  /** The position of the id whose words are `ids[at, at + 3)`, searching from `slot`; -1 when it is not indexed. */
+  private search(slot: number, ids: Int32Array, at: number): number {
+    const a = ids[at] as number;
+    const b = ids[at + 1] as number;
+    const c = ids[at + 2] as number;
+    const table = this.table;
+    for (; ; slot = (slot + 1) & this.mask) {
+      const from = slot * SLOT;
+      const held = table[from + 3] as number;
       if (held === EMPTY) return -1;
-      if (table[at] === a && table[at + 1] === b && table[at + 2] === c) return held - 1;
+      if (table[from] === a && table[from + 1] === b && table[from + 2] === c) return held - 1;
     }
   }
 

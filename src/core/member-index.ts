@@ -5,12 +5,14 @@
  * take an id where it stands in a rule's description, and a fleet costs a few
  * typed arrays rather than a hundred thousand map entries.
  */
-import { InstanceIdIndex } from './instance-id-index.js';
+import { InstanceIdIndex, readInstanceIdInto } from './instance-id-index.js';
 import type { Member } from './model.js';
 import { StringIndex } from './string-index.js';
 
 /** `InstanceIdIndex`'s answer for an id it does not take. */
 const NOT_CANONICAL = -2;
+/** `queue`'s answer for an id left to `findQueued`. */
+export const QUEUED = -3;
 
 export class MemberIndex {
   /** One member per instance id (the first given), in the order given. */
@@ -65,5 +67,24 @@ export class MemberIndex {
   find(text: string, start: number, end: number): number {
     const at = this.byValue.find(text, start, end);
     return at === NOT_CANONICAL ? this.byText.find(text, start, end) : at;
+  }
+
+  /**
+   * `find` in two steps, for many ids: the id `text.slice(start, end)` is read
+   * into entry `k` of `ids` (three words each) and QUEUED is returned, for
+   * `findQueued` to look up together with the others; or, for an id in any
+   * other spelling (rare), its position or -1 is returned now and the entry
+   * is left to match nothing.
+   */
+  queue(text: string, start: number, end: number, ids: Int32Array, k: number): number {
+    if (readInstanceIdInto(text, start, end, ids, k * 3)) return QUEUED;
+    // No canonical id has a third word of 0 (see `readInstanceId`).
+    ids[k * 3 + 2] = 0;
+    return this.byText.find(text, start, end);
+  }
+
+  /** The positions (or -1) of the first `count` ids in `ids` that `queue` read, into `out` (see `InstanceIdIndex.findAll`). */
+  findQueued(ids: Int32Array, count: number, out: Int32Array): void {
+    this.byValue.findAll(ids, count, out);
   }
 }

@@ -356,6 +356,37 @@ describe('planning is idempotent (rule 7)', () => {
   });
 });
 
+describe('planning a fleet, a batch of rules at a time', () => {
+  // More members and rules than one batch of the matcher (256), canonical ids and a few of 12 digits
+  // (found by text, not by value), each rule naming its member by tag or, as a controller's batch
+  // authorize leaves it, by description.
+  const id = (n: number) => (n % 97 === 0 ? `i-0000${n.toString(16).padStart(8, '0')}` : `i-0${((n * 2654435761) >>> 0).toString(16).padStart(8, '0')}${n.toString(16).padStart(8, '0')}`);
+  const address = (n: number, moved = false) => `${moved ? 18 : 54}.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+  const fleet = Array.from({ length: 1500 }, (_, n) => member(id(n), { publicIpv4: address(n) }));
+
+  it('finds every rule its own plan made, and exactly the rules of members that changed', () => {
+    const world = input({ targets: [target({ groupIds: ['sg-1', 'sg-2', 'sg-3'], quota: 1000 })], members: fleet });
+    const first = plan(world);
+    expect(authorized(first)).toHaveLength(1500);
+    let n = 0;
+    // Registered an hour ago; a tenth tagged in full, the rest known by description only.
+    const observed = applyPlanToObserved([], first, () => `sgr-${++n}`).map((rule, i) => {
+      const shared = { [TAG.managedBy]: 'prod', [TAG.target]: 'api', [TAG.registeredAt]: OLD };
+      return { ...rule, tags: i % 10 === 0 ? { ...rule.tags, ...shared } : shared };
+    });
+    expect(plan({ ...world, observed })).toMatchObject({ authorize: [], revoke: [], kept: [] });
+
+    const moved = new Set([3, 97, 700, 1499]);
+    const gone = new Set([5, 194, 1000]);
+    const changed = fleet.flatMap((m, k) => (gone.has(k) ? [] : [moved.has(k) ? { ...m, publicIpv4: address(k, true) } : m]));
+    const next = plan({ ...world, observed, members: changed });
+    expect(next.authorize.flatMap((b) => b.items.map((r) => r.instanceId)).sort()).toEqual([...moved].map(id).sort());
+    expect(next.revoke.flatMap((b) => b.items.map((r) => `${r.instanceId}:${r.reason}`)).sort()).toEqual(
+      [...[...moved].map((k) => `${id(k)}:address-changed`), ...[...gone].map((k) => `${id(k)}:instance-gone`)].sort(),
+    );
+  });
+});
+
 describe('the planner never throws on odd input', () => {
   it.each<[string, Partial<PlanInput>, string]>([
     ['a target defined twice', { targets: [target(), target({ region: 'us-west-2' })] }, 'target "api" is defined twice; the second definition is ignored'],

@@ -121,7 +121,7 @@ export function plan(input: PlanInput): Plan {
   const managedCounts = new GroupFamilyCounts();
   const foreignCounts = new GroupFamilyCounts();
   const foreign: ForeignRule[] = [];
-  const matcher = new RuleMatcher(targets, known.members.members, scopedMembers(known, scope), observed);
+  const matcher = new RuleMatcher(targets, known.members, scopedMembers(known, scope), observed);
   const span: TextSpan = { text: '', start: 0, end: 0 };
   // Read now, while each rule is at hand: which rules a placement could collide with (see below).
   const cidrHashes = new Int32Array(observed.length);
@@ -152,8 +152,9 @@ export function plan(input: PlanInput): Plan {
       warn(`rule ${rule.ruleId} in ${rule.groupId} names no instance (no ${TAG.instance} tag, no sgsync description); it is left alone`);
       return;
     }
-    matcher.add(i, targets.indexOf(t), at, known.members.find(span.text, span.start, span.end), host);
+    matcher.queue(i, targets.indexOf(t), at, span.text, span.start, span.end, host);
   });
+  matcher.flush();
 
   const wanted = matcher.wanted();
   const instanceOf = (rule: ObservedRule) => ruleMember(rule).instanceId as string;

@@ -18,10 +18,16 @@
 import { isCanonicalCidr } from './addresses.js';
 import { admittedAddress, HOST_SUFFIX, refuseMember, sortForPlacement, type TargetRules } from './desired.js';
 import { ipv4Number } from './ip-scan.js';
+import { QUEUED, type MemberIndex } from './member-index.js';
 import type { DesiredRule, Family, Member, ObservedRule, RefusedMember } from './model.js';
 import { canonicalCidr, samePort } from './rule-key.js';
 
 const NONE = -1;
+/** Rules matched together (see `RuleMatcher.queue`): enough for their waits on memory to overlap, few enough for the rules to stay in cache meanwhile. */
+const BATCH = 256;
+/** Flags of a member's record per target (see `RuleMatcher.record`). */
+const SELECTED = 1;
+const IPV4 = 2;
 
 /** `cidr` equals `address + suffix` once canonical: compared in place, since it nearly always is spelled that way. */
 function isHost(cidr: string | undefined, address: string, suffix: string): boolean {
@@ -44,24 +50,47 @@ export class RuleMatcher {
   readonly target: Int32Array;
   /** Position of the rule's group in its target's pool. */
   private readonly at: Int32Array;
-  /** The member slot the rule fills, or NONE. */
+  /** Where in `record` the member slot the rule fills is, or NONE. */
   private readonly slot: Int32Array;
-  /** The first slot of each target; each member has `slots` in all. */
+  /** The first slot of each target. */
   private readonly offsets: number[] = [];
-  private readonly slots: number;
   /** The first column (target and family) of each target; each member has `columns` in all. */
   private readonly columnOffsets: number[] = [];
   private readonly columns: number;
-  /** 1 where the pass wants a member's rules for a target (member × targets + target): running, in scope, selected. */
-  private readonly selected: Uint8Array;
+  /**
+   * One record of `stride` words per member (member × stride), holding what
+   * matching a rule to it reads, side by side: a rule's lookups of its member
+   * then touch one place in memory rather than three arrays. In order:
+   * - per target, its flags: SELECTED where the pass wants the member's rules
+   *   for it (running, in scope, selected), and IPV4 << f for each family f
+   *   the member has an IPv4 address for;
+   * - per column (target and family), that address as a 32-bit number (see
+   *   `ipv4Number`), when the flag says there is one;
+   * - per slot, 1 + the first rule that fills it, or 0.
+   */
+  private readonly record: Int32Array;
+  private readonly stride: number;
+  /** Where a record's columns and slots start. */
+  private readonly columnsAt: number;
+  private readonly slotsAt: number;
   /** A selected member's admitted address per column (member × columns + column), or undefined when it has none. */
   private readonly address: (string | undefined)[];
-  /** The same for IPv4 columns as a number (see `ipv4Number`), or NONE. */
-  private readonly ipv4: Float64Array;
-  /** 1 + the first rule that fills a member's slot (member × slots + slot), or 0. */
-  private readonly filledBy: Int32Array;
-  /** Member slots filled more than once, with every rule filling them, in the order they were read. */
+  /** Member slots filled more than once (by their place in `record`), with every rule filling them, in the order they were read. */
   private readonly contested = new Map<number, number[]>();
+  /** Rules queued and not yet matched: `add`'s arguments, the member's id as `MemberIndex.queue` read it, and its answer. */
+  private readonly queued = {
+    count: 0,
+    rule: new Int32Array(BATCH),
+    target: new Int32Array(BATCH),
+    at: new Int32Array(BATCH),
+    host: new Float64Array(BATCH),
+    member: new Int32Array(BATCH),
+    ids: new Int32Array(BATCH * 3),
+    found: new Int32Array(BATCH),
+  };
+  /** What `flush` read ahead (see there). */
+  private seen = 0;
+  private readonly members: readonly Member[];
 
   /**
    * Walks the members the pass wants (only running ones are admitted, see
@@ -72,10 +101,12 @@ export class RuleMatcher {
    */
   constructor(
     private readonly targets: readonly TargetRules[],
-    private readonly members: readonly Member[],
+    private readonly index: MemberIndex,
     private readonly inScope: readonly number[] | undefined,
     private readonly observed: readonly ObservedRule[],
   ) {
+    const members = index.members;
+    this.members = members;
     let slots = 0;
     let columns = 0;
     for (const t of targets) {
@@ -84,15 +115,15 @@ export class RuleMatcher {
       slots += t.families.length * t.ports.length;
       columns += t.families.length;
     }
-    this.slots = slots;
     this.columns = columns;
+    this.columnsAt = targets.length;
+    this.slotsAt = targets.length + columns;
+    this.stride = targets.length + columns + slots;
     this.target = new Int32Array(observed.length).fill(NONE);
     this.at = new Int32Array(observed.length);
     this.slot = new Int32Array(observed.length).fill(NONE);
-    this.filledBy = new Int32Array(members.length * slots);
-    this.selected = new Uint8Array(members.length * targets.length);
+    this.record = new Int32Array(members.length * this.stride);
     this.address = new Array<string | undefined>(members.length * columns);
-    this.ipv4 = new Float64Array(members.length * columns).fill(NONE);
     if (inScope === undefined) members.forEach((member, m) => this.read(member, m));
     else for (const m of inScope) this.read(members[m] as Member, m);
   }
@@ -104,15 +135,20 @@ export class RuleMatcher {
     for (let ti = 0; ti < this.targets.length; ti++) {
       const t = this.targets[ti] as TargetRules;
       if (!t.selects(member)) continue;
-      this.selected[m * this.targets.length + ti] = 1;
-      const column = m * this.columns + (this.columnOffsets[ti] ?? 0);
+      const base = m * this.stride;
+      const firstColumn = this.columnOffsets[ti] ?? 0;
+      let flags = SELECTED;
       for (let f = 0; f < t.families.length; f++) {
         const family = t.families[f] as Family;
         const address = admittedAddress(t.target, member, family);
-        this.address[column + f] = address;
+        this.address[m * this.columns + firstColumn + f] = address;
         // An admitted IPv4 address is spelled as dotted quad (see `admittedHost`).
-        if (family === 'ipv4' && address !== undefined) this.ipv4[column + f] = ipv4Number(address);
+        if (family === 'ipv4' && address !== undefined) {
+          flags |= IPV4 << f;
+          this.record[base + this.columnsAt + firstColumn + f] = ipv4Number(address);
+        }
       }
+      this.record[base + ti] = flags;
     }
   }
 
@@ -123,10 +159,13 @@ export class RuleMatcher {
    * first it can be, when the target selects the member, the port is one of
    * the target's, and the CIDR is the member's address in a family of the target.
    */
-  add(i: number, ti: number, at: number, m: number, host: number): void {
+  private add(i: number, ti: number, at: number, m: number, host: number): void {
     this.target[i] = ti;
     this.at[i] = at;
-    if (m === NONE || this.selected[m * this.targets.length + ti] !== 1) return;
+    if (m === NONE) return;
+    const base = m * this.stride;
+    const flags = this.record[base + ti] as number;
+    if ((flags & SELECTED) === 0) return;
     const rule = this.observed[i] as ObservedRule;
     const t = this.targets[ti] as TargetRules;
     let p = 0;
@@ -134,16 +173,17 @@ export class RuleMatcher {
     if (p === t.ports.length) return;
     // The slot for family f is first + f × ports.
     const first = (this.offsets[ti] ?? 0) + p;
-    const column = m * this.columns + (this.columnOffsets[ti] ?? 0);
+    const firstColumn = this.columnOffsets[ti] ?? 0;
     if (host >= 0) {
-      // An IPv4 /32 is the member's address exactly when the numbers agree.
+      // An IPv4 /32 is the member's address exactly when the numbers agree (as 32 bits, as stored).
       for (let f = 0; f < t.families.length; f++) {
-        if (this.ipv4[column + f] !== host) continue;
-        this.claim(i, m, first + f * t.ports.length);
+        if ((flags & (IPV4 << f)) === 0 || this.record[base + this.columnsAt + firstColumn + f] !== (host | 0)) continue;
+        this.claim(i, base + this.slotsAt + first + f * t.ports.length);
         return;
       }
       return;
     }
+    const column = m * this.columns + firstColumn;
     // An IPv4 CIDR never contains ':' and an IPv6 one always does, however spelled.
     const v6 = typeof rule.cidr === 'string' ? rule.cidr.includes(':') : undefined;
     for (let f = 0; f < t.families.length; f++) {
@@ -151,18 +191,52 @@ export class RuleMatcher {
       if (v6 !== undefined && v6 !== (family === 'ipv6')) continue;
       const address = this.address[column + f];
       if (address === undefined || !isHost(rule.cidr, address, HOST_SUFFIX[family])) continue;
-      this.claim(i, m, first + f * t.ports.length);
+      this.claim(i, base + this.slotsAt + first + f * t.ports.length);
       return;
     }
   }
 
-  /** Rule `i` fills slot `slot` of member `m`. */
-  private claim(i: number, m: number, slot: number): void {
-    const key = m * this.slots + slot;
-    this.slot[i] = slot;
-    const held = this.filledBy[key] as number;
+  /**
+   * `add` for rule `i`, whose member's id is `text.slice(start, end)`, later:
+   * the rule is matched with the rest of its batch, by `flush`. Matching one
+   * rule waits on memory twice, for the member's place in the index and then
+   * for its record, each somewhere at random in megabytes of tables; the
+   * rules of a batch wait together. Call `flush` after the last rule.
+   */
+  queue(i: number, ti: number, at: number, text: string, start: number, end: number, host: number): void {
+    const q = this.queued;
+    const k = q.count;
+    q.rule[k] = i;
+    q.target[k] = ti;
+    q.at[k] = at;
+    q.host[k] = host;
+    q.member[k] = this.index.queue(text, start, end, q.ids, k);
+    if (++q.count === BATCH) this.flush();
+  }
+
+  /** Matches the queued rules, in the order they were queued. */
+  flush(): void {
+    const q = this.queued;
+    const count = q.count;
+    q.count = 0;
+    this.index.findQueued(q.ids, count, q.found);
+    // Every member's record is read before any rule is matched, so these waits overlap too.
+    let seen = 0;
+    for (let k = 0; k < count; k++) {
+      const m = q.member[k] === QUEUED ? (q.found[k] as number) : (q.member[k] as number);
+      q.member[k] = m;
+      if (m !== NONE) seen |= this.record[m * this.stride + (q.target[k] as number)] as number;
+    }
+    this.seen = seen;
+    for (let k = 0; k < count; k++) this.add(q.rule[k] as number, q.target[k] as number, q.at[k] as number, q.member[k] as number, q.host[k] as number);
+  }
+
+  /** Rule `i` fills the member slot at `key` in `record`. */
+  private claim(i: number, key: number): void {
+    this.slot[i] = key;
+    const held = this.record[key] as number;
     if (held === 0) {
-      this.filledBy[key] = i + 1;
+      this.record[key] = i + 1;
       return;
     }
     const same = this.contested.get(key);
@@ -176,7 +250,7 @@ export class RuleMatcher {
   }
 
   private allFilled(from: number, count: number): boolean {
-    for (let k = from; k < from + count; k++) if (this.filledBy[k] === 0) return false;
+    for (let k = from; k < from + count; k++) if (this.record[k] === 0) return false;
     return true;
   }
 
@@ -188,10 +262,10 @@ export class RuleMatcher {
     const perTarget = this.targets.map(() => ({ toPlace: [] as DesiredRule[], refused: [] as RefusedMember[] }));
     const walk = (member: Member, m: number) => {
       for (let ti = 0; ti < this.targets.length; ti++) {
-        if (this.selected[m * this.targets.length + ti] !== 1) continue;
+        if (((this.record[m * this.stride + ti] as number) & SELECTED) === 0) continue;
         const t = this.targets[ti] as TargetRules;
         const ports = t.ports.length;
-        const base = m * this.slots + (this.offsets[ti] ?? 0);
+        const base = m * this.stride + this.slotsAt + (this.offsets[ti] ?? 0);
         // Every desired rule exists: nothing to add or refuse.
         if (ports > 0 && t.families.length > 0 && this.allFilled(base, t.families.length * ports)) continue;
         const out = perTarget[ti] as (typeof perTarget)[number];
@@ -208,7 +282,7 @@ export class RuleMatcher {
           }
           const cidr = address + HOST_SUFFIX[family];
           for (let p = 0; p < ports; p++) {
-            if (this.filledBy[from + p] !== 0) continue;
+            if (this.record[from + p] !== 0) continue;
             out.toPlace.push({ target: t.target.name, instanceId: member.instanceId, memberRegion: member.region, family, port: t.ports[p] as TargetRules['ports'][number], cidr });
           }
         }
