@@ -20,10 +20,14 @@
  * in use right after planning (world and plan still alive), the heap the
  * plan itself keeps, and the process's peak RSS.
  *
- *   npx tsx bench/plan-scale.ts [members] [--members N] [--runs N] [--json]
+ * `--built` measures dist/core's `plan` (see `builtPlanner`), as `npm run bench` does; without it, the
+ * sources' through tsx.
+ *
+ *   npx tsx bench/plan-scale.ts [members] [--members N] [--runs N] [--built] [--json]
  */
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { applyPlanToObserved, plan, TAG, type Member, type ObservedRule, type Plan, type PlanInput, type Target } from '../src/core/index.js';
@@ -266,7 +270,10 @@ const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 const round = (ms: number) => Math.round(ms * 10) / 10;
 const count = (batches: { items: unknown[] }[]) => batches.reduce((n, b) => n + b.items.length, 0);
 
-function measure(world: PlanInput, runs: number): PlanScaleRun {
+/** The function measured: the sources' `plan` (through tsx), or the built one (see `runPlanScale`). */
+export type Planner = (input: PlanInput) => Plan;
+
+function measure(world: PlanInput, runs: number, plan: Planner): PlanScaleRun {
   for (let i = 0; i < 2; i++) plan(world);
   const wall: number[] = [];
   const cpu: number[] = [];
@@ -308,16 +315,30 @@ function measure(world: PlanInput, runs: number): PlanScaleRun {
 }
 
 /**
- * Builds the world for `members` instances and measures planning it, steady
- * state and cold, `runs` times each after a warm-up. For `npm run bench`
- * and the command line alike.
+ * `plan` as `npm run build` built it (dist/core/, the library's modules), which is what runs in every form
+ * sgsync ships: the library, and the command line and Lambda bundles made from the same TypeScript output
+ * by esbuild. The sources run through tsx plan measurably slower (10–18% in A/B runs of this world), so
+ * `npm run bench`, which builds dist/ first, measures this one.
  */
-export async function runPlanScale(opts: { members: number; runs: number }): Promise<PlanScaleResult> {
+export async function builtPlanner(): Promise<Planner> {
+  const file = fileURLToPath(new URL('../dist/core/index.js', import.meta.url));
+  if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build first`);
+  const built = (await import(pathToFileURL(file).href)) as { plan?: Planner };
+  if (typeof built.plan !== 'function') throw new Error(`${file} exports no plan(): run npm run build again`);
+  return built.plan;
+}
+
+/**
+ * Builds the world for `members` instances and measures planning it, steady
+ * state and cold, `runs` times each after a warm-up, with `planner` (the
+ * sources' `plan` unless given). For `npm run bench` and the command line alike.
+ */
+export async function runPlanScale(opts: { members: number; runs: number; planner?: Planner }): Promise<PlanScaleResult> {
   // Let a caller's pending output and timers run before the process is busy for a while.
   await new Promise((resolve) => setImmediate(resolve));
   const world = buildWorld(opts.members);
-  const steady = measure(world.steady, opts.runs);
-  const cold = measure(world.cold, opts.runs);
+  const steady = measure(world.steady, opts.runs, opts.planner ?? plan);
+  const cold = measure(world.cold, opts.runs, opts.planner ?? plan);
   return {
     members: opts.members,
     regions: REGIONS.length,
@@ -346,11 +367,11 @@ async function main(args: string[]): Promise<void> {
   const members = Number(option(args, '--members') ?? positional ?? 100_000);
   const runs = Number(option(args, '--runs') ?? 7);
   if (!(Number.isInteger(members) && members > 0 && Number.isInteger(runs) && runs > 0)) {
-    console.error('usage: tsx bench/plan-scale.ts [members] [--members N] [--runs N] [--json]');
+    console.error('usage: tsx bench/plan-scale.ts [members] [--members N] [--runs N] [--built] [--json]');
     process.exitCode = 2;
     return;
   }
-  const result = await runPlanScale({ members, runs });
+  const result = await runPlanScale({ members, runs, ...(args.includes('--built') ? { planner: await builtPlanner() } : {}) });
   if (args.includes('--json')) {
     console.log(JSON.stringify(result, null, 2));
     return;

@@ -123,16 +123,16 @@ async function planning(members: number, runs: number): Promise<PlanningResult> 
     const r = x as Partial<Raw> | undefined;
     return typeof r?.wallMsMedian === 'number' && typeof r.cpuMsMedian === 'number' && typeof r.cold?.wallMsMedian === 'number';
   };
-  const mod = (await import('./plan-scale.js')) as { runPlanScale?: (o: { members: number; runs: number }) => Promise<unknown> };
+  const mod = (await import('./plan-scale.js')) as { runPlanScale?: (o: { members: number; runs: number; planner?: unknown }) => Promise<unknown>; builtPlanner?: () => Promise<unknown> };
   let raw: unknown;
   let via: string;
-  if (typeof mod.runPlanScale === 'function') {
-    raw = await mod.runPlanScale({ members, runs });
-    via = '`runPlanScale()` from bench/plan-scale.ts, in this process';
+  if (typeof mod.runPlanScale === 'function' && typeof mod.builtPlanner === 'function') {
+    raw = await mod.runPlanScale({ members, runs, planner: await mod.builtPlanner() });
+    via = "`runPlanScale()` from bench/plan-scale.ts, in this process, planning with dist/core's `plan()` as `npm run build` built it";
   } else {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/plan-scale.ts', '--members', String(members), '--runs', String(runs), '--json'], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/plan-scale.ts', '--members', String(members), '--runs', String(runs), '--built', '--json'], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
     raw = JSON.parse(stdout);
-    via = '`bench/plan-scale.ts --json`, a child process';
+    via = "`bench/plan-scale.ts --built --json`, a child process, planning with dist/core's `plan()`";
   }
   if (!valid(raw)) throw new Error(`planning: bench/plan-scale.ts gave figures of an unexpected shape: ${JSON.stringify(raw).slice(0, 300)}`);
   return { members: raw.members ?? members, runs: raw.runs ?? runs, via, steady: pick(raw), cold: pick(raw.cold), maxRssMb: raw.maxRssMb };
