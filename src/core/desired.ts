@@ -133,13 +133,11 @@ export function addMemberRules(t: TargetRules, member: Member, rules: DesiredRul
   }
 }
 
-/** Placement order within one target: member region, then instance id (stable, so family and port order stay). */
-export function comparePlacement(a: Pick<DesiredRule, 'memberRegion' | 'instanceId'>, b: Pick<DesiredRule, 'memberRegion' | 'instanceId'>): number {
-  if (a.memberRegion !== b.memberRegion) return a.memberRegion < b.memberRegion ? -1 : 1;
-  return a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0;
-}
-
-/** `items` in placement order (see `comparePlacement`), as a new array: fast for a fleet's worth. */
+/**
+ * `items` in placement order within one target, as a new array: member
+ * region, then instance id, each compared as `<` compares strings; items of
+ * one instance keep their order (family, then port). Fast for a fleet's worth.
+ */
 export function sortForPlacement<T extends Pick<DesiredRule, 'memberRegion' | 'instanceId'>>(items: readonly T[]): T[] {
   return sortByText(
     items,
