@@ -90,7 +90,6 @@ export class RuleMatcher {
   };
   /** What `flush` read ahead (see there). */
   private seen = 0;
-  private readonly members: readonly Member[];
 
   /**
    * Walks the members the pass wants (only running ones are admitted, see
@@ -106,7 +105,6 @@ export class RuleMatcher {
     private readonly observed: readonly ObservedRule[],
   ) {
     const members = index.members;
-    this.members = members;
     let slots = 0;
     let columns = 0;
     for (const t of targets) {
@@ -288,8 +286,9 @@ export class RuleMatcher {
         }
       }
     };
-    if (this.inScope === undefined) this.members.forEach(walk);
-    else for (const m of this.inScope) walk(this.members[m] as Member, m);
+    const members = this.index.members;
+    if (this.inScope === undefined) members.forEach(walk);
+    else for (const m of this.inScope) walk(members[m] as Member, m);
     // Members were walked in the order given; placement and reports go by target, region, instance.
     return {
       toPlace: perTarget.flatMap((p) => sortForPlacement(p.toPlace)),
