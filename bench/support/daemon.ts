@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { PassTimings } from '../../src/controller/report.js';
 import { procCpuSeconds, procPeakKb } from './measured-process.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -17,7 +18,7 @@ export interface DaemonPass {
   revoked: number;
   durationMs: number;
   /** Where the pass spent its time, as its log line gives it. */
-  timings?: { inventoryMs: number; observeMs: number; planMs: number; applyMs: number };
+  timings?: PassTimings;
   /** When the pass ended, by the daemon's clock (ms since the epoch). */
   endedAtMs: number;
   /** Whether it logged "pass done" rather than "pass done with problems". */
@@ -34,8 +35,9 @@ export class Daemon {
   private constructor(private readonly proc: ChildProcess) {
     let buffered = '';
     proc.stderr?.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-4000);
+      const text = chunk.toString('utf8');
+      buffered += text;
+      this.stderrTail = (this.stderrTail + text).slice(-4000);
       for (let end = buffered.indexOf('\n'); end >= 0; end = buffered.indexOf('\n')) {
         this.read(buffered.slice(0, end));
         buffered = buffered.slice(end + 1);

@@ -39,7 +39,8 @@ export const LISTED_INSTANCE = {
 /** An instance as a listing gives it. */
 export type ListedInstance = Pick<Instance, keyof typeof LISTED_INSTANCE>;
 
-const DESCRIBE_INSTANCES_OUTPUT = { NextToken: true, Reservations: { OwnerId: true, Instances: LISTED_INSTANCE } } satisfies Projection;
+/** What a listing keeps of a DescribeInstances answer: the page token, and each reservation's owner and instances. */
+export const DESCRIBE_INSTANCES_OUTPUT = { NextToken: true, Reservations: { OwnerId: true, Instances: LISTED_INSTANCE } } satisfies Projection;
 
 /*
  * The SDK's static schemas are arrays: a structure is [3, namespace, name,
