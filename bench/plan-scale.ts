@@ -20,6 +20,17 @@
  * in use right after planning (world and plan still alive), the heap the
  * plan itself keeps, and the process's peak RSS.
  *
+ * Every plan, warm-up included, gets a fresh copy of its world, as every
+ * pass plans what a fresh listing returned, and the heap is left to the
+ * collector as a running process leaves it. A forced collection before
+ * each run (`gc()`) would throw away the planner's optimized code: that
+ * collection does not keep alive the maps the code depends on, so about
+ * twenty of the planner's functions are deoptimized ("weak objects") at
+ * each one, and the next plan runs while some forty are compiled again,
+ * 40–60 ms of planning 100k members. The collections of a running process
+ * deoptimized one function in all. The heap figures come from one more
+ * plan, between forced collections, after the timed runs.
+ *
  * `--built` measures dist/core's `plan` (see `builtPlanner`), as `npm run bench` does; without it, the
  * sources' through tsx.
  *
@@ -28,7 +39,7 @@
 import { performance } from 'node:perf_hooks';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
+import { deserialize, serialize, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { applyPlanToObserved, plan, TAG, type Member, type ObservedRule, type Plan, type PlanInput, type Target } from '../src/core/index.js';
 import { median } from './support/runs.js';
@@ -56,7 +67,7 @@ export interface PlanScaleRun {
   wallMsMedian: number;
   wallMsMax: number;
   cpuMsMedian: number;
-  /** Heap in use right after a plan returned, world and plan included (largest of the runs). */
+  /** Heap in use right after a plan returned, world and plan included (an untimed plan after a collection). */
   heapUsedMb: number;
   /** Heap the returned plan keeps alive, after a collection. */
   planRetainedMb: number;
@@ -175,9 +186,8 @@ function asObserved(rules: ObservedRule[], registeredAt: (rule: ObservedRule) =>
 }
 
 export interface World {
-  members: Member[];
-  cold: PlanInput;
-  steady: PlanInput;
+  /** A fresh copy of the world's input, in the shape the adapter gives the planner (see `buildWorld`). */
+  copy(kind: 'steady' | 'cold'): PlanInput;
   targets: number;
 }
 
@@ -223,12 +233,21 @@ export function buildWorld(count: number): World {
 
   // EC2's answers reach the planner (through the bundles' XML parser) as objects built one after
   // another, holding flat strings copied out of the response. The strings built above are joined
-  // from parts (ropes), which the planner reads character by character up to twice as slowly. One
-  // structured clone gives the world the adapter's shape, the members still shared by both inputs.
-  const worlds = structuredClone({ members, cold: input(ts, members, []), steady: input(ts, members, [...foreign, ...managed, ...duplicates]) });
-  // What the adapter does not copy out of a response, the clone must not have copied either.
-  adapterShared(worlds.members, worlds.steady.observed);
-  return { ...worlds, targets: ts.length };
+  // from parts (ropes), which the planner reads character by character up to twice as slowly. A
+  // copy read back from V8's serialization has the adapter's shape; the serialized worlds are kept
+  // outside the heap, so that the copy being planned is the only world the collector sees.
+  const worlds = { cold: serialize(input(ts, members, [])), steady: serialize(input(ts, members, [...foreign, ...managed, ...duplicates])) };
+  return { copy: copier(worlds), targets: ts.length };
+}
+
+/** `World.copy` (made out here: a function made in `buildWorld` would keep its whole scope, the previous fleet included, alive). */
+function copier(worlds: Record<'steady' | 'cold', Buffer>): World['copy'] {
+  return (kind) => {
+    const world = deserialize(worlds[kind]) as PlanInput;
+    // What the adapter does not copy out of a response, the copy must not have copied either.
+    adapterShared(world.members ?? [], world.observed ?? []);
+    return world;
+  };
 }
 
 /**
@@ -257,12 +276,17 @@ function input(ts: Target[], members: Member[], observed: ObservedRule[]): PlanI
 
 let gc: (() => void) | undefined;
 
-/** A full collection (tsx does not pass --expose-gc through, so the function is fetched from V8 the first time). */
+/**
+ * Full collections, for the heap figures (tsx does not pass --expose-gc through, so the function is
+ * fetched from V8 the first time). Two: after one, part of the previous run's world was still
+ * counted, and the plan's heap came out smaller than nothing.
+ */
 function collect(): void {
   if (!gc) {
     setFlagsFromString('--expose-gc');
     gc = (runInNewContext('gc') as (() => void) | undefined) ?? (() => {});
   }
+  gc();
   gc();
 }
 
@@ -273,34 +297,36 @@ const count = (batches: { items: unknown[] }[]) => batches.reduce((n, b) => n + 
 /** The function measured: the sources' `plan` (through tsx), or the built one (see `runPlanScale`). */
 export type Planner = (input: PlanInput) => Plan;
 
-function measure(world: PlanInput, runs: number, plan: Planner): PlanScaleRun {
-  for (let i = 0; i < 2; i++) plan(world);
+function measure(copy: () => PlanInput, runs: number, plan: Planner): PlanScaleRun {
+  for (let i = 0; i < 2; i++) plan(copy());
   const wall: number[] = [];
   const cpu: number[] = [];
-  let heapUsed = 0;
-  let retained = 0;
-  // Only the last plan is kept (for its counts): each run starts with the previous one collected.
-  const latest: Plan[] = [];
+  // The last run's world and plan, dropped before the next copy is made: they are then garbage, and
+  // nothing else is alive (no local variable of this function still holds an earlier world).
+  const last: { world?: PlanInput; plan?: Plan } = {};
   for (let i = 0; i < runs; i++) {
-    latest.length = 0;
-    collect();
-    const base = process.memoryUsage().heapUsed;
+    last.world = last.plan = undefined;
+    last.world = copy();
     const startCpu = process.cpuUsage();
     const start = performance.now();
-    const result = plan(world);
+    last.plan = plan(last.world);
     wall.push(performance.now() - start);
     const used = process.cpuUsage(startCpu);
     cpu.push((used.user + used.system) / 1000);
-    heapUsed = Math.max(heapUsed, process.memoryUsage().heapUsed);
-    collect();
-    retained = Math.max(retained, process.memoryUsage().heapUsed - base);
-    latest.push(result);
   }
-  const result = latest.pop() ?? plan(world);
+  // The heap: one more plan, untimed, between collections.
+  last.world = last.plan = undefined;
+  last.world = copy();
+  collect();
+  const base = process.memoryUsage().heapUsed;
+  const result = plan(last.world);
+  const heapUsed = process.memoryUsage().heapUsed;
+  collect();
+  const retained = process.memoryUsage().heapUsed - base;
   const authorize = count(result.authorize);
   const revoke = count(result.revoke);
   return {
-    observed: world.observed.length,
+    observed: last.world.observed?.length ?? 0,
     ruleChanges: authorize + revoke,
     authorize,
     revoke,
@@ -337,8 +363,8 @@ export async function runPlanScale(opts: { members: number; runs: number; planne
   // Let a caller's pending output and timers run before the process is busy for a while.
   await new Promise((resolve) => setImmediate(resolve));
   const world = buildWorld(opts.members);
-  const steady = measure(world.steady, opts.runs, opts.planner ?? plan);
-  const cold = measure(world.cold, opts.runs, opts.planner ?? plan);
+  const steady = measure(() => world.copy('steady'), opts.runs, opts.planner ?? plan);
+  const cold = measure(() => world.copy('cold'), opts.runs, opts.planner ?? plan);
   return {
     members: opts.members,
     regions: REGIONS.length,

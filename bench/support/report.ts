@@ -302,6 +302,12 @@ buy less than sgsync's.
 - **Wall, CPU and peak RSS** are those of the \`sgsync\` process (\`node dist/bin/sgsync.js reconcile\`, the
   built CLI, Node's start-up included), measured by the kernel (GNU time's \`%M\`, or /proc VmHWM). For
   \`controller run\`, wall is the pass as its log gives it, and CPU and peak RSS come from /proc.
+- **Planning** is \`plan()\` alone, in the benchmark's own process (bench/plan-scale.ts), on a world of
+  100,000 members and the rules a controller left for them. Every run plans a fresh copy of the world,
+  as every pass plans what a fresh listing returned, and leaves the heap to the collector as a running
+  controller does. No collection is forced between runs: V8's forced collection does not keep alive what
+  the planner's compiled code depends on, so the next plan would run while its functions are compiled
+  again.
 - **Goals**: calls ≤ 1.05 × the lower bound; no mutating call in a no-op pass; wall ≤ 1.2 × the bucket
   minimum where it is above 0; planning 100,000 members in under 200 ms; peak memory under 300 MB.
 
