@@ -407,6 +407,22 @@ describe('the planner never throws on odd input', () => {
     expect(authorized(p)).toEqual(['i-1@sg-1:54.0.0.1/32']);
   });
 
+  it('uses the first copy of a rule observed twice, wherever the second claims to be', () => {
+    // sg-1 is full with sgr-1; a second "sgr-1" in sg-2 would hold i-7's rule there, were it believed.
+    const p = plan(
+      input({
+        targets: [target({ quota: 1 })],
+        members: [member('i-7')],
+        observed: [foreign('sgr-1', '8.8.8.8/32'), foreign('sgr-1', '54.0.0.7/32', { groupId: 'sg-2' }), foreign('sgr-9', '54.0.0.7/32', { groupId: 'sg-x' })],
+      }),
+    );
+    expect(authorized(p)).toEqual(['i-7@sg-2:54.0.0.7/32']);
+    expect(p.blocked).toEqual([]);
+    expect(p.capacity.map((c) => `${c.groupId}:${c.before}->${c.after}`)).toEqual(['sg-1:1->1', 'sg-2:0->1']);
+    expect(p.foreign.map((f) => `${f.ruleId}@${f.groupId}`)).toEqual(['sgr-1@sg-1']);
+    expect(p.warnings).toEqual(["1 rule(s) in sg-x, which is in no target's pool, were ignored", 'rule sgr-1 was observed twice; the first copy is used']);
+  });
+
   it('treats missing lists and a missing scope as empty and "all"', () => {
     const p = plan({ deployment: 'prod', now: NOW } as unknown as PlanInput);
     expect(p).toMatchObject({ scope: { kind: 'all' }, authorize: [], revoke: [], capacity: [], warnings: [] });
