@@ -58,10 +58,20 @@ describe('desired rules', () => {
     expect(result.refused).toEqual([expect.objectContaining({ target: 'api', instanceId: 'i-1', memberRegion: 'eu-west-1', reason })]);
   });
 
-  it('still admit the family that works when the other is refused', () => {
-    const result = desiredRules([target({ families: ['ipv4', 'ipv6'] })], [member({ ipv6: [] })]);
-    expect(result.rules.map((r) => r.cidr)).toEqual(['54.12.0.7/32']);
-    expect(result.refused.map((r) => r.reason)).toEqual(['no-ipv6-address']);
+  it.each<[string, Partial<Member>, string[]]>([
+    ['IPv4 only', { ipv6: [] }, ['54.12.0.7/32']],
+    ['IPv6 only', { publicIpv4: undefined, ipv6: ['2a05:d018::7'] }, ['2a05:d018::7/128']],
+    ['a ULA beside its public IPv4', { ipv6: ['fd00::7'] }, ['54.12.0.7/32']],
+  ])('admit a member of a two-family target with %s in the family it has, and refuse it nothing', (_case, m, cidrs) => {
+    const result = desiredRules([target({ families: ['ipv4', 'ipv6'] })], [member(m)]);
+    expect(result.rules.map((r) => r.cidr)).toEqual(cidrs);
+    expect(result.refused).toEqual([]);
+  });
+
+  it('refuse a member of a two-family target that it admits in neither, with both reasons', () => {
+    const result = desiredRules([target({ families: ['ipv4', 'ipv6'] })], [member({ publicIpv4: '10.1.2.3', ipv6: [] })]);
+    expect(result.rules).toEqual([]);
+    expect(result.refused.map((r) => r.reason)).toEqual(['address-not-public', 'no-ipv6-address']);
   });
 
   it('write "all traffic" without ports, as EC2 does', () => {

@@ -114,23 +114,25 @@ export function targetRules(target: Target): TargetRules {
 
 /**
  * Appends one running, selected member's rules for one target to `rules`,
- * family by family and port by port, and each reason it cannot be admitted
- * (once per reason) to `refused`.
+ * family by family and port by port. A member is admitted in every family it
+ * has an address the target admits; one admitted in none of the target's
+ * families is refused, with each reason (once per reason) in `refused`. An
+ * IPv4-only instance on a target of both families is admitted, not refused.
  */
 export function addMemberRules(t: TargetRules, member: Member, rules: DesiredRule[], refused: RefusedMember[]): void {
   const target = t.target.name;
   const refusedBefore = refused.length;
+  let admitted = false;
   for (const family of t.families) {
     const address = admittedAddress(t.target, member, family);
-    if (address === undefined) {
-      refuseMember(t.target, member, family, refused, refusedBefore);
-      continue;
-    }
+    if (address === undefined) continue;
+    admitted = true;
     const cidr = address + HOST_SUFFIX[family];
     for (const port of t.ports) {
       rules.push({ target, instanceId: member.instanceId, memberRegion: member.region, family, port, cidr });
     }
   }
+  if (!admitted) for (const family of t.families) refuseMember(t.target, member, family, refused, refusedBefore);
 }
 
 /**

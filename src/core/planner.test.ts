@@ -95,6 +95,21 @@ describe('planning authorizations', () => {
     expect(p.refused.map((r) => `${r.instanceId}:${r.reason}`)).toEqual(['i-7:no-public-address', 'i-8:address-not-public']);
   });
 
+  it('admits members of a two-family target in the families they have addresses for, and refuses only those with none', () => {
+    const dual = target({ families: ['ipv4', 'ipv6'], groupIds: ['sg-1'] });
+    const members = [
+      member('i-1', { ipv6: ['2a05:d018::1'] }),
+      member('i-2'), // IPv4 only, its rule already in place
+      member('i-3'), // IPv4 only
+      member('i-4', { publicIpv4: undefined, ipv6: ['2a05:d018::4'] }),
+      member('i-5', { publicIpv4: undefined }),
+    ];
+    const p = plan(input({ targets: [dual], members, observed: [managed('sgr-2', 'i-2')] }));
+    expect(authorized(p)).toEqual(['i-1@sg-1:54.0.0.1/32', 'i-1@sg-1:2a05:d018::1/128', 'i-3@sg-1:54.0.0.3/32', 'i-4@sg-1:2a05:d018::4/128']);
+    expect(revoked(p)).toEqual([]);
+    expect(p.refused.map((r) => `${r.instanceId}:${r.reason}`)).toEqual(['i-5:no-public-address', 'i-5:no-ipv6-address']);
+  });
+
   it('blocks what does not fit and reports the pool full (rule 6)', () => {
     const p = plan(input({ targets: [target({ quota: 1 })], members: [member('i-1'), member('i-2'), member('i-3')] }));
     expect(authorized(p)).toEqual(['i-1@sg-1:54.0.0.1/32', 'i-2@sg-2:54.0.0.2/32']);

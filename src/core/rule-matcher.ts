@@ -247,6 +247,12 @@ export class RuleMatcher {
     return this.slot[i] !== NONE;
   }
 
+  /** Whether any of the `count` columns from `column` holds an admitted address. */
+  private admittedIn(column: number, count: number): boolean {
+    for (let f = 0; f < count; f++) if (this.address[column + f] !== undefined) return true;
+    return false;
+  }
+
   private allFilled(from: number, count: number): boolean {
     for (let k = from; k < from + count; k++) if (this.record[k] === 0) return false;
     return true;
@@ -267,17 +273,20 @@ export class RuleMatcher {
         // Every desired rule exists: nothing to add or refuse.
         if (ports > 0 && t.families.length > 0 && this.allFilled(base, t.families.length * ports)) continue;
         const out = perTarget[ti] as (typeof perTarget)[number];
-        const refusedBefore = out.refused.length;
         const column = m * this.columns + (this.columnOffsets[ti] ?? 0);
+        // Admitted in no family: refused, with each family's reason (see `addMemberRules`).
+        if (!this.admittedIn(column, t.families.length)) {
+          const refusedBefore = out.refused.length;
+          for (const family of t.families) refuseMember(t.target, member, family, out.refused, refusedBefore);
+          continue;
+        }
         for (let f = 0; f < t.families.length; f++) {
           const family = t.families[f] as Family;
           const from = base + f * ports;
           if (ports > 0 && this.allFilled(from, ports)) continue;
           const address = this.address[column + f];
-          if (address === undefined) {
-            refuseMember(t.target, member, family, out.refused, refusedBefore);
-            continue;
-          }
+          // No address of this family: the member is admitted in another.
+          if (address === undefined) continue;
           const cidr = address + HOST_SUFFIX[family];
           for (let p = 0; p < ports; p++) {
             if (this.record[from + p] !== 0) continue;

@@ -14,7 +14,7 @@ import type { PassReport } from '../controller/report.js';
  * An instance's standing in one target, most urgent first:
  * - `stale`: it holds a rule a pass would revoke (old address, stopped, terminated);
  * - `blocked`: it should be admitted but no group in the pool has room;
- * - `refused`: it is selected but has no address of the kind the target admits;
+ * - `refused`: it is selected but has no address the target admits, in any of its families;
  * - `missing`: it should be admitted and a pass would add the rule;
  * - `admitted`: every rule it needs is in place;
  * - `idle`: selected, but not running, and holding no rule (nothing to do);

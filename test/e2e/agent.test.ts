@@ -51,6 +51,19 @@ describe('sgsync agent register and deregister', () => {
     expect(await mine(id!)).toEqual([rule]);
   });
 
+  it('admits an IPv4-only instance to a target of both families by its IPv4 address, and exits 0', async () => {
+    const dual = fleet.config('dual.yaml', poolConfig(pool, fleet.url).replace('ports: [443]', 'ports: [443]\n    families: [ipv4, ipv6]'));
+    const [v4only] = await fleet.launch('eu-west-1', 1);
+    const [both] = await fleet.launch('eu-west-1', 1, { role: 'worker' }, { Ipv6AddressCount: 1 });
+    for (const id of [v4only, both]) {
+      const run = await fleet.run(id!, ['agent', 'register', '-c', dual]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(problemLines(run.stderr)).toEqual([]);
+    }
+    expect((await mine(v4only!)).map((r) => [r.CidrIpv4, r.CidrIpv6])).toEqual([[`${publicIp(v4only!)}/32`, undefined]]);
+    expect((await mine(both!)).map((r) => (r.CidrIpv4 ? 'ipv4' : 'ipv6')).sort()).toEqual(['ipv4', 'ipv6']);
+  });
+
   it('replaces the rule of the old address after a stop/start, and deregister removes it', async () => {
     const [id] = await fleet.launch('eu-west-1', 1);
     expect((await fleet.run(id!, ['agent', 'register', '-c', config])).code).toBe(0);
