@@ -241,7 +241,7 @@ export function renderTables(r: BenchResults): string {
       ],
     ),
     '',
-    `Measured through ${p.via}${p.maxRssMb !== undefined ? `; peak RSS of that process ${f(p.maxRssMb, 0)} MB` : ''}.`,
+    `Measured through ${p.via}${p.maxRssMb !== undefined ? `; peak RSS of that process ${f(p.maxRssMb, 0)} MB (the copies planned included: their garbage is left to the collector)` : ''}.`,
     '',
   );
   return out.join('\n');
