@@ -1,6 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { admits, classifyAddress, hostCidr, isOpenToWorld, parseCidr } from './addresses.js';
+import { admits, admittedHost, classifyAddress, hostCidr, isOpenToWorld, parseCidr } from './addresses.js';
+
+describe('the address a target admits', () => {
+  it('is what classifying and checking the address give, for any text', () => {
+    const text = fc.oneof(
+      fc.ipV4(),
+      fc.ipV4Extended(),
+      fc.ipV6(),
+      fc.ipV4().map((ip) => ` ${ip}\t`),
+      fc.constantFrom('10.1.2.3', '172.31.0.9', '100.64.0.1', '224.1.1.1', '255.255.255.255', '0.0.0.0', 'fd00::1', 'fe80::1', '2600:1F18::1', '1.2.3.4/32', ''),
+      fc.string({ maxLength: 20 }),
+    );
+    fc.assert(
+      fc.property(text, fc.constantFrom('public' as const, 'private' as const), fc.constantFrom('ipv4' as const, 'ipv6' as const), (address, kind, family) => {
+        const classified = classifyAddress(address);
+        const expected = classified && classified.family === family && admits(kind, classified) ? classified.canonical : undefined;
+        expect(admittedHost(kind, family, address)).toBe(expected);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
 
 describe('classifying addresses', () => {
   it.each([

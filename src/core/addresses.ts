@@ -80,8 +80,13 @@ function ipv4Mask(length: number): number {
   return length <= 0 ? 0 : (0xffffffff << (32 - Math.min(32, length))) >>> 0;
 }
 
+/** The IPv4 ranges that can hold an address with this first octet, in IPV4_RANGES' order: none for most addresses. */
+const IPV4_RANGES_BY_OCTET: readonly Range[][] = Array.from({ length: 256 }, (_, octet) =>
+  IPV4_RANGES.filter((r) => ((octet & (ipv4Mask(r.length) >>> 24)) >>> 0) === r.base >>> 24),
+);
+
 function ipv4Range(address: number): Range | undefined {
-  for (const r of IPV4_RANGES) if (((address & ipv4Mask(r.length)) >>> 0) === r.base) return r;
+  for (const r of IPV4_RANGES_BY_OCTET[address >>> 24] ?? IPV4_RANGES) if (((address & ipv4Mask(r.length)) >>> 0) === r.base) return r;
   return undefined;
 }
 
@@ -150,10 +155,13 @@ function admitsClass(kind: AddressKind, family: Family, cls: AddressClass): bool
  * usual strict spellings: a fleet-wide pass asks once per member and target.
  */
 export function admittedHost(kind: AddressKind, family: Family, text: string): string | undefined {
+  // The usual spelling first: strict dotted-quad IPv4, its own canonical form.
+  const n = family === 'ipv4' && typeof text === 'string' ? ipv4Number(text) : -1;
+  if (n >= 0) return admitsClass(kind, 'ipv4', ipv4Range(n)?.class ?? 'public') ? text : undefined;
   const trimmed = typeof text === 'string' ? text.trim() : '';
   if (!trimmed.includes(':')) {
-    const n = family === 'ipv4' ? ipv4Number(trimmed) : -1;
-    return n >= 0 && admitsClass(kind, 'ipv4', ipv4Range(n)?.class ?? 'public') ? trimmed : undefined;
+    const trimmedN = family === 'ipv4' ? ipv4Number(trimmed) : -1;
+    return trimmedN >= 0 && admitsClass(kind, 'ipv4', ipv4Range(trimmedN)?.class ?? 'public') ? trimmed : undefined;
   }
   if (family !== 'ipv6') return undefined;
   const scan = scanIpv6(trimmed);
