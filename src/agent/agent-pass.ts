@@ -96,11 +96,10 @@ export function checkOutcome(result: AgentPassResult): void {
   if (terminal) throw terminal;
   const refused = plan.refused.filter((r) => r.instanceId === result.self.instanceId);
   if (refused.length > 0) {
-    throw new SgsyncError(
-      'REFUSED',
-      refused.map((r) => `target ${r.target}: ${r.detail}`).join('; ') + '. Nothing was authorized.',
-      { details: { refused } },
-    );
+    // Targets that did admit the instance got their rules all the same.
+    const admitted = [...new Set(result.changes.filter((c) => c.action === 'authorize').map((c) => c.target))].sort();
+    const outcome = admitted.length === 0 ? 'Nothing was authorized.' : `Its rules for ${admitted.map((t) => `target ${t}`).join(', ')} were authorized.`;
+    throw new SgsyncError('REFUSED', `${refused.map((r) => `target ${r.target}: ${r.detail}`).join('; ')}. ${outcome}`, { details: { refused } });
   }
   const blocked = lastPlan.blocked.filter((b) => b.instanceId === result.self.instanceId);
   if (blocked.length > 0) {

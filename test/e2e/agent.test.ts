@@ -64,6 +64,19 @@ describe('sgsync agent register and deregister', () => {
     expect((await mine(both!)).map((r) => (r.CidrIpv4 ? 'ipv4' : 'ipv6')).sort()).toEqual(['ipv4', 'ipv6']);
   });
 
+  it('exits 1 for the target that refuses an instance, and says which targets admitted it', async () => {
+    const privatePool = await fleet.groups('us-east-1', 1);
+    const db = ['  - name: db', '    region: us-east-1', `    groups: [${privatePool.join(', ')}]`, '    ports: [5432]', '    address: private', '    members:', '      regions: [eu-west-1]', '      tags: {role: worker}'].join('\n');
+    const two = fleet.config('two.yaml', poolConfig(pool, fleet.url).replace('aws:', `${db}\naws:`));
+    const [id] = await fleet.launch('eu-west-1', 1, { role: 'worker' }, { NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: false }] });
+    const run = await fleet.run(id!, ['agent', 'register', '-c', two]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(problemLines(run.stderr)).toEqual([expect.stringMatching(/^sgsync: target api: .*public.*\. Its rules for target db were authorized\.$/)]);
+    expect(await mine(id!)).toEqual([]);
+    const dbRules = (await fleet.rules('us-east-1', privatePool)).filter((r) => tagsOf(r)['sgsync:instance'] === id);
+    expect(dbRules.map((r) => [r.FromPort, r.CidrIpv4?.startsWith('10.') || r.CidrIpv4?.startsWith('172.') || r.CidrIpv4?.startsWith('192.168.')])).toEqual([[5432, true]]);
+  });
+
   it('replaces the rule of the old address after a stop/start, and deregister removes it', async () => {
     const [id] = await fleet.launch('eu-west-1', 1);
     expect((await fleet.run(id!, ['agent', 'register', '-c', config])).code).toBe(0);
