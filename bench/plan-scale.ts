@@ -24,11 +24,12 @@
  * pass plans what a fresh listing returned, and the heap is left to the
  * collector as a running process leaves it. A forced collection before
  * each run (`gc()`) would throw away the planner's optimized code: that
- * collection does not keep alive the maps the code depends on, so about
- * twenty of the planner's functions are deoptimized ("weak objects") at
- * each one, and the next plan runs while some forty are compiled again,
- * 40–60 ms of planning 100k members. The collections of a running process
- * deoptimized one function in all. The heap figures come from one more
+ * collection lets go of objects the code was compiled against, so about
+ * twenty of the planner's functions are deoptimized (V8 says: "weak
+ * objects") at each one, and the next plan runs while some forty are compiled again,
+ * 40–60 ms of planning 100k members. Collections that V8 started by itself
+ * (between plans, garbage allocated as a listing would) deoptimized one
+ * function in all, over six of them. The heap figures come from one more
  * plan, between forced collections, after the timed runs.
  *
  * `--built` measures dist/core's `plan` (see `builtPlanner`), as `npm run bench` does; without it, the
