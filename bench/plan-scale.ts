@@ -26,11 +26,11 @@
  * each run (`gc()`) would throw away the planner's optimized code: that
  * collection lets go of objects the code was compiled against, so about
  * twenty of the planner's functions are deoptimized (V8 says: "weak
- * objects") at each one, and the next plan runs while some forty are compiled again,
- * 40–60 ms of planning 100k members. Collections that V8 started by itself
- * (between plans, garbage allocated as a listing would) deoptimized one
- * function in all, over six of them. The heap figures come from one more
- * plan, between forced collections, after the timed runs.
+ * objects") at each one, and the next plan runs while some forty are
+ * compiled again, 40–60 ms of planning 100k members. Collections that V8
+ * started by itself (between plans, garbage allocated as a listing would)
+ * deoptimized one function in all, over six of them. The heap figures come
+ * from one more plan, between forced collections, after the timed runs.
  *
  * `--built` measures dist/core's `plan` (see `builtPlanner`), as `npm run bench` does; without it, the
  * sources' through tsx.

@@ -57,7 +57,7 @@ describe('ruleMember', () => {
 
 describe('a description naming a member', () => {
   // What the description reader accepts, as one regular expression: `sgsync`, an owner token with a '/'
-  // inside, an instance id and a region, separated by one space each. (`\\s` is JavaScript's white space.)
+  // inside, an instance id and a region, separated by one space each. (`\S` is anything but JavaScript's white space.)
   const SHAPE = /^sgsync (\S+\/\S+) (i-[0-9a-f]{8,17}) ([a-z]{2}(?:-[a-z]+)+-\d+)$/;
   // Mostly valid pieces, so that about half the descriptions have the shape and the rest miss it by one piece.
   const piece = (valid: string[], odd: string[], chars: string) =>
