@@ -32,7 +32,7 @@ const SHARED_DIGITS_TO_LETTERS = 12;
 const LETTER_A = 13;
 const SHARED_ABOVE_LETTERS = 19;
 
-/** The code of character `c` (see above); odd when the character is not a hex digit, as the caller needs to know. */
+/** The code of character `c` (see above). */
 function codeOf(c: number): number {
   if (c < 48) return SHARED_BELOW_DIGITS;
   if (c <= 57) return DIGIT_0 + (c - 48);
