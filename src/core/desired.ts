@@ -77,21 +77,6 @@ function comparePorts(a: PortSpec, b: PortSpec): number {
   return a.fromPort - b.fromPort || a.toPort - b.toPort;
 }
 
-/**
- * Members in placement order: region, then instance id. Sorted by id, then
- * bucketed by region: the few regions need no comparator at all.
- */
-export function sortMembers(members: Member[]): Member[] {
-  const byId = [...members].sort((a, b) => (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0));
-  const regions = new Map<string, Member[]>();
-  for (const member of byId) {
-    const bucket = regions.get(member.region);
-    if (bucket) bucket.push(member);
-    else regions.set(member.region, [member]);
-  }
-  return [...regions.keys()].sort().flatMap((region) => regions.get(region) ?? []);
-}
-
 /** A target prepared for a pass: its families and ports in rule order, its selector as a function. */
 export interface TargetRules {
   target: Target;
@@ -170,7 +155,12 @@ export function desiredRulesOfUnique(targets: Target[], members: Member[]): Desi
   // Two targets of one name refuse a member once between them.
   const refusedSeen = new Set<string>();
   const mine: RefusedMember[] = [];
-  const running = sortMembers(members.filter((m) => m.state === 'running'));
+  // Members in placement order: region, then instance id.
+  const running = sortByText(
+    members.filter((m) => m.state === 'running'),
+    (m) => m.instanceId,
+    (m) => m.region,
+  );
   for (const target of targets) {
     const t = targetRules(target);
     for (const member of running) {
