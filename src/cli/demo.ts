@@ -1,3 +1,4 @@
+import { isAbsolute, relative, sep } from 'node:path';
 import type { Command } from 'commander';
 import { AuditLog } from '../controller/audit.js';
 import { readAuditTail } from '../dashboard/activity.js';
@@ -75,6 +76,22 @@ async function serveOnPort(app: Parameters<typeof serveDashboard>[0], host: stri
   }
 }
 
+/**
+ * How to run this sgsync from the directory the demo was started in:
+ * `npx sgsync` from a clone's root (where `npm run demo` runs it), else
+ * node and the script's own path, which works from anywhere.
+ */
+export function selfCommand(script: string | undefined, cwd: string): string {
+  if (script === undefined) return 'sgsync';
+  const where = relative(cwd, script).split(sep).join('/');
+  return where === 'dist/bin/sgsync.js' ? 'npx sgsync' : `node ${shellWord(isAbsolute(where) || where.startsWith('../') ? script : where)}`;
+}
+
+/** `text` as one word of a POSIX shell command line: as it is when it is plain, else in single quotes. */
+export function shellWord(text: string): string {
+  return /^[\w./:@%+=,-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
 export interface RunningDemo extends OpenedSandbox {
   story: DemoStory;
   dashboard: ServedDashboard;
@@ -114,6 +131,7 @@ export async function startDemo(options: DemoOptions, out: (text: string) => voi
     allowedHosts: loopbackHosts(options.host),
   });
   const dashboard = await serveOnPort(app, options.host, options.dashboardPort);
+  const self = selfCommand(process.argv[1], process.cwd());
   out(describeDemo(opened.running.sandbox.world, opened.running.url));
   out(
     [
@@ -122,9 +140,11 @@ export async function startDemo(options: DemoOptions, out: (text: string) => voi
       '',
       `Config: ${story.configFile}`,
       `Audit log: ${story.auditFile}`,
-      'Look at it from the terminal:',
-      `  sgsync inventory -c ${story.configFile}`,
-      `  sgsync status -c ${story.configFile} --audit-log ${story.auditFile}`,
+      'Look at it from another terminal, in this directory (the sandbox takes any credentials):',
+      '  export AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox',
+      `  ${self} inventory -c ${shellWord(story.configFile)}`,
+      `  ${self} status -c ${shellWord(story.configFile)} --audit-log ${shellWord(story.auditFile)}`,
+      `  ${self} plan -c ${shellWord(story.configFile)}`,
       '',
       `sgsync dashboard listening on ${dashboard.url}  (open it in a browser; "Reconcile now" is on the Drift page)`,
       'Press Ctrl-C to stop.',

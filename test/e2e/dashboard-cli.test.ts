@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { get } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,6 +56,23 @@ describe('sgsync demo', () => {
     const audit = readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { actor: string; reason: string });
     expect(new Set(audit.map((a) => a.actor))).toEqual(new Set(['agent', 'controller']));
     expect(audit.map((a) => a.reason)).toEqual(expect.arrayContaining(['member', 'instance-terminated', 'address-changed']));
+
+    // The commands it suggests for a second terminal work as printed, from where it was started.
+    const suggested = /Look at it from another terminal[^\n]*\n((?: {2}\S[^\n]*\n)+)/.exec(text)?.[1]?.trim().split(/\n\s*/) ?? [];
+    expect(suggested).toHaveLength(4);
+    const [exported, ...commands] = suggested as [string, ...string[]];
+    const codes = commands.map((command) => {
+      const env = { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' };
+      const ran = spawnSync('bash', ['-c', `${exported} && ${command}`], { cwd: root, env, encoding: 'utf8' });
+      expect(ran.stderr).not.toMatch(/^sgsync:/m);
+      return [command.split(' -c ')[0], ran.status];
+    });
+    // status and plan exit 10: the stopped worker's rule is stale, and one member is blocked.
+    expect(codes).toEqual([
+      ['npx sgsync inventory', 0],
+      ['npx sgsync status', 10],
+      ['npx sgsync plan', 10],
+    ]);
 
     // The demo allows "Reconcile now"; its form token makes the POST go through and clears the stale rule.
     const drift = await (await fetch(`${demo.url}/drift`)).text();
