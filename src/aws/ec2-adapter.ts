@@ -12,14 +12,12 @@ import { parseCidr } from '../core/addresses.js';
 import { isSgsyncError, SgsyncError } from '../core/errors.js';
 import { INSTANCE_ID_PATTERN } from '../core/instance-id-index.js';
 import type { GroupBatch, Member, ObservedRule, PlannedRevoke, PlannedRule } from '../core/model.js';
-import type { AuthorizeOutcome, Ec2Port, ListFilter, RevokeOutcome } from '../core/ports.js';
+import { MAX_FILTER_VALUES, type AuthorizeOutcome, type Ec2Port, type ListFilter, type RevokeOutcome } from '../core/ports.js';
 import { Ec2Clients, type AwsOptions } from './clients.js';
 import type { ListedInstance } from './listing-protocol.js';
 import { mapAwsError } from './errors.js';
 
 const PAGE = 1000;
-/** EC2 accepts at most 200 filter values in one request. */
-const FILTER_VALUES = 200;
 /** Pages one listing may take: a million items, far beyond any real region, yet an end to a listing that never ends. */
 export const MAX_PAGES = 1000;
 
@@ -162,7 +160,7 @@ export class Ec2Adapter implements Ec2Port {
     const members: Member[] = [];
     const given = options.filters ?? [];
     // Ids share the request's filter values with the filters given.
-    const room = Math.max(1, FILTER_VALUES - given.reduce((n, f) => n + f.Values.length, 0));
+    const room = Math.max(1, MAX_FILTER_VALUES - given.reduce((n, f) => n + f.Values.length, 0));
     try {
       const batches = options.instanceIds ? chunk(options.instanceIds, room) : [undefined];
       for (const ids of batches) {
@@ -190,7 +188,7 @@ export class Ec2Adapter implements Ec2Port {
 
   async listRules(region: string, groupIds: readonly string[]): Promise<ObservedRule[]> {
     const rules: ObservedRule[] = [];
-    for (const ids of chunk(groupIds, FILTER_VALUES)) {
+    for (const ids of chunk(groupIds, MAX_FILTER_VALUES)) {
       try {
         const pages = paginateDescribeSecurityGroupRules(
           { client: this.clients.get(region), pageSize: PAGE },

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { MemberSelector } from '../core/model.js';
 import { selectorMatcher } from '../core/selector.js';
 import { compileFilters } from '../sandbox/filters.js';
-import { MAX_FILTER_VALUES, memberFilters } from './member-filters.js';
+import { MAX_FILTER_VALUES } from '../core/ports.js';
+import { memberFilters } from './member-filters.js';
 
 const targets = (...selectors: MemberSelector[]) => selectors.map((selector) => ({ selector }));
 

@@ -10,11 +10,8 @@
  * common to all selectors, with one of the values some selector lists for it.
  */
 import type { Target } from '../core/model.js';
-import type { ListFilter } from '../core/ports.js';
+import { MAX_FILTER_VALUES, type ListFilter } from '../core/ports.js';
 import { ANY_VALUE } from '../core/selector.js';
-
-/** EC2 takes at most this many values in one request's filters. */
-export const MAX_FILTER_VALUES = 200;
 
 /**
  * EC2 reads `*` and `?` in a filter value as wildcards and `\` as an escape.

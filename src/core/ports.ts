@@ -6,6 +6,9 @@ export interface ListFilter {
   Values: string[];
 }
 
+/** EC2 takes at most this many values in one request's filters, all filters together. */
+export const MAX_FILTER_VALUES = 200;
+
 /**
  * What the engine needs from EC2. `aws/` implements it with the SDK; tests
  * may implement it in memory. Every method is per region, because security
