@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { MemberSelector } from '../core/model.js';
 import { selectorMatcher } from '../core/selector.js';
 import { compileFilters } from '../sandbox/filters.js';
-import { MAX_FILTER_VALUES } from '../core/ports.js';
+import { MAX_FILTER_VALUE_LENGTH, MAX_FILTER_VALUES } from '../core/ports.js';
 import { memberFilters } from './member-filters.js';
 
 const targets = (...selectors: MemberSelector[]) => selectors.map((selector) => ({ selector }));
@@ -49,6 +49,11 @@ describe('memberFilters', () => {
     const filters = memberFilters(targets({ tags: { a: many.slice(0, 150), b: many.slice(0, 100), c: ['x'] } }));
     expect(filters.map((f) => f.Name)).toEqual(['tag:a', 'tag:c']);
     expect(filters.reduce((n, f) => n + f.Values.length, 0)).toBeLessThanOrEqual(MAX_FILTER_VALUES);
+  });
+
+  it(`leaves out a tag whose values include one longer than EC2's ${MAX_FILTER_VALUE_LENGTH} characters`, () => {
+    const long = 'v'.repeat(MAX_FILTER_VALUE_LENGTH + 1);
+    expect(memberFilters(targets({ tags: { a: ['x', long], b: ['y'.repeat(MAX_FILTER_VALUE_LENGTH)] } }))).toEqual([{ Name: 'tag:b', Values: ['y'.repeat(MAX_FILTER_VALUE_LENGTH)] }]);
   });
 
   it('never leaves out an instance some target selects', () => {

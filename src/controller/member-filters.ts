@@ -10,7 +10,7 @@
  * common to all selectors, with one of the values some selector lists for it.
  */
 import type { Target } from '../core/model.js';
-import { MAX_FILTER_VALUES, type ListFilter } from '../core/ports.js';
+import { MAX_FILTER_VALUE_LENGTH, MAX_FILTER_VALUES, type ListFilter } from '../core/ports.js';
 import { ANY_VALUE } from '../core/selector.js';
 
 /**
@@ -44,11 +44,11 @@ export function memberFilters(targets: readonly Pick<Target, 'selector'>[]): Lis
   // Values are OR'd within a filter: one `tag-key` filter with every such key
   // admits instances with any of them, a superset of those with all of them.
   const filters = anyValue.length > 0 ? [{ Name: 'tag-key', Values: anyValue }, ...byValue] : byValue;
-  // Within EC2's cap on values; dropping a filter only lets more through.
+  // Within EC2's caps on values and their length; dropping a filter only lets more through.
   const kept: ListFilter[] = [];
   let values = 0;
   for (const f of filters) {
-    if (values + f.Values.length > MAX_FILTER_VALUES) continue;
+    if (values + f.Values.length > MAX_FILTER_VALUES || f.Values.some((v) => v.length > MAX_FILTER_VALUE_LENGTH)) continue;
     kept.push(f);
     values += f.Values.length;
   }

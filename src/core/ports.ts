@@ -8,6 +8,8 @@ export interface ListFilter {
 
 /** EC2 takes at most this many values in one request's filters, all filters together. */
 export const MAX_FILTER_VALUES = 200;
+/** EC2's longest filter value, in characters (a tag value may be 256). */
+export const MAX_FILTER_VALUE_LENGTH = 255;
 
 /**
  * What the engine needs from EC2. `aws/` implements it with the SDK; tests

@@ -1,5 +1,9 @@
 import { Ec2Error, errors } from './errors.js';
 
+/** EC2's limits on a request's filters (the sandbox keeps its own copy of AWS's facts, apart from the client's). */
+const MAX_FILTER_VALUES = 200;
+const MAX_FILTER_VALUE_LENGTH = 255;
+
 interface Node {
   value?: string;
   children: Map<string, Node>;
@@ -118,12 +122,21 @@ export class Params {
     return this.list(key).map((t) => ({ key: t.required('Key'), value: t.str('Value') ?? '' }));
   }
 
-  /** `Filter.N.Name` / `Filter.N.Value.M`. */
+  /**
+   * `Filter.N.Name` / `Filter.N.Value.M`, within EC2's limits: 200 values in
+   * all the filters of a request, 255 characters a value.
+   */
   filters(key = 'Filter'): { name: string; values: string[] }[] {
+    let count = 0;
     return this.list(key).map((f) => {
       const name = f.required('Name');
       const values = f.strList('Value');
       if (values.length === 0) throw new Ec2Error('InvalidParameterValue', `The filter '${name}' requires at least one value.`);
+      count += values.length;
+      if (count > MAX_FILTER_VALUES) throw new Ec2Error('FilterLimitExceeded', `The maximum number of filter values specified on a single call is ${MAX_FILTER_VALUES}`);
+      if (values.some((v) => v.length > MAX_FILTER_VALUE_LENGTH)) {
+        throw new Ec2Error('FilterLimitExceeded', `The maximum length for a filter value is ${MAX_FILTER_VALUE_LENGTH} characters`);
+      }
       return { name, values };
     });
   }

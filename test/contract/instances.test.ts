@@ -228,8 +228,21 @@ describe('DescribeInstances', () => {
     ['an unknown instance id', { InstanceIds: ['i-0123456789abcdef0'] }, 'InvalidInstanceID.NotFound'],
     ['an unknown filter', { Filters: [{ Name: 'colour', Values: ['red'] }] }, 'InvalidParameterValue'],
     ['a token it did not issue', { NextToken: 'bm9wZQ', MaxResults: 5 }, 'InvalidParameterValue'],
+    // EC2 counts the values of all the filters together.
+    [
+      '201 filter values',
+      { Filters: [{ Name: 'tag:role', Values: Array.from({ length: 101 }, (_, i) => `r${i}`) }, { Name: 'instance-state-name', Values: Array.from({ length: 100 }, () => 'running') }] },
+      'FilterLimitExceeded',
+    ],
+    ['a filter value of 256 characters', { Filters: [{ Name: 'tag:role', Values: ['x'.repeat(256)] }] }, 'FilterLimitExceeded'],
   ])('refuses %s with %s', async (_what, input, code) => {
     expect(await errorCode(ec2.send(new DescribeInstancesCommand(input)))).toBe(code);
+  });
+
+  it('takes 200 filter values and values of 255 characters', async () => {
+    const values = Array.from({ length: 199 }, (_, i) => `r${i}`);
+    const out = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:role', Values: [...values, 'y'.repeat(255)] }] }));
+    expect(out.Reservations).toEqual([]);
   });
 
   it('walks every instance exactly once, page by page, even as instances launch and expire between pages', async () => {

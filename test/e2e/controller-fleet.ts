@@ -73,6 +73,8 @@ export interface FleetOptions {
   /** YAML lines appended to the config (safety, quota…). */
   extra?: string;
   quota?: number;
+  /** The target's member tags, as a YAML flow map (default `{ role: worker }`). */
+  memberTags?: string;
 }
 
 const children = new Set<ChildProcess>();
@@ -116,7 +118,7 @@ targets:
     quota: ${options.quota ?? 60}
     members:
       regions: [${MEMBER_REGIONS.join(', ')}]
-      tags: { role: worker }
+      tags: ${options.memberTags ?? '{ role: worker }'}
 ${options.extra ?? 'safety: { graceSeconds: 300, revokeLimit: { count: 50, fraction: 1 } }'}
 `,
   );

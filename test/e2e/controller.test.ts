@@ -138,6 +138,22 @@ describe('what a pass lists', () => {
     const view = JSON.parse((await f.sgsync(['inventory', '--json'])).stdout) as { regions: { region: string; instances: number }[] };
     expect(view.regions.find((r) => r.region === 'eu-west-1')?.instances).toBe(5);
   });
+
+  it("lists without the filter of a tag value longer than EC2's filter values may be, and the selector still decides", async () => {
+    // AWS lets a tag value be 256 characters long, one more than a filter value.
+    const team = 't'.repeat(256);
+    const f = (fleet = await startFleet({ memberTags: `{ role: worker, team: ${team} }` }));
+    const [member] = await f.launch('eu-west-1', 1, { team });
+    const [other] = await f.launch('eu-west-1', 1, { team: 'other' });
+    const run = await f.sgsync(['reconcile', '--json']);
+    expect(run.code).toBe(0);
+    const report = parseReport(run);
+    expect(report.regions.map((r) => r.status)).toEqual(['complete', 'complete']);
+    // Listed by the role filter alone, both workers; admitted, only the one of the team.
+    expect(report.regions.find((r) => r.region === 'eu-west-1')?.instances).toBe(2);
+    expect([...rulesByInstance(await f.poolRules()).keys()]).toEqual([member]);
+    expect(report.targets[0]!.add.map((a) => a.instanceId)).not.toContain(other);
+  });
 });
 
 describe('sgsync reconcile keeps what it cannot prove stale', () => {
