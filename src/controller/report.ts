@@ -39,7 +39,10 @@ export interface PassReport {
   passId: string;
   startedAt: string;
   deployment: string;
-  /** in-sync: nothing to do; changes-pending (plan); applied (reconcile); halted: the blast radius stopped every revoke; incomplete: errors. */
+  /**
+   * in-sync: nothing to do; changes-pending (plan); applied (reconcile); halted: the blast radius stopped every revoke;
+   * incomplete: errors, or a region that could not be listed (its members' rules were kept unchecked).
+   */
   outcome: 'in-sync' | 'changes-pending' | 'applied' | 'halted' | 'incomplete';
   summary: { add: number; revoke: number; kept: number; blocked: number; refused: number; foreign: number; dangerous: number; regionsFailed: number; errors: number };
   halted?: { wouldRevoke: number; limit: number; managed: number; override: string };
@@ -181,7 +184,7 @@ export function buildReport(kind: ReportKind, result: ControllerPassResult, targ
     ? { wouldRevoke: result.plan.halted.wouldRevoke, limit: result.plan.halted.limit, managed: result.plan.halted.managed, override: '--force' }
     : undefined;
   const outcome: PassReport['outcome'] =
-    result.errors.length > 0 ? 'incomplete'
+    result.errors.length > 0 || summary.regionsFailed > 0 ? 'incomplete'
     : halted ? 'halted'
     : summary.add + summary.revoke === 0 ? 'in-sync'
     : kind === 'plan' ? 'changes-pending'
