@@ -156,7 +156,7 @@ export class Ec2Adapter implements Ec2Port {
     }
   }
 
-  async listMembers(region: string, options: { instanceIds?: string[]; filters?: ListFilter[] } = {}): Promise<Member[]> {
+  async listMembers(region: string, options: { instanceIds?: string[]; filters?: ListFilter[]; signal?: AbortSignal } = {}): Promise<Member[]> {
     const members: Member[] = [];
     const given = options.filters ?? [];
     // Ids share the request's filter values with the filters given.
@@ -169,6 +169,7 @@ export class Ec2Adapter implements Ec2Port {
         const pages = paginateDescribeInstances(
           { client: this.clients.get(region), pageSize: PAGE },
           { MaxResults: PAGE, ...(filters.length ? { Filters: filters } : {}) },
+          ...(options.signal ? [{ abortSignal: options.signal }] : []),
         );
         for await (const page of bounded(pages, `the instances of ${region}`, this.maxPages)) {
           for (const reservation of page.Reservations ?? []) {

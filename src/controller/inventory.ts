@@ -1,5 +1,5 @@
 import type { LoadedConfig } from '../config/index.js';
-import { isSgsyncError } from '../core/errors.js';
+import { isSgsyncError, SgsyncError } from '../core/errors.js';
 import { INSTANCE_ID_PATTERN } from '../core/instance-id-index.js';
 import { mapLimit } from '../core/limit.js';
 import type { Member, ObservedRule, RegionInventory } from '../core/model.js';
@@ -49,21 +49,25 @@ export async function inventoryRegions(config: LoadedConfig, ec2: Ec2Port, only?
 export async function takeInventory(
   ec2: Ec2Port,
   regions: readonly string[],
-  options: { concurrency?: number; now?: () => number; onRegion?: (r: RegionResult) => void; filters?: ListFilter[] } = {},
+  options: { concurrency?: number; now?: () => number; onRegion?: (r: RegionResult) => void; filters?: ListFilter[]; signal?: AbortSignal } = {},
 ): Promise<Inventory> {
   const now = options.now ?? Date.now;
+  const { signal } = options;
   const filters = options.filters?.length ? options.filters : undefined;
   const results = await mapLimit(regions, options.concurrency ?? 8, async (region) => {
     const started = now();
+    // Once the pass has given up, regions not yet listed are not started, and no region is reported.
+    const report = (r: RegionResult) => void (signal?.aborted || options.onRegion?.(r));
     try {
-      const members = await ec2.listMembers(region, filters ? { filters } : undefined);
+      if (signal?.aborted) throw new SgsyncError('INTERNAL', 'the pass ended before this region was listed');
+      const members = await ec2.listMembers(region, { ...(filters ? { filters } : {}), ...(signal ? { signal } : {}) });
       const r: RegionResult = { region, status: 'complete', instances: members.length, ms: now() - started };
-      options.onRegion?.(r);
+      report(r);
       return { r, members };
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       const r: RegionResult = { region, status: 'failed', instances: 0, reason, code: isSgsyncError(e) ? e.code : 'INTERNAL', ms: now() - started };
-      options.onRegion?.(r);
+      report(r);
       return { r, members: [] as Member[] };
     }
   });

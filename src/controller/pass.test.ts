@@ -80,4 +80,29 @@ describe('controllerPass', () => {
     // Vitest fails the run on an unhandled rejection; give one the chance to surface.
     await new Promise((r) => setTimeout(r, 20));
   });
+
+  it('cuts the listing short when the rules cannot be read: no region is reported, none is started after', async () => {
+    const { ec2 } = slowListing();
+    ec2.enabledRegions = () => Promise.resolve(['ap-south-1', 'eu-west-1', 'us-west-2']);
+    const signals: AbortSignal[] = [];
+    ec2.listMembers = (_region, options) => {
+      const signal = options?.signal;
+      if (signal) signals.push(signal);
+      // Answers only when aborted, as the EC2 adapter does with a call in flight.
+      return new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new Error('Request aborted'))));
+    };
+    const rules = deferred<never>();
+    ec2.listRules = () => rules.promise;
+    const reported: string[] = [];
+    const three = parseConfig(yaml('regions: [eu-west-1, us-west-2, ap-south-1], tags: { role: api }'), 'sgsync.yaml');
+    three.config.controller.concurrency = 2;
+    const pass = controllerPass({ config: three, ec2, apply: true, onRegion: (r) => reported.push(r.region) });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(signals.map((s) => s.aborted)).toEqual([false, false]);
+    rules.reject(new Error('DescribeSecurityGroupRules: denied'));
+    await expect(pass).rejects.toThrow('DescribeSecurityGroupRules: denied');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(signals.map((s) => s.aborted)).toEqual([true, true]);
+    expect(reported).toEqual([]);
+  });
 });

@@ -40,11 +40,11 @@ export interface ControllerPassResult extends PassResult {
 }
 
 /** The pass's instances: the one an event names, or every member region's (through `filters`). */
-async function listInstances(options: ControllerPassOptions, filters: ListFilter[]): Promise<Inventory> {
+async function listInstances(options: ControllerPassOptions, filters: ListFilter[], signal: AbortSignal): Promise<Inventory> {
   const { config, ec2 } = options;
   if (options.instance) {
     const { instanceId, region } = options.instance;
-    const members = await ec2.listMembers(region, { instanceIds: [instanceId] });
+    const members = await ec2.listMembers(region, { instanceIds: [instanceId], signal });
     return {
       members,
       regionInventory: { [region]: { status: 'complete' } },
@@ -52,7 +52,7 @@ async function listInstances(options: ControllerPassOptions, filters: ListFilter
     };
   }
   const regions = await inventoryRegions(config, ec2, options.regions);
-  return takeInventory(ec2, regions, { concurrency: config.config.controller.concurrency, now: options.now, onRegion: options.onRegion, filters });
+  return takeInventory(ec2, regions, { concurrency: config.config.controller.concurrency, now: options.now, onRegion: options.onRegion, filters, signal });
 }
 
 /**
@@ -75,10 +75,12 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
   // no bucket and neither needs the other. Each plan waits for both.
   const inventoryStart = performance.now();
   let inventoryMs = 0;
-  const listing = listInstances(options, filters).finally(() => {
+  // Should reading the rules fail first, the pass fails with that error: the listing is then cut short,
+  // and its own failures are not news.
+  const cutShort = new AbortController();
+  const listing = listInstances(options, filters, cutShort.signal).finally(() => {
     inventoryMs = performance.now() - inventoryStart;
   });
-  // Should reading the rules fail first, the pass fails with that error; the listing's own is then not news.
   listing.catch(() => undefined);
   let inventory: Inventory | undefined;
   /** Time the rule reads spent waiting for the listing, which `inventoryMs` already counts. */
@@ -90,7 +92,7 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
     if (filters.length > 0) await lookUpNamedInstances(ec2, inventory, observed, { deployment: config.config.deployment, asked, concurrency });
   };
 
-  const result = await runPass({
+  const pass = runPass({
     ec2,
     groups: groupsByRegion(config.targets),
     apply: options.apply,
@@ -109,6 +111,10 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
         now: now(),
         safety: { ...config.safety, force: options.force === true },
       }),
+  });
+  const result = await pass.catch((e: unknown) => {
+    cutShort.abort();
+    throw e;
   });
   return {
     ...result,

@@ -22,8 +22,9 @@ export interface Ec2Port {
   /**
    * Every instance in a region (all states AWS still shows), or only the given
    * ids, or only those the filters let through (ids and filters together: both).
+   * An aborted `signal` ends the listing with an error, calls in flight included.
    */
-  listMembers(region: string, options?: { instanceIds?: string[]; filters?: ListFilter[] }): Promise<Member[]>;
+  listMembers(region: string, options?: { instanceIds?: string[]; filters?: ListFilter[]; signal?: AbortSignal }): Promise<Member[]>;
   /** Every inbound rule of the given groups, managed or foreign. */
   listRules(region: string, groupIds: readonly string[]): Promise<ObservedRule[]>;
   /** Authorizes one group's batch in one call. Idempotent: a duplicate is reported, not thrown. */
