@@ -30,6 +30,8 @@ export function mapAwsError(error: unknown, ctx: CallContext): SgsyncError {
   const where = `${ctx.action} in ${ctx.region}${ctx.groupId ? ` on ${ctx.groupId}` : ''}`;
   // The message is the endpoint's text: one that echoes the request's session token must not carry it further.
   const detail = e.message ? `: ${redactSecrets(String(e.message))}` : '';
+  // The same, for a sentence of sgsync's own to follow: without the full stop it may end with.
+  const clause = detail.replace(/\.+$/, '');
   const details = { awsError: name || e.code, action: ctx.action, region: ctx.region, groupId: ctx.groupId };
 
   switch (name) {
@@ -84,7 +86,7 @@ export function mapAwsError(error: unknown, ctx: CallContext): SgsyncError {
       );
   }
   if ((status !== undefined && status >= 500) || name === 'InternalError' || name === 'Unavailable' || name === 'ServiceUnavailable') {
-    return new SgsyncError('AWS_UNAVAILABLE', `AWS kept failing ${where} (HTTP ${status ?? '5xx'})${detail}. Try again later.`, {
+    return new SgsyncError('AWS_UNAVAILABLE', `AWS kept failing ${where} (HTTP ${status ?? '5xx'})${clause}. Try again later.`, {
       cause: error,
       retryable: true,
       details,
@@ -93,7 +95,7 @@ export function mapAwsError(error: unknown, ctx: CallContext): SgsyncError {
   if (NETWORK_CODES.has(e.code ?? '') || NETWORK_CODES.has(name) || name === 'TimeoutError' || name === 'AbortError' || /socket hang up|ECONN/i.test(e.message ?? '')) {
     return new SgsyncError(
       'AWS_UNAVAILABLE',
-      `Could not reach the EC2 endpoint for ${where}${detail}. Check the network, --endpoint and AWS_ENDPOINT_URL.`,
+      `Could not reach the EC2 endpoint for ${where}${clause}. Check the network, --endpoint and AWS_ENDPOINT_URL.`,
       { cause: error, retryable: true, details },
     );
   }

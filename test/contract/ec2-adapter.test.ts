@@ -187,7 +187,8 @@ describe('Ec2Adapter maps what EC2 answers to what a user can act on', () => {
       when: 'EC2 answers 503 Unavailable on every attempt',
       code: 'AWS_UNAVAILABLE',
       retryable: true,
-      says: /AWS kept failing RevokeSecurityGroupIngress in us-east-1 .*\(HTTP 503\)/,
+      // One full stop between AWS's sentence and sgsync's, though AWS's ends with one.
+      says: /AWS kept failing RevokeSecurityGroupIngress in us-east-1 .*\(HTTP 503\): .*[^.]\. Try again later\.$/,
       call: async () => {
         const g = await group();
         faulted('RevokeSecurityGroupIngress', { code: 'Unavailable' });
