@@ -44,6 +44,8 @@ async function run(options: RunOptions): Promise<void> {
   for (const w of loaded.warnings) log.warn(w);
   const controller = loaded.config.controller;
   const intervalMs = (options.interval ?? controller.intervalSeconds) * 1000;
+  // The most the schedule adds to an interval (never more than the interval itself).
+  const jitterMs = Math.min(controller.jitterSeconds * 1000, intervalMs);
   const metrics = new ControllerMetrics();
   const audit = AuditLog.open({ file: options.auditLog, deployment: loaded.config.deployment });
   const stop = new AbortController();
@@ -60,7 +62,7 @@ async function run(options: RunOptions): Promise<void> {
     server = await startHealthServer({
       host: options.metricsHost,
       port,
-      health: () => healthOf(metrics, Date.now(), intervalMs),
+      health: () => healthOf(metrics, Date.now(), intervalMs, jitterMs),
       metrics: () => metrics.render(Date.now(), ec2.clients.stats.entries(), ec2.clients.stats.pacing()),
     });
     process.stderr.write(`metrics on ${server.url}\n`);
@@ -91,7 +93,7 @@ async function run(options: RunOptions): Promise<void> {
     const end = await runLoop({
       pass,
       intervalMs,
-      jitterMs: Math.min(controller.jitterSeconds * 1000, intervalMs),
+      jitterMs,
       signal: stop.signal,
       once: options.once,
       onError: (e) => log.error({ code: isSgsyncError(e) ? e.code : 'INTERNAL' }, `pass failed: ${e instanceof Error ? e.message : String(e)}`),
@@ -142,7 +144,7 @@ export function addControllerCommand(program: Command): void {
     .addHelpText(
       'after',
       '\nOnce the metrics server listens, "metrics on http://HOST:PORT" is printed on stderr.\n' +
-        '/healthz answers 200 while a pass has succeeded within the last two intervals, else 503 with the reason.\n' +
+        '/healthz answers 200 while a pass has succeeded within the last two intervals (each with its jitter), else 503 with the reason.\n' +
         'A stop (SIGTERM, SIGINT) exits 0 after the pass under way. See docs/metrics.md.',
     )
     .action((options: RunOptions) => run(options));

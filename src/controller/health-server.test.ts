@@ -20,6 +20,14 @@ describe('the health verdict', () => {
     expect(h.reason).toMatch(reason);
   });
 
+  it('allows each of the two intervals its jitter: a short interval with the most jitter is no alarm', () => {
+    // 10 s interval, 10 s jitter, a pass of 1 s: the next success can come 21 s after the last.
+    const state = { lastSuccessAt: t0, lastPass: pass(t0, true) };
+    expect(healthOf(state, t0 + 21_000, 10_000, 10_000).healthy).toBe(true);
+    expect(healthOf(state, t0 + 40_000, 10_000, 10_000).healthy).toBe(true);
+    expect(healthOf(state, t0 + 40_001, 10_000, 10_000)).toMatchObject({ healthy: false, reason: expect.stringMatching(/more than two intervals with their jitter \(40s\)/) as unknown });
+  });
+
   it('follows what the metrics recorded', () => {
     const metrics = new ControllerMetrics();
     metrics.recordFailure({ startedAtMs: t0, finishedAtMs: t0 + 2_000 });

@@ -17,12 +17,13 @@ export interface HealthInput {
 }
 
 /**
- * Healthy means a pass succeeded within the last two intervals: one failed
- * or late pass is tolerated (jitter, a throttled burst), two in a row are
+ * Healthy means a pass succeeded within the last two intervals, each with
+ * its jitter (`jitterMs`, the most the schedule adds to an interval): one
+ * failed or late pass is tolerated (a throttled burst), two in a row are
  * not. Before the first successful pass the controller is not yet healthy,
  * because it has not yet shown that it can reach AWS and do its job.
  */
-export function healthOf(metrics: HealthInput, nowMs: number, intervalMs: number): Health {
+export function healthOf(metrics: HealthInput, nowMs: number, intervalMs: number, jitterMs = 0): Health {
   const last = metrics.lastPass;
   const lastPass = last ? { finishedAt: new Date(last.finishedAtMs).toISOString(), ok: last.ok, durationSeconds: last.durationMs / 1000 } : undefined;
   const success = metrics.lastSuccessAt;
@@ -31,10 +32,11 @@ export function healthOf(metrics: HealthInput, nowMs: number, intervalMs: number
   }
   const ago = Math.max(0, nowMs - success);
   const seconds = Math.round(ago / 1000);
-  const healthy = ago <= 2 * intervalMs;
+  const allowedMs = 2 * (intervalMs + jitterMs);
+  const healthy = ago <= allowedMs;
   const reason = healthy
     ? `the last successful pass finished ${seconds}s ago`
-    : `the last successful pass finished ${seconds}s ago, more than two intervals (${(2 * intervalMs) / 1000}s)`;
+    : `the last successful pass finished ${seconds}s ago, more than two intervals${jitterMs > 0 ? ' with their jitter' : ''} (${allowedMs / 1000}s)`;
   return { healthy, reason, lastSuccessAt: new Date(success).toISOString(), ...(lastPass ? { lastPass } : {}) };
 }
 
