@@ -90,7 +90,7 @@ export function imdsTree(instance: Instance, region: Region, accountId: string, 
           },
         },
       },
-      tags: { instance: tags },
+      tags: instance.metadataTags === 'disabled' ? undefined : { instance: tags },
       spot: instance.spotAction
         ? { 'instance-action': JSON.stringify(instance.spotAction), 'termination-time': instance.spotAction.time }
         : undefined,

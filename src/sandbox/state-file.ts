@@ -73,6 +73,7 @@ const instanceSchema = z
     spot: z.boolean(),
     spotAction: z.object({ action: z.enum(['terminate', 'stop', 'hibernate']), time: z.string() }).strict().optional(),
     lifecycleState: z.string().optional(),
+    metadataTags: z.literal('disabled').optional(),
   })
   .strict();
 

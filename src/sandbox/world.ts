@@ -102,6 +102,11 @@ export interface Instance {
   spotAction?: { action: 'terminate' | 'stop' | 'hibernate'; time: string };
   /** IMDS `autoscaling/target-lifecycle-state`, set through the control API. */
   lifecycleState?: string;
+  /**
+   * `disabled`: IMDS does not show the instance's tags (`tags/instance` is 404),
+   * as with `MetadataOptions.InstanceMetadataTags=disabled`. Absent: shown.
+   */
+  metadataTags?: 'disabled';
 }
 
 export interface Region {

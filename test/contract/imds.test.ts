@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DescribeInstancesCommand,
+  ModifyInstanceMetadataOptionsCommand,
   RunInstancesCommand,
   StartInstancesCommand,
   StopInstancesCommand,
@@ -16,7 +17,7 @@ import {
 import { MetadataService } from '@aws-sdk/ec2-metadata-service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxCertificatePem, signedContent } from '../../src/sandbox/identity.js';
-import { startTestSandbox, type TestSandbox } from './helpers.js';
+import { errorCode, startTestSandbox, type TestSandbox } from './helpers.js';
 
 let sb: TestSandbox;
 let ec2: EC2Client;
@@ -107,6 +108,27 @@ describe('instance metadata', () => {
   ])('answers 404 for %s', async (_what, input, path) => {
     const i = await launch(input);
     expect(await status(imds(i.InstanceId!).request(path, {}))).toBe(404);
+  });
+
+  it('shows no tags when the instance metadata tags are off, and shows them once ModifyInstanceMetadataOptions turns them on', async () => {
+    const tagged = { TagSpecifications: [{ ResourceType: 'instance' as const, Tags: [{ Key: 'role', Value: 'web' }] }] };
+    const i = await launch({ ...tagged, MetadataOptions: { InstanceMetadataTags: 'disabled' } });
+    const client = imds(i.InstanceId!);
+    expect(await status(client.request('latest/meta-data/tags/instance', {}))).toBe(404);
+    expect((await client.request('latest/meta-data/', {})).split('\n')).not.toContain('tags/');
+    const out = await ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: i.InstanceId!, InstanceMetadataTags: 'enabled' }));
+    expect(out.InstanceMetadataOptions).toMatchObject({ InstanceMetadataTags: 'enabled', HttpTokens: 'required' });
+    expect(await client.request('latest/meta-data/tags/instance/role', {})).toBe('web');
+    await ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: i.InstanceId!, InstanceMetadataTags: 'disabled' }));
+    expect(await status(client.request('latest/meta-data/tags/instance/role', {}))).toBe(404);
+  });
+
+  it.each([
+    ['RunInstances with an unknown InstanceMetadataTags', () => launch({ MetadataOptions: { InstanceMetadataTags: 'sometimes' as 'enabled' } }), 'InvalidParameterValue'],
+    ['ModifyInstanceMetadataOptions with an unknown InstanceMetadataTags', () => ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: web.InstanceId!, InstanceMetadataTags: 'sometimes' as 'enabled' })), 'InvalidParameterValue'],
+    ['ModifyInstanceMetadataOptions of an unknown instance', () => ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: 'i-0123456789abcdef0', InstanceMetadataTags: 'enabled' })), 'InvalidInstanceID.NotFound'],
+  ])('refuses %s', async (_what, call, code) => {
+    expect(await errorCode(call())).toBe(code);
   });
 
   it('serves the IPv6 address of an instance that has one', async () => {

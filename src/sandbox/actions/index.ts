@@ -1,6 +1,7 @@
 import type { ActionHandler } from './context.js';
 import { describeInstances } from './describe-instances.js';
 import { startInstances, stopInstances, terminateInstances } from './instance-state.js';
+import { modifyInstanceMetadataOptions } from './instance-metadata.js';
 import { runInstances } from './run-instances.js';
 import { describeRegions } from './regions.js';
 import { authorizeSecurityGroupIngress, describeSecurityGroupRules, revokeSecurityGroupIngress } from './rules.js';
@@ -27,4 +28,5 @@ export const actions: Record<string, ActionHandler> = {
   StopInstances: stopInstances,
   StartInstances: startInstances,
   TerminateInstances: terminateInstances,
+  ModifyInstanceMetadataOptions: modifyInstanceMetadataOptions,
 };

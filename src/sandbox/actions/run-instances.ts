@@ -83,6 +83,15 @@ function readPlacement(region: Region, params: Params): Placement {
 }
 
 /** A member of a structure parameter, such as `Placement.AvailabilityZone`. */
+/**
+ * `InstanceMetadataTags`: `enabled` or `disabled`. The sandbox shows tags in
+ * IMDS unless told `disabled`; AWS's default is `disabled`.
+ */
+export function readMetadataTags(value: string | undefined, name: string): 'enabled' | 'disabled' | undefined {
+  if (value === undefined || value === 'enabled' || value === 'disabled') return value;
+  throw errors.invalidValue(`Invalid value '${value}' for ${name}. Valid values: enabled, disabled.`);
+}
+
 function member(params: Params, dotted: string): string | undefined {
   return params.flat().find(([name]) => name === dotted)?.[1];
 }
@@ -111,6 +120,7 @@ export const runInstances: ActionHandler = (ctx) => {
     throw errors.invalidValue(`Invalid value '${market}' for InstanceMarketOptions.MarketType.`);
   }
   const keyName = params.str('KeyName');
+  const metadataTags = readMetadataTags(member(params, 'MetadataOptions.InstanceMetadataTags'), 'MetadataOptions.InstanceMetadataTags');
   const tags = readInstanceTags(params);
   const placement = readPlacement(region, params);
   if (ctx.dryRun) throw errors.dryRun();
@@ -138,6 +148,7 @@ export const runInstances: ActionHandler = (ctx) => {
       keyName,
       spot: market === 'spot',
       noPublicIp: placement.noPublicIp || undefined,
+      ...(metadataTags === 'disabled' ? { metadataTags } : {}),
     };
     if (instance.wantsIpv6) {
       instance.ipv6 = allocateIpv6(placement.vpc, zones.indexOf(zone), world.rng, world.publicIps);
