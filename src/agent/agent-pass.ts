@@ -5,7 +5,7 @@ import { ruleMember, isManagedBy } from '../core/ownership.js';
 import type { Ec2Port, InstancePort } from '../core/ports.js';
 import { plan as makePlan } from '../core/planner.js';
 import { groupsByRegion, lagWarnings, runPass, type AppliedChange, type PassResult } from '../core/reconcile.js';
-import { matchesSelector } from '../core/selector.js';
+import { excludesRegion, matchesSelector } from '../core/selector.js';
 
 /** Everything the agent works with, injected so tests can drive it against the sandbox. */
 export interface AgentDeps {
@@ -33,6 +33,26 @@ export async function readSelf(deps: AgentDeps): Promise<Member> {
 /** The targets whose selector admits this instance. */
 export function targetsFor(self: Member, targets: readonly Target[]): Target[] {
   return targets.filter((t) => matchesSelector(self, t.selector));
+}
+
+/**
+ * Refuses to conclude that no target selects this instance when the reason
+ * may be that IMDS shows none of its tags: instance metadata tags are off
+ * unless turned on, and then a tag selector would quietly admit nobody. Only
+ * when tags come from IMDS, none were there, and some target would select
+ * the instance by region.
+ */
+export function checkTagsVisible(deps: Pick<AgentDeps, 'config'>, self: Member, selected: readonly Target[]): void {
+  if (deps.config.config.agent.tagsFrom !== 'imds' || selected.length > 0 || Object.keys(self.tags ?? {}).length > 0) return;
+  const byTags = deps.config.targets.filter((t) => Object.keys(t.selector.tags ?? {}).length > 0 && !excludesRegion(t.selector, self.region));
+  if (byTags.length === 0) return;
+  const keys = [...new Set(byTags.flatMap((t) => Object.keys(t.selector.tags ?? {})))].sort();
+  throw new SgsyncError(
+    'NOT_ON_INSTANCE',
+    `IMDS shows no tags for ${self.instanceId}, so no target selects it (${byTags.map((t) => t.name).join(', ')} ${byTags.length > 1 ? 'select' : 'selects'} by the tag${keys.length > 1 ? 's' : ''} ${keys.join(', ')}). ` +
+      `Turn on instance metadata tags (aws ec2 modify-instance-metadata-options --instance-id ${self.instanceId} --instance-metadata-tags enabled), ` +
+      'or set agent.tagsFrom: config and list the tags under agent.tags.',
+  );
 }
 
 /** This instance's managed rules among the observed ones. */

@@ -1,5 +1,5 @@
 import type { CapacityLine, ObservedRule } from '../core/model.js';
-import { agentPass, ownRules, readSelf, targetsFor, type AgentDeps } from './agent-pass.js';
+import { agentPass, checkTagsVisible, ownRules, readSelf, targetsFor, type AgentDeps } from './agent-pass.js';
 import { isEmptyPlan } from '../core/reconcile.js';
 import { ruleTag, TAG } from '../core/ownership.js';
 
@@ -14,6 +14,8 @@ export interface AgentStatus {
   capacity: CapacityLine[];
   /** A register would change something. */
   drift: boolean;
+  /** Why this instance is not admitted everywhere it is selected, or may not be selected: one sentence each. */
+  problems: string[];
 }
 
 /** This instance's rules per target, with the group each is in and the room left in each pool. Read-only. */
@@ -24,14 +26,25 @@ export async function agentStatus(deps: AgentDeps): Promise<AgentStatus> {
   for (const g of ownRules(look.observedRules, deps.config.config.deployment, self.instanceId)) {
     mine.push({ ruleId: g.ruleId, groupId: g.groupId, family: g.family, protocol: g.protocol, fromPort: g.fromPort, toPort: g.toPort, cidr: g.cidr, target: ruleTag(g, TAG.target) });
   }
+  const selected = targetsFor(self, deps.config.targets);
+  const problems = [
+    ...look.plan.refused.filter((r) => r.instanceId === self.instanceId).map((r) => `target ${r.target}: ${r.detail}`),
+    ...[...new Set(look.plan.blocked.filter((b) => b.instanceId === self.instanceId).map((b) => b.target))].map((t) => `target ${t}: no group in the pool has room`),
+  ];
+  try {
+    checkTagsVisible(deps, self, selected);
+  } catch (e) {
+    problems.push(e instanceof Error ? e.message : String(e));
+  }
   return {
     instanceId: self.instanceId,
     region: self.region,
     publicIpv4: self.publicIpv4,
     privateIpv4: self.privateIpv4,
-    targets: targetsFor(self, deps.config.targets).map((t) => t.name),
+    targets: selected.map((t) => t.name),
     rules: mine,
     capacity: look.plan.capacity,
     drift: !isEmptyPlan(look.plan),
+    problems,
   };
 }

@@ -1,4 +1,4 @@
-import { isSgsyncError } from '../core/errors.js';
+import { isSgsyncError, type SgsyncError } from '../core/errors.js';
 import type { Member } from '../core/model.js';
 import type { Logger } from 'pino';
 import { readSelf, type AgentDeps } from './agent-pass.js';
@@ -34,12 +34,25 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
+ * Errors a later poll may see gone: IMDS or AWS hiccups, a pool that was full
+ * (the controller frees room), a target that refused the instance (an
+ * address may come), IMDS not showing tags (they can be turned on while the
+ * instance runs). Watching goes on, so that whatever was authorized is still
+ * removed when the instance goes.
+ */
+function passes(e: unknown): e is SgsyncError {
+  return isSgsyncError(e) && (e.retryable || e.code === 'NOT_ON_INSTANCE' || e.code === 'CAPACITY_EXHAUSTED' || e.code === 'REFUSED');
+}
+
+/**
  * Registers, then watches what tells an instance it is about to go: the spot
  * interruption notice, the Auto Scaling lifecycle state `Terminated`, and a
  * stop signal; each makes it deregister and return. A new address (an Elastic
- * IP associated, say) makes it register again. IMDS or AWS hiccups are logged
- * and retried on the next poll; only a terminal error (permission, capacity,
- * configuration) ends the watch with that error.
+ * IP associated, say) makes it register again. What may pass (see `passes`)
+ * is logged and tried again on the next poll, and the watch is ready only
+ * once the instance is admitted everywhere it is selected; only a terminal
+ * error (permission, configuration, a group AWS does not know) ends the
+ * watch with that error.
  */
 export async function watch(deps: AgentDeps, options: WatchOptions): Promise<WatchEnd> {
   const { log, signal } = options;
@@ -51,10 +64,9 @@ export async function watch(deps: AgentDeps, options: WatchOptions): Promise<Wat
       log.info({ instance: self.instanceId, address: addressOf(self), targets: result.targets, added: result.changes.length }, 'registered');
       options.onReady?.();
     } catch (e) {
-      if (isSgsyncError(e) && (e.retryable || e.code === 'NOT_ON_INSTANCE')) {
-        log.warn({ code: e.code }, `registration failed, retrying: ${e.message}`);
-        await pause(options.pollMs, signal);
-      } else throw e;
+      if (!passes(e)) throw e;
+      log.warn({ code: e.code }, `registration failed, retrying: ${e.message}`);
+      await pause(options.pollMs, signal);
     }
   }
 
@@ -88,7 +100,7 @@ export async function watch(deps: AgentDeps, options: WatchOptions): Promise<Wat
         log.info({ added: result.changes.filter((c) => c.action === 'authorize').length, removed: result.changes.filter((c) => c.action === 'revoke').length }, 'registered');
       }
     } catch (e) {
-      if (isSgsyncError(e) && !e.retryable && e.code !== 'NOT_ON_INSTANCE') throw e;
+      if (isSgsyncError(e) && !passes(e)) throw e;
       log.warn(`poll failed, trying again in ${options.pollMs} ms: ${e instanceof Error ? e.message : String(e)}`);
     }
     await pause(options.pollMs, signal);

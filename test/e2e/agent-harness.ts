@@ -135,7 +135,7 @@ export class AgentFleet {
   }
 
   /** Starts `sgsync ARGS` as the agent of `instanceId`. */
-  spawn(instanceId: string, args: string[], extraEnv: Record<string, string> = {}): { proc: ChildProcess; done: Promise<CliRun> } {
+  spawn(instanceId: string, args: string[], extraEnv: Record<string, string> = {}): { proc: ChildProcess; done: Promise<CliRun>; stderr: () => string } {
     const proc = spawn(process.execPath, ['dist/bin/sgsync.js', ...args], { cwd: root, env: this.env(instanceId, extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
     this.children.add(proc);
     // On an instance, IMDS is answered by the host, not by a process competing
@@ -152,7 +152,7 @@ export class AgentFleet {
         resolve({ code: code ?? -1, stdout, stderr });
       }),
     );
-    return { proc, done };
+    return { proc, done, stderr: () => stderr };
   }
 
   /** Runs `sgsync ARGS` to completion as the agent of `instanceId`. */

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { StartInstancesCommand, StopInstancesCommand, type SecurityGroupRule } from '@aws-sdk/client-ec2';
+import { ModifyInstanceMetadataOptionsCommand, StartInstancesCommand, StopInstancesCommand, type SecurityGroupRule } from '@aws-sdk/client-ec2';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AgentFleet, poolConfig, problemLines } from './agent-harness.js';
@@ -78,6 +78,25 @@ describe('sgsync agent register and deregister', () => {
     expect(dbRules.map((r) => [r.FromPort, r.CidrIpv4])).toEqual([[5432, `${privateIp}/32`]]);
   });
 
+  it('exits 7 and says how to turn them on when IMDS shows none of the tags a target selects by; status needs attention', async () => {
+    const [id] = await fleet.launch('eu-west-1', 1, { role: 'worker' }, { MetadataOptions: { InstanceMetadataTags: 'disabled' } });
+    const run = await fleet.run(id!, ['agent', 'register', '-c', config]);
+    expect(run.code, run.stderr).toBe(7);
+    expect(problemLines(run.stderr)).toEqual([
+      expect.stringMatching(new RegExp(`^sgsync: IMDS shows no tags for ${id}, so no target selects it \\(api selects by the tag role\\)\\. .*modify-instance-metadata-options --instance-id ${id} --instance-metadata-tags enabled.*agent\\.tagsFrom: config`)),
+    ]);
+    const status = await fleet.run(id!, ['agent', 'status', '-c', config, '--json']);
+    expect(status.code, status.stderr).toBe(10);
+    expect((JSON.parse(status.stdout) as { problems: string[] }).problems).toEqual([expect.stringContaining('IMDS shows no tags')]);
+    expect(await mine(id!)).toEqual([]);
+
+    // What the message says to do, done: the next register admits the instance.
+    await fleet.ec2('eu-west-1').send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: id!, InstanceMetadataTags: 'enabled' }));
+    const again = await fleet.run(id!, ['agent', 'register', '-c', config]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await mine(id!)).toHaveLength(1);
+  });
+
   it('replaces the rule of the old address after a stop/start, and deregister removes it', async () => {
     const [id] = await fleet.launch('eu-west-1', 1);
     expect((await fleet.run(id!, ['agent', 'register', '-c', config])).code).toBe(0);
@@ -148,6 +167,28 @@ describe('sgsync agent watch', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ ended: 'signal' });
     expect(await mine(id!)).toEqual([]);
+  });
+
+  it('keeps watching an instance one target refuses, trying again each poll, and removes what the others admitted when it stops', async () => {
+    const privatePool = await fleet.groups('us-east-1', 1);
+    const db = ['  - name: db', '    region: us-east-1', `    groups: [${privatePool.join(', ')}]`, '    ports: [5432]', '    address: private', '    members:', '      regions: [eu-west-1]', '      tags: {role: worker}'].join('\n');
+    const two = fleet.config('two-watch.yaml', poolConfig(pool, fleet.url).replace('aws:', `${db}\naws:`));
+    const [id] = await fleet.launch('eu-west-1', 1, { role: 'worker' }, { NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: false }] });
+    const dbRules = async () => (await fleet.rules('us-east-1', privatePool)).filter((r) => tagsOf(r)['sgsync:instance'] === id);
+    const run = fleet.spawn(id!, ['agent', 'watch', '-c', two, '--poll-seconds', '1', '--json']);
+    let retries = 0;
+    for (let i = 0; i < 600 && retries < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      expect(run.proc.exitCode).toBeNull();
+      retries = (run.stderr().match(/registration failed, retrying: target api: /g) ?? []).length;
+    }
+    expect(retries).toBe(2);
+    expect(await dbRules()).toHaveLength(1);
+    run.proc.kill('SIGTERM');
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ ended: 'signal' });
+    expect(await dbRules()).toEqual([]);
   });
 });
 
