@@ -10,7 +10,7 @@ import { Imds } from '../aws/imds.js';
 import type { AppliedChange } from '../core/reconcile.js';
 import { cloudInit } from '../deploy/cloud-init.js';
 import { systemdUnit } from '../deploy/systemd-unit.js';
-import { awsContext, callCounts, type AwsCliOptions } from './aws-context.js';
+import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
 import { createLogger } from './logger.js';
 import { renderTable } from './table.js';
 
@@ -20,10 +20,7 @@ interface AgentCliOptions extends AwsCliOptions {
 }
 
 function withAwsOptions(cmd: Command): Command {
-  return cmd
-    .option('-c, --config <file>', 'configuration file (default: $SGSYNC_CONFIG, then ./sgsync.yaml)')
-    .option('--endpoint <url>', 'EC2 endpoint for every region, e.g. a sandbox (default: aws.endpoint, then the SDK chain)')
-    .option('--profile <name>', 'AWS profile (default: aws.profile, then the SDK chain)')
+  return withAwsConnection(cmd)
     .option('--json', 'print the result as JSON on stdout')
     .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['debug', 'info', 'warn', 'error']).default('info'));
 }
@@ -141,8 +138,9 @@ export function addAgentCommand(program: Command): void {
         st.capacity.map((c) => [c.target, c.groupId, c.family, c.before, c.quota, Math.max(0, c.quota - c.before)]),
       );
       const head = `${st.instanceId} (${st.region}, ${st.publicIpv4 ?? st.privateIpv4 ?? 'no address'}) — targets: ${st.targets.join(', ') || 'none'}${st.drift ? ' — a register would change something' : ''}`;
-      print(options, st, `${head}\n\n${st.rules.length ? rules : 'No rules for this instance.\n'}\n${capacity}`);
-      if (st.drift) process.exitCode = 10;
+      const problems = st.problems.length ? `\nNeeds attention:\n${st.problems.map((p) => `  - ${p}`).join('\n')}\n` : '';
+      print(options, st, `${head}\n\n${st.rules.length ? rules : 'No rules for this instance.\n'}\n${capacity}${problems}`);
+      if (st.drift || st.problems.length > 0) process.exitCode = 10;
     });
 
   agent

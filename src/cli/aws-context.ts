@@ -1,3 +1,4 @@
+import { InvalidArgumentError, type Command } from 'commander';
 import { Ec2Adapter } from '../aws/ec2-adapter.js';
 import { loadConfig, type LoadedConfig } from '../config/index.js';
 
@@ -11,6 +12,26 @@ export interface AwsCliOptions {
 export interface AwsContext {
   loaded: LoadedConfig;
   ec2: Ec2Adapter;
+}
+
+/** `--endpoint`'s value, checked as `aws.endpoint` is: an http(s) URL. */
+export function endpointUrl(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') throw new InvalidArgumentError(`"${value}" is not an http(s) URL, such as http://127.0.0.1:4566.`);
+  return value;
+}
+
+/** `-c/--config`, `--endpoint` and `--profile`: what every command that talks to AWS takes. */
+export function withAwsConnection(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'configuration file (default: $SGSYNC_CONFIG, then ./sgsync.yaml)')
+    .option('--endpoint <url>', 'EC2 endpoint for every region, e.g. a sandbox (default: aws.endpoint, then the SDK chain)', endpointUrl)
+    .option('--profile <name>', 'AWS profile (default: aws.profile, then the SDK chain)');
 }
 
 /**

@@ -13,7 +13,7 @@ import { summarizePass } from '../controller/pass-summary.js';
 import { buildReport, passTimings } from '../controller/report.js';
 import { isSgsyncError } from '../core/errors.js';
 import { lagWarnings } from '../core/reconcile.js';
-import { awsContext, callCounts, type AwsCliOptions } from './aws-context.js';
+import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { createLogger } from './logger.js';
 import { passExitCode } from './pass-report.js';
@@ -128,12 +128,8 @@ function finishOnce(
 
 export function addControllerCommand(program: Command): void {
   const controller = program.command('controller').description('Run the controller: reconcile every target against the fleet of every region, continuously');
-  controller
-    .command('run')
+  withAwsConnection(controller.command('run'))
     .description('A pass every interval (with jitter), backoff on failure, /healthz and /metrics on a local port; SIGTERM stops after the pass under way')
-    .option('-c, --config <file>', 'configuration file (default: $SGSYNC_CONFIG, then ./sgsync.yaml)')
-    .option('--endpoint <url>', 'EC2 endpoint for every region, e.g. a sandbox (default: aws.endpoint, then the SDK chain)')
-    .option('--profile <name>', 'AWS profile (default: aws.profile, then the SDK chain)')
     .option('--interval <seconds>', 'time between passes (default: controller.intervalSeconds)', numberIn('--interval', 1, 86_400, false))
     .option('--metrics-port <port>', 'serve /healthz and /metrics on this port; 0 picks a free one (default: controller.metricsPort, else none)', numberIn('--metrics-port', 0, 65_535, true))
     .option('--metrics-host <host>', 'address for /healthz and /metrics (0.0.0.0 to let a scraper in from outside)', '127.0.0.1')

@@ -11,7 +11,7 @@ import { FleetState } from '../dashboard/fleet-state.js';
 import { RecentChanges, reconcileNow } from '../dashboard/reconcile-now.js';
 import { loopbackHosts, serveDashboard } from '../dashboard/serve.js';
 import { SgsyncError } from '../core/errors.js';
-import { awsContext, type AwsCliOptions } from './aws-context.js';
+import { awsContext, type AwsCliOptions, withAwsConnection } from './aws-context.js';
 import { parse, untilSignal } from './sandbox.js';
 
 interface DashboardCliOptions extends AwsCliOptions {
@@ -29,8 +29,7 @@ function seconds(text: string): number {
 }
 
 export function addDashboardCommand(program: Command): void {
-  program
-    .command('dashboard')
+  withAwsConnection(program.command('dashboard'))
     .summary('serve a web dashboard of the fleet (read-only unless --allow-apply)')
     .description('Serve the Fleet, Targets, Drift and Activity pages on localhost. Pages refresh themselves; everything is served from this process.')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -38,9 +37,6 @@ export function addDashboardCommand(program: Command): void {
     .option('--allow-apply', 'add a "Reconcile now" button (a POST guarded by a per-process token and an Origin check)')
     .option('--refresh <seconds>', 'how often pages refresh and the fleet is read again; 0: never', seconds, 10)
     .option('--audit-log <file>', 'the audit log to show on the Activity page (and to append to with --allow-apply)')
-    .option('-c, --config <file>', 'configuration file (default: $SGSYNC_CONFIG, then ./sgsync.yaml)')
-    .option('--endpoint <url>', 'EC2 endpoint for every region, e.g. a sandbox (default: aws.endpoint, then the SDK chain)')
-    .option('--profile <name>', 'AWS profile (default: aws.profile, then the SDK chain)')
     .action(async (options: DashboardCliOptions) => {
       const { loaded, ec2 } = await awsContext(options);
       const recent = new RecentChanges();

@@ -9,7 +9,7 @@ import { inventoryRegions } from '../controller/inventory.js';
 import { countByRegion, filterRows, parseTagFilter, SORT_COLUMNS, sortRows, type FleetFilter, type SortColumn } from '../dashboard/fleet-filter.js';
 import { loadFleetView } from '../dashboard/fleet-source.js';
 import { worstStatus, type FleetView, type InstanceRow } from '../dashboard/fleet-view.js';
-import { awsContext, callCounts, type AwsCliOptions } from './aws-context.js';
+import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { printable, renderTable } from './table.js';
 
@@ -19,10 +19,7 @@ export interface FleetCliOptions extends AwsCliOptions {
 
 /** The options every fleet-wide read command shares. */
 export function withFleetOptions(cmd: Command): Command {
-  return cmd
-    .option('-c, --config <file>', 'configuration file (default: $SGSYNC_CONFIG, then ./sgsync.yaml)')
-    .option('--endpoint <url>', 'EC2 endpoint for every region, e.g. a sandbox (default: aws.endpoint, then the SDK chain)')
-    .option('--profile <name>', 'AWS profile (default: aws.profile, then the SDK chain)')
+  return withAwsConnection(cmd)
     .option('--region <region...>', 'only these member regions (default: controller.regions, then every enabled region)');
 }
 

@@ -10,7 +10,7 @@ import { SgsyncError } from '../core/errors.js';
 import type { AppliedChange } from '../core/reconcile.js';
 import { controllerPass } from '../controller/pass.js';
 import { buildReport, type PassReport, type ReportKind } from '../controller/report.js';
-import { awsContext, callCounts, type AwsCliOptions } from './aws-context.js';
+import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
 import { createLogger } from './logger.js';
 import { passExitCode, renderPassReport } from './pass-report.js';
 
@@ -23,10 +23,7 @@ export interface PassCliOptions extends AwsCliOptions {
 
 /** The options `plan` and `reconcile` share. */
 export function withPassOptions(cmd: Command): Command {
-  return cmd
-    .option('-c, --config <file>', 'configuration file (default: $SGSYNC_CONFIG, then ./sgsync.yaml)')
-    .option('--endpoint <url>', 'EC2 endpoint for every region, e.g. a sandbox (default: aws.endpoint, then the SDK chain)')
-    .option('--profile <name>', 'AWS profile (default: aws.profile, then the SDK chain)')
+  return withAwsConnection(cmd)
     .option('--region <region...>', "list instances only in these regions; other regions' rules are kept, not revoked (default: controller.regions, then every enabled region)")
     .option('--json', 'print the report as JSON on stdout')
     .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['debug', 'info', 'warn', 'error']).default('info'));

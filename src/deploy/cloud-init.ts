@@ -1,3 +1,4 @@
+import { SgsyncError } from '../core/errors.js';
 import { systemdUnit, type SystemdUnitOptions } from './systemd-unit.js';
 
 export interface CloudInitOptions extends SystemdUnitOptions {
@@ -15,6 +16,19 @@ export interface CloudInitOptions extends SystemdUnitOptions {
 
 const DEFAULT_NODE_SETUP = 'command -v node >/dev/null || dnf install -y nodejs npm || (apt-get update && apt-get install -y nodejs npm)';
 
+/**
+ * What `npm install` installs: sgsync, or the spec given, where a bare
+ * version or range (`1.2.3`, `^1.2`) means that version of sgsync.
+ */
+export function packageOf(spec: string | undefined): string {
+  if (spec === undefined) return 'sgsync';
+  // It goes into a shell command line: letters, digits and what versions, scopes and URLs are made of, nothing else.
+  if (!/^[\w@/.:~^+=%-]+$/.test(spec)) {
+    throw new SgsyncError('USAGE', `'${spec}' is not an npm package spec that can go in user data: give a version (1.2.3), sgsync@VERSION, or a tarball URL, without whitespace or shell characters.`);
+  }
+  return /^[~^]?v?\d/.test(spec) ? `sgsync@${spec}` : spec;
+}
+
 function indent(text: string, spaces: number): string {
   const pad = ' '.repeat(spaces);
   return text
@@ -31,8 +45,7 @@ function indent(text: string, spaces: number): string {
 export function cloudInit(options: CloudInitOptions): string {
   const binary = options.binary ?? '/usr/local/bin/sgsync';
   const configPath = options.configPath ?? '/etc/sgsync/sgsync.yaml';
-  const pkg = options.packageSpec ?? 'sgsync';
-  if (/[\s"'\\$`;]/.test(pkg)) throw new Error(`'${pkg}' is not a valid npm package spec for user data`);
+  const pkg = packageOf(options.packageSpec);
   const unit = systemdUnit({ ...options, binary, configPath });
   return [
     '#cloud-config',

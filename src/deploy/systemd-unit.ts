@@ -1,3 +1,5 @@
+import { SgsyncError } from '../core/errors.js';
+
 /**
  * The systemd unit that runs the agent on an instance. It is a `Type=notify`
  * service: `sgsync agent watch` tells systemd it is ready only once the
@@ -22,7 +24,9 @@ export function systemdUnit(options: SystemdUnitOptions = {}): string {
   const timeout = options.timeoutSeconds ?? 180;
   const before = (options.before ?? []).filter((s) => s.trim() !== '');
   for (const name of [binary, config, ...before]) {
-    if (/[\s"'\\$`;]/.test(name)) throw new Error(`'${name}' cannot be used in a systemd unit: it contains whitespace or shell characters`);
+    if (/[\s"'\\$`;]/.test(name)) {
+      throw new SgsyncError('USAGE', `'${name}' cannot be used in a systemd unit: it contains whitespace or shell characters. Give paths and unit names without them.`);
+    }
   }
   const beforeUnits = before.map((s) => (s.includes('.') ? s : `${s}.service`));
   return [

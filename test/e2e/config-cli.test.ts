@@ -104,3 +104,11 @@ describe('sgsync config schema', () => {
     expect(schema).toEqual(JSON.parse(readFileSync(join(root, 'docs/sgsync.schema.json'), 'utf8')));
   });
 });
+
+describe('sgsync writing into a pipe whose reader is gone', () => {
+  it('stops quietly with its own exit code instead of crashing on the broken pipe', () => {
+    // `true` exits before sgsync has started, so every write of the schema meets a closed pipe.
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${cli}" config schema | true; echo "exit \${PIPESTATUS[0]}" >&2`], { cwd: root, encoding: 'utf8' });
+    expect(r.stderr).toBe('exit 0\n');
+  });
+});
