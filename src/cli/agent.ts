@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { deregister } from '../agent/deregister.js';
 import { register } from '../agent/register.js';
 import { agentStatus } from '../agent/status.js';
@@ -11,6 +11,7 @@ import type { AppliedChange } from '../core/reconcile.js';
 import { cloudInit } from '../deploy/cloud-init.js';
 import { systemdUnit } from '../deploy/systemd-unit.js';
 import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
+import { numberIn } from './numbers.js';
 import { createLogger } from './logger.js';
 import { renderTable } from './table.js';
 
@@ -99,11 +100,7 @@ export function addAgentCommand(program: Command): void {
 
   withAwsOptions(agent.command('watch'))
     .description('Register, then deregister on a spot interruption notice, on Auto Scaling lifecycle state Terminated, or on SIGTERM/SIGINT; register again when the address changes')
-    .option('--poll-seconds <n>', 'how often to poll (default: agent.pollSeconds)', (v) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new InvalidArgumentError(`--poll-seconds must be a number of seconds between 0 and 3600, not "${v}"`);
-      return n;
-    })
+    .option('--poll-seconds <n>', 'how often to poll, in whole seconds (default: agent.pollSeconds)', numberIn('--poll-seconds', 1, 3600, true))
     .option('--notify-systemd', 'tell systemd the service is ready once registered (Type=notify units)')
     .action(async (options: AgentCliOptions & { pollSeconds?: number; notifySystemd?: boolean }) => {
       const { deps: d } = await deps(options);

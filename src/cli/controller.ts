@@ -3,7 +3,7 @@
  * every interval, backoff on failure, /healthz and /metrics on a local port,
  * and a clean stop on SIGTERM (the pass under way finishes first).
  */
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { AuditLog } from '../controller/audit.js';
 import { healthOf, startHealthServer, type RunningHealthServer } from '../controller/health-server.js';
 import { runLoop } from '../controller/loop.js';
@@ -14,6 +14,7 @@ import { buildReport, passTimings } from '../controller/report.js';
 import { isSgsyncError } from '../core/errors.js';
 import { lagWarnings } from '../core/reconcile.js';
 import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
+import { numberIn } from './numbers.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { createLogger } from './logger.js';
 import { passExitCode } from './pass-report.js';
@@ -26,16 +27,6 @@ interface RunOptions extends AwsCliOptions {
   auditLog?: string;
   json?: boolean;
   logLevel: string;
-}
-
-function numberIn(name: string, min: number, max: number, integer: boolean) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-      throw new InvalidArgumentError(`${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, not "${v}"`);
-    }
-    return n;
-  };
 }
 
 async function run(options: RunOptions): Promise<void> {

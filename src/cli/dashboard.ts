@@ -10,8 +10,8 @@ import { loadFleetView } from '../dashboard/fleet-source.js';
 import { FleetState } from '../dashboard/fleet-state.js';
 import { RecentChanges, reconcileNow } from '../dashboard/reconcile-now.js';
 import { loopbackHosts, serveDashboard } from '../dashboard/serve.js';
-import { SgsyncError } from '../core/errors.js';
 import { awsContext, type AwsCliOptions, withAwsConnection } from './aws-context.js';
+import { numberIn } from './numbers.js';
 import { parse, untilSignal } from './sandbox.js';
 
 interface DashboardCliOptions extends AwsCliOptions {
@@ -22,12 +22,6 @@ interface DashboardCliOptions extends AwsCliOptions {
   auditLog?: string;
 }
 
-function seconds(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 3600) throw new SgsyncError('USAGE', `--refresh must be whole seconds from 0 to 3600, not "${text}"`);
-  return n;
-}
-
 export function addDashboardCommand(program: Command): void {
   withAwsConnection(program.command('dashboard'))
     .summary('serve a web dashboard of the fleet (read-only unless --allow-apply)')
@@ -35,7 +29,7 @@ export function addDashboardCommand(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on; 0 picks a free one', parse.port, 8080)
     .option('--allow-apply', 'add a "Reconcile now" button (a POST guarded by a per-process token and an Origin check)')
-    .option('--refresh <seconds>', 'how often pages refresh and the fleet is read again; 0: never', seconds, 10)
+    .option('--refresh <seconds>', 'how often pages refresh and the fleet is read again; 0: never', numberIn('--refresh', 0, 3600, true), 10)
     .option('--audit-log <file>', 'the audit log to show on the Activity page (and to append to with --allow-apply)')
     .action(async (options: DashboardCliOptions) => {
       const { loaded, ec2 } = await awsContext(options);

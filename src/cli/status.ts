@@ -9,6 +9,7 @@ import type { TargetReport } from '../controller/report.js';
 import { readAuditTail } from '../dashboard/activity.js';
 import type { FleetView } from '../dashboard/fleet-view.js';
 import { EXIT } from './exit-codes.js';
+import { numberIn } from './numbers.js';
 import { readFleet, withFleetOptions, type FleetCliOptions } from './inventory.js';
 import { printable, renderTable } from './table.js';
 
@@ -70,7 +71,7 @@ export function addStatusCommand(program: Command): void {
     .summary('show capacity, drift and the last changes; exit 10 when something needs attention')
     .description('Per target and group: rules used of the quota per family, managed and foreign rules, drift (stale rules, members without rules, dangerous foreign rules), and the last changes from the audit log.')
     .option('--audit-log <file>', 'the audit log (JSON lines) to read the last changes from')
-    .option('--changes <n>', 'how many of the last changes to show', (v) => Math.max(0, Math.min(1000, Number.parseInt(v, 10) || 0)), 10)
+    .option('--changes <n>', 'how many of the last changes to show, 0 to 1000', numberIn('--changes', 0, 1000, true), 10)
     .option('--json', 'print JSON on stdout')
     .addHelpText('after', '\nExit codes: 0 all is well, 10 something needs attention (a region that could not be listed included). See docs/exit-codes.md.')
     .action(async (options: StatusOptions) => {

@@ -20,6 +20,8 @@ describe('reading the audit log back', () => {
     const file = join(dir, 'audit.jsonl');
     writeFileSync(file, [1, 2, 3, 4].map(rec).join('\n') + '\n');
     expect((await readAuditTail(file, 2)).map((r) => r.ruleId)).toEqual(['sgr-4', 'sgr-3']);
+    // None asked for, none given (slice(-0) would give them all).
+    expect(await readAuditTail(file, 0)).toEqual([]);
   });
 
   it('treats a log that does not exist yet as empty', async () => {

@@ -50,7 +50,7 @@ export async function readAuditTail(file: string, limit = 200): Promise<AuditRec
     let text = buffer.toString('utf8');
     // Reading from the middle of the file cuts the first line: drop it.
     if (start > 0) text = text.slice(text.indexOf('\n') + 1);
-    return parseAuditLines(text).slice(-limit).reverse();
+    return limit > 0 ? parseAuditLines(text).slice(-limit).reverse() : [];
   } finally {
     await handle.close();
   }
