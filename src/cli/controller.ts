@@ -3,6 +3,7 @@
  * every interval, backoff on failure, /healthz and /metrics on a local port,
  * and a clean stop on SIGTERM (the pass under way finishes first).
  */
+import { listenError } from '../http/listen.js';
 import { Option, type Command } from 'commander';
 import { AuditLog } from '../controller/audit.js';
 import { healthOf, startHealthServer, type RunningHealthServer } from '../controller/health-server.js';
@@ -55,6 +56,8 @@ async function run(options: RunOptions): Promise<void> {
       port,
       health: () => healthOf(metrics, Date.now(), intervalMs, jitterMs),
       metrics: () => metrics.render(Date.now(), ec2.clients.stats.entries(), ec2.clients.stats.pacing()),
+    }).catch((e: unknown) => {
+      throw listenError(e, options.metricsHost, port, options.metricsPort !== undefined ? '--metrics-port' : 'controller.metricsPort');
     });
     process.stderr.write(`metrics on ${server.url}\n`);
   }

@@ -2,6 +2,7 @@
  * `sgsync dashboard`: the fleet in a browser, served from this process on
  * localhost by default. Read-only unless started with --allow-apply.
  */
+import { listenError } from '../http/listen.js';
 import type { Command } from 'commander';
 import { AuditLog } from '../controller/audit.js';
 import { readAuditTail } from '../dashboard/activity.js';
@@ -47,7 +48,9 @@ export function addDashboardCommand(program: Command): void {
         activitySource: options.auditLog ?? 'changes made from this dashboard',
         allowedHosts: loopbackHosts(options.host),
       });
-      const served = await serveDashboard(app, { host: options.host, port: options.port });
+      const served = await serveDashboard(app, { host: options.host, port: options.port }).catch((e: unknown) => {
+        throw listenError(e, options.host, options.port, '--port');
+      });
       process.stdout.write(`sgsync dashboard listening on ${served.url}${options.allowApply ? ' (reconcile allowed)' : ' (read-only)'}\n`);
       // Read the fleet once up front, so the first page opens quickly.
       state.refresh().catch((e: unknown) => process.stderr.write(`sgsync dashboard: reading the fleet failed: ${e instanceof Error ? e.message : String(e)}\n`));

@@ -1,3 +1,4 @@
+import { listenError } from '../http/listen.js';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SgsyncError } from '../core/errors.js';
 import { buildDemoFleet } from '../sandbox/demo-fleet.js';
@@ -95,14 +96,7 @@ export async function openSandbox(options: SandboxCommandOptions): Promise<Opene
   try {
     running = await startSandbox({ host: options.host, port: options.port }, sandbox);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const where = `${options.host}:${options.port}`;
-    const why =
-      code === 'EADDRINUSE' ? `${where} is already in use; choose another --port (0 picks a free one)`
-      : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' ? `cannot listen on ${where}: no such local address`
-      : code === 'EACCES' ? `not allowed to listen on ${where}; ports below 1024 need privileges`
-      : `cannot listen on ${where}: ${code ?? String(e)}`;
-    throw new SgsyncError('REFUSED', why, { cause: e });
+    throw listenError(e, options.host, options.port, '--port');
   }
   if (options.state && !loaded) {
     try {

@@ -142,7 +142,7 @@ export function primaryTemplate(options: CloudFormationOptions): CfnTemplate {
       ScheduleRule: {
         Type: 'AWS::Events::Rule',
         Properties: {
-          Description: `sgsync ${deployment}: a full pass every ${interval} seconds (controller.intervalSeconds)`,
+          Description: `sgsync ${deployment}: a full pass ${scheduleExpression(interval)} (controller.intervalSeconds ${interval}, in whole minutes)`,
           ScheduleExpression: scheduleExpression(interval),
           State: 'ENABLED',
           Targets: [{ Id: 'sgsync-controller', Arn: getAtt('ControllerFunction', 'Arn') }],

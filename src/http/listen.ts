@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { SgsyncError } from '../core/errors.js';
 
 /** A server that is listening: where to reach it and how to stop it. */
 export interface Listening {
@@ -8,6 +9,21 @@ export interface Listening {
   port: number;
   /** Stops accepting, drops kept-alive connections, and resolves once closed. */
   close(): Promise<void>;
+}
+
+/**
+ * What went wrong listening on host:port, said for the user who chose them
+ * with `option` (`--port`, say): a `REFUSED` error.
+ */
+export function listenError(e: unknown, host: string, port: number, option: string): SgsyncError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const where = `${host}:${port}`;
+  const why =
+    code === 'EADDRINUSE' ? `${where} is already in use; choose another ${option} (0 picks a free one)`
+    : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' ? `cannot listen on ${where}: no such local address`
+    : code === 'EACCES' ? `not allowed to listen on ${where}; ports below 1024 need privileges`
+    : `cannot listen on ${where}: ${code ?? String(e)}`;
+  return new SgsyncError('REFUSED', why, { cause: e });
 }
 
 /**

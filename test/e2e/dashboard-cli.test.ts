@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { get } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,5 +101,29 @@ describe('sgsync dashboard', () => {
     expect(await statusWithHost(`${dash.url}/healthz`, new URL(dash.url).host)).toBe(200);
     dash.proc.kill('SIGTERM');
     demo.proc.kill('SIGTERM');
+  });
+});
+
+describe('a port already in use', () => {
+  it('is refused with the port and what to do, for the dashboard and the daemon\'s metrics, not a stack trace', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const config = join(dir, 'busy.yaml');
+      writeFileSync(config, 'deployment: x\ntargets:\n  - {name: api, region: us-east-1, groups: [sg-0123456789abcdef0], ports: [443], members: {}}\n');
+      const env = { ...process.env, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' };
+      for (const [args, option] of [
+        [['dashboard', '--port', String(port), '-c', config, '--endpoint', 'http://127.0.0.1:1'], '--port'],
+        [['controller', 'run', '--metrics-port', String(port), '-c', config, '--endpoint', 'http://127.0.0.1:1'], '--metrics-port'],
+      ] as const) {
+        const r = spawnSync(process.execPath, ['dist/bin/sgsync.js', ...args], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
+        expect(r.stderr).toBe(`sgsync: 127.0.0.1:${port} is already in use; choose another ${option} (0 picks a free one)\n`);
+        expect(r.status).toBe(1);
+      }
+    } finally {
+      taken.close();
+    }
   });
 });
