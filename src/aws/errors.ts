@@ -38,11 +38,18 @@ export function mapAwsError(error: unknown, ctx: CallContext): SgsyncError {
     case 'UnauthorizedOperation':
     case 'AccessDenied':
     case 'AccessDeniedException':
-    case 'AuthFailure':
       return new SgsyncError(
         'PERMISSION_DENIED',
         `AWS denied ec2:${ctx.action} in ${ctx.region}${ctx.groupId ? ` on ${ctx.groupId}` : ''}. ` +
           `Grant it to this role (print a least-privilege policy with \`sgsync iam policy\`)${detail}`,
+        { cause: error, details },
+      );
+    case 'AuthFailure':
+      // Not a missing permission: the request itself was not accepted as the account's.
+      return new SgsyncError(
+        'PERMISSION_DENIED',
+        `AWS did not accept the credentials for ec2:${ctx.action} in ${ctx.region}. ` +
+          `Check the access keys and this machine's clock, and that ${ctx.region} is enabled for the account (opt-in regions are not until enabled)${detail}`,
         { cause: error, details },
       );
     case 'RulesPerSecurityGroupLimitExceeded':

@@ -3,7 +3,9 @@
  * with the targets that pick it and its rule standing in each.
  */
 import { Option, type Command } from 'commander';
-import type { ErrorCode } from '../core/errors.js';
+import { SgsyncError, type ErrorCode } from '../core/errors.js';
+import type { LoadedConfig } from '../config/index.js';
+import { INSTANCE_STATES } from '../core/model.js';
 import type { RegionResult } from '../controller/inventory.js';
 import { inventoryRegions } from '../controller/inventory.js';
 import { countByRegion, filterRows, parseTagFilter, SORT_COLUMNS, sortRows, type FleetFilter, type SortColumn } from '../dashboard/fleet-filter.js';
@@ -43,9 +45,10 @@ export function regionProgress(total: number, stream: NodeJS.WriteStream = proce
   };
 }
 
-/** Reads the fleet with progress on stderr. */
-export async function readFleet(options: FleetCliOptions): Promise<{ view: FleetView; calls: Record<string, number> }> {
+/** Reads the fleet with progress on stderr, once `check` (given the configuration) has let the options through. */
+export async function readFleet(options: FleetCliOptions, check?: (loaded: LoadedConfig) => void): Promise<{ view: FleetView; calls: Record<string, number> }> {
   const { loaded, ec2 } = await awsContext(options);
+  check?.(loaded);
   const regions = await inventoryRegions(loaded, ec2, options.region);
   const progress = regionProgress(regions.length);
   try {
@@ -101,7 +104,7 @@ export function addInventoryCommand(program: Command): void {
   withFleetOptions(program.command('inventory'))
     .summary('list every instance of every region, with its rule status per target')
     .description('List every instance in every member region: where it runs, its addresses, the targets that pick it and whether its rules are in place.')
-    .option('--state <state...>', 'only instances in these states (running, stopped, …)')
+    .addOption(new Option('--state <state...>', 'only instances in these states').choices(INSTANCE_STATES))
     .option('--tag <k=v>', 'only instances with this tag (k alone, or k=*, for any value); repeatable', (v: string, prev: string[] = []) => [...prev, v])
     .option('--target <name>', 'only instances this target picks')
     .addOption(new Option('--sort <column>', 'sort by this column').choices(SORT_COLUMNS).default('region'))
@@ -109,7 +112,11 @@ export function addInventoryCommand(program: Command): void {
     .option('--csv', 'print CSV on stdout (every field quoted, formulas defused)')
     .addHelpText('after', '\nA region that cannot be listed is shown as failed with its reason, and the exit code is that of the error\n(4: permission denied, 6: AWS unavailable, 1: other). See docs/exit-codes.md.')
     .action(async (options: InventoryOptions) => {
-      const { view, calls } = await readFleet(options);
+      const { view, calls } = await readFleet(options, (loaded) => {
+        if (options.target !== undefined && !loaded.targets.some((t) => t.name === options.target)) {
+          throw new SgsyncError('USAGE', `--target ${options.target}: ${loaded.file} has no such target; it has ${loaded.targets.map((t) => t.name).join(', ')}.`);
+        }
+      });
       const filter: FleetFilter = { states: options.state, target: options.target, tags: Object.fromEntries((options.tag ?? []).map(parseTagFilter)) };
       const rows = sortRows(filterRows(view.rows, filter), options.sort);
       const heads = [...HEAD, ...view.targets.map((t) => `rule:${t.name}`)];

@@ -3,6 +3,7 @@
  * last. Exits 10 when something needs attention, so cron or CI can run it as
  * a check.
  */
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { AuditRecord } from '../controller/audit.js';
 import type { TargetReport } from '../controller/report.js';
@@ -84,7 +85,10 @@ export function addStatusCommand(program: Command): void {
       } else {
         const sections = (view.report?.targets ?? []).map(targetLines);
         const verdict = problems.length === 0 ? 'All is well.' : `Needs attention:\n${problems.map((p) => `  - ${printable(p)}`).join('\n')}`;
-        const last = options.auditLog ? `\nLast changes (${printable(options.auditLog)}):\n${changesTable(changes)}` : '';
+        const last =
+          options.auditLog === undefined ? ''
+          : existsSync(options.auditLog) ? `\nLast changes (${printable(options.auditLog)}):\n${changesTable(changes)}`
+          : `\nNo audit log at ${printable(options.auditLog)}: nothing recorded there yet, or the path is not the one passes write to.\n`;
         process.stdout.write(`${sections.join('\n')}${last}\n${verdict}\n`);
       }
       // A failed region is one more thing that needs attention: cron and CI see one code for "look at this".

@@ -1,5 +1,5 @@
 import { INSTANCE_ID_PATTERN } from '../core/instance-id-index.js';
-import type { InstanceState } from '../core/model.js';
+import { INSTANCE_STATES, type InstanceState } from '../core/model.js';
 
 /** What an invocation asks for. */
 export type LambdaWork =
@@ -7,7 +7,6 @@ export type LambdaWork =
   | { kind: 'instance'; instanceId: string; region: string; state: InstanceState }
   | { kind: 'ignored'; reason: string };
 
-const STATES: readonly InstanceState[] = ['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'];
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 
 function record(v: unknown): Record<string, unknown> | undefined {
@@ -48,7 +47,7 @@ export function parseLambdaEvent(event: unknown): LambdaWork {
   if (typeof region !== 'string' || !REGION.test(region)) {
     return { kind: 'ignored', reason: `state-change event for ${instanceId} without a valid region (got ${show(region)})` };
   }
-  if (typeof state !== 'string' || !(STATES as readonly string[]).includes(state)) {
+  if (typeof state !== 'string' || !(INSTANCE_STATES as readonly string[]).includes(state)) {
     return { kind: 'ignored', reason: `state-change event for ${instanceId} with an unknown state ${show(state)}` };
   }
   if (state === 'pending') return { kind: 'ignored', reason: `${instanceId} is pending; it is admitted when it is running` };

@@ -19,7 +19,9 @@ export interface PortSpec {
   toPort: number;
 }
 
-export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
+/** Every state EC2 gives an instance, in lifecycle order. */
+export const INSTANCE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'] as const;
+export type InstanceState = (typeof INSTANCE_STATES)[number];
 
 /** An EC2 instance as sgsync sees it, from DescribeInstances or IMDS. */
 export interface Member {

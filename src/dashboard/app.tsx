@@ -155,5 +155,15 @@ export function createDashboard(options: DashboardOptions): Hono {
       return c.redirect('/activity', 303);
     });
   }
+
+  // A page asked for with a method it does not take: 405 with those it does, as HTTP has it, not 404.
+  const methods = new Map<string, Set<string>>();
+  for (const r of app.routes) if (r.method !== 'ALL') methods.set(r.path, (methods.get(r.path) ?? new Set()).add(r.method));
+  app.all('*', (c) => {
+    const taken = methods.get(c.req.path);
+    if (!taken) return c.notFound();
+    const allow = [...taken, ...(taken.has('GET') ? ['HEAD'] : [])].join(', ');
+    return c.text(`${c.req.method} is not allowed here; ${c.req.path} takes ${allow}.`, 405, { allow });
+  });
   return app;
 }

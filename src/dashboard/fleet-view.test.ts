@@ -4,6 +4,7 @@ import { TAG } from '../core/ownership.js';
 import { plan } from '../core/planner.js';
 import { countByRegion, filterRows, sortRows } from './fleet-filter.js';
 import { buildFleetView, worstStatus, type FleetView } from './fleet-view.js';
+import { FleetSection } from './pages/fleet.js';
 
 const OLD = '2025-06-01T11:00:00.000Z';
 
@@ -88,6 +89,12 @@ describe('the fleet view', () => {
       { region: 'eu-west-1', status: 'complete', reason: undefined, instances: 8, running: 6, attention: 0 },
       { region: 'sa-east-1', status: 'failed', reason: 'AccessDenied', instances: 0, running: 0, attention: 0 },
     ]);
+  });
+
+  it('does not count a failed region among the regions listed on the Fleet page', async () => {
+    const html = await (FleetSection({ view: v, filter: {}, refresh: 0 }) as { toString(): string | Promise<string> }).toString();
+    const card = /data-count="regions">(.*?)<\/div>/s.exec(html)?.[1]?.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+    expect(card).toBe('1 of 2 regions listed; 1 failed');
   });
 });
 

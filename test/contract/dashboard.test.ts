@@ -95,6 +95,16 @@ describe('a read-only dashboard', () => {
     expect(html).not.toContain('name="token"');
   });
 
+  it('answers a page asked for with another method 405 with the methods it takes, and an unknown path 404', async () => {
+    const del = await f.app.request('/', { method: 'DELETE' });
+    expect(del.status).toBe(405);
+    expect(del.headers.get('allow')).toBe('GET, HEAD');
+    expect(del.headers.get('x-frame-options')).toBe('DENY');
+    expect((await f.app.request('/targets', { method: 'POST' })).status).toBe(405);
+    expect((await f.app.request('/nowhere', { method: 'DELETE' })).status).toBe(404);
+    expect((await f.app.request('/nowhere')).status).toBe(404);
+  });
+
   it('has no reconcile endpoint at all', async () => {
     const res = await f.app.request('/reconcile', { method: 'POST', body: new URLSearchParams({ token: 'x' }) });
     expect(res.status).toBe(404);
@@ -140,6 +150,12 @@ describe('a dashboard started with --allow-apply', () => {
     const res = await post(form, headers);
     expect(res.status).toBe(403);
     expect(inbound(f, f.pool[0]!, 'ipv4')).toBe(0);
+  });
+
+  it('takes only POST at /reconcile', async () => {
+    const get = await f.app.request('/reconcile');
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
   });
 
   it('runs a pass for a same-origin POST with the token, and shows the changes', async () => {

@@ -66,13 +66,19 @@ export const FleetSection: FC<{ view: FleetView; filter: FleetFilter; refresh: n
   const rows = filterRows(view.rows, filter);
   const perRegion = countByRegion(view, view.rows, needsAttention);
   const attention = view.rows.filter(needsAttention).length;
+  // A region that could not be listed is not "listed": its instances are missing from every count here.
+  const failed = view.regions.filter((r) => r.status === 'failed').length;
+  const listed = view.regions.length - failed;
   const query = filterQuery(filter);
   return (
     <section id="fleet" aria-labelledby="fleet-title" {...poll(`/fragments/fleet${query ? `?${query}` : ''}`, refresh)}>
       <div class="cards">
         <div class="card" data-count="instances"><span class="n">{view.rows.length}</span><span class="l">instances</span></div>
         <div class="card" data-count="running"><span class="n">{view.rows.filter((r) => r.state === 'running').length}</span><span class="l">running</span></div>
-        <div class="card" data-count="regions"><span class="n">{view.regions.length}</span><span class="l">regions listed</span></div>
+        <div class="card" data-count="regions">
+          <span class="n">{listed}</span>
+          <span class="l">{failed > 0 ? `of ${view.regions.length} regions listed; ${failed} failed` : 'regions listed'}</span>
+        </div>
         <div class="card" data-count="attention"><span class="n">{attention}</span><span class="l">need attention</span></div>
       </div>
       <div class="scroll panel">
