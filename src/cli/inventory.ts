@@ -110,7 +110,7 @@ export function addInventoryCommand(program: Command): void {
     .addOption(new Option('--sort <column>', 'sort by this column').choices(SORT_COLUMNS).default('region'))
     .addOption(new Option('--json', 'print JSON on stdout').conflicts('csv'))
     .option('--csv', 'print CSV on stdout (every field quoted, formulas defused)')
-    .addHelpText('after', '\nA region that cannot be listed is shown as failed with its reason, and the exit code is that of the error\n(4: permission denied, 6: AWS unavailable, 1: other). See docs/exit-codes.md.')
+    .addHelpText('after', '\nA region that cannot be listed is shown as failed with its reason, and the exit code is that of the error\n(4: permission denied, 6: AWS unavailable, 2: a request AWS called invalid, 1: other). See docs/exit-codes.md.')
     .action(async (options: InventoryOptions) => {
       const { view, calls } = await readFleet(options, (loaded) => {
         if (options.target !== undefined && !loaded.targets.some((t) => t.name === options.target)) {
