@@ -45,6 +45,15 @@ export function describeValue(v: unknown): string {
   return typeof v;
 }
 
+/** What a union branch that failed at the top would have taken: types, literal values, and those of nested unions. */
+function accepted(issue: z.core.$ZodIssue): string[] {
+  if (issue.path.length > 0) return [];
+  if (issue.code === 'invalid_type') return [EXPECTED[issue.expected] ?? issue.expected];
+  if (issue.code === 'invalid_value') return issue.values.map((v) => JSON.stringify(v));
+  if (issue.code === 'invalid_union') return issue.errors.flatMap((b) => b.flatMap(accepted));
+  return [];
+}
+
 function translate(issue: z.core.$ZodIssue, path: PropertyKey[], data: unknown, schema: JsonSchema): RawIssue[] {
   const value = valueAt(data, path);
   const keep = !ZOD_DEFAULT.test(issue.message);
@@ -61,9 +70,9 @@ function translate(issue: z.core.$ZodIssue, path: PropertyKey[], data: unknown, 
     case 'invalid_union': {
       const deeper = issue.errors.filter((branch) => branch.some((i) => i.path.length > 0));
       if (deeper.length === 1 && deeper[0]) return deeper[0].flatMap((i) => translate(i, [...path, ...i.path], data, schema));
-      const expected = issue.errors.flatMap((b) => b.map((i) => (i.code === 'invalid_type' ? (EXPECTED[i.expected] ?? i.expected) : undefined)));
-      const names = [...new Set(expected.filter((e): e is string => e !== undefined))];
-      return one(`expected ${names.join(' or ')}, got ${describeValue(value)}`);
+      const names = [...new Set(issue.errors.flatMap((b) => b.flatMap(accepted)))];
+      const choice = names.length > 2 ? `${names.slice(0, -1).join(', ')}, or ${names.at(-1)}` : names.join(' or ');
+      return one(`expected ${choice}, got ${describeValue(value)}`);
     }
     case 'invalid_type':
       if (value === undefined) return [{ path, message: 'required key is missing', atKey: false }];
@@ -93,7 +102,14 @@ function translate(issue: z.core.$ZodIssue, path: PropertyKey[], data: unknown, 
   }
 }
 
-/** Every zod issue as one or more plain messages, in the order of the file. */
+/**
+ * Every zod issue as one or more plain messages, in the order of the file.
+ * A value of the wrong type gets that one message: zod also runs the
+ * checks meant for the right type (a string's length taken as a list's),
+ * whose complaints would be beside the point.
+ */
 export function explainIssues(issues: readonly z.core.$ZodIssue[], data: unknown, schema: JsonSchema): RawIssue[] {
-  return issues.flatMap((i) => translate(i, [...i.path], data, schema));
+  const key = (path: readonly PropertyKey[]) => JSON.stringify(path.map(String));
+  const mistyped = new Set(issues.filter((i) => i.code === 'invalid_type').map((i) => key(i.path)));
+  return issues.filter((i) => i.code === 'invalid_type' || !mistyped.has(key(i.path))).flatMap((i) => translate(i, [...i.path], data, schema));
 }

@@ -39,7 +39,22 @@ describe('a configuration with mistakes', () => {
     [
       'a port that is not a port',
       TARGET.replace('ports: [443]', 'ports: [443, "44x"]'),
-      ['sgsync.yaml:6:18 targets[0].ports[1]: "44x" is not a port, expected 443, 443/tcp, 8000-8100/udp, icmp or all'],
+      ['sgsync.yaml:6:18 targets[0].ports[1]: "44x" is not a port, expected 443, 443/tcp, 8000-8100/udp, icmp, icmpv6, all, or {protocol, port}'],
+    ],
+    [
+      'one group given as a string, not a list: one problem, not also a list too long',
+      TARGET.replace('groups: [sg-0123456789abcdef0]', 'groups: sg-0123456789abcdef0'),
+      ['sgsync.yaml:5:13 targets[0].groups: expected a list, got "sg-0123456789abcdef0"'],
+    ],
+    [
+      'a tag value of nothing',
+      TARGET.replace('members: {regions: [eu-west-1]}', 'members: {tags: {role: null}}'),
+      ['sgsync.yaml:7:28 targets[0].members.tags.role: expected a string, a number, true or false, or a list, got nothing (null)'],
+    ],
+    [
+      'pacing turned on with true, which it takes only as false or a mapping',
+      `${TARGET}aws: {pacing: true}\n`,
+      ['sgsync.yaml:8:15 aws.pacing: expected false or a mapping, got boolean true'],
     ],
     [
       'an unknown key close to a known one',

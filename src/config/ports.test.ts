@@ -18,10 +18,10 @@ describe('port shorthand', () => {
   });
 
   it.each<[number | string, string]>([
-    ['44x', '"44x" is not a port, expected 443, 443/tcp, 8000-8100/udp, icmp or all'],
-    ['443/sctp', '"443/sctp" is not a port, expected 443, 443/tcp, 8000-8100/udp, icmp or all'],
-    ['ALL', '"ALL" is not a port, expected 443, 443/tcp, 8000-8100/udp, icmp or all'],
-    ['-1', '"-1" is not a port, expected 443, 443/tcp, 8000-8100/udp, icmp or all'],
+    ['44x', '"44x" is not a port, expected 443, 443/tcp, 8000-8100/udp, icmp, icmpv6, all, or {protocol, port}'],
+    ['443/sctp', '"443/sctp" is not a port, expected 443, 443/tcp, 8000-8100/udp, icmp, icmpv6, all, or {protocol, port}'],
+    ['ALL', '"ALL" is not a port, expected 443, 443/tcp, 8000-8100/udp, icmp, icmpv6, all, or {protocol, port}'],
+    ['-1', '"-1" is not a port, expected 443, 443/tcp, 8000-8100/udp, icmp, icmpv6, all, or {protocol, port}'],
     ['70000', '"70000": ports go from 0 to 65535'],
     ['8100-8000/udp', '"8100-8000/udp": the range starts after it ends (8100 > 8000)'],
   ])('refuses %j: %s', (input, error) => {

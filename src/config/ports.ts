@@ -7,7 +7,7 @@ import type { PortSpec } from '../core/model.js';
 /** Shorthand grammar, also published in the JSON Schema so editors can check it. */
 export const PORT_SHORTHAND_PATTERN = '^(?:\\d{1,5}(?:-\\d{1,5})?(?:/(?:tcp|udp))?|icmp|icmpv6|all)$';
 
-export const PORT_HINT = 'expected 443, 443/tcp, 8000-8100/udp, icmp or all';
+export const PORT_HINT = 'expected 443, 443/tcp, 8000-8100/udp, icmp, icmpv6, all, or {protocol, port}';
 
 export type PortProtocolName = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'all';
 

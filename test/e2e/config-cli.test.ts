@@ -50,7 +50,7 @@ describe('sgsync config validate', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
       'sgsync: broken.yaml is not a valid configuration (2 problems):\n' +
-        'broken.yaml:6:18 targets[0].ports[1]: "44x" is not a port, expected 443, 443/tcp, 8000-8100/udp, icmp or all\n' +
+        'broken.yaml:6:18 targets[0].ports[1]: "44x" is not a port, expected 443, 443/tcp, 8000-8100/udp, icmp, icmpv6, all, or {protocol, port}\n' +
         'broken.yaml:7:5 targets[0].adress: unknown key "adress", did you mean "address"?\n',
     );
   });
