@@ -14,7 +14,8 @@ export const STATE_FORMAT = 'sgsync-sandbox-state';
 export const STATE_VERSION = 1;
 
 const tags = z.record(z.string(), z.string());
-const id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `a ${prefix}- id`);
+const id = (prefix: string) =>
+  z.string().regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), { error: (iss) => `${JSON.stringify(iss.input)} is not an id such as ${prefix}-0123456789abcdef0` });
 
 const vpcSchema = z
   .object({ id: id('vpc'), cidrBlock: z.string(), ipv6CidrBlock: z.string().optional(), isDefault: z.boolean(), tags, nextHost: z.number().int().min(0) })

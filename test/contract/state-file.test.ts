@@ -106,7 +106,7 @@ describe('the state file', () => {
     ['another kind of file', () => ({ hello: 'world' }), /is not an sgsync sandbox state file/],
     ['a newer format', () => ({ ...good(), version: 2 }), /has format version 2; this sgsync reads version 1/],
     ['a misspelt field', () => ({ ...good(), regoins: [] }), /Unrecognized key: "regoins"/],
-    ['a bad id', () => { const s = good(); s.regions[0]!.vpcs[0]!.id = 'vpc-nothex!'; return s; }, /regions\[0\]\.vpcs\[0\]\.id: a vpc- id/],
+    ['a bad id', () => { const s = good(); s.regions[0]!.vpcs[0]!.id = 'vpc-nothex!'; return s; }, /regions\[0\]\.vpcs\[0\]\.id: "vpc-nothex!" is not an id such as vpc-0123456789abcdef0/],
     ['a group in a VPC that does not exist', () => { const s = good(); s.regions[0]!.groups[0]!.vpcId = 'vpc-0123456789abcdef0'; return s; }, /groups\[0\]\.vpcId: vpc-0123456789abcdef0 is not a VPC of us-east-1/],
     ['a rule its group does not list', () => {
       const s = good();
