@@ -37,6 +37,7 @@ import { runNaive, type NaiveCall, type NaiveRun } from './support/naive.js';
 import { renderPage, renderTables, type BenchResults, type PlanningResult, type ScenarioKey, type ScenarioResult } from './support/report.js';
 import { byAction, control, quiet, type Counters } from './support/sandbox-control.js';
 import { spawnSandbox, type SpawnedSandbox } from './support/spawn-sandbox.js';
+import type { PlanScaleRun } from './plan-scale.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.AWS_ACCESS_KEY_ID = 'sandbox';
@@ -114,28 +115,13 @@ async function buildIfStale(force: boolean): Promise<{ ran: boolean; seconds: nu
   return { ran: true, seconds: (performance.now() - started) / 1000 };
 }
 
-/** Planning at scale, through `runPlanScale()` when bench/plan-scale.ts exports it, else its `--json` output. */
+/** Planning at scale: `runPlanScale()` from bench/plan-scale.ts, in this process, with the `plan()` dist/ holds. */
 async function planning(members: number, runs: number): Promise<PlanningResult> {
-  type World = { observed: number; ruleChanges: number; wallMsMedian: number; wallMsMax: number; cpuMsMedian: number };
-  type Raw = World & { members: number; runs: number; cold: World; maxRssMb?: number };
-  const pick = (w: World): World => ({ observed: w.observed, ruleChanges: w.ruleChanges, wallMsMedian: w.wallMsMedian, wallMsMax: w.wallMsMax, cpuMsMedian: w.cpuMsMedian });
-  const valid = (x: unknown): x is Raw => {
-    const r = x as Partial<Raw> | undefined;
-    return typeof r?.wallMsMedian === 'number' && typeof r.cpuMsMedian === 'number' && typeof r.cold?.wallMsMedian === 'number';
-  };
-  const mod = (await import('./plan-scale.js')) as { runPlanScale?: (o: { members: number; runs: number; planner?: unknown }) => Promise<unknown>; builtPlanner?: () => Promise<unknown> };
-  let raw: unknown;
-  let via: string;
-  if (typeof mod.runPlanScale === 'function' && typeof mod.builtPlanner === 'function') {
-    raw = await mod.runPlanScale({ members, runs, planner: await mod.builtPlanner() });
-    via = "`runPlanScale()` from bench/plan-scale.ts, in this process, planning with dist/core's `plan()` as `npm run build` built it";
-  } else {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/plan-scale.ts', '--members', String(members), '--runs', String(runs), '--built', '--json'], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
-    raw = JSON.parse(stdout);
-    via = "`bench/plan-scale.ts --built --json`, a child process, planning with dist/core's `plan()`";
-  }
-  if (!valid(raw)) throw new Error(`planning: bench/plan-scale.ts gave figures of an unexpected shape: ${JSON.stringify(raw).slice(0, 300)}`);
-  return { members: raw.members ?? members, runs: raw.runs ?? runs, via, steady: pick(raw), cold: pick(raw.cold), maxRssMb: raw.maxRssMb };
+  const { builtPlanner, runPlanScale } = await import('./plan-scale.js');
+  const raw = await runPlanScale({ members, runs, planner: await builtPlanner() });
+  const pick = (w: PlanScaleRun) => ({ observed: w.observed, ruleChanges: w.ruleChanges, wallMsMedian: w.wallMsMedian, wallMsMax: w.wallMsMax, cpuMsMedian: w.cpuMsMedian });
+  const via = "`runPlanScale()` from bench/plan-scale.ts, in this process, planning with dist/core's `plan()` as `npm run build` built it";
+  return { members: raw.members, runs: raw.runs, via, steady: pick(raw), cold: pick(raw.cold), maxRssMb: raw.maxRssMb };
 }
 
 function totalCalls(calls: Record<string, { calls: number }>): number {
