@@ -15,7 +15,7 @@ import type { GroupBatch, Member, ObservedRule, PlannedRevoke, PlannedRule } fro
 import { MAX_FILTER_VALUES, type AuthorizeOutcome, type Ec2Port, type ListFilter, type RevokeOutcome } from '../core/ports.js';
 import { Ec2Clients, type AwsOptions } from './clients.js';
 import type { ListedInstance } from './listing-protocol.js';
-import { mapAwsError } from './errors.js';
+import { mapAwsError, type CallContext } from './errors.js';
 
 const PAGE = 1000;
 /** Pages one listing may take: a million items, far beyond any real region, yet an end to a listing that never ends. */
@@ -140,10 +140,17 @@ export function toIpPermissions(items: readonly PlannedRule[]): IpPermission[] {
 export class Ec2Adapter implements Ec2Port {
   readonly clients: Ec2Clients;
   private readonly maxPages: number;
+  /** The named profile credentials come from, for messages about them. */
+  private readonly profile: string | undefined;
 
   constructor(options: AwsOptions & { maxPages?: number } = {}, clients?: Ec2Clients) {
     this.clients = clients ?? new Ec2Clients(options);
     this.maxPages = options.maxPages ?? MAX_PAGES;
+    this.profile = options.profile;
+  }
+
+  private fail(e: unknown, ctx: CallContext): SgsyncError {
+    return mapAwsError(e, { ...ctx, ...(this.profile ? { profile: this.profile } : {}) });
   }
 
   /** Regions are listed through a region every account has. */
@@ -152,7 +159,7 @@ export class Ec2Adapter implements Ec2Port {
       const out = await this.clients.get(via).send(new DescribeRegionsCommand({}));
       return (out.Regions ?? []).map((r) => r.RegionName).filter((n): n is string => !!n).sort();
     } catch (e) {
-      throw mapAwsError(e, { action: 'DescribeRegions', region: via });
+      throw this.fail(e, { action: 'DescribeRegions', region: via });
     }
   }
 
@@ -182,7 +189,7 @@ export class Ec2Adapter implements Ec2Port {
       }
     } catch (e) {
       if (isSgsyncError(e)) throw e;
-      throw mapAwsError(e, { action: 'DescribeInstances', region });
+      throw this.fail(e, { action: 'DescribeInstances', region });
     }
     return members;
   }
@@ -204,7 +211,7 @@ export class Ec2Adapter implements Ec2Port {
         }
       } catch (e) {
         if (isSgsyncError(e)) throw e;
-        throw mapAwsError(e, { action: 'DescribeSecurityGroupRules', region, groupId: ids.join(',') });
+        throw this.fail(e, { action: 'DescribeSecurityGroupRules', region, groupId: ids.join(',') });
       }
     }
     return rules;
@@ -242,7 +249,7 @@ export class Ec2Adapter implements Ec2Port {
       };
     } catch (e) {
       if ((e as { name?: string }).name === 'InvalidPermission.Duplicate') return { created: [], duplicate: true };
-      throw mapAwsError(e, { action: 'AuthorizeSecurityGroupIngress', region: batch.region, groupId: batch.groupId });
+      throw this.fail(e, { action: 'AuthorizeSecurityGroupIngress', region: batch.region, groupId: batch.groupId });
     }
   }
 
@@ -256,7 +263,7 @@ export class Ec2Adapter implements Ec2Port {
       return { revoked: revoked.length ? revoked : batch.items.map((r) => r.ruleId), notFound: false };
     } catch (e) {
       if (isIdempotentMiss((e as { name?: string }).name)) return { revoked: [], notFound: true };
-      throw mapAwsError(e, { action: 'RevokeSecurityGroupIngress', region: batch.region, groupId: batch.groupId });
+      throw this.fail(e, { action: 'RevokeSecurityGroupIngress', region: batch.region, groupId: batch.groupId });
     }
   }
 }

@@ -6,6 +6,8 @@ export interface CallContext {
   action: string;
   region: string;
   groupId?: string;
+  /** The named profile the credentials were to come from (`--profile`, `aws.profile`). */
+  profile?: string;
 }
 
 interface AwsLikeError {
@@ -87,8 +89,11 @@ export function mapAwsError(error: unknown, ctx: CallContext): SgsyncError {
     case 'CredentialsProviderError':
       return new SgsyncError(
         'PERMISSION_DENIED',
-        `No AWS credentials were found for ${where}. Set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ` +
-          `or run on an instance with a role${detail}`,
+        ctx.profile
+          ? `No AWS credentials were found for ${where} in the profile "${ctx.profile}". ` +
+              `Check that ~/.aws/config or ~/.aws/credentials (or AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE) define it${detail}`
+          : `No AWS credentials were found for ${where}. Set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ` +
+              `or run on an instance with a role${detail}`,
         { cause: error, details },
       );
   }

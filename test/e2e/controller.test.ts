@@ -182,6 +182,13 @@ describe('sgsync reconcile keeps what it cannot prove stale', () => {
     expect(text.stdout).toContain('rules of its instances were kept');
   });
 
+  it('exits 4 and names the profile when --profile names one the AWS config files do not define', async () => {
+    const f = (fleet = await startFleet());
+    const run = await f.sgsync(['plan', '--profile', 'nosuch'], { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' });
+    expect(run.code, run.stderr).toBe(4);
+    expect(run.stderr).toMatch(/^sgsync: No AWS credentials were found for \w+ in [a-z0-9-]+.* in the profile "nosuch"\. Check that ~\/\.aws\/config/m);
+  });
+
   it('exits 6 when AWS keeps failing in a region, after retrying, and still keeps that region\'s rules', async () => {
     const f = (fleet = await startFleet());
     const [apMember] = await f.launch('ap-southeast-2', 1);
