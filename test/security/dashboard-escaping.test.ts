@@ -188,7 +188,12 @@ describe('requests that would change something', () => {
 
   it('serves no POST at all when it is read-only', async () => {
     const readOnly = createDashboard({ state: new FleetState({ load: () => loadFleetView({ config, ec2: capturingEc2(hostileWorld()) }), maxAgeMs: 60_000 }), refreshSeconds: 0, activity: () => Promise.resolve([]), activitySource: 'test' });
-    for (const path of ['/', '/reconcile', '/drift']) expect((await readOnly.request(path, { method: 'POST', body: `token=${TOKEN}` })).status).toBe(404);
+    // No reconcile endpoint at all; the pages answer that they take GET only.
+    expect((await readOnly.request('/reconcile', { method: 'POST', body: `token=${TOKEN}` })).status).toBe(404);
+    for (const path of ['/', '/drift']) {
+      const res = await readOnly.request(path, { method: 'POST', body: `token=${TOKEN}` });
+      expect([res.status, res.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+    }
     expect(await (await readOnly.request('/drift')).text()).not.toContain('action="/reconcile"');
   });
 
