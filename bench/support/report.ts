@@ -270,7 +270,13 @@ reached the server, retries included) are the calls reported.
    ${r.primary}. The agents are concurrent calls of the command's own code (\`register()\` with its own SDK
    clients, retries and IMDSv2 session each) inside the benchmark process: ${r.size.storm} Node processes starting at once on a small machine
    would measure its CPU, not the buckets. One real \`agent register\` process is measured beside it
-   (its CPU is in the table).
+   (its CPU is in the table). The agents' SDK waits before retrying a throttled call in real seconds
+   (up to 1 s at first, doubling to at most 20 s), while the buckets refill ${r.scale}× faster than AWS's: a bucket
+   nobody draws from fills up ${r.scale}× sooner (the authorize bucket in ${10 / r.scale} s here, 10 s on AWS), and what
+   it would take beyond full is lost. Agents waiting between tries therefore leave more of it unused here than
+   they would against AWS, so the storm's wall-time ratio overstates what throttling costs them there; their
+   throttled calls go the other way, as more tries find AWS's slower bucket empty.
+   \`bench/agents-concurrent.ts\` measures a storm at AWS's own rates (\`aws\`) as well as scaled.
 5. **5% churn at AWS's own rates**: the buckets refill at AWS's rates (\`aws:1\`) and sgsync paces itself
    to them. Time-scaled buckets shrink the minimum a pass is held to, never the seconds it spends starting
    Node and listing the fleet, so a scaled whole-pass ratio overstates that overhead. Two more churns of
