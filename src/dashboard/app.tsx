@@ -163,7 +163,8 @@ export function createDashboard(options: DashboardOptions): Hono {
     const taken = methods.get(c.req.path);
     if (!taken) return c.notFound();
     const allow = [...taken, ...(taken.has('GET') ? ['HEAD'] : [])].join(', ');
-    return c.text(`${c.req.method} is not allowed here; ${c.req.path} takes ${allow}.`, 405, { allow });
+    // Nothing of the request is echoed back.
+    return c.text(`Method not allowed: this page takes ${allow}.`, 405, { allow });
   });
   return app;
 }
