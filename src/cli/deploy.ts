@@ -30,7 +30,7 @@ export function addDeployCommand(program: Command): void {
     .option('--account <id>', 'the 12-digit account that owns the target groups, for the controller policy (default: any account, *)')
     .option('--partition <name>', 'AWS partition of the policy ARNs', 'aws')
     .option('--primary-region <region>', 'where the controller runs (default: the region of the first target)')
-    .option('--member-regions <list>', 'comma-separated regions to forward events from, when neither controller.regions nor members.regions lists them')
+    .option('--member-regions <list>', 'comma-separated regions to forward events from (default: controller.regions, then the targets\' members.regions)')
     .option('--out <dir>', 'write primary-<region>.json and forwarder-<region>.json here instead of printing them')
     .addHelpText('after', '\nExample:\n  sgsync deploy cloudformation -c sgsync.yaml --account 123456789012 --out cfn/\n\nSee docs/deploy.md.')
     .action(async (options: DeployCliOptions) => {

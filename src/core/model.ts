@@ -205,7 +205,7 @@ export interface Plan {
   warnings: string[];
 }
 
-/** The safety policy of a pass (DESIGN.md rules 3 and 4). */
+/** The safety policy of a pass: the grace period and the blast-radius limit. */
 export interface SafetySettings {
   /** Rules younger than this (by `sgsync:registered-at`) survive an invisible instance. */
   graceSeconds: number;
