@@ -224,7 +224,8 @@ export function buildWorld(count: number): World {
 
   const first = plan(input(ts, previous, foreign));
   let id = 0;
-  const applied = applyPlanToObserved(foreign, first, () => `sgr-${(++id).toString(16).padStart(17, '0')}`).slice(foreign.length);
+  // Each rule keeps its own tags here; asObserved below gives most of them the tags one call of many shares.
+  const applied = applyPlanToObserved(foreign, first, () => `sgr-${(++id).toString(16).padStart(17, '0')}`, { tags: 'per-rule' }).slice(foreign.length);
   // A tenth of the vanished members registered a minute ago: still in grace.
   const young = new Set(vanished.filter((_, k) => k % 10 === 0).map((m) => m.instanceId));
   const managed = asObserved(applied, (rule) => new Date(NOW - (young.has(rule.tags[TAG.instance] ?? '') ? 60_000 : DAY)).toISOString());

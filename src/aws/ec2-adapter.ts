@@ -11,6 +11,7 @@ import {
 import { parseCidr } from '../core/addresses.js';
 import { isSgsyncError, SgsyncError } from '../core/errors.js';
 import { INSTANCE_ID_PATTERN } from '../core/instance-id-index.js';
+import { commonTags } from '../core/ownership.js';
 import type { GroupBatch, Member, ObservedRule, PlannedRevoke, PlannedRule } from '../core/model.js';
 import { MAX_FILTER_VALUES, type AuthorizeOutcome, type Ec2Port, type ListFilter, type RevokeOutcome } from '../core/ports.js';
 import { Ec2Clients, type AwsOptions } from './clients.js';
@@ -102,19 +103,6 @@ export function toObservedRule(r: SecurityGroupRule): ObservedRule | undefined {
     description: r.Description,
     tags: tagsToRecord(r.Tags),
   };
-}
-
-/**
- * The tags every rule of a batch shares. AWS applies one TagSpecification to
- * all rules of a call, so only tags with the same value on every rule can go
- * there; per-rule facts live in each range's description.
- */
-export function commonTags(items: readonly PlannedRule[]): Record<string, string> {
-  const [first, ...rest] = items;
-  if (!first) return {};
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(first.tags)) if (rest.every((r) => r.tags[k] === v)) out[k] = v;
-  return out;
 }
 
 /** Groups a batch into IpPermissions: one per protocol and port range, many ranges each. */

@@ -173,3 +173,17 @@ export function ruleInstanceSpan(rule: Pick<ObservedRule, 'tags' | 'description'
   span.end = description.indexOf(' ', at);
   return true;
 }
+
+/**
+ * The tags every rule of a batch shares. AWS applies one TagSpecification to
+ * all rules of a call, so only tags with the same value on every rule can go
+ * there; per-rule facts live in each range's description. Batches never mix
+ * targets (see the planner), so the target tag is always among them.
+ */
+export function commonTags(items: readonly { tags: Record<string, string> }[]): Record<string, string> {
+  const [first, ...rest] = items;
+  if (!first) return {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(first.tags)) if (rest.every((r) => r.tags[k] === v)) out[k] = v;
+  return out;
+}

@@ -13,22 +13,29 @@ function byText(a: string, b: string): number {
 /**
  * Groups items into one batch per group (and region), batches sorted by group
  * id, items kept in the order given: the applier makes one call per batch.
+ * With `apart`, items of one group that it tells apart go in batches of
+ * their own (sorted by it after the group): rules authorized in one call
+ * share one set of tags, so rules of two targets sharing a group must not
+ * share a call, or neither would carry its target's tag.
  */
-export function toBatches<T extends { groupId: string }>(items: readonly T[], regionOf: (item: T) => string): GroupBatch<T>[] {
-  const batches = new Map<string, Map<string, GroupBatch<T>>>();
-  let last: GroupBatch<T> | undefined;
+export function toBatches<T extends { groupId: string }>(items: readonly T[], regionOf: (item: T) => string, apart: (item: T) => string = () => ''): GroupBatch<T>[] {
+  const batches = new Map<string, { batch: GroupBatch<T>; apart: string }>();
+  let last: { batch: GroupBatch<T>; apart: string; key: string } | undefined;
   for (const item of items) {
     const region = regionOf(item);
+    const kind = apart(item);
     // Placement fills a group before the next, so consecutive items mostly share a batch.
-    if (last?.groupId !== item.groupId || last.region !== region) {
-      let byRegion = batches.get(item.groupId);
-      if (!byRegion) batches.set(item.groupId, (byRegion = new Map<string, GroupBatch<T>>()));
-      last = byRegion.get(region);
-      if (!last) byRegion.set(region, (last = { groupId: item.groupId, region, items: [] }));
+    if (last?.batch.groupId !== item.groupId || last.batch.region !== region || last.apart !== kind) {
+      const key = `${item.groupId}\u0000${region}\u0000${kind}`;
+      let entry = batches.get(key);
+      if (!entry) batches.set(key, (entry = { batch: { groupId: item.groupId, region, items: [] }, apart: kind }));
+      last = { ...entry, key };
     }
-    last.items.push(item);
+    last.batch.items.push(item);
   }
-  return [...batches.values()].flatMap((byRegion) => [...byRegion.values()]).sort((a, b) => byText(a.groupId, b.groupId) || byText(a.region, b.region));
+  return [...batches.values()]
+    .sort((a, b) => byText(a.batch.groupId, b.batch.groupId) || byText(a.batch.region, b.batch.region) || byText(a.apart, b.apart))
+    .map((e) => e.batch);
 }
 
 /** Sorts by a string key, without the locale-dependent `localeCompare`. */

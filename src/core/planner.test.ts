@@ -371,6 +371,40 @@ describe('planning is idempotent (rule 7)', () => {
   });
 });
 
+describe('two targets sharing a group', () => {
+  // The applier tags a call's rules with the tags they all share (one TagSpecification per call).
+  const world = input({
+    targets: [
+      target({ name: 'api', groupIds: ['sg-1', 'sg-2'], selector: { regions: ['eu-west-1'] } }),
+      target({ name: 'web', groupIds: ['sg-1'], selector: { regions: ['us-west-2'] } }),
+    ],
+    // Ids as EC2 gives them: a rule made in a call with others names its instance only in its description.
+    members: [
+      member('i-0000000000000001', { publicIpv4: '54.0.0.1' }),
+      member('i-0000000000000002', { region: 'us-west-2', publicIpv4: '54.0.0.2' }),
+      member('i-0000000000000003', { region: 'us-west-2', publicIpv4: '54.0.0.3' }),
+    ],
+    observed: [],
+  });
+
+  it('authorizes each target\'s rules in calls of their own, so each call shares its target\'s tag', () => {
+    const first = plan(world);
+    expect(first.authorize.map((b) => [b.groupId, [...new Set(b.items.map((r) => r.target))]])).toEqual([
+      ['sg-1', ['api']],
+      ['sg-1', ['web']],
+    ]);
+  });
+
+  it('recognizes every rule it made on the next pass, and revokes a terminated member\'s', () => {
+    let n = 0;
+    const observed = applyPlanToObserved([], plan(world), () => `sgr-${++n}`);
+    const again = plan({ ...world, observed });
+    expect([again.authorize, again.revoke, again.warnings]).toEqual([[], [], []]);
+    const gone = plan({ ...world, observed, members: world.members?.map((m) => (m.instanceId === 'i-0000000000000003' ? { ...m, state: 'terminated' as const } : m)) });
+    expect(revoked(gone)).toEqual([expect.stringMatching(/:instance-terminated$/)]);
+  });
+});
+
 describe('planning a fleet, a batch of rules at a time', () => {
   // More members and rules than one batch of the matcher (256), canonical ids and a few of 12 digits
   // (found by text, not by value), each rule naming its member by tag or, as a controller's batch

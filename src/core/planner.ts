@@ -224,7 +224,8 @@ export function plan(input: PlanInput): Plan {
     deployment,
     scope,
     at: now.iso,
-    authorize: toBatches(authorizes, regionOf),
+    // A call's rules share one tag set: a group two targets share gets a call per target.
+    authorize: toBatches(authorizes, regionOf, (r) => r.target),
     revoke: toBatches(
       revokeItems.map((r) => r.revoke),
       regionOf,

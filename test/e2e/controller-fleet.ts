@@ -39,6 +39,7 @@ export interface JsonReport {
   halted?: { wouldRevoke: number; limit: number };
   regions: { region: string; status: string; instances: number; reason?: string; code?: string }[];
   targets: {
+    name: string;
     add: { instanceId: string; memberRegion: string; cidr: string; ruleId?: string }[];
     revoke: { ruleId: string; instanceId?: string; reason: string }[];
     kept: { ruleId: string; instanceId?: string; reason: string; detail: string }[];

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AuthorizeSecurityGroupIngressCommand,
@@ -153,6 +153,33 @@ describe('what a pass lists', () => {
     expect(report.regions.find((r) => r.region === 'eu-west-1')?.instances).toBe(2);
     expect([...rulesByInstance(await f.poolRules()).keys()]).toEqual([member]);
     expect(report.targets[0]!.add.map((a) => a.instanceId)).not.toContain(other);
+  });
+});
+
+describe('two targets sharing a group', () => {
+  it('tags each target\'s rules with its target, so the next pass knows them all and revokes a terminated member\'s', async () => {
+    const f = (fleet = await startFleet());
+    // A second target, of ap-southeast-2's web instances, sharing the pool's first group.
+    const yaml = readFileSync(f.config, 'utf8').replace(
+      /^safety:/m,
+      `  - name: web\n    region: ${PRIMARY}\n    groups: [${f.pool[0]}]\n    ports: [443/tcp]\n    members: { regions: [ap-southeast-2], tags: { role: web } }\nsafety:`,
+    );
+    writeFileSync(f.config, yaml);
+    await f.launch('eu-west-1', 2);
+    const [web] = await f.launch('ap-southeast-2', 2, { role: 'web' });
+    const first = await f.sgsync(['reconcile', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const rules = (await f.poolRules()).filter((r) => (r.Tags ?? []).some((t) => t.Key === 'sgsync:managed-by'));
+    expect(rules).toHaveLength(4);
+    for (const r of rules) expect((r.Tags ?? []).map((t) => t.Key)).toContain('sgsync:target');
+
+    const again = await f.sgsync(['plan', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(parseReport(again)).toMatchObject({ outcome: 'in-sync', warnings: [] });
+
+    await f.ec2('ap-southeast-2').send(new TerminateInstancesCommand({ InstanceIds: [web!] }));
+    const gone = parseReport(await f.sgsync(['reconcile', '--json']));
+    expect(gone.targets.flatMap((t) => t.revoke.map((r) => [t.name, r.instanceId, r.reason]))).toEqual([['web', web, 'instance-terminated']]);
   });
 });
 
