@@ -156,6 +156,33 @@ describe('the report of a controller pass', () => {
     expect(r.errors).toEqual([{ code: 'PERMISSION_DENIED', message: expect.stringContaining(GROUP_B) as unknown, region: 'us-east-1', groupId: GROUP_B, action: undefined }]);
   });
 
+  it('reports each added and revoked rule with its own port, though a member\'s rules for two ports share a CIDR', async () => {
+    const running = worker(1);
+    const stopped = worker(2, 'eu-west-1', 'stopped');
+    const ec2 = new MemoryEc2([running, stopped]);
+    ec2.rules = [managed('sgr-00000000000000002', GROUP_A, { ...stopped, publicIpv4: '54.0.0.2' }), { ...managed('sgr-00000000000000022', GROUP_A, { ...stopped, publicIpv4: '54.0.0.2' }), fromPort: 22, toPort: 22 }];
+    const loaded = parseConfig(
+      `deployment: prod
+targets:
+  - name: api
+    region: us-east-1
+    groups: [${GROUP_A}, ${GROUP_B}]
+    ports: [443/tcp, 22/tcp]
+    quota: 3
+    members: { regions: [eu-west-1, us-west-2], tags: { role: worker } }
+safety: { revokeLimit: { fraction: 1 } }
+`,
+      'sgsync.yaml',
+    );
+    const result = await controllerPass({ config: loaded, ec2, apply: true, now: () => NOW, passId: 'pass-2' });
+    const r = buildReport('reconcile', result, loaded.targets);
+    const portOf = (id: string | undefined) => ec2.rules.find((x) => x.ruleId === id)?.fromPort;
+    const added = r.targets[0]?.add ?? [];
+    expect(added.map((a) => a.port?.fromPort).sort()).toEqual([22, 443]);
+    for (const a of added) expect(a.port?.fromPort).toBe(portOf(a.ruleId));
+    expect(r.targets[0]?.revoke.map((x) => [x.ruleId, x.port?.fromPort])).toEqual([['sgr-00000000000000002', 443], ['sgr-00000000000000022', 22]]);
+  });
+
   it('reports members that fit in no group of a full pool as blocked, and evicts nobody', async () => {
     const old = [1, 2, 3, 4, 5, 6].map((n) => worker(n));
     const ec2 = new MemoryEc2([...old, worker(7), worker(8, 'us-west-2')]);

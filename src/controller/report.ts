@@ -77,23 +77,15 @@ function familyOf(cidr: string | undefined): Family {
   return cidr?.includes(':') ? 'ipv6' : 'ipv4';
 }
 
-/** Ports of planned rules by group and CIDR, to show them next to applied changes (which carry none). */
-function portsOf(plan: Plan): Map<string, PortSpec> {
-  const out = new Map<string, PortSpec>();
-  for (const b of plan.authorize) for (const r of b.items) out.set(`${b.groupId} ${r.cidr} ${r.instanceId}`, r.port);
-  for (const b of plan.revoke) for (const r of b.items) out.set(r.ruleId, r.port);
-  return out;
-}
-
-function applied(target: string, changes: readonly AppliedChange[], ports: Map<string, PortSpec>): Pick<TargetReport, 'add' | 'revoke'> {
+function applied(target: string, changes: readonly AppliedChange[]): Pick<TargetReport, 'add' | 'revoke'> {
   const mine = changes.filter((c) => c.target === target);
   return {
     add: mine
       .filter((c) => c.action === 'authorize')
-      .map((c) => ({ groupId: c.groupId, instanceId: c.instanceId ?? '', memberRegion: c.memberRegion ?? '', cidr: c.cidr ?? '', port: ports.get(`${c.groupId} ${c.cidr} ${c.instanceId}`), ruleId: c.ruleId })),
+      .map((c) => ({ groupId: c.groupId, instanceId: c.instanceId ?? '', memberRegion: c.memberRegion ?? '', cidr: c.cidr ?? '', port: c.port, ruleId: c.ruleId })),
     revoke: mine
       .filter((c) => c.action === 'revoke')
-      .map((c) => ({ groupId: c.groupId, ruleId: c.ruleId ?? '', cidr: c.cidr, port: ports.get(c.ruleId ?? ''), instanceId: c.instanceId, memberRegion: c.memberRegion, reason: c.reason })),
+      .map((c) => ({ groupId: c.groupId, ruleId: c.ruleId ?? '', cidr: c.cidr, port: c.port, instanceId: c.instanceId, memberRegion: c.memberRegion, reason: c.reason })),
   };
 }
 
@@ -135,7 +127,7 @@ function capacity(target: string, plan: Plan, changes: readonly AppliedChange[] 
     }));
 }
 
-function targetReport(target: Target, kind: ReportKind, result: ControllerPassResult, ports: Map<string, PortSpec>): TargetReport {
+function targetReport(target: Target, kind: ReportKind, result: ControllerPassResult): TargetReport {
   const { plan, lastPlan } = result;
   // What was kept, blocked or refused is what the last look at the world said.
   const last = kind === 'reconcile' ? lastPlan : plan;
@@ -143,7 +135,7 @@ function targetReport(target: Target, kind: ReportKind, result: ControllerPassRe
   return {
     name: target.name,
     region: target.region,
-    ...(kind === 'reconcile' ? applied(target.name, result.changes, ports) : planned(target.name, plan)),
+    ...(kind === 'reconcile' ? applied(target.name, result.changes) : planned(target.name, plan)),
     kept: mine(last.kept).map(({ groupId, ruleId, instanceId, reason, detail }) => ({ groupId, ruleId, instanceId, reason, detail })),
     blocked: mine(last.blocked).map(({ instanceId, memberRegion, cidr, family, port, reason }) => ({ instanceId, memberRegion, cidr, family, port, reason })),
     refused: mine(last.refused).map(({ instanceId, memberRegion, reason, detail }) => ({ instanceId, memberRegion, reason, detail })),
@@ -166,8 +158,7 @@ function errorLine(e: SgsyncError): PassReport['errors'][number] {
  * what the last look at the world kept, blocked or refused.
  */
 export function buildReport(kind: ReportKind, result: ControllerPassResult, targets: readonly Target[], calls?: Record<string, number>): PassReport {
-  const ports = portsOf(result.plan);
-  const reports = targets.map((t) => targetReport(t, kind, result, ports));
+  const reports = targets.map((t) => targetReport(t, kind, result));
   const sum = (f: (t: TargetReport) => number) => reports.reduce((n, t) => n + f(t), 0);
   const summary = {
     add: sum((t) => t.add.length),

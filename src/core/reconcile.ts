@@ -1,6 +1,6 @@
 import { SgsyncError, isSgsyncError } from './errors.js';
 import { mapLimit } from './limit.js';
-import type { GroupBatch, ObservedRule, Plan, PlannedRevoke, PlannedRule, Target } from './model.js';
+import type { GroupBatch, ObservedRule, Plan, PlannedRevoke, PlannedRule, PortSpec, Target } from './model.js';
 import type { Ec2Port } from './ports.js';
 
 /** One change a pass made, as the audit log records it. */
@@ -11,6 +11,8 @@ export interface AppliedChange {
   region: string;
   ruleId?: string;
   cidr?: string;
+  /** The rule's protocol and ports: a member's rules for several ports share a CIDR. */
+  port?: PortSpec;
   instanceId?: string;
   memberRegion?: string;
   reason: string;
@@ -104,6 +106,7 @@ function revokeChanges(batch: GroupBatch<PlannedRevoke>, revoked: readonly strin
       region: batch.region,
       ruleId: r.ruleId,
       cidr: r.cidr,
+      port: r.port,
       instanceId: r.instanceId,
       memberRegion: r.memberRegion,
       reason: r.reason,
@@ -125,6 +128,7 @@ function authorizeChanges(
       region: batch.region,
       ruleId: match?.ruleId,
       cidr: r.cidr,
+      port: r.port,
       instanceId: r.instanceId,
       memberRegion: r.memberRegion,
       reason: 'member',
