@@ -51,7 +51,7 @@ export function mapAwsError(error: unknown, ctx: CallContext): SgsyncError {
       return new SgsyncError(
         'PERMISSION_DENIED',
         `AWS did not accept the credentials for ec2:${ctx.action} in ${ctx.region}. ` +
-          `Check the access keys and this machine's clock, and that ${ctx.region} is enabled for the account (opt-in regions are not until enabled)${detail}`,
+          `Check that ${ctx.region} is enabled for the account (opt-in regions are not until enabled), then the access keys and this machine's clock${detail}`,
         { cause: error, details },
       );
     case 'RulesPerSecurityGroupLimitExceeded':

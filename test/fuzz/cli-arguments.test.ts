@@ -83,6 +83,8 @@ describe('a bad command line', () => {
     ['a number of changes that is no number', ['status', '--changes', 'abc', '-c', config], '--changes'],
     ['a negative number of changes', ['status', '--changes=-5', '-c', config], '--changes'],
     ['an endpoint that is not a URL', ['plan', '--endpoint', 'localhost:4566', '-c', config], '--endpoint'],
+    ['an audit log that is a directory', ['reconcile', '--audit-log', tmpdir(), '-c', config], 'audit log'],
+    ['an audit log in a directory that does not exist', ['reconcile', '--audit-log', join(tmpdir(), 'no-such-dir-sgsync', 'audit.jsonl'), '-c', config], 'does not exist'],
     ['an endpoint of another scheme', ['agent', 'register', '--endpoint', 'ftp://127.0.0.1/'], '--endpoint'],
     ['a refresh of a day', ['dashboard', '--refresh', '86400'], '--refresh'],
     ['an IAM role that does not exist', ['iam', 'policy', '--role', 'root', '-c', config], 'root'],
