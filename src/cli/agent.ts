@@ -12,6 +12,7 @@ import { cloudInit } from '../deploy/cloud-init.js';
 import { systemdUnit } from '../deploy/systemd-unit.js';
 import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
 import { numberIn } from './numbers.js';
+import { onStopSignals } from './signals.js';
 import { createLogger } from './logger.js';
 import { renderTable } from './table.js';
 
@@ -106,12 +107,10 @@ export function addAgentCommand(program: Command): void {
       const { deps: d } = await deps(options);
       const log = createLogger({ level: options.logLevel });
       const stop = new AbortController();
-      const onSignal = (sig: string) => {
-        log.info({ signal: sig }, 'signal received');
+      onStopSignals(log, 'this instance may keep rules it was removing', (signal) => {
+        log.info({ signal }, 'signal received: deregistering (a second signal stops at once)');
         stop.abort();
-      };
-      process.once('SIGTERM', () => onSignal('SIGTERM'));
-      process.once('SIGINT', () => onSignal('SIGINT'));
+      });
       const end = await watch(d, {
         pollMs: (options.pollSeconds ?? d.config.config.agent.pollSeconds) * 1000,
         signal: stop.signal,

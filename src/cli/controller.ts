@@ -16,6 +16,7 @@ import { isSgsyncError } from '../core/errors.js';
 import { lagWarnings } from '../core/reconcile.js';
 import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
 import { numberIn } from './numbers.js';
+import { onStopSignals } from './signals.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { createLogger } from './logger.js';
 import { passExitCode } from './pass-report.js';
@@ -41,12 +42,10 @@ async function run(options: RunOptions): Promise<void> {
   const metrics = new ControllerMetrics();
   const audit = AuditLog.open({ file: options.auditLog, deployment: loaded.config.deployment });
   const stop = new AbortController();
-  const onSignal = (signal: string) => {
-    log.info({ signal }, 'stopping after the pass under way');
+  onStopSignals(log, 'changes in flight may land without an audit line', (signal) => {
+    log.info({ signal }, 'stopping after the pass under way (a second signal stops at once)');
     stop.abort();
-  };
-  process.once('SIGTERM', () => onSignal('SIGTERM'));
-  process.once('SIGINT', () => onSignal('SIGINT'));
+  });
 
   let server: RunningHealthServer | undefined;
   const port = options.metricsPort ?? controller.metricsPort;
@@ -135,7 +134,7 @@ export function addControllerCommand(program: Command): void {
       'after',
       '\nOnce the metrics server listens, "metrics on http://HOST:PORT" is printed on stderr.\n' +
         '/healthz answers 200 while a pass has succeeded within the last two intervals (each with its jitter), else 503 with the reason.\n' +
-        'A stop (SIGTERM, SIGINT) exits 0 after the pass under way. See docs/metrics.md.',
+        'A stop (SIGTERM, SIGINT) exits 0 after the pass under way; a second one stops at once with 130. See docs/metrics.md.',
     )
     .action((options: RunOptions) => run(options));
 }

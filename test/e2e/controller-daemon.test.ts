@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemoFleet } from '../../src/sandbox/demo-fleet.js';
+import { faultsConfigSchema } from '../../src/sandbox/faults.js';
 import { startTestSandbox, type TestSandbox } from '../contract/helpers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -126,6 +127,25 @@ describe('sgsync controller run', () => {
     const [code] = (await exited) as [number | null];
     expect(code).toBe(0);
     expect(daemon.stderr()).toMatch(/controller stopped/);
+  });
+
+  it('stops at once with 130 on a second signal during a pass, saying what that may leave unaudited', async () => {
+    // Every call takes four seconds: the first pass is still under way when the signals come.
+    sb.sandbox.faults.set(faultsConfigSchema.parse({ rules: [{ action: '*', region: '*', latencyMs: 4000 }] }));
+    try {
+      // The metrics line comes once the signals are handled, just before the first pass starts.
+      const daemon = sgsync(['controller', 'run', '-c', configFile, '--metrics-port', '0']);
+      const exited = once(daemon.proc, 'exit');
+      await until(() => Promise.resolve(daemon.stderr()), (text) => text.includes('metrics on http://'), 100);
+      daemon.proc.kill('SIGTERM');
+      await until(() => Promise.resolve(daemon.stderr()), (text) => text.includes('stopping after the pass under way'), 50);
+      daemon.proc.kill('SIGTERM');
+      const [code] = (await exited) as [number | null];
+      expect(code).toBe(130);
+      expect(daemon.stderr()).toMatch(/second SIGTERM: stopping at once; changes in flight may land without an audit line/);
+    } finally {
+      sb.sandbox.faults.set({ rules: [] });
+    }
   });
 
   it('with --once, runs one pass, prints what it did and exits like reconcile', async () => {
