@@ -171,6 +171,8 @@ describe('the Lambda handler', () => {
     ['a test event from the console', { key1: 'value1' }],
     ['an event of another service', { 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.ec2', detail: {} }],
     ['a state change without an instance id', { 'detail-type': 'EC2 Instance State-change Notification', region: 'eu-west-1', detail: { state: 'terminated' } }],
+    // af-south-1 is not even enabled: a call there would fail the invocation, and Lambda would retry it for nothing.
+    ['a state change in a region no pass lists', { 'detail-type': 'EC2 Instance State-change Notification', source: 'aws.ec2', region: 'af-south-1', detail: { 'instance-id': 'i-0123456789abcdef0', state: 'terminated' } }],
   ])('ignores %s without touching a rule', async (_what, event) => {
     const before = await managedRules();
     expect(await handler(event)).toMatchObject({ ok: true, event: 'ignored' });
