@@ -16,6 +16,7 @@ import { isSgsyncError } from '../core/errors.js';
 import { lagWarnings } from '../core/reconcile.js';
 import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
 import { numberIn } from './numbers.js';
+import { roundLogger } from './plan.js';
 import { onStopSignals } from './signals.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { createLogger } from './logger.js';
@@ -65,7 +66,7 @@ async function run(options: RunOptions): Promise<void> {
   const pass = async (): Promise<boolean> => {
     const startedAtMs = Date.now();
     try {
-      const result = await controllerPass({ config: loaded, ec2, apply: true, onChange: (c) => audit.record(c, c.passId) });
+      const result = await controllerPass({ config: loaded, ec2, apply: true, onChange: (c) => audit.record(c, c.passId), onRound: roundLogger(log) });
       const summary = summarizePass(result);
       metrics.recordPass(result, summary, { startedAtMs, finishedAtMs: Date.now() });
       last = { result };

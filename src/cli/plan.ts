@@ -7,11 +7,11 @@
 import { Option, type Command } from 'commander';
 import { REGION_PATTERN } from '../config/schema.js';
 import { SgsyncError } from '../core/errors.js';
-import type { AppliedChange } from '../core/reconcile.js';
+import type { AppliedChange, PassOptions } from '../core/reconcile.js';
 import { controllerPass } from '../controller/pass.js';
 import { buildReport, type PassReport, type ReportKind } from '../controller/report.js';
 import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { passExitCode, renderPassReport } from './pass-report.js';
 
 export interface PassCliOptions extends AwsCliOptions {
@@ -55,6 +55,7 @@ export async function runPassCommand(kind: ReportKind, options: PassCliOptions, 
       regions,
       onChange: onChange?.(loaded.config.deployment),
       onRegion: (r) => (r.status === 'failed' ? log.warn({ region: r.region, code: r.code }, `inventory of ${r.region} failed: ${r.reason ?? ''}`) : log.debug({ ...r }, `listed ${r.region}`)),
+      onRound: roundLogger(log),
     });
     const report = buildReport(kind, result, loaded.targets, callCounts(ec2));
     process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderPassReport(report));
@@ -75,4 +76,15 @@ export function addPlanCommand(program: Command): void {
     .action(async (options: PassCliOptions) => {
       await runPassCommand('plan', options);
     });
+}
+
+/**
+ * Says, before each further round of a pass, when AWS refused something and
+ * the pass is trying again: as information, not a warning, since under
+ * contention (agents booting, another controller) it is how a pass succeeds.
+ */
+export function roundLogger(log: Pick<Logger, 'info'>): NonNullable<PassOptions['onRound']> {
+  return (round, maxRounds, refusal) => {
+    if (refusal) log.info({ round, maxRounds, code: refusal.code }, `AWS refused a change (${refusal.message}); looking again, round ${round} of at most ${maxRounds}`);
+  };
 }

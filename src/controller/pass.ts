@@ -3,7 +3,7 @@ import type { LoadedConfig } from '../config/index.js';
 import type { ObservedRule, Scope } from '../core/model.js';
 import type { Ec2Port, ListFilter } from '../core/ports.js';
 import { plan as makePlan } from '../core/planner.js';
-import { groupsByRegion, runPass, type AppliedChange, type PassResult } from '../core/reconcile.js';
+import { groupsByRegion, runPass, type AppliedChange, type PassOptions, type PassResult } from '../core/reconcile.js';
 import { inventoryRegions, lookUpNamedInstances, takeInventory, type Inventory, type RegionResult } from './inventory.js';
 import { memberFilters } from './member-filters.js';
 
@@ -29,6 +29,8 @@ export interface ControllerPassOptions {
   passId?: string;
   onChange?: (change: AppliedChange & { passId: string }) => void;
   onRegion?: (result: RegionResult) => void;
+  /** See `PassOptions.onRound`. */
+  onRound?: PassOptions['onRound'];
 }
 
 export interface ControllerPassResult extends PassResult {
@@ -98,6 +100,7 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
     apply: options.apply,
     concurrency,
     onChange: options.onChange ? (c) => options.onChange?.({ ...c, passId }) : undefined,
+    onRound: options.onRound,
     afterObserve,
     makePlan: (observed) =>
       makePlan({

@@ -44,6 +44,13 @@ export interface PassOptions {
   random?: () => number;
   /** Called for every change as it lands (the audit log). */
   onChange?: (change: AppliedChange) => void;
+  /**
+   * Called before each further round, with its number, the most there can be,
+   * and the refusal that calls for it when AWS refused a call (throttling,
+   * unavailable, a full group), not merely a race: a pass against an AWS that
+   * keeps refusing can take minutes, and should say so as it goes.
+   */
+  onRound?: (round: number, maxRounds: number, refusal: SgsyncError | undefined) => void;
 }
 
 export interface PassResult {
@@ -246,6 +253,7 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     // Someone else changed the groups meanwhile: back off a little (with jitter, so racers spread out) and look again.
     await sleep(Math.round((50 + random() * 200) * Math.min(rounds, 4)));
     rounds++;
+    options.onRound?.(rounds, maxRounds, lastRefusal);
     observed = await look();
     plan = await timed('planMs', () => options.makePlan(observed));
   }

@@ -5,7 +5,7 @@ import type { Member, Scope, Target } from '../../src/core/model.js';
 import { isManagedBy, ruleMember } from '../../src/core/ownership.js';
 import type { Ec2Port } from '../../src/core/ports.js';
 import { plan } from '../../src/core/planner.js';
-import { groupsByRegion, lagWarnings, runPass, type PassResult } from '../../src/core/reconcile.js';
+import { groupsByRegion, lagWarnings, runPass, type PassOptions, type PassResult } from '../../src/core/reconcile.js';
 import { faultsConfigSchema } from '../../src/sandbox/faults.js';
 import { startTestSandbox, type TestSandbox } from './helpers.js';
 
@@ -45,10 +45,11 @@ function members(count: number): Member[] {
 }
 
 /** One pass of the engine through the real adapter, owning `scope`. */
-function pass(ec2: Ec2Port, target: Target, fleet: Member[], scope: Scope, maxRounds?: number): Promise<PassResult> {
+function pass(ec2: Ec2Port, target: Target, fleet: Member[], scope: Scope, maxRounds?: number, onRound?: PassOptions['onRound']): Promise<PassResult> {
   return runPass({
     ec2,
     maxRounds,
+    onRound,
     groups: groupsByRegion([target]),
     apply: true,
     makePlan: (observed) =>
@@ -128,6 +129,10 @@ describe('runPass with the EC2 adapter', () => {
     const late = await pass(new Ec2Adapter({ endpoint: sb.url }), target, fleet, { kind: 'instance', instanceId: fleet[2]!.instanceId }, 3);
     expect(late).toMatchObject({ converged: false, rounds: 3, changes: [] });
     expect(late.errors.map((e) => e.code)).toEqual(['CAPACITY_EXHAUSTED']);
+    // Each further round is announced with what AWS refused, so a long pass says what it is doing.
+    const rounds: [number, number, string | undefined][] = [];
+    await pass(new Ec2Adapter({ endpoint: sb.url }), target, fleet, { kind: 'instance', instanceId: fleet[2]!.instanceId }, 3, (round, most, refusal) => rounds.push([round, most, refusal?.code]));
+    expect(rounds).toEqual([[2, 3, 'CAPACITY_EXHAUSTED'], [3, 3, 'CAPACITY_EXHAUSTED']]);
     expect(late.errors[0]?.message).toMatch(/has reached its rules quota.*set it in the config/);
   });
 
