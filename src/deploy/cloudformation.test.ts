@@ -33,6 +33,13 @@ describe('cloudFormationTemplates', () => {
     expect(files).toEqual(['primary-us-east-1.json', 'forwarder-eu-west-1.json']);
   });
 
+  it('describes the schedule rule by the schedule it has, not by an interval EventBridge cannot keep', () => {
+    const rule = primaryTemplate({ config: config('controller: { intervalSeconds: 30 }'), configYaml: 'x' }).Resources.ScheduleRule as unknown as { Properties: { Description: string; ScheduleExpression: string } };
+    expect(rule.Properties.ScheduleExpression).toBe('rate(1 minute)');
+    expect(rule.Properties.Description).toContain('rate(1 minute)');
+    expect(rule.Properties.Description).not.toMatch(/every 30 seconds/);
+  });
+
   it('refuses a configuration larger than Lambda allows in its environment', () => {
     expect(() => primaryTemplate({ config: config(''), configYaml: '#'.repeat(5000) })).toThrow(/4 KB/);
   });

@@ -131,5 +131,10 @@ describe('sgsync status', () => {
     expect(json.ok).toBe(true);
     expect(json.changes).toHaveLength(pass.changes.length);
     expect(json.targets[0]!.capacity.reduce((n, c) => n + c.before, 0)).toBe(pass.changes.length);
+
+    // A path where no audit log is says so, rather than that the log holds no changes.
+    const mistyped = await sgsync(['status', '-c', configFile, '--audit-log', `${auditFile}.typo`]);
+    expect(mistyped.stdout).toContain(`No audit log at ${auditFile}.typo`);
+    expect(mistyped.stdout).not.toContain('No changes in the audit log');
   });
 });

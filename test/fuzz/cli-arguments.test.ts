@@ -84,6 +84,8 @@ describe('a bad command line', () => {
     ['a negative number of changes', ['status', '--changes=-5', '-c', config], '--changes'],
     ['an endpoint that is not a URL', ['plan', '--endpoint', 'localhost:4566', '-c', config], '--endpoint'],
     ['an audit log that is a directory', ['reconcile', '--audit-log', tmpdir(), '-c', config], 'audit log'],
+    ['a state EC2 does not have', ['inventory', '--state', 'bogus', '-c', config], '--state'],
+    ['a target the configuration does not have', ['inventory', '--target', 'nope', '-c', config], '--target nope'],
     ['an audit log in a directory that does not exist', ['reconcile', '--audit-log', join(tmpdir(), 'no-such-dir-sgsync', 'audit.jsonl'), '-c', config], 'does not exist'],
     ['an endpoint of another scheme', ['agent', 'register', '--endpoint', 'ftp://127.0.0.1/'], '--endpoint'],
     ['a refresh of a day', ['dashboard', '--refresh', '86400'], '--refresh'],
