@@ -23,6 +23,8 @@ export interface Inventory {
   /** For the planner: a failed region is never "no instances" (safety rule 2). */
   regionInventory: Record<string, RegionInventory>;
   regions: RegionResult[];
+  /** What the report should say about the listing itself (regions a selector names that were not listed). */
+  warnings?: string[];
 }
 
 /**
@@ -38,6 +40,21 @@ export async function inventoryRegions(config: LoadedConfig, ec2: Ec2Port, only?
     ? new Set(config.targets.flatMap((t) => t.selector.regions ?? []))
     : undefined;
   return base.filter((r) => !selected || selected.has(r)).sort();
+}
+
+/**
+ * Regions a target's selector names that a pass does not list, because the
+ * account does not have them enabled or `controller.regions` leaves them out
+ * (regions asked for with `--region` aside): their instances would be
+ * silently missing, so the report says so.
+ */
+export function unlistedSelectorRegions(config: LoadedConfig, listed: readonly string[], only?: readonly string[]): string[] {
+  if (only && only.length > 0) return [];
+  const have = new Set(listed);
+  const why = config.config.controller.regions ? 'it is not in controller.regions' : 'it is not enabled for the account';
+  return config.targets.flatMap((t) =>
+    (t.selector.regions ?? []).filter((r) => !have.has(r)).map((r) => `target "${t.name}" selects instances in ${r}, which no pass lists: ${why}`),
+  );
 }
 
 /**

@@ -4,7 +4,7 @@ import type { ObservedRule, Scope } from '../core/model.js';
 import type { Ec2Port, ListFilter } from '../core/ports.js';
 import { plan as makePlan } from '../core/planner.js';
 import { groupsByRegion, runPass, type AppliedChange, type PassOptions, type PassResult } from '../core/reconcile.js';
-import { inventoryRegions, lookUpNamedInstances, takeInventory, type Inventory, type RegionResult } from './inventory.js';
+import { inventoryRegions, lookUpNamedInstances, takeInventory, unlistedSelectorRegions, type Inventory, type RegionResult } from './inventory.js';
 import { memberFilters } from './member-filters.js';
 
 export interface ControllerPassOptions {
@@ -54,7 +54,9 @@ async function listInstances(options: ControllerPassOptions, filters: ListFilter
     };
   }
   const regions = await inventoryRegions(config, ec2, options.regions);
-  return takeInventory(ec2, regions, { concurrency: config.config.controller.concurrency, now: options.now, onRegion: options.onRegion, filters, signal });
+  const inventory = await takeInventory(ec2, regions, { concurrency: config.config.controller.concurrency, now: options.now, onRegion: options.onRegion, filters, signal });
+  const warnings = unlistedSelectorRegions(config, regions, options.regions);
+  return warnings.length > 0 ? { ...inventory, warnings } : inventory;
 }
 
 /**

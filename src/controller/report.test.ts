@@ -98,6 +98,27 @@ describe('the report of a controller pass', () => {
     expect(r.regions.map((g) => [g.region, g.status])).toEqual([['eu-west-1', 'complete'], ['us-west-2', 'complete']]);
   });
 
+  it('warns about a region a selector names that no pass lists, rather than finding nobody there in silence', async () => {
+    const loaded = parseConfig(
+      `deployment: prod
+targets:
+  - name: api
+    region: us-east-1
+    groups: [${GROUP_A}]
+    ports: [443]
+    members: { regions: [eu-west-1, af-south-1], tags: { role: worker } }
+`,
+      'sgsync.yaml',
+    );
+    const result = await controllerPass({ config: loaded, ec2: new MemoryEc2([worker(1)]), apply: false, now: () => NOW });
+    const r = buildReport('plan', result, loaded.targets);
+    expect(r.warnings).toEqual(['target "api" selects instances in af-south-1, which no pass lists: it is not enabled for the account']);
+    expect(r.regions.map((g) => g.region)).toEqual(['eu-west-1']);
+    // Asked for by --region, a region list is the user's choice: nothing to warn about.
+    const only = await controllerPass({ config: loaded, ec2: new MemoryEc2([worker(1)]), apply: false, now: () => NOW, regions: ['eu-west-1'] });
+    expect(buildReport('plan', only, loaded.targets).warnings).toEqual([]);
+  });
+
   it('reports rules it does not own and flags those open to the world, without touching them', async () => {
     const ec2 = new MemoryEc2([]);
     ec2.rules = [openToWorld, { ...openToWorld, ruleId: 'sgr-0e0e0e0e0e0e0e0e0', cidr: '198.51.100.0/24', description: 'office' }];

@@ -191,7 +191,7 @@ export function buildReport(kind: ReportKind, result: ControllerPassResult, targ
     regions: result.inventory.regions,
     targets: reports,
     errors: result.errors.map(errorLine),
-    warnings: [...new Set([...result.plan.warnings, ...result.lastPlan.warnings, ...lagWarnings(result)])].sort(),
+    warnings: [...new Set([...result.plan.warnings, ...result.lastPlan.warnings, ...lagWarnings(result), ...(result.inventory.warnings ?? [])])].sort(),
     ...(calls ? { calls } : {}),
     timings: passTimings(result),
   };
