@@ -137,7 +137,15 @@ targets:
 
     expect(r.regions.find((g) => g.region === 'us-west-2')).toMatchObject({ status: 'failed', code: 'PERMISSION_DENIED' });
     expect(r.targets[0]?.kept).toEqual([
-      { groupId: GROUP_A, ruleId: 'sgr-00000000000000003', instanceId: lost.instanceId, reason: 'region-unavailable', detail: expect.stringContaining('inventory of us-west-2 failed') as unknown },
+      {
+        groupId: GROUP_A,
+        ruleId: 'sgr-00000000000000003',
+        cidr: '54.0.0.3/32',
+        port: { protocol: 'tcp', fromPort: 443, toPort: 443 },
+        instanceId: lost.instanceId,
+        reason: 'region-unavailable',
+        detail: expect.stringContaining('inventory of us-west-2 failed') as unknown,
+      },
     ]);
     expect(r.summary).toMatchObject({ revoke: 0, regionsFailed: 1 });
     // Nothing else to do, yet not in sync: the region's members were not checked.

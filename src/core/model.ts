@@ -155,6 +155,9 @@ export interface KeptRule {
   ruleId: string;
   groupId: string;
   target: string;
+  /** The rule's address (absent for a rule of another kind, such as a prefix list) and ports, as it stands in the group. */
+  cidr?: string;
+  port: PortSpec;
   instanceId?: string;
   reason: KeepReason;
   detail: string;

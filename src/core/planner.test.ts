@@ -222,7 +222,8 @@ describe('safety rules', () => {
   ])('keeps the rule of an unseen instance when %s (rule 2)', (_case, regionInventory, tags, detail) => {
     const p = plan(input({ regionInventory, observed: [managed('sgr-1', 'i-7', {}, tags)] }));
     expect(p.revoke).toEqual([]);
-    expect(p.kept).toEqual([{ ruleId: 'sgr-1', groupId: 'sg-1', target: 'api', instanceId: 'i-7', reason: 'region-unavailable', detail: `instance i-7 is not visible; ${detail}` }]);
+    const port = { protocol: 'tcp', fromPort: 443, toPort: 443 };
+    expect(p.kept).toEqual([{ ruleId: 'sgr-1', groupId: 'sg-1', target: 'api', cidr: '54.0.0.7/32', port, instanceId: 'i-7', reason: 'region-unavailable', detail: `instance i-7 is not visible; ${detail}` }]);
   });
 
   it('keeps the rule of an unseen instance that has no region tag (rule 2)', () => {

@@ -176,7 +176,9 @@ export function plan(input: PlanInput): Plan {
     const { instanceId, memberRegion } = ruleMember(rule) as { instanceId: string; memberRegion?: string };
     const decision = decideUnmatched(rule, t, { instanceId, memberRegion }, ctx);
     if (decision.action === 'revoke') revokes.push({ rule, revoke: toRevoke(rule, t, instanceId, decision.reason, known.members) });
-    if (decision.action === 'keep') kept.push({ ruleId: rule.ruleId, groupId: rule.groupId, target: t.target.name, instanceId, reason: decision.reason, detail: decision.detail });
+    if (decision.action === 'keep') {
+      kept.push({ ruleId: rule.ruleId, groupId: rule.groupId, target: t.target.name, cidr: rule.cidr, port: normalizePort(rule) as PortSpec, instanceId, reason: decision.reason, detail: decision.detail });
+    }
   });
 
   // The blast radius guards fleet-wide passes. An instance-scoped pass can only
@@ -186,7 +188,7 @@ export function plan(input: PlanInput): Plan {
   if (limit !== undefined && revokes.length > limit && input.safety?.force !== true) {
     halted = { reason: 'blast-radius', wouldRevoke: revokes.length, limit, managed: managedTotal };
     const detail = `the pass would revoke ${revokes.length} of ${managedTotal} managed rules; the limit is ${limit}`;
-    kept = kept.concat(revokes.map(({ revoke: r }) => ({ ruleId: r.ruleId, groupId: r.groupId, target: r.target, instanceId: r.instanceId, reason: 'blast-radius' as const, detail })));
+    kept = kept.concat(revokes.map(({ revoke: r }) => ({ ruleId: r.ruleId, groupId: r.groupId, target: r.target, cidr: r.cidr, port: r.port, instanceId: r.instanceId, reason: 'blast-radius' as const, detail })));
     revokes = [];
   }
   // Only the CIDRs about to be placed can collide with a rule already in a group, and
