@@ -10,7 +10,9 @@ import { applyPlanToObserved } from './simulate.js';
 const NOW = Date.UTC(2025, 5, 1, 12);
 const REGIONS = ['eu-west-1', 'ap-southeast-2', 'us-west-2'];
 const STATES: InstanceState[] = ['pending', 'running', 'running', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'];
-const IDS = ['i-0', 'i-1', 'i-2', 'i-3', 'i-4', 'i-5', 'i-6', 'i-7', 'i-8', 'i-9'];
+// Ids as EC2 gives them: a rule authorized in one call with others names its instance only in its
+// description, which reads an id of 8 or 17 hex digits (and AWS gives no other).
+const IDS = Array.from({ length: 10 }, (_, n) => `i-0${String(n).padStart(16, '0')}`);
 const IPV4 = ['54.0.0.1', '54.0.0.2', '3.3.3.3', '10.0.0.1', '10.0.0.2', '172.16.5.5', '100.64.0.1', '169.254.1.1', '0.0.0.0', '192.0.2.1', 'not-an-ip'];
 const IPV6 = ['2a05:d018::1', '2a05:d018::2', 'fd00::1', 'fe80::1', '::', '2001:db8::1'];
 const PORTS: PortSpec[] = [
