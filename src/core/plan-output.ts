@@ -20,16 +20,15 @@ function byText(a: string, b: string): number {
  */
 export function toBatches<T extends { groupId: string }>(items: readonly T[], regionOf: (item: T) => string, apart: (item: T) => string = () => ''): GroupBatch<T>[] {
   const batches = new Map<string, { batch: GroupBatch<T>; apart: string }>();
-  let last: { batch: GroupBatch<T>; apart: string; key: string } | undefined;
+  let last: { batch: GroupBatch<T>; apart: string } | undefined;
   for (const item of items) {
     const region = regionOf(item);
     const kind = apart(item);
     // Placement fills a group before the next, so consecutive items mostly share a batch.
     if (last?.batch.groupId !== item.groupId || last.batch.region !== region || last.apart !== kind) {
       const key = `${item.groupId}\u0000${region}\u0000${kind}`;
-      let entry = batches.get(key);
-      if (!entry) batches.set(key, (entry = { batch: { groupId: item.groupId, region, items: [] }, apart: kind }));
-      last = { ...entry, key };
+      last = batches.get(key);
+      if (!last) batches.set(key, (last = { batch: { groupId: item.groupId, region, items: [] }, apart: kind }));
     }
     last.batch.items.push(item);
   }
