@@ -148,6 +148,11 @@ function admitsClass(kind: AddressKind, family: Family, cls: AddressClass): bool
   return cls === 'private' || cls === 'public';
 }
 
+/** `text`, a strict dotted quad whose number is `n` (negative: not one), when a target asking for `kind` admits it. */
+function admittedIpv4(kind: AddressKind, n: number, text: string): string | undefined {
+  return n >= 0 && admitsClass(kind, 'ipv4', ipv4Range(n)?.class ?? 'public') ? text : undefined;
+}
+
 /**
  * The canonical spelling of `text` when it is an address of `family` that a
  * target asking for `kind` admits (see `admits`); undefined otherwise. The
@@ -157,12 +162,9 @@ function admitsClass(kind: AddressKind, family: Family, cls: AddressClass): bool
 export function admittedHost(kind: AddressKind, family: Family, text: string): string | undefined {
   // The usual spelling first: strict dotted-quad IPv4, its own canonical form.
   const n = family === 'ipv4' && typeof text === 'string' ? ipv4Number(text) : -1;
-  if (n >= 0) return admitsClass(kind, 'ipv4', ipv4Range(n)?.class ?? 'public') ? text : undefined;
+  if (n >= 0) return admittedIpv4(kind, n, text);
   const trimmed = typeof text === 'string' ? text.trim() : '';
-  if (!trimmed.includes(':')) {
-    const trimmedN = family === 'ipv4' ? ipv4Number(trimmed) : -1;
-    return trimmedN >= 0 && admitsClass(kind, 'ipv4', ipv4Range(trimmedN)?.class ?? 'public') ? trimmed : undefined;
-  }
+  if (!trimmed.includes(':')) return family === 'ipv4' ? admittedIpv4(kind, ipv4Number(trimmed), trimmed) : undefined;
   if (family !== 'ipv6') return undefined;
   const scan = scanIpv6(trimmed);
   if (scan === SCAN_UNREAD) {
