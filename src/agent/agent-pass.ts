@@ -36,22 +36,21 @@ export function targetsFor(self: Member, targets: readonly Target[]): Target[] {
 }
 
 /**
- * Refuses to conclude that no target selects this instance when the reason
- * may be that IMDS shows none of its tags: instance metadata tags are off
- * unless turned on, and then a tag selector would quietly admit nobody. Only
- * when tags come from IMDS, none were there, and some target would select
- * the instance by region.
+ * Why "no target selects this instance" may be wrong: IMDS shows none of its
+ * tags, and instance metadata tags are off unless turned on, so a tag
+ * selector would quietly admit nobody. Only when tags come from IMDS, none
+ * were there, and some target would select the instance by region; else
+ * undefined. `register` stops on it (`NOT_ON_INSTANCE`); `status` reports it.
  */
-export function checkTagsVisible(deps: Pick<AgentDeps, 'config'>, self: Member, selected: readonly Target[]): void {
-  if (deps.config.config.agent.tagsFrom !== 'imds' || selected.length > 0 || Object.keys(self.tags ?? {}).length > 0) return;
+export function tagsUnseen(deps: Pick<AgentDeps, 'config'>, self: Member, selected: readonly Target[]): string | undefined {
+  if (deps.config.config.agent.tagsFrom !== 'imds' || selected.length > 0 || Object.keys(self.tags ?? {}).length > 0) return undefined;
   const byTags = deps.config.targets.filter((t) => Object.keys(t.selector.tags ?? {}).length > 0 && !excludesRegion(t.selector, self.region));
-  if (byTags.length === 0) return;
+  if (byTags.length === 0) return undefined;
   const keys = [...new Set(byTags.flatMap((t) => Object.keys(t.selector.tags ?? {})))].sort();
-  throw new SgsyncError(
-    'NOT_ON_INSTANCE',
+  return (
     `IMDS shows no tags for ${self.instanceId}, so no target selects it (${byTags.map((t) => t.name).join(', ')} ${byTags.length > 1 ? 'select' : 'selects'} by the tag${keys.length > 1 ? 's' : ''} ${keys.join(', ')}). ` +
-      `Turn on instance metadata tags (aws ec2 modify-instance-metadata-options --instance-id ${self.instanceId} --instance-metadata-tags enabled), ` +
-      'or set agent.tagsFrom: config and list the tags under agent.tags.',
+    `Turn on instance metadata tags (aws ec2 modify-instance-metadata-options --instance-id ${self.instanceId} --instance-metadata-tags enabled), ` +
+    'or set agent.tagsFrom: config and list the tags under agent.tags.'
   );
 }
 

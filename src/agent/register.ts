@@ -1,6 +1,6 @@
 import { SgsyncError } from '../core/errors.js';
 import { isEmptyPlan } from '../core/reconcile.js';
-import { agentPass, checkOutcome, checkTagsVisible, readSelf, targetsFor, type AgentDeps, type AgentPassResult } from './agent-pass.js';
+import { agentPass, checkOutcome, readSelf, tagsUnseen, targetsFor, type AgentDeps, type AgentPassResult } from './agent-pass.js';
 
 export interface RegisterOptions {
   /** Return only once every rule of this instance is observable (EC2 reads are eventually consistent). */
@@ -25,7 +25,8 @@ export interface RegisterResult extends AgentPassResult {
 export async function register(deps: AgentDeps, options: RegisterOptions = {}): Promise<RegisterResult> {
   const self = await readSelf(deps);
   const selected = targetsFor(self, deps.config.targets);
-  checkTagsVisible(deps, self, selected);
+  const unseen = tagsUnseen(deps, self, selected);
+  if (unseen) throw new SgsyncError('NOT_ON_INSTANCE', unseen);
   const targets = selected.map((t) => t.name);
   const result = await agentPass(deps, self, { deregister: false, apply: true });
   checkOutcome(result);

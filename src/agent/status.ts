@@ -1,5 +1,5 @@
 import type { CapacityLine, ObservedRule } from '../core/model.js';
-import { agentPass, checkTagsVisible, ownRules, readSelf, targetsFor, type AgentDeps } from './agent-pass.js';
+import { agentPass, ownRules, readSelf, tagsUnseen, targetsFor, type AgentDeps } from './agent-pass.js';
 import { isEmptyPlan } from '../core/reconcile.js';
 import { ruleTag, TAG } from '../core/ownership.js';
 
@@ -27,15 +27,12 @@ export async function agentStatus(deps: AgentDeps): Promise<AgentStatus> {
     mine.push({ ruleId: g.ruleId, groupId: g.groupId, family: g.family, protocol: g.protocol, fromPort: g.fromPort, toPort: g.toPort, cidr: g.cidr, target: ruleTag(g, TAG.target) });
   }
   const selected = targetsFor(self, deps.config.targets);
+  const unseen = tagsUnseen(deps, self, selected);
   const problems = [
     ...look.plan.refused.filter((r) => r.instanceId === self.instanceId).map((r) => `target ${r.target}: ${r.detail}`),
     ...[...new Set(look.plan.blocked.filter((b) => b.instanceId === self.instanceId).map((b) => b.target))].map((t) => `target ${t}: no group in the pool has room`),
+    ...(unseen ? [unseen] : []),
   ];
-  try {
-    checkTagsVisible(deps, self, selected);
-  } catch (e) {
-    problems.push(e instanceof Error ? e.message : String(e));
-  }
   return {
     instanceId: self.instanceId,
     region: self.region,
