@@ -5,6 +5,7 @@ import { mapLimit } from '../core/limit.js';
 import type { Member, ObservedRule, RegionInventory } from '../core/model.js';
 import { isManagedBy, ruleMember } from '../core/ownership.js';
 import type { Ec2Port, ListFilter } from '../core/ports.js';
+import { excludesRegion } from '../core/selector.js';
 
 /** How one region's listing went. */
 export interface RegionResult {
@@ -34,12 +35,19 @@ export interface Inventory {
  */
 export async function inventoryRegions(config: LoadedConfig, ec2: Ec2Port, only?: readonly string[]): Promise<string[]> {
   if (only && only.length > 0) return [...new Set(only)].sort();
-  const configured = config.config.controller.regions;
-  const base = configured ?? (await ec2.enabledRegions());
-  const selected = config.targets.every((t) => t.selector.regions !== undefined)
-    ? new Set(config.targets.flatMap((t) => t.selector.regions ?? []))
-    : undefined;
-  return base.filter((r) => !selected || selected.has(r)).sort();
+  const base = config.config.controller.regions ?? (await ec2.enabledRegions());
+  return base.filter((r) => regionLeftOut(config, r) === undefined).sort();
+}
+
+/**
+ * Why a pass, by its configuration, does not list `region` (`controller.regions`
+ * leaves it out, or every target's selector does), or undefined when it may.
+ */
+export function regionLeftOut(config: LoadedConfig, region: string): string | undefined {
+  const listed = config.config.controller.regions;
+  if (listed !== undefined && !listed.includes(region)) return `${region} is not in controller.regions`;
+  if (config.targets.every((t) => excludesRegion(t.selector, region))) return `no target selects instances in ${region}`;
+  return undefined;
 }
 
 /**

@@ -7,8 +7,8 @@ import { Ec2Adapter } from '../aws/ec2-adapter.js';
 import { createLogger, type Logger } from '../cli/logger.js';
 import { loadConfig, parseConfig, type Env, type LoadedConfig } from '../config/index.js';
 import { lagWarnings } from '../core/reconcile.js';
-import { excludesRegion } from '../core/selector.js';
 import { AuditLog } from './audit.js';
+import { regionLeftOut } from './inventory.js';
 import { parseLambdaEvent, type LambdaWork } from './lambda-event.js';
 import { controllerPass } from './pass.js';
 import { summarizePass, type PassSummary } from './pass-summary.js';
@@ -69,14 +69,6 @@ function callTotals(ec2: Ec2Adapter): Map<string, number> {
  * not be listed, a blast-radius halt) returns `ok: false` and logs them at
  * error level, because retrying the same event would meet the same facts.
  */
-/** Why no pass lists `region` (controller.regions leaves it out, or every selector does), or undefined. */
-function regionOutside(loaded: LoadedConfig, region: string): string | undefined {
-  const listed = loaded.config.controller.regions;
-  if (listed !== undefined && !listed.includes(region)) return `${region} is not in controller.regions`;
-  if (loaded.targets.every((t) => excludesRegion(t.selector, region))) return `no target selects instances in ${region}`;
-  return undefined;
-}
-
 export function createHandler(deps: LambdaDeps = {}): (event: unknown, context?: { awsRequestId?: string }) => Promise<LambdaSummary> {
   const env = deps.env ?? process.env;
   const log = deps.log ?? createLogger({ format: 'json' });
@@ -101,7 +93,7 @@ export function createHandler(deps: LambdaDeps = {}): (event: unknown, context?:
     for (const w of ctx.loaded.warnings) log.warn({ requestId }, w);
     // An instance in a region no pass lists can be no member: its event is no work, not a call to a region that may
     // not even be enabled (a failed invocation would be retried for nothing). The scheduled pass still covers it.
-    const outside = work.kind === 'instance' ? regionOutside(ctx.loaded, work.region) : undefined;
+    const outside = work.kind === 'instance' ? regionLeftOut(ctx.loaded, work.region) : undefined;
     if (outside) {
       log.warn({ requestId, reason: outside }, 'event ignored');
       return { ok: true, event: 'ignored', reason: outside };
