@@ -3,7 +3,7 @@
  * Lambda in the primary region and forward EC2 state-change events to it
  * from every member region.
  */
-import { SgsyncError } from '../core/errors.js';
+import { fileProblem, SgsyncError } from '../core/errors.js';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -53,9 +53,7 @@ export function addDeployCommand(program: Command): void {
       }
       const out = options.out;
       await mkdir(out, { recursive: true }).catch((e: unknown) => {
-        const code = (e as NodeJS.ErrnoException).code;
-        const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file of that name is in the way' : code === 'EACCES' || code === 'EPERM' ? 'not allowed' : (code ?? String(e));
-        throw new SgsyncError('USAGE', `--out ${out}: cannot make the directory (${why}). Give a directory to write the templates into.`, { cause: e });
+        throw new SgsyncError('USAGE', `--out ${out}: cannot make the directory (${fileProblem(e)}). Give a directory to write the templates into.`, { cause: e });
       });
       for (const t of templates) {
         const path = join(options.out, t.file);

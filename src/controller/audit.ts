@@ -4,7 +4,7 @@
  * so they can be shipped, grepped and kept apart from results on stdout.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { SgsyncError } from '../core/errors.js';
+import { fileProblem, SgsyncError } from '../core/errors.js';
 import type { AppliedChange } from '../core/reconcile.js';
 
 /** One line of the audit log. Keys are stable: people write queries against them. */
@@ -83,9 +83,7 @@ export class AuditLog {
       fd = openSync(options.file, 'a', 0o640);
     } catch (e) {
       // Opened before the pass changes anything: a log that cannot be written stops it first.
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'EISDIR' ? 'it is a directory' : code === 'ENOENT' ? 'its directory does not exist' : code === 'EACCES' || code === 'EPERM' ? 'not allowed' : (code ?? String(e));
-      throw new SgsyncError('USAGE', `The audit log ${JSON.stringify(options.file)} cannot be opened for appending (${why}). Give a file in a directory that exists and that this process may write; nothing was changed.`, { cause: e });
+      throw new SgsyncError('USAGE', `The audit log ${JSON.stringify(options.file)} cannot be opened for appending (${fileProblem(e)}). Give a file in a directory that exists and that this process may write; nothing was changed.`, { cause: e });
     }
     return new AuditLog(fd, true, options);
   }

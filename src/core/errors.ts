@@ -39,3 +39,13 @@ export class SgsyncError extends Error {
 export function isSgsyncError(e: unknown): e is SgsyncError {
   return e instanceof SgsyncError;
 }
+
+/** Why a file could not be opened or made, in words, from the error's code (`EISDIR`…); the code itself when it is another. */
+export function fileProblem(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'ENOENT') return 'its directory does not exist';
+  if (code === 'EEXIST' || code === 'ENOTDIR') return 'a file of that name is in the way';
+  if (code === 'EACCES' || code === 'EPERM') return 'not allowed';
+  return typeof code === 'string' ? code : String(e);
+}
