@@ -4,11 +4,12 @@
  * from every member region.
  */
 import { fileProblem, SgsyncError } from '../core/errors.js';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { cloudFormationTemplates, eventRegions } from '../deploy/cloudformation.js';
+import { makeDirectory } from './make-directory.js';
 
 interface DeployCliOptions {
   config?: string;
@@ -52,7 +53,7 @@ export function addDeployCommand(program: Command): void {
         return;
       }
       const out = options.out;
-      await mkdir(out, { recursive: true }).catch((e: unknown) => {
+      await makeDirectory(out).catch((e: unknown) => {
         throw new SgsyncError('USAGE', `--out ${out}: cannot make the directory (${fileProblem(e)}). Give a directory to write the templates into.`, { cause: e });
       });
       for (const t of templates) {
