@@ -105,4 +105,35 @@ describe('controllerPass', () => {
     expect(signals.map((s) => s.aborted)).toEqual([true, true]);
     expect(reported).toEqual([]);
   });
+
+  it('lists more than ten regions at once without Node warning of a listener leak on the signal they share', async () => {
+    const { ec2 } = slowListing();
+    const regions = Array.from({ length: 17 }, (_, i) => `eu-test-${i + 1}`);
+    ec2.enabledRegions = () => Promise.resolve(regions);
+    const listening = deferred<void>();
+    let inFlight = 0;
+    ec2.listMembers = async (_region, options) => {
+      // As the SDK's HTTP handler does for each request: a listener for as long as the call is out.
+      const onAbort = () => undefined;
+      options?.signal?.addEventListener('abort', onAbort, { once: true });
+      if (++inFlight === regions.length) listening.resolve();
+      await listening.promise;
+      options?.signal?.removeEventListener('abort', onAbort);
+      return [];
+    };
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const wide = parseConfig(yaml(`regions: [${regions.join(', ')}], tags: { role: api }`), 'sgsync.yaml');
+      wide.config.controller.concurrency = regions.length;
+      const result = await controllerPass({ config: wide, ec2, apply: false });
+      expect(result.inventory.regions).toHaveLength(17);
+      // Node emits the warning on the next tick; give it one.
+      await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.map((w) => w.name)).toEqual([]);
+  });
 });

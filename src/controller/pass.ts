@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { LoadedConfig } from '../config/index.js';
 import type { ObservedRule, Scope } from '../core/model.js';
 import type { Ec2Port, ListFilter } from '../core/ports.js';
@@ -82,6 +83,9 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
   // Should reading the rules fail first, the pass fails with that error: the listing is then cut short,
   // and its own failures are not news.
   const cutShort = new AbortController();
+  // Every call in flight listens on it (the SDK removes its listener when the call ends), and a pass
+  // lists up to `concurrency` regions at once: past Node's default of ten, a warning about a leak there is not.
+  setMaxListeners(0, cutShort.signal);
   const listing = listInstances(options, filters, cutShort.signal).finally(() => {
     inventoryMs = performance.now() - inventoryStart;
   });
