@@ -131,13 +131,24 @@ describe('AuthorizeSecurityGroupIngress', () => {
       ['a non-canonical CIDR of an existing rule', [tcp(22, '100.68.0.0/18')], [tcp(22, '100.68.0.18/18')]],
       ['another spelling of an existing IPv6 rule', [tcp(22, '2001:db8::/64')], [tcp(22, '2001:DB8:0:0::1/64')]],
       ['an existing rule next to a new one', [tcp(22, '203.0.113.7/32')], [tcp(23, '203.0.113.7/32'), tcp(22, '203.0.113.7/32')]],
-      ['the same rule twice in one request', [], [tcp(22, '203.0.113.7/32'), tcp(22, '203.0.113.7/32', 'again')]],
     ] as [string, IpPermission[], IpPermission[]][])('%s', async (_, existing, request) => {
       const groupId = await newGroup();
       if (existing.length > 0) await authorize(groupId, existing);
       const before = await inbound(groupId);
       expect(await errorCode(authorize(groupId, request))).toBe('InvalidPermission.Duplicate');
       expect(await inbound(groupId)).toEqual(before);
+    });
+  });
+
+  describe('refuses a permission given twice in one request as a bad parameter, as EC2 does, and adds nothing', () => {
+    it.each([
+      ['the same rule twice', [tcp(22, '203.0.113.7/32'), tcp(22, '203.0.113.7/32', 'again')]],
+      ['two spellings of one CIDR', [tcp(22, '100.68.0.0/18'), tcp(22, '100.68.0.18/18')]],
+      ['"tcp" and "6"', [tcp(22, '203.0.113.7/32'), { ...tcp(22, '203.0.113.7/32'), IpProtocol: '6' }]],
+    ] as [string, IpPermission[]][])('%s', async (_, request) => {
+      const groupId = await newGroup();
+      expect(await errorCode(authorize(groupId, request))).toBe('InvalidParameterValue');
+      expect(await inbound(groupId)).toEqual([]);
     });
   });
 
@@ -226,6 +237,17 @@ describe('AuthorizeSecurityGroupIngress', () => {
         GroupId: groupId,
         IpPermissions: [tcp(22, '203.0.113.7/32')],
         TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'a', Value: 'b' }] }],
+      });
+      expect(await errorCode(ec2.send(request))).toBe('InvalidParameterValue');
+      expect(await inbound(groupId)).toEqual([]);
+    });
+
+    it('a tag specification with no tags', async () => {
+      const groupId = await newGroup();
+      const request = new AuthorizeSecurityGroupIngressCommand({
+        GroupId: groupId,
+        IpPermissions: [tcp(22, '203.0.113.7/32')],
+        TagSpecifications: [{ ResourceType: 'security-group-rule', Tags: [] }],
       });
       expect(await errorCode(ec2.send(request))).toBe('InvalidParameterValue');
       expect(await inbound(groupId)).toEqual([]);

@@ -40,8 +40,8 @@ function describeSpec(spec: RuleSpec): string {
 
 /**
  * AuthorizeSecurityGroupIngress: adds every requested rule, or none. A rule
- * that exists already (or twice in the request) is a duplicate; the group's
- * inbound quota is counted per address family.
+ * that exists already is a duplicate; one asked for twice in the request is a
+ * bad parameter; the group's inbound quota is counted per address family.
  */
 export const authorizeSecurityGroupIngress: ActionHandler = ({ world, region, params, dryRun }) => {
   const group = findRequestGroup(region, params.str('GroupId'), params.str('GroupName'));
@@ -49,11 +49,16 @@ export const authorizeSecurityGroupIngress: ActionHandler = ({ world, region, pa
   if (specs.length === 0) throw errors.missing('IpPermissions');
   const tags = readTagSpecifications(params, 'security-group-rule');
 
-  const seen = new Set(rulesByKey(region, group, false).keys());
+  // The request is checked before the group: EC2 refuses a permission given twice as a bad parameter.
+  const asked = new Set<string>();
   for (const spec of specs) {
     const key = ruleKey(spec, false);
-    if (seen.has(key)) throw new Ec2Error('InvalidPermission.Duplicate', `the specified rule "${describeSpec(spec)}" already exists`);
-    seen.add(key);
+    if (asked.has(key)) throw errors.invalidValue('The same permission must not appear multiple times');
+    asked.add(key);
+  }
+  const existing = rulesByKey(region, group, false);
+  for (const spec of specs) {
+    if (existing.has(ruleKey(spec, false))) throw new Ec2Error('InvalidPermission.Duplicate', `the specified rule "${describeSpec(spec)}" already exists`);
   }
   const counts = inboundCounts(region, group);
   for (const spec of specs) for (const family of familiesOf(spec)) counts[family]++;

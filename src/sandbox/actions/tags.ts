@@ -31,7 +31,9 @@ export function readTagSpecifications(params: Params, resourceType: string): Tag
   for (const spec of params.list('TagSpecification')) {
     const type = spec.required('ResourceType');
     if (type !== resourceType) throw errors.invalidValue(`'${type}' is not a valid taggable resource type for this operation.`);
-    for (const { key, value } of spec.tags('Tag')) {
+    const asked = spec.tags('Tag');
+    if (asked.length === 0) throw errors.invalidValue('Tag specification must have at least one tag');
+    for (const { key, value } of asked) {
       checkTag(key, value);
       tags.set(key, value);
     }
