@@ -69,6 +69,13 @@ describe('takeInventory with filters', () => {
     expect(inventory.members).toHaveLength(4);
     expect(calls.map((c) => c.filters)).toEqual([undefined, undefined]);
   });
+
+  it('records when each complete region\'s listing was asked for, which later rules are not judged by', async () => {
+    const { ec2 } = fakeEc2(fleet);
+    let clock = 1_000;
+    const inventory = await takeInventory(ec2, ['eu-west-1', 'us-west-2'], { concurrency: 1, now: () => (clock += 10) });
+    expect(inventory.regionInventory).toEqual({ 'eu-west-1': { status: 'complete', listedAt: 1_010 }, 'us-west-2': { status: 'complete', listedAt: 1_030 } });
+  });
 });
 
 describe('lookUpNamedInstances', () => {
@@ -113,7 +120,7 @@ describe('lookUpNamedInstances', () => {
     await lookUpNamedInstances(ec2, inventory, [rule(UNTAGGED, 'eu-west-1'), rule(OTHER, 'us-west-2')], { deployment: 'prod', asked: new Set() });
     expect(inventory.regionInventory['eu-west-1']).toEqual({ status: 'failed', reason: 'looking up 1 instance(s) its rules name failed: EC2 is down' });
     expect(inventory.regions.find((r) => r.region === 'eu-west-1')).toMatchObject({ status: 'failed', code: 'INTERNAL' });
-    expect(inventory.regionInventory['us-west-2']).toEqual({ status: 'complete' });
+    expect(inventory.regionInventory['us-west-2']).toMatchObject({ status: 'complete' });
     expect(inventory.members.map((m) => m.instanceId).sort()).toEqual([A, B, OTHER]);
   });
 

@@ -88,17 +88,17 @@ export async function takeInventory(
       const members = await ec2.listMembers(region, { ...(filters ? { filters } : {}), ...(signal ? { signal } : {}) });
       const r: RegionResult = { region, status: 'complete', instances: members.length, ms: now() - started };
       report(r);
-      return { r, members };
+      return { r, members, listedAt: started };
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       const r: RegionResult = { region, status: 'failed', instances: 0, reason, code: isSgsyncError(e) ? e.code : 'INTERNAL', ms: now() - started };
       report(r);
-      return { r, members: [] as Member[] };
+      return { r, members: [] as Member[], listedAt: started };
     }
   });
   const regionInventory: Record<string, RegionInventory> = {};
-  for (const { r } of results) {
-    regionInventory[r.region] = r.status === 'complete' ? { status: 'complete' } : { status: 'failed', reason: r.reason ?? 'unknown' };
+  for (const { r, listedAt } of results) {
+    regionInventory[r.region] = r.status === 'complete' ? { status: 'complete', listedAt } : { status: 'failed', reason: r.reason ?? 'unknown' };
   }
   return { members: results.flatMap((x) => x.members), regionInventory, regions: results.map((x) => x.r) };
 }

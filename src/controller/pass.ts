@@ -47,10 +47,11 @@ async function listInstances(options: ControllerPassOptions, filters: ListFilter
   const { config, ec2 } = options;
   if (options.instance) {
     const { instanceId, region } = options.instance;
+    const listedAt = (options.now ?? Date.now)();
     const members = await ec2.listMembers(region, { instanceIds: [instanceId], signal });
     return {
       members,
-      regionInventory: { [region]: { status: 'complete' } },
+      regionInventory: { [region]: { status: 'complete', listedAt } },
       regions: [{ region, status: 'complete', instances: members.length, ms: 0 }],
     };
   }

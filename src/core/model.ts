@@ -97,8 +97,13 @@ export type Scope =
       deregister?: boolean;
     };
 
-/** What a pass knows about each member region's inventory (safety rule 2). */
-export type RegionInventory = { status: 'complete' } | { status: 'failed'; reason: string };
+/**
+ * What a pass knows about each member region's inventory (safety rule 2).
+ * `listedAt` (epoch ms): when the listing that describes the region's
+ * instances was asked for. A rule registered after that is not judged by it
+ * (see `decideUnmatched`); without it, the listing is taken to be current.
+ */
+export type RegionInventory = { status: 'complete'; listedAt?: number } | { status: 'failed'; reason: string };
 
 export type RevokeReason =
   | 'instance-terminated'

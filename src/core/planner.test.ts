@@ -237,6 +237,61 @@ describe('safety rules', () => {
     expect([revoked(p), kept(p)]).toEqual([[], ['sgr-1:grace']]);
   });
 
+  describe('a rule registered after its instance was listed (rule 3, rule 7)', () => {
+    // The listing of eu-west-1 was asked for a minute before the pass plans (NOW); an agent then registered.
+    const LISTED = '2025-06-01T11:59:00.000Z';
+    const AFTER = '2025-06-01T11:59:30.000Z';
+    const listed = { 'eu-west-1': { status: 'complete' as const, listedAt: Date.parse(LISTED) } };
+    const racing = (state: Member['state'], over: Partial<Member> = {}, registeredAt = AFTER, graceSeconds = 300) =>
+      plan(input({
+        regionInventory: listed,
+        members: [member('i-7', { state, ...over })],
+        // Registered at the new address, 54.0.0.77, while the listing shows the old one (or the instance stopped).
+        observed: [managed('sgr-1', 'i-7', { cidr: '54.0.0.77/32' }, { [TAG.registeredAt]: registeredAt })],
+        safety: { graceSeconds, revokeLimit: {}, force: false },
+      }));
+
+    it.each([
+      ['listed stopped', 'stopped' as const],
+      ['listed stopping', 'stopping' as const],
+      ['listed at its old address', 'running' as const],
+    ])('is kept when its instance was %s: the listing is older than the rule', (_, state) => {
+      const p = racing(state);
+      expect([revoked(p), kept(p)]).toEqual([[], ['sgr-1:grace']]);
+      expect(p.kept[0]?.detail).toBe(`the rule was registered at ${AFTER}, after instance i-7 was listed (${state}) at ${LISTED}; the next pass decides`);
+    });
+
+    it('is kept when its instance was listed without the tags that select it', () => {
+      const p = plan(input({
+        targets: [target({ selector: { tags: { role: ['api'] } } })],
+        regionInventory: listed,
+        members: [member('i-7', { publicIpv4: '54.0.0.77', tags: { role: 'web' } })],
+        observed: [managed('sgr-1', 'i-7', { cidr: '54.0.0.77/32' }, { [TAG.registeredAt]: AFTER })],
+      }));
+      expect([revoked(p), kept(p)]).toEqual([[], ['sgr-1:grace']]);
+    });
+
+    it('is revoked when its instance was listed terminated, which no instance comes back from', () => {
+      expect(revoked(racing('terminated'))).toEqual(['sgr-1:instance-terminated']);
+    });
+
+    it('is revoked when it was registered well before the listing (more than a minute, the slack for clocks and lag)', () => {
+      expect(revoked(racing('stopped', {}, '2025-06-01T11:57:59.000Z'))).toEqual(['sgr-1:instance-stopped']);
+      expect(kept(racing('stopped', {}, '2025-06-01T11:58:01.000Z'))).toEqual(['sgr-1:grace']);
+    });
+
+    it('allows no more slack than the grace period, none without one', () => {
+      expect(revoked(racing('stopped', {}, '2025-06-01T11:58:58.000Z', 1))).toEqual(['sgr-1:instance-stopped']);
+      expect(revoked(racing('stopped', {}, '2025-06-01T11:58:59.999Z', 0))).toEqual(['sgr-1:instance-stopped']);
+      expect(kept(racing('stopped', {}, LISTED, 0))).toEqual(['sgr-1:grace']);
+    });
+
+    it('is judged by the listing when the inventory does not say when it was taken (an agent\'s own pass)', () => {
+      const p = plan(input({ members: [member('i-7', { state: 'stopped' })], observed: [managed('sgr-1', 'i-7', {}, { [TAG.registeredAt]: AFTER })] }));
+      expect(revoked(p)).toEqual(['sgr-1:instance-stopped']);
+    });
+  });
+
   describe('blast radius (rule 4)', () => {
     const gone = ['i-1', 'i-2', 'i-3'].map((id, n) => managed(`sgr-${n}`, id));
     const world = (revokeLimit: { count?: number; fraction?: number }, force = false) =>

@@ -49,24 +49,11 @@ export function decideUnmatched(rule: ObservedRule, t: TargetRules, owner: RuleO
   if (region !== undefined && excludesRegion(target.selector, region)) return { action: 'revoke', reason: 'not-selected' };
 
   if (member) {
-    switch (member.state) {
-      case 'terminated':
-        return { action: 'revoke', reason: 'instance-terminated' };
-      case 'stopping':
-      case 'stopped':
-      case 'shutting-down':
-        return { action: 'revoke', reason: 'instance-stopped' };
-      case 'pending':
-      case 'running': {
-        if (!t.selects(member)) return { action: 'revoke', reason: 'not-selected' };
-        const current = memberCidr(target, member, rule.family);
-        if ('refused' in current || canonicalCidr(current.cidr) !== canonicalCidr(rule.cidr)) return { action: 'revoke', reason: 'address-changed' };
-        // A pending instance keeps the rule it already has; it is admitted anew once running.
-        return { action: 'leave' };
-      }
-      default:
-        return { action: 'leave' };
-    }
+    const decision = decideByListing(rule, t, member);
+    // A terminated instance never comes back; any other listed fact may be older than the rule.
+    if (decision.action !== 'revoke' || decision.reason === 'instance-terminated') return decision;
+    const newer = registeredSinceListed(rule, member, ctx);
+    return newer === undefined ? decision : { action: 'keep', reason: 'grace', detail: newer };
   }
 
   if (region === undefined) {
@@ -81,4 +68,53 @@ export function decideUnmatched(rule: ObservedRule, t: TargetRules, owner: RuleO
     return { action: 'keep', reason: 'grace', detail: `instance ${instanceId} is not visible yet; the rule is younger than ${ctx.graceSeconds}s` };
   }
   return { action: 'revoke', reason: 'instance-gone' };
+}
+
+/** What a listed instance's state, tags and address say of its rule. */
+function decideByListing(rule: ObservedRule, t: TargetRules, member: Member): Decision {
+  switch (member.state) {
+    case 'terminated':
+      return { action: 'revoke', reason: 'instance-terminated' };
+    case 'stopping':
+    case 'stopped':
+    case 'shutting-down':
+      return { action: 'revoke', reason: 'instance-stopped' };
+    case 'pending':
+    case 'running': {
+      if (!t.selects(member)) return { action: 'revoke', reason: 'not-selected' };
+      const current = memberCidr(t.target, member, rule.family);
+      if ('refused' in current || canonicalCidr(current.cidr) !== canonicalCidr(rule.cidr)) return { action: 'revoke', reason: 'address-changed' };
+      // A pending instance keeps the rule it already has; it is admitted anew once running.
+      return { action: 'leave' };
+    }
+    default:
+      return { action: 'leave' };
+  }
+}
+
+/**
+ * The most a registration time may trail the listing it raced and still be
+ * taken as newer: the clocks of the instance that registered and of the pass
+ * may disagree, and EC2's listings lag a change by some seconds. Never more
+ * than the grace period.
+ */
+export const LISTING_SLACK_MS = 60_000;
+
+/**
+ * Why a rule is newer than the listing of its instance, or undefined when it
+ * is not. A pass lists the instances once, then reads and re-reads the rules
+ * (after a race it plans again, perhaps many seconds later). An agent may
+ * register an instance that started, or took a new address, after the
+ * listing: the listing then shows it stopped, or at its old address, and
+ * revoking on that would shut out a running instance until the next pass.
+ * Such a rule is kept, as a young one is, and the next pass decides.
+ */
+function registeredSinceListed(rule: ObservedRule, member: Member, ctx: DecisionContext): string | undefined {
+  const inventory = ctx.regionInventory[member.region];
+  const listedAt = inventory?.status === 'complete' ? inventory.listedAt : undefined;
+  const registeredAt = registeredAtMs(rule);
+  if (listedAt === undefined || registeredAt === undefined || !Number.isFinite(listedAt)) return undefined;
+  const grace = Number.isFinite(ctx.graceSeconds) && ctx.graceSeconds > 0 ? ctx.graceSeconds * 1000 : 0;
+  if (registeredAt < listedAt - Math.min(grace, LISTING_SLACK_MS)) return undefined;
+  return `the rule was registered at ${new Date(registeredAt).toISOString()}, after instance ${member.instanceId} was listed (${member.state}) at ${new Date(listedAt).toISOString()}; the next pass decides`;
 }
