@@ -93,14 +93,6 @@ function decideByListing(rule: ObservedRule, t: TargetRules, member: Member): De
 }
 
 /**
- * The most a registration time may trail the listing it raced and still be
- * taken as newer: the clocks of the instance that registered and of the pass
- * may disagree, and EC2's listings lag a change by some seconds. Never more
- * than the grace period.
- */
-export const LISTING_SLACK_MS = 60_000;
-
-/**
  * Why a rule is newer than the listing of its instance, or undefined when it
  * is not. A pass lists the instances once, then reads and re-reads the rules
  * (after a race it plans again, perhaps many seconds later). An agent may
@@ -108,13 +100,16 @@ export const LISTING_SLACK_MS = 60_000;
  * listing: the listing then shows it stopped, or at its old address, and
  * revoking on that would shut out a running instance until the next pass.
  * Such a rule is kept, as a young one is, and the next pass decides.
+ *
+ * No slack is allowed for clocks: the instance's and the pass's are kept by
+ * NTP, and an agent registers only after its instance has booted, long after
+ * EC2's listings show the start. A rule registered before the listing — by
+ * an earlier pass, say, for an instance stopped since — is judged by it.
  */
-function registeredSinceListed(rule: ObservedRule, member: Member, ctx: DecisionContext): string | undefined {
+function registeredSinceListed(rule: ObservedRule, member: Member, ctx: Pick<DecisionContext, 'regionInventory'>): string | undefined {
   const inventory = ctx.regionInventory[member.region];
   const listedAt = inventory?.status === 'complete' ? inventory.listedAt : undefined;
   const registeredAt = registeredAtMs(rule);
-  if (listedAt === undefined || registeredAt === undefined || !Number.isFinite(listedAt)) return undefined;
-  const grace = Number.isFinite(ctx.graceSeconds) && ctx.graceSeconds > 0 ? ctx.graceSeconds * 1000 : 0;
-  if (registeredAt < listedAt - Math.min(grace, LISTING_SLACK_MS)) return undefined;
+  if (listedAt === undefined || registeredAt === undefined || !(registeredAt >= listedAt)) return undefined;
   return `the rule was registered at ${new Date(registeredAt).toISOString()}, after instance ${member.instanceId} was listed (${member.state}) at ${new Date(listedAt).toISOString()}; the next pass decides`;
 }
