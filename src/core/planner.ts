@@ -15,7 +15,7 @@ import { capacityLines, sortByKey, toBatches } from './plan-output.js';
 import { decideUnmatched } from './revoke-decision.js';
 import { ipv4HostNumber } from './ip-scan.js';
 import { cidrHash, normalizePort } from './rule-key.js';
-import { readNow, revokeLimit } from './safety.js';
+import { heldBack, readNow, revokeLimit } from './safety.js';
 import { StringIndex } from './string-index.js';
 import { RuleMatcher } from './rule-matcher.js';
 
@@ -187,8 +187,7 @@ export function plan(input: PlanInput): Plan {
   let halted: Plan['halted'];
   if (limit !== undefined && revokes.length > limit && input.safety?.force !== true) {
     halted = { reason: 'blast-radius', wouldRevoke: revokes.length, limit, managed: managedTotal };
-    const detail = `the pass would revoke ${revokes.length} of ${managedTotal} managed rules; the limit is ${limit}`;
-    kept = kept.concat(revokes.map(({ revoke: r }) => ({ ruleId: r.ruleId, groupId: r.groupId, target: r.target, cidr: r.cidr, port: r.port, instanceId: r.instanceId, reason: 'blast-radius' as const, detail })));
+    kept = kept.concat(heldBack(revokes.map((r) => r.revoke), halted));
     revokes = [];
   }
   // Only the CIDRs about to be placed can collide with a rule already in a group, and

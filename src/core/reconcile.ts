@@ -2,6 +2,7 @@ import { SgsyncError, isSgsyncError } from './errors.js';
 import { mapLimit } from './limit.js';
 import type { GroupBatch, ObservedRule, Plan, PlannedRevoke, PlannedRule, PortSpec, Target } from './model.js';
 import type { Ec2Port } from './ports.js';
+import { heldBack } from './safety.js';
 
 /** One change a pass made, as the audit log records it. */
 export interface AppliedChange {
@@ -255,8 +256,20 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     rounds++;
     options.onRound?.(rounds, maxRounds, lastRefusal);
     observed = await look();
-    plan = await timed('planMs', () => options.makePlan(observed));
+    plan = holdIfHalted(await timed('planMs', () => options.makePlan(observed)), first);
   }
+}
+
+/**
+ * A later round of a pass whose first plan the blast radius halted revokes
+ * nothing either: another writer may have revoked some of the rules since,
+ * bringing the rest under the limit, but the pass reports itself halted and
+ * exits so, and "halted" means nothing was revoked.
+ */
+function holdIfHalted(plan: Plan, first: Plan): Plan {
+  const halted = first.halted;
+  if (!halted || plan.revoke.length === 0) return plan;
+  return { ...plan, revoke: [], kept: [...plan.kept, ...heldBack(plan.revoke.flatMap((b) => b.items), halted)], halted };
 }
 
 /**

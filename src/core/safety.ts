@@ -3,7 +3,7 @@
  * rule allows (rule 4) and whether a rule is still inside its grace period
  * (rule 3). Kept apart from the planner so each can be read and tested alone.
  */
-import type { SafetySettings } from './model.js';
+import type { KeptRule, Plan, PlannedRevoke, SafetySettings } from './model.js';
 
 /**
  * The most revokes one pass may make, or undefined when no limit is set.
@@ -39,4 +39,10 @@ export function readNow(now: string | number): { ms: number; iso: string } {
   const ms = typeof now === 'number' ? now : typeof now === 'string' ? Date.parse(now) : NaN;
   if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return { ms: NaN, iso: String(now) };
   return { ms, iso: new Date(ms).toISOString() };
+}
+
+/** A halted pass's revokes, as the rules it keeps: why, in the words of the limit. */
+export function heldBack(revokes: readonly PlannedRevoke[], halted: NonNullable<Plan['halted']>): KeptRule[] {
+  const detail = `the pass would revoke ${halted.wouldRevoke} of ${halted.managed} managed rules; the limit is ${halted.limit}`;
+  return revokes.map((r) => ({ ruleId: r.ruleId, groupId: r.groupId, target: r.target, cidr: r.cidr, port: r.port, instanceId: r.instanceId, reason: 'blast-radius', detail }));
 }
