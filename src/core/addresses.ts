@@ -254,6 +254,12 @@ export function parseCidr(text: string): ParsedCidr | undefined {
   return { family: address.family, prefixLength, canonical };
 }
 
+/** A CIDR of exactly one address (a /32 or a /128): the only kind of rule sgsync writes. */
+export function isHostCidr(cidr: string | undefined): boolean {
+  const parsed = cidr === undefined ? undefined : parseCidr(cidr);
+  return parsed !== undefined && parsed.prefixLength === (parsed.family === 'ipv4' ? 32 : 128);
+}
+
 /** A CIDR that opens a group to the whole internet (0.0.0.0/0, ::/0). */
 export function isOpenToWorld(cidr: string | undefined): boolean {
   return cidr !== undefined && parseCidr(cidr)?.prefixLength === 0;

@@ -113,7 +113,9 @@ export type RevokeReason =
   | 'not-selected'
   | 'port-removed'
   | 'duplicate'
-  | 'deregistered';
+  | 'deregistered'
+  /** Tagged as this deployment's, but not a rule sgsync writes: wider than one address, or naming no region. */
+  | 'malformed';
 
 export type KeepReason = 'grace' | 'region-unavailable' | 'blast-radius';
 

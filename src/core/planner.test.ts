@@ -226,10 +226,48 @@ describe('safety rules', () => {
     expect(p.kept).toEqual([{ ruleId: 'sgr-1', groupId: 'sg-1', target: 'api', cidr: '54.0.0.7/32', port, instanceId: 'i-7', reason: 'region-unavailable', detail: `instance i-7 is not visible; ${detail}` }]);
   });
 
-  it('keeps the rule of an unseen instance that has no region tag (rule 2)', () => {
-    const rule = managed('sgr-1', 'i-7');
-    delete rule.tags[TAG.region];
-    expect(kept(plan(input({ observed: [rule] })))).toEqual(['sgr-1:region-unavailable']);
+  it('keeps the young rule of an unseen instance that names no region (rule 2), and revokes it once old: sgsync always names one', () => {
+    const young = managed('sgr-1', 'i-7', {}, { [TAG.registeredAt]: YOUNG });
+    const old = managed('sgr-2', 'i-8');
+    delete young.tags[TAG.region];
+    delete old.tags[TAG.region];
+    const p = plan(input({ observed: [young, old] }));
+    expect([revoked(p), kept(p)]).toEqual([['sgr-2:malformed'], ['sgr-1:region-unavailable']]);
+  });
+
+  describe('rules tagged as this deployment\'s that sgsync would not write', () => {
+    const FUTURE = '2099-01-01T00:00:00.000Z';
+
+    it('revokes one wider than an address at once, whatever instance it names and however young it claims to be', () => {
+      const p = plan(input({
+        members: [member('i-7')],
+        observed: [
+          managed('sgr-1', 'i-7', { cidr: '0.0.0.0/0' }, { [TAG.registeredAt]: YOUNG }),
+          managed('sgr-2', 'i-8', { cidr: '10.0.0.0/8' }, { [TAG.registeredAt]: FUTURE }),
+          managed('sgr-3', 'i-9', { family: 'ipv6', cidr: '::/0' }),
+        ],
+        targets: [target({ families: ['ipv4', 'ipv6'] })],
+      }));
+      expect(revoked(p).sort()).toEqual(['sgr-1:malformed', 'sgr-2:malformed', 'sgr-3:malformed']);
+    });
+
+    it('revokes one wider than an address that names no instance in a fleet pass, and leaves it to fleet passes in an instance\'s own', () => {
+      const wide = managed('sgr-1', 'i-7', { cidr: '0.0.0.0/0' });
+      delete wide.tags[TAG.instance];
+      expect(revoked(plan(input({ observed: [wide] })))).toEqual(['sgr-1:malformed']);
+      expect(revoked(plan(input({ observed: [wide], scope: { kind: 'instance', instanceId: 'i-7' } })))).toEqual([]);
+    });
+
+    it('does not believe a registration time further ahead than the grace period', () => {
+      const p = plan(input({ observed: [managed('sgr-1', 'i-7', {}, { [TAG.registeredAt]: FUTURE })] }));
+      expect(revoked(p)).toEqual(['sgr-1:instance-gone']);
+      const racing = plan(input({
+        regionInventory: { 'eu-west-1': { status: 'complete', listedAt: Date.parse(OLD) } },
+        members: [member('i-7', { state: 'stopped' })],
+        observed: [managed('sgr-2', 'i-7', {}, { [TAG.registeredAt]: FUTURE })],
+      }));
+      expect(revoked(racing)).toEqual(['sgr-2:instance-stopped']);
+    });
   });
 
   it('keeps a young rule whose instance is not visible yet (rule 3)', () => {

@@ -4,7 +4,7 @@
  * exception, because a controller that crashes on one garbled tag stops
  * cleaning up after every other instance too.
  */
-import { isOpenToWorld } from './addresses.js';
+import { isHostCidr, isOpenToWorld } from './addresses.js';
 import { CapacityLedger, GroupFamilyCounts, placeRules, type Pool } from './capacity.js';
 import { ruleDescription } from './description.js';
 import { targetRules, type TargetRules } from './desired.js';
@@ -85,8 +85,8 @@ function spells(span: TextSpan, text: string): boolean {
   return typeof text === 'string' && span.end - span.start === text.length && span.text.startsWith(text, span.start);
 }
 
-function toRevoke(rule: ObservedRule, t: TargetRules, instanceId: string, reason: PlannedRevoke['reason'], members: MemberIndex): PlannedRevoke {
-  const memberRegion = members.get(instanceId)?.region ?? ruleMember(rule).memberRegion;
+function toRevoke(rule: ObservedRule, t: TargetRules, instanceId: string | undefined, reason: PlannedRevoke['reason'], members: MemberIndex): PlannedRevoke {
+  const memberRegion = (instanceId === undefined ? undefined : members.get(instanceId)?.region) ?? ruleMember(rule).memberRegion;
   return { ruleId: rule.ruleId, groupId: rule.groupId, target: t.target.name, family: rule.family, cidr: rule.cidr, port: normalizePort(rule) as PortSpec, instanceId, memberRegion, reason };
 }
 
@@ -126,6 +126,7 @@ export function plan(input: PlanInput): Plan {
   // Read now, while each rule is at hand: which rules a placement could collide with (see below).
   const cidrHashes = new Int32Array(observed.length);
   let managedTotal = 0;
+  const unnamedWide: { rule: ObservedRule; t: TargetRules }[] = [];
   observed.forEach((rule, i) => {
     // The CIDR is read as an IPv4 host once, for its hash and for the matcher.
     const host = ipv4HostNumber(rule.cidr);
@@ -149,6 +150,11 @@ export function plan(input: PlanInput): Plan {
     const named = ruleInstanceSpan(rule, span);
     if (scope.kind === 'instance' && !(named && spells(span, scope.instanceId))) return;
     if (!named) {
+      // A rule wider than one address is not sgsync's whatever it names (see decideUnmatched); fleet passes revoke it.
+      if (!isHostCidr(rule.cidr)) {
+        if (scope.kind === 'all') unnamedWide.push({ rule, t });
+        return;
+      }
       warn(`rule ${rule.ruleId} in ${rule.groupId} names no instance (no ${TAG.instance} tag, no sgsync description); it is left alone`);
       return;
     }
@@ -162,6 +168,7 @@ export function plan(input: PlanInput): Plan {
     const rule = observed[i] as ObservedRule;
     return { rule, revoke: toRevoke(rule, targets[matcher.target[i] ?? 0] as TargetRules, instanceOf(rule), 'duplicate', known.members) };
   });
+  for (const { rule, t } of unnamedWide) revokes.push({ rule, revoke: toRevoke(rule, t, undefined, 'malformed', known.members) });
   let kept: KeptRule[] = [];
   const ctx = {
     members: known.members,

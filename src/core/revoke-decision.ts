@@ -7,7 +7,8 @@ import { canonicalCidr, samePort } from './rule-key.js';
 import type { KeepReason, Member, ObservedRule, RegionInventory, RevokeReason } from './model.js';
 import { memberCidr, type TargetRules } from './desired.js';
 import { registeredAtMs, TAG } from './ownership.js';
-import { withinGrace } from './safety.js';
+import { graceMs, withinGrace } from './safety.js';
+import { isHostCidr } from './addresses.js';
 import { excludesRegion } from './selector.js';
 
 export type Decision =
@@ -40,6 +41,8 @@ export interface DecisionContext {
  */
 export function decideUnmatched(rule: ObservedRule, t: TargetRules, owner: RuleOwner, ctx: DecisionContext): Decision {
   if (ctx.deregister) return { action: 'revoke', reason: 'deregistered' };
+  // Whoever wrote it, sgsync did not: it admits only single addresses. Revoked at once, grace or not.
+  if (!isHostCidr(rule.cidr)) return { action: 'revoke', reason: 'malformed' };
   if (!t.families.includes(rule.family) || !t.ports.some((p) => samePort(p, rule))) return { action: 'revoke', reason: 'port-removed' };
   const { target } = t;
   const { instanceId } = owner;
@@ -57,7 +60,9 @@ export function decideUnmatched(rule: ObservedRule, t: TargetRules, owner: RuleO
   }
 
   if (region === undefined) {
-    return { action: 'keep', reason: 'region-unavailable', detail: `instance ${instanceId} is not visible and the rule has no ${TAG.region} tag` };
+    // sgsync names the member's region in every rule it writes; one that names none is not its own. Kept while young all the same.
+    if (!withinGrace(registeredAtMs(rule), ctx.nowMs, ctx.graceSeconds)) return { action: 'revoke', reason: 'malformed' };
+    return { action: 'keep', reason: 'region-unavailable', detail: `instance ${instanceId} is not visible and the rule names no region (no ${TAG.region} tag, no sgsync description); it is younger than ${ctx.graceSeconds}s` };
   }
   const inventory = ctx.regionInventory[region];
   if (inventory?.status !== 'complete') {
@@ -106,10 +111,12 @@ function decideByListing(rule: ObservedRule, t: TargetRules, member: Member): De
  * EC2's listings show the start. A rule registered before the listing — by
  * an earlier pass, say, for an instance stopped since — is judged by it.
  */
-function registeredSinceListed(rule: ObservedRule, member: Member, ctx: Pick<DecisionContext, 'regionInventory'>): string | undefined {
+function registeredSinceListed(rule: ObservedRule, member: Member, ctx: Pick<DecisionContext, 'regionInventory' | 'nowMs' | 'graceSeconds'>): string | undefined {
   const inventory = ctx.regionInventory[member.region];
   const listedAt = inventory?.status === 'complete' ? inventory.listedAt : undefined;
   const registeredAt = registeredAtMs(rule);
   if (listedAt === undefined || registeredAt === undefined || !(registeredAt >= listedAt)) return undefined;
+  // A registration time further ahead than the grace period is not believed (see `withinGrace`).
+  if (!(registeredAt - ctx.nowMs <= graceMs(ctx.graceSeconds))) return undefined;
   return `the rule was registered at ${new Date(registeredAt).toISOString()}, after instance ${member.instanceId} was listed (${member.state}) at ${new Date(listedAt).toISOString()}; the next pass decides`;
 }

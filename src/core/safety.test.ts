@@ -25,6 +25,9 @@ describe('grace', () => {
     ['a rule exactly as old as the grace period is old', now - 300_000, 300, false],
     ['a rule with no registration time is old', undefined, 300, false],
     ['a rule from the future (clock skew) is young', now + 60_000, 300, true],
+    ['a rule from as far ahead as the grace period is young', now + 300_000, 300, true],
+    ['a rule claiming a time further ahead than the grace period is old: the claim is not believed', now + 300_001, 300, false],
+    ['a rule from the year 2099 is old', Date.UTC(2099, 0, 1), 300, false],
     ['with no grace period every rule is old', now - 1, 0, false],
   ])('%s', (_case, registeredAt, graceSeconds, expected) => {
     expect(withinGrace(registeredAt, now, graceSeconds)).toBe(expected);

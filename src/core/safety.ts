@@ -23,15 +23,23 @@ export function revokeLimit(settings: SafetySettings['revokeLimit'] | undefined,
 
 /**
  * True when a rule registered at `registeredAt` is younger than the grace
- * period at `now`. A rule with no readable registration time is old; a rule
- * that claims to come from the future (clock skew) is young. Without a
- * readable `now` nothing can be shown to be old, so every rule is young.
+ * period at `now`. A rule with no readable registration time is old. A rule
+ * that claims to come from the future is young while the claim is within
+ * the grace period (clocks disagree a little); further ahead, the claim is
+ * not believed and the rule is old — else anyone able to tag a rule could
+ * make it young for ever. Without a readable `now` nothing can be shown to
+ * be old, so every rule is young.
  */
 export function withinGrace(registeredAt: number | undefined, nowMs: number, graceSeconds: number): boolean {
   if (!Number.isFinite(nowMs)) return true;
   if (registeredAt === undefined) return false;
-  const grace = Number.isFinite(graceSeconds) && graceSeconds > 0 ? graceSeconds * 1000 : 0;
-  return nowMs - registeredAt < grace;
+  const grace = graceMs(graceSeconds);
+  return nowMs - registeredAt < grace && registeredAt - nowMs <= grace;
+}
+
+/** The grace period in milliseconds; a garbled or negative setting is none. */
+export function graceMs(graceSeconds: number): number {
+  return Number.isFinite(graceSeconds) && graceSeconds > 0 ? graceSeconds * 1000 : 0;
 }
 
 /** The pass's time as epoch ms and ISO text; NaN when garbled (the planner then warns and plays safe). */
