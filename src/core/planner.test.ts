@@ -132,6 +132,17 @@ describe('planning authorizations', () => {
       { target: 'api', groupId: 'sg-1', family: 'ipv6', quota: 60, before: 0, after: 0, managed: 0, foreign: 0 },
     ]);
   });
+
+  it('counts a rule that admits another security group in both families, as AWS does, and blocks what would not fit', () => {
+    const fromGroup = (ruleId: string, port: number): ObservedRule => ({ ruleId, groupId: 'sg-1', family: 'ipv4', protocol: 'tcp', fromPort: port, toPort: port, tags: {} });
+    const p = plan(input({
+      targets: [target({ families: ['ipv4', 'ipv6'], groupIds: ['sg-1'], quota: 3 })],
+      members: [member('i-1', { ipv6: ['2600:1f18::1'] }), member('i-2', { ipv6: ['2600:1f18::2'] })],
+      observed: [fromGroup('sgr-g1', 22), fromGroup('sgr-g2', 8080)],
+    }));
+    expect(p.capacity.map((c) => `${c.family} ${c.before}->${c.after}`)).toEqual(['ipv4 2->3', 'ipv6 2->3']);
+    expect(p.blocked.map((b) => `${b.instanceId}:${b.family}`)).toEqual(['i-2:ipv4', 'i-2:ipv6']);
+  });
 });
 
 describe('revoke reasons', () => {

@@ -85,6 +85,16 @@ function spells(span: TextSpan, text: string): boolean {
   return typeof text === 'string' && span.end - span.start === text.length && span.text.startsWith(text, span.start);
 }
 
+/**
+ * Counts a rule against its group's quota. A rule with no address (it
+ * admits another security group, or a prefix list) counts once in each
+ * family, as AWS counts it; one with an address, in that address's family.
+ */
+function countRule(counts: GroupFamilyCounts, rule: ObservedRule): void {
+  counts.add(rule.groupId, rule.family);
+  if (rule.cidr === undefined) counts.add(rule.groupId, rule.family === 'ipv4' ? 'ipv6' : 'ipv4');
+}
+
 function toRevoke(rule: ObservedRule, t: TargetRules, instanceId: string | undefined, reason: PlannedRevoke['reason'], members: MemberIndex): PlannedRevoke {
   const memberRegion = (instanceId === undefined ? undefined : members.get(instanceId)?.region) ?? ruleMember(rule).memberRegion;
   return { ruleId: rule.ruleId, groupId: rule.groupId, target: t.target.name, family: rule.family, cidr: rule.cidr, port: normalizePort(rule) as PortSpec, instanceId, memberRegion, reason };
@@ -132,13 +142,13 @@ export function plan(input: PlanInput): Plan {
     const host = ipv4HostNumber(rule.cidr);
     cidrHashes[i] = cidrHash(rule.cidr, host);
     if (!isManagedBy(rule, deployment)) {
-      foreignCounts.add(rule.groupId, rule.family);
+      countRule(foreignCounts, rule);
       const { ruleId, groupId, family, protocol, fromPort, toPort, cidr, description } = rule;
       const target = known.groupOwner.get(groupId)?.name ?? '';
       foreign.push({ ruleId, groupId, target, family, protocol, fromPort, toPort, cidr, description, dangerous: isOpenToWorld(cidr) });
       return;
     }
-    managedCounts.add(rule.groupId, rule.family);
+    countRule(managedCounts, rule);
     const tagged = ruleTag(rule, TAG.target);
     const t = tagged === undefined ? undefined : rulesOf.get(tagged);
     const at = t ? known.poolIndex.get(t.target.name)?.get(rule.groupId) : undefined;
