@@ -49,7 +49,7 @@ export function regionProgress(total: number, stream: NodeJS.WriteStream = proce
 export async function readFleet(options: FleetCliOptions, check?: (loaded: LoadedConfig) => void): Promise<{ view: FleetView; calls: Record<string, number> }> {
   const { loaded, ec2 } = await awsContext(options);
   check?.(loaded);
-  const regions = await inventoryRegions(loaded, ec2, options.region);
+  const regions = await inventoryRegions(loaded, ec2, options.region, 'everything');
   const progress = regionProgress(regions.length);
   try {
     const view = await loadFleetView({ config: loaded, ec2, regions, onRegion: progress.onRegion });

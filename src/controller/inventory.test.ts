@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Member, ObservedRule } from '../core/model.js';
 import { TAG } from '../core/ownership.js';
 import type { Ec2Port, ListFilter } from '../core/ports.js';
-import { lookUpNamedInstances, takeInventory } from './inventory.js';
+import { parseConfig } from '../config/index.js';
+import { inventoryRegions, lookUpNamedInstances, takeInventory } from './inventory.js';
 
 const A = 'i-0aaaaaaaaaaaaaaa1';
 const UNTAGGED = 'i-0aaaaaaaaaaaaaaa2';
@@ -131,5 +132,27 @@ describe('lookUpNamedInstances', () => {
     calls.length = 0;
     await lookUpNamedInstances(ec2, inventory, [rule(UNTAGGED, 'eu-west-1')], { deployment: 'prod', asked: new Set() });
     expect(calls).toEqual([]);
+  });
+});
+
+describe('inventoryRegions', () => {
+  const config = (controller: string) =>
+    parseConfig(
+      ['deployment: prod', 'targets:', '  - { name: api, region: us-east-1, groups: [sg-0123456789abcdef0], ports: [443], members: { regions: [eu-west-1], tags: { role: api } } }', controller].join('\n'),
+      'sgsync.yaml',
+    );
+  const enabled = (regions: string[]) => ({ enabledRegions: () => Promise.resolve(regions) }) as unknown as Ec2Port;
+
+  it('lists, for members, only the regions a target selects; for the views, every region of controller.regions', async () => {
+    const c = config('controller: { regions: [us-west-2, eu-west-1, us-east-1] }');
+    expect(await inventoryRegions(c, enabled([]))).toEqual(['eu-west-1']);
+    expect(await inventoryRegions(c, enabled([]), undefined, 'everything')).toEqual(['eu-west-1', 'us-east-1', 'us-west-2']);
+  });
+
+  it('lists every enabled region for the views when controller.regions is not set, and exactly the regions asked for', async () => {
+    const c = config('');
+    expect(await inventoryRegions(c, enabled(['us-west-2', 'eu-west-1']), undefined, 'everything')).toEqual(['eu-west-1', 'us-west-2']);
+    expect(await inventoryRegions(c, enabled(['us-west-2', 'eu-west-1']))).toEqual(['eu-west-1']);
+    expect(await inventoryRegions(c, enabled([]), ['sa-east-1', 'sa-east-1'], 'everything')).toEqual(['sa-east-1']);
   });
 });

@@ -30,13 +30,14 @@ export interface Inventory {
 
 /**
  * The regions a pass lists: `controller.regions` from the config, or every
- * region enabled for the account. When every target names its member regions,
- * only those (and nothing else could hold a member).
+ * region enabled for the account. Listing members, when every target names
+ * its member regions, only those (nothing else could hold a member); listing
+ * `everything` (what the views show), all of them.
  */
-export async function inventoryRegions(config: LoadedConfig, ec2: Ec2Port, only?: readonly string[]): Promise<string[]> {
+export async function inventoryRegions(config: LoadedConfig, ec2: Ec2Port, only?: readonly string[], listing: 'members' | 'everything' = 'members'): Promise<string[]> {
   if (only && only.length > 0) return [...new Set(only)].sort();
   const base = config.config.controller.regions ?? (await ec2.enabledRegions());
-  return base.filter((r) => regionLeftOut(config, r) === undefined).sort();
+  return (listing === 'everything' ? [...base] : base.filter((r) => regionLeftOut(config, r) === undefined)).sort();
 }
 
 /**

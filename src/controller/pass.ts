@@ -55,7 +55,7 @@ async function listInstances(options: ControllerPassOptions, filters: ListFilter
       regions: [{ region, status: 'complete', instances: members.length, ms: 0 }],
     };
   }
-  const regions = await inventoryRegions(config, ec2, options.regions);
+  const regions = await inventoryRegions(config, ec2, options.regions, options.listing);
   const inventory = await takeInventory(ec2, regions, { concurrency: config.config.controller.concurrency, now: options.now, onRegion: options.onRegion, filters, signal });
   const warnings = unlistedSelectorRegions(config, regions, options.regions);
   return warnings.length > 0 ? { ...inventory, warnings } : inventory;
