@@ -141,7 +141,7 @@ export class Ec2Adapter implements Ec2Port {
     return mapAwsError(e, { ...ctx, ...(this.profile ? { profile: this.profile } : {}) });
   }
 
-  /** Regions are listed through a region every account has. */
+  /** Regions are listed through `via`: by default us-east-1, which every account of the commercial partition has. */
   async enabledRegions(via = 'us-east-1'): Promise<string[]> {
     try {
       const out = await this.clients.get(via).send(new DescribeRegionsCommand({}));

@@ -141,7 +141,8 @@ describe('inventoryRegions', () => {
       ['deployment: prod', 'targets:', '  - { name: api, region: us-east-1, groups: [sg-0123456789abcdef0], ports: [443], members: { regions: [eu-west-1], tags: { role: api } } }', controller].join('\n'),
       'sgsync.yaml',
     );
-  const enabled = (regions: string[]) => ({ enabledRegions: () => Promise.resolve(regions) }) as unknown as Ec2Port;
+  const asked: (string | undefined)[] = [];
+  const enabled = (regions: string[]) => ({ enabledRegions: (via?: string) => (asked.push(via), Promise.resolve(regions)) }) as unknown as Ec2Port;
 
   it('lists, for members, only the regions a target selects; for the views, every region of controller.regions', async () => {
     const c = config('controller: { regions: [us-west-2, eu-west-1, us-east-1] }');
@@ -154,5 +155,14 @@ describe('inventoryRegions', () => {
     expect(await inventoryRegions(c, enabled(['us-west-2', 'eu-west-1']), undefined, 'everything')).toEqual(['eu-west-1', 'us-west-2']);
     expect(await inventoryRegions(c, enabled(['us-west-2', 'eu-west-1']))).toEqual(['eu-west-1']);
     expect(await inventoryRegions(c, enabled([]), ['sa-east-1', 'sa-east-1'], 'everything')).toEqual(['sa-east-1']);
+    // Asked of the target's own region, never of one the account may not reach (another partition, a denying policy).
+    expect(asked).toEqual(['us-east-1', 'us-east-1']);
+  });
+
+  it('asks the first target\'s region which regions are enabled', async () => {
+    const cn = parseConfig(['deployment: prod', 'targets:', '  - { name: api, region: cn-north-1, groups: [sg-0123456789abcdef0], ports: [443], members: { tags: { role: api } } }'].join('\n'), 'sgsync.yaml');
+    asked.length = 0;
+    await inventoryRegions(cn, enabled(['cn-north-1', 'cn-northwest-1']));
+    expect(asked).toEqual(['cn-north-1']);
   });
 });

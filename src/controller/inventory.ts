@@ -36,7 +36,8 @@ export interface Inventory {
  */
 export async function inventoryRegions(config: LoadedConfig, ec2: Ec2Port, only?: readonly string[], listing: 'members' | 'everything' = 'members'): Promise<string[]> {
   if (only && only.length > 0) return [...new Set(only)].sort();
-  const base = config.config.controller.regions ?? (await ec2.enabledRegions());
+  // Asked of the first target's region: it is the account's, in its partition (us-east-1 is not in aws-cn or aws-us-gov).
+  const base = config.config.controller.regions ?? (await ec2.enabledRegions(config.targets[0]?.region));
   return (listing === 'everything' ? [...base] : base.filter((r) => regionLeftOut(config, r) === undefined)).sort();
 }
 

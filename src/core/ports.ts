@@ -17,8 +17,12 @@ export const MAX_FILTER_VALUE_LENGTH = 255;
  * groups and instances are regional.
  */
 export interface Ec2Port {
-  /** Regions enabled for the account. */
-  enabledRegions(): Promise<string[]>;
+  /**
+   * Regions enabled for the account, as the region `via` answers
+   * (DescribeRegions): one of the account's own, so that another partition
+   * or a policy denying other regions does not stop the listing.
+   */
+  enabledRegions(via?: string): Promise<string[]>;
   /**
    * Every instance in a region (all states AWS still shows), or only the given
    * ids, or only those the filters let through (ids and filters together: both).
