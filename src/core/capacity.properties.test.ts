@@ -25,7 +25,10 @@ const poolArb = fc.record({ groupIds: fc.array(fc.constantFrom(...GROUPS), { max
 
 const cidrOf = (family: Family, n: number) => CIDRS[family][n % CIDRS[family].length] as string;
 
-/** The search as it reads: from the start group round the pool, the first with room that does not hold the rule. */
+/**
+ * The search as it reads: from the start group round the pool, the first with room that does not hold the rule;
+ * with none, blocked, unless a group of the pool holds the rule already (the member is admitted by it).
+ */
 function reference(rules: DesiredRule[], poolOf: (target: string) => Pool | undefined, ledger: CapacityLedger, spread: boolean) {
   const placed: { rule: DesiredRule; groupId: string }[] = [];
   const blocked: DesiredRule[] = [];
@@ -39,8 +42,9 @@ function reference(rules: DesiredRule[], poolOf: (target: string) => Pool | unde
       const g = groupIds[(first + k) % groupIds.length] as string;
       if (ledger.used(g, rule.family) < quota && !ledger.holdsPort(g, rule.port, rule.cidr)) groupId = g;
     }
-    if (groupId === undefined) blocked.push(rule);
-    else {
+    if (groupId === undefined) {
+      if (!groupIds.some((g) => ledger.holdsPort(g, rule.port, rule.cidr))) blocked.push(rule);
+    } else {
       ledger.add({ groupId, family: rule.family, ...rule.port, cidr: rule.cidr });
       placed.push({ rule, groupId });
     }

@@ -287,8 +287,10 @@ class PoolRoom {
  * same rule (EC2 would refuse it as a duplicate) — first in pool order, or
  * with `spread`, first from the instance's own starting group round the pool.
  * The ledger must already reflect the pass's revokes; it is updated as rules
- * are placed. A rule with no such group is blocked: nothing is moved or
- * evicted to make room. `poolOf` is asked once per target and family.
+ * are placed. A rule with no such group is blocked — nothing is moved or
+ * evicted to make room — unless a group of the pool already holds the same
+ * permission, which admits the member as well as a rule of its own would.
+ * `poolOf` is asked once per target and family.
  */
 export function placeRules(rules: DesiredRule[], poolOf: (target: string) => Pool | undefined, ledger: CapacityLedger, options: PlaceOptions = {}): Placement {
   const placement: Placement = { placed: [], blocked: [] };
@@ -323,7 +325,9 @@ export function placeRules(rules: DesiredRule[], poolOf: (target: string) => Poo
       if (distance === n - 1) break;
     }
     if (at < 0) {
-      placement.blocked.push(rule);
+      // No room for a rule of its own; but a group of the pool may already hold the same permission (a rule
+      // by hand, or another target's sharing the group), and then the member is admitted all the same.
+      if (!groupIds.some((g) => ledger.holdsCanonical(g, rule.port, key))) placement.blocked.push(rule);
       continue;
     }
     const groupId = groupIds[at] as string;

@@ -471,6 +471,21 @@ describe('planning is idempotent (rule 7)', () => {
 });
 
 describe('two targets sharing a group', () => {
+  it('counts the other target\'s rule for the same address and port as admitting the member, not as a full pool', () => {
+    const both = input({
+      targets: [target({ name: 'one', groupIds: ['sg-1'] }), target({ name: 'two', groupIds: ['sg-1'] })],
+      members: [member('i-7')],
+      observed: [managed('sgr-1', 'i-7', {}, { [TAG.target]: 'one' })],
+    });
+    const p = plan(both);
+    expect([authorized(p), revoked(p), p.blocked.length]).toEqual([[], [], 0]);
+  });
+
+  it('counts a rule by hand for the same address and port as admitting the member when no group has room of its own', () => {
+    const p = plan(input({ targets: [target({ groupIds: ['sg-1'], quota: 1 })], members: [member('i-7')], observed: [foreign('sgr-f', '54.0.0.7/32')] }));
+    expect([authorized(p), p.blocked.length]).toEqual([[], 0]);
+  });
+
   // The applier tags a call's rules with the tags they all share (one TagSpecification per call).
   const world = input({
     targets: [

@@ -12,7 +12,7 @@ import { desiredRules } from '../../src/core/desired.js';
 import type { Member, ObservedRule, Plan, PlanInput, PlannedRevoke, Target } from '../../src/core/model.js';
 import { isManagedBy, registeredAtMs, ruleMember, ruleTag, TAG } from '../../src/core/ownership.js';
 import { plan } from '../../src/core/planner.js';
-import { desiredKey } from '../../src/core/rule-key.js';
+import { canonicalCidr, desiredKey, samePort } from '../../src/core/rule-key.js';
 import { matchesSelector } from '../../src/core/selector.js';
 import { applyPlanToObserved } from '../../src/core/simulate.js';
 import { DEPLOYMENT, nowMs, REGIONS, worldArb } from './planner-world.js';
@@ -195,7 +195,7 @@ describe('the planner, over random worlds', () => {
     );
   });
 
-  it('places, blocks or already holds every rule it wants, and reports blocked members without evicting anyone', () => {
+  it('places, blocks or already holds every rule it wants (or a group of the pool holds the same permission), and reports blocked members without evicting anyone', () => {
     const newcomers = fc.array(fc.ipV4(), { minLength: 1, maxLength: 12 }).map((ips) =>
       ips.map((ip, i): Member => ({ instanceId: `i-0ffff${String(i).padStart(4, '0')}`, region: REGIONS[i % REGIONS.length] as string, state: 'running', publicIpv4: ip, privateIpv4: `10.9.0.${i + 1}`, ipv6: [`2600:1f18::${i + 1}`], tags: { role: 'api', env: 'prod' } })),
     );
@@ -207,9 +207,19 @@ describe('the planner, over random worlds', () => {
         expect(revokes(crowded)).toEqual(revokes(before));
         const held = managedKeys(world, world.observed);
         const planned = new Set([...authorizes(crowded), ...crowded.blocked].map((r) => desiredKey(r.target, r.instanceId, r.port, r.cidr)));
+        // The rules standing once the plan lands (revokes out, authorizations in): any with the same permission admits a member.
+        const revoked = new Set(revokes(crowded).map((r) => r.ruleId));
+        const standing = [
+          ...world.observed.filter((o) => !revoked.has(o.ruleId)),
+          ...authorizes(crowded).map((a) => ({ groupId: a.groupId, cidr: a.cidr, ...a.port })),
+        ];
+        const covered = (r: { target: string; port: Parameters<typeof samePort>[0]; cidr: string }) => {
+          const pool = targetOf(world, r.target).groupIds;
+          return standing.some((o) => pool.includes(o.groupId) && o.cidr !== undefined && samePort(r.port, o) && canonicalCidr(o.cidr) === canonicalCidr(r.cidr));
+        };
         for (const r of desiredRules(world.targets, [...world.members, ...extra]).rules) {
           const key = desiredKey(r.target, r.instanceId, r.port, r.cidr);
-          expect(held.has(key) || planned.has(key)).toBe(true);
+          expect(held.has(key) || planned.has(key) || covered(r)).toBe(true);
         }
         for (const b of crowded.blocked) expect(b.reason).toBe('capacity');
       }),
