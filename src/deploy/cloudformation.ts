@@ -35,6 +35,15 @@ export interface CloudFormationOptions {
   memberRegions?: string[];
 }
 
+/**
+ * The Lambda runtime of the controller function. AWS stops letting a stack
+ * create functions on a runtime some months after its deprecation, and then
+ * update them: `nodejs20.x` could not be created from 2026-06-01 (updates
+ * from 2026-07-01), `nodejs22.x` cannot from 2027-06-01, `nodejs24.x` from
+ * 2028-06-01. The bundle targets Node 20 and runs unchanged on the newest.
+ */
+export const LAMBDA_RUNTIME = 'nodejs24.x';
+
 /** Lambda allows 4 KB of environment variables in all. */
 const MAX_ENV_BYTES = 4096 - 64;
 
@@ -129,7 +138,7 @@ export function primaryTemplate(options: CloudFormationOptions): CfnTemplate {
         Type: 'AWS::Lambda::Function',
         Properties: {
           Description: `sgsync controller (${deployment})`,
-          Runtime: 'nodejs20.x',
+          Runtime: LAMBDA_RUNTIME,
           Handler: 'index.handler',
           Code: { S3Bucket: { Ref: 'CodeS3Bucket' }, S3Key: { Ref: 'CodeS3Key' } },
           Role: getAtt('ControllerRole', 'Arn'),

@@ -107,7 +107,7 @@ describe('sgsync deploy cloudformation for the demo configuration', () => {
 
   it('runs the bundle of npm run build:lambda from the code parameters, with the configuration in its environment', async () => {
     const fn = primary().Resources.ControllerFunction!.Properties;
-    expect(fn).toMatchObject({ Runtime: 'nodejs20.x', Handler: 'index.handler', Code: { S3Bucket: { Ref: 'CodeS3Bucket' }, S3Key: { Ref: 'CodeS3Key' } } });
+    expect(fn).toMatchObject({ Runtime: 'nodejs24.x', Handler: 'index.handler', Code: { S3Bucket: { Ref: 'CodeS3Bucket' }, S3Key: { Ref: 'CodeS3Key' } } });
     const yaml = (fn.Environment as { Variables: { SGSYNC_CONFIG_YAML: string } }).Variables.SGSYNC_CONFIG_YAML;
     expect(yaml).toBe(await readFile(DEMO, 'utf8'));
     expect(parseConfig(yaml, 'SGSYNC_CONFIG_YAML').config.deployment).toBe('demo');
