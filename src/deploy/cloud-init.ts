@@ -29,12 +29,30 @@ export function packageOf(spec: string | undefined): string {
   return /^[~^]?v?\d/.test(spec) ? `sgsync@${spec}` : spec;
 }
 
-function indent(text: string, spaces: number): string {
-  const pad = ' '.repeat(spaces);
-  return text
-    .split('\n')
-    .map((line) => (line ? pad + line : line))
-    .join('\n');
+/**
+ * `text` as the value of a YAML key whose mapping is indented `keyIndent`
+ * columns: a literal block scalar, its lines `keyIndent + 2` columns in, that
+ * a parser reads back as exactly `text`. The header says both things a parser
+ * would otherwise guess: the indentation (without `|2`, it is taken from the
+ * first non-empty line, so a file that begins with an indented comment reads
+ * as broken YAML or as different text), and how the text ends (`-`: no final
+ * newline; none: one; `+`: more than one).
+ *
+ * @example literalBlock('  # note\nx: 1\n', 4) // ['|2', '        # note', '      x: 1']
+ */
+export function literalBlock(text: string, keyIndent: number): { header: string; lines: string[] } {
+  const chomp = !text.endsWith('\n') ? '-' : text.endsWith('\n\n') ? '+' : '';
+  const pad = ' '.repeat(keyIndent + 2);
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+  // YAML reads an empty line and one of spaces alike as empty; left empty, the user data has no trailing spaces.
+  const lines = body === '' ? [] : body.split('\n').map((line) => (line ? pad + line : line));
+  return { header: `|2${chomp}`, lines };
+}
+
+/** `key: <text as a literal block>` for a mapping indented `keyIndent` columns. */
+function blockEntry(key: string, text: string, keyIndent: number): string[] {
+  const { header, lines } = literalBlock(text, keyIndent);
+  return [`${' '.repeat(keyIndent)}${key}: ${header}`, ...lines];
 }
 
 /**
@@ -53,12 +71,10 @@ export function cloudInit(options: CloudInitOptions): string {
     'write_files:',
     `  - path: ${configPath}`,
     "    permissions: '0644'",
-    '    content: |',
-    indent(options.config.trimEnd(), 6),
+    ...blockEntry('content', options.config, 4),
     '  - path: /etc/systemd/system/sgsync-agent.service',
     "    permissions: '0644'",
-    '    content: |',
-    indent(unit.trimEnd(), 6),
+    ...blockEntry('content', unit, 4),
     'runcmd:',
     `  - [sh, -c, ${JSON.stringify(options.nodeSetup ?? DEFAULT_NODE_SETUP)}]`,
     `  - [sh, -c, ${JSON.stringify(`npm install --global --omit=dev ${pkg} && ln -sf "$(npm root -g)/sgsync/dist/bin/sgsync.js" ${binary}`)}]`,
