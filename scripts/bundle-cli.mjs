@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
- * Bundles the command line (src/cli/main.ts) into dist/bin/: one small entry,
- * sgsync.js, and a chunk per command, loaded only when that command runs.
+ * Bundles the command line (src/cli/main.ts) into dist/bin/: a tiny entry,
+ * sgsync.js, that checks the Node.js version (cli-entry.mjs says why it is
+ * built apart), the program, sgsync-main.js, and a chunk per command, loaded
+ * only when that command runs.
  *
  *   node scripts/bundle-cli.mjs
  *
@@ -21,13 +23,14 @@ import { join, relative } from 'node:path';
 import { fileURLToPath, URL } from 'node:url';
 import { build } from 'esbuild';
 import { sdkBundleOptions } from './aws-sdk-plugins.mjs';
+import { cliEntryOptions } from './cli-entry.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = join(root, 'dist', 'bin');
 
-const result = await build({
+const main = await build({
   absWorkingDir: root,
-  entryPoints: { sgsync: 'src/cli/main.ts' },
+  entryPoints: { 'sgsync-main': 'src/cli/main.ts' },
   outdir,
   // Chunks sit beside the entry, so paths relative to import.meta.url (examples/) match dist/cli/.
   chunkNames: 'sgsync-[hash]',
@@ -42,8 +45,12 @@ const result = await build({
   metafile: true,
 });
 
+// The entry last, once what it imports is there.
+const entry = await build(cliEntryOptions(root, outdir));
+
 // Files are overwritten in place rather than the directory emptied first, so a
 // suite or a demo that rebuilds never leaves a running sgsync without its
 // entry; chunks of earlier builds are pruned afterwards.
-const written = new Set(Object.keys(result.metafile.outputs).map((f) => relative(outdir, join(root, f))));
+const outputs = [...Object.keys(main.metafile.outputs), ...Object.keys(entry.metafile.outputs)];
+const written = new Set(outputs.map((f) => relative(outdir, join(root, f))));
 for (const file of readdirSync(outdir)) if (!written.has(file)) rmSync(join(outdir, file));

@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+/**
+ * The command line, loaded by bin.ts once it has found the Node.js version
+ * new enough.
+ */
 import { Command } from 'commander';
 import { registerCommands } from './commands.js';
 import { runCli } from './run.js';
