@@ -155,9 +155,10 @@ export function addAgentCommand(program: Command): void {
     .option('-c, --config <file>', 'the sgsync.yaml to install (default: $SGSYNC_CONFIG, then ./sgsync.yaml)')
     .option('--package <spec>', 'npm package spec to install', 'sgsync')
     .option('--before <unit...>', 'services that need the rule; the agent starts before them')
-    .action(async (options: { config?: string; package: string; before?: string[] }) => {
+    .option('--node-setup <command>', 'shell command that makes Node.js 20.19 or newer (and npm) available (default: the distribution\'s nodejs and npm, only when node is missing)')
+    .action(async (options: { config?: string; package: string; before?: string[]; nodeSetup?: string }) => {
       const { loaded } = await awsContext({ config: options.config });
       const text = await readFile(loaded.file, 'utf8');
-      process.stdout.write(cloudInit({ config: text, packageSpec: options.package, before: options.before }));
+      process.stdout.write(cloudInit({ config: text, packageSpec: options.package, before: options.before, nodeSetup: options.nodeSetup }));
     });
 }

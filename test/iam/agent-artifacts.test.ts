@@ -1,0 +1,27 @@
+/** `sgsync agent cloud-init` and `agent systemd-unit`, run as a user would: what they print, and what they refuse. */
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { runInProcess } from './cli.js';
+
+const DEMO = fileURLToPath(new URL('../../examples/demo.yaml', import.meta.url));
+
+/** The commands user data runs, in order. */
+const runcmd = (userData: string) => (parse(userData) as { runcmd: unknown[] }).runcmd;
+
+describe('sgsync agent cloud-init', () => {
+  it("installs the distribution's Node.js, when node is missing, unless told otherwise", async () => {
+    const r = await runInProcess(['agent', 'cloud-init', '-c', DEMO]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(runcmd(r.stdout)[0]).toEqual(['sh', '-c', expect.stringMatching(/^command -v node >\/dev\/null \|\| dnf install -y nodejs npm/) as string]);
+  });
+
+  it('runs the --node-setup command instead, exactly as given, before sgsync is installed', async () => {
+    const setup = `curl -fsSL "https://mirror.example.com/node-v22.12.0-linux-x64.tar.xz" | tar -xJ -C /usr/local --strip-components=1 && node -e 'process.exit(0)'`;
+    const r = await runInProcess(['agent', 'cloud-init', '-c', DEMO, '--node-setup', setup]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const commands = runcmd(r.stdout);
+    expect(commands[0]).toEqual(['sh', '-c', setup]);
+    expect(JSON.stringify(commands[1])).toContain('npm install --global');
+  });
+});
