@@ -20,6 +20,20 @@ interface DeployCliOptions {
   out?: string;
 }
 
+/**
+ * `--member-regions a,b`: the regions, in the order given. An empty entry is
+ * refused rather than skipped: `eu-west-1,,us-west-2` is more likely a region
+ * lost in editing than a wish for none.
+ */
+export function memberRegionList(text: string): string[] {
+  const regions = text.split(',').map((r) => r.trim());
+  const empty = regions.indexOf('');
+  if (empty !== -1) {
+    throw new SgsyncError('USAGE', `--member-regions ${JSON.stringify(text)}: entry ${empty + 1} is empty. Give region names separated by commas, such as eu-west-1,us-west-2.`);
+  }
+  return regions;
+}
+
 /** Adds `sgsync deploy cloudformation`. */
 export function addDeployCommand(program: Command): void {
   const deploy = program.command('deploy').description('Generate deployment artifacts');
@@ -37,13 +51,17 @@ export function addDeployCommand(program: Command): void {
     .action(async (options: DeployCliOptions) => {
       const loaded = await loadConfig({ configPath: options.config, env: process.env });
       const configYaml = await readFile(loaded.file, 'utf8');
-      const memberRegions = options.memberRegions?.split(',').map((r) => r.trim()).filter(Boolean);
+      const memberRegions = options.memberRegions === undefined ? undefined : memberRegionList(options.memberRegions);
       const input = { config: loaded, configYaml, accountId: options.account, partition: options.partition, primaryRegion: options.primaryRegion, memberRegions };
       const templates = cloudFormationTemplates(input);
 
       const warn = (line: string) => process.stderr.write(`warning: ${line}\n`);
-      if (eventRegions(input).from === 'none') {
+      const regions = eventRegions(input);
+      if (regions.from === 'none') {
         warn('no member regions are listed (controller.regions, members.regions or --member-regions): no events are forwarded; the scheduled pass still covers every region.');
+      }
+      for (const { region, why } of regions.ignored) {
+        warn(`--member-regions ${region}: no forwarder is written, since the controller ignores events from there (${why}). Add it to the configuration, or leave it out.`);
       }
       if (!options.account) warn('no --account given: the controller policy names any account (*) in its ARNs.');
       if (loaded.config.aws.endpoint || loaded.config.aws.profile) warn(`${loaded.file} sets aws.endpoint or aws.profile; the function would use them too.`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/index.js';
+import { isSgsyncError } from '../core/errors.js';
 import { cloudFormationTemplates, eventRegions, primaryTemplate, scheduleExpression } from './cloudformation.js';
 
 const config = (extra: string, members = '{ regions: [eu-west-1, us-west-2] }') =>
@@ -23,7 +24,32 @@ describe('eventRegions', () => {
     ['--member-regions when nothing lists them', config('', '{}'), ['sa-east-1'], ['sa-east-1'], 'option'],
     ['nothing when nothing lists them', config('', '{}'), undefined, [], 'none'],
   ])('takes %s', (_what, loaded, memberRegions, members, from) => {
-    expect(eventRegions({ config: loaded, memberRegions })).toEqual({ primary: 'us-east-1', members, from });
+    expect(eventRegions({ config: loaded, memberRegions })).toEqual({ primary: 'us-east-1', members, from, ignored: [] });
+  });
+
+  it.each([
+    ['a member region no target selects', config(''), ['eu-west-1', 'ap-south-1'], ['eu-west-1'], [{ region: 'ap-south-1', why: 'no target selects instances in ap-south-1' }]],
+    ['a member region controller.regions leaves out', config('controller: { regions: [eu-west-1] }', '{}'), ['eu-west-1', 'sa-east-1'], ['eu-west-1'], [{ region: 'sa-east-1', why: 'sa-east-1 is not in controller.regions' }]],
+  ])('forwards no events from %s, and says so', (_what, loaded, memberRegions, members, ignored) => {
+    expect(eventRegions({ config: loaded, memberRegions })).toEqual({ primary: 'us-east-1', members, from: 'option', ignored });
+  });
+
+  it.each([
+    [{ primaryRegion: 'bogus' }, '--primary-region "bogus"'],
+    [{ primaryRegion: '/../../escaped' }, '--primary-region "/../../escaped"'],
+    [{ primaryRegion: '' }, '--primary-region ""'],
+    [{ memberRegions: ['eu-west-1', 'nope'] }, '--member-regions "nope"'],
+    [{ memberRegions: ['eu-west-1', ''] }, '--member-regions ""'],
+    [{ memberRegions: ['../eu-west-1'] }, '--member-regions "../eu-west-1"'],
+  ])('refuses %j as a usage error that names the value', (given, named) => {
+    let error: unknown;
+    try {
+      eventRegions({ config: config(''), ...given });
+    } catch (e) {
+      error = e;
+    }
+    expect(isSgsyncError(error) && error.code).toBe('USAGE');
+    expect((error as Error).message).toContain(`${named} is not an AWS region name`);
   });
 });
 

@@ -7,6 +7,8 @@
  * only make cleanup fast.
  */
 import type { LoadedConfig } from '../config/index.js';
+import { REGION_PATTERN } from '../config/schema.js';
+import { regionLeftOut } from '../controller/inventory.js';
 import { SgsyncError } from '../core/errors.js';
 import { iamPolicy } from '../iam/policy.js';
 
@@ -66,31 +68,58 @@ export function scheduleExpression(intervalSeconds: number): string {
 }
 
 /**
+ * Refuses a region name that is not one: it names the stacks' files (where
+ * `/../x` would write outside `--out`) and goes into every ARN.
+ */
+function checkRegion(option: '--primary-region' | '--member-regions', region: string): void {
+  if (!REGION_PATTERN.test(region)) {
+    throw new SgsyncError('USAGE', `${option} ${JSON.stringify(region)} is not an AWS region name such as eu-west-1. Give region names, comma-separated for --member-regions.`);
+  }
+}
+
+/** A member region given that gets no forwarder, and why. */
+export interface IgnoredRegion {
+  region: string;
+  why: string;
+}
+
+/**
  * The regions that matter for events. Member regions come from
- * `controller.regions` (narrowed to the targets' selector regions when every
- * target lists them), else from the selectors, else from the caller. When
- * none of those names them, no region is forwarded and the scheduled pass
- * alone finds instances everywhere.
+ * `--member-regions` (the caller), else `controller.regions`, else the
+ * targets' selectors; in each case only those whose events the controller
+ * acts on (see regionLeftOut: the Lambda ignores the rest), so
+ * `controller.regions` is narrowed to the selectors' regions when every
+ * target lists them. Regions the caller named that are left out are in
+ * `ignored`, to be told. When nothing names them, no region is forwarded and
+ * the scheduled pass alone finds instances everywhere.
+ *
+ * Throws a usage error for a name that is not a region name.
  */
 export function eventRegions(options: Pick<CloudFormationOptions, 'config' | 'primaryRegion' | 'memberRegions'>): {
   primary: string;
   members: string[];
   from: 'controller.regions' | 'members.regions' | 'option' | 'none';
+  ignored: IgnoredRegion[];
 } {
   const { config } = options;
+  if (options.primaryRegion !== undefined) checkRegion('--primary-region', options.primaryRegion);
+  for (const r of options.memberRegions ?? []) checkRegion('--member-regions', r);
   const primary = options.primaryRegion ?? config.targets[0]?.region ?? 'us-east-1';
-  const selected = config.targets.every((t) => t.selector.regions !== undefined)
-    ? new Set(config.targets.flatMap((t) => t.selector.regions ?? []))
-    : undefined;
-  const pick = (regions: string[], from: 'controller.regions' | 'members.regions' | 'option') => ({
-    primary,
-    members: [...new Set(regions)].filter((r) => !selected || selected.has(r)).sort(),
-    from,
-  });
+  const pick = (regions: readonly string[], from: 'controller.regions' | 'members.regions' | 'option') => {
+    const unique = [...new Set(regions)].sort();
+    const left = unique.map((region) => ({ region, why: regionLeftOut(config, region) }));
+    return {
+      primary,
+      members: left.filter((r) => r.why === undefined).map((r) => r.region),
+      from,
+      // Only regions the caller asked for: narrowing controller.regions to the selectors is what the configuration says.
+      ignored: from === 'option' ? left.flatMap(({ region, why }) => (why !== undefined && region !== primary ? [{ region, why }] : [])) : [],
+    };
+  };
   if (options.memberRegions && options.memberRegions.length > 0) return pick(options.memberRegions, 'option');
   if (config.config.controller.regions) return pick(config.config.controller.regions, 'controller.regions');
-  if (selected) return pick([...selected], 'members.regions');
-  return { primary, members: [], from: 'none' };
+  if (config.targets.every((t) => t.selector.regions !== undefined)) return pick(config.targets.flatMap((t) => t.selector.regions ?? []), 'members.regions');
+  return { primary, members: [], from: 'none', ignored: [] };
 }
 
 /** The primary region's stack: the controller Lambda, its role, its schedule and its state-change rule. */
