@@ -18,17 +18,57 @@ export interface SystemdUnitOptions {
   timeoutSeconds?: number;
 }
 
+/** The unit types systemd knows; a name without one of these suffixes is a service. */
+const UNIT_SUFFIXES = ['service', 'socket', 'device', 'mount', 'automount', 'swap', 'target', 'path', 'timer', 'slice', 'scope'];
+
+/**
+ * A unit name, or an instance of a template (`name@instance.service`), in
+ * the characters systemd allows (systemd.unit(5)), at most 255 of them.
+ * systemd escapes others as `\xNN`, which sgsync does not take.
+ */
+const UNIT_NAME = new RegExp(`^[A-Za-z0-9:_.-]+(?:@[A-Za-z0-9:_.@-]+)?\\.(?:${UNIT_SUFFIXES.join('|')})$`);
+const UNIT_NAME_MAX = 255;
+
+/**
+ * The unit a `--before` value names: itself when it ends in a unit type
+ * (`nginx.service`, `app.target`), else that name as a service (`nginx`,
+ * `my.api`). Refuses what systemd would not take as a unit name: given in
+ * `Before=`, it is ignored with a line in the journal, and the agent no
+ * longer starts before the service it was meant to.
+ *
+ * @example unitName('my.api') // 'my.api.service'
+ */
+export function unitName(value: string): string {
+  const known = UNIT_SUFFIXES.some((suffix) => value.endsWith(`.${suffix}`));
+  const name = known ? value : `${value}.service`;
+  if (!UNIT_NAME.test(name) || name.length > UNIT_NAME_MAX) {
+    throw new SgsyncError(
+      'USAGE',
+      `--before ${JSON.stringify(value)} is not a systemd unit name. Give a unit of at most ${UNIT_NAME_MAX} letters, digits and ":-_.@", such as nginx, nginx.service or app.target.`,
+    );
+  }
+  return name;
+}
+
+/**
+ * A path as a unit file reads it: systemd expands `%` specifiers (`%h`,
+ * `%Z`…) in ExecStart= and Environment=, so a literal `%` is written `%%`.
+ */
+function unitPath(path: string): string {
+  return path.replaceAll('%', '%%');
+}
+
 export function systemdUnit(options: SystemdUnitOptions = {}): string {
   const binary = options.binary ?? '/usr/local/bin/sgsync';
   const config = options.configPath ?? '/etc/sgsync/sgsync.yaml';
   const timeout = options.timeoutSeconds ?? 180;
-  const before = (options.before ?? []).filter((s) => s.trim() !== '');
+  const before = options.before ?? [];
   for (const name of [binary, config, ...before]) {
     if (/[\s"'\\$`;]/.test(name)) {
       throw new SgsyncError('USAGE', `'${name}' cannot be used in a systemd unit: it contains whitespace or shell characters. Give paths and unit names without them.`);
     }
   }
-  const beforeUnits = before.map((s) => (s.includes('.') ? s : `${s}.service`));
+  const beforeUnits = before.map(unitName);
   return [
     '[Unit]',
     'Description=sgsync agent: admit this instance to security groups in other regions',
@@ -41,9 +81,9 @@ export function systemdUnit(options: SystemdUnitOptions = {}): string {
     'Type=notify',
     // The agent reports readiness through systemd-notify, a child process.
     'NotifyAccess=all',
-    `Environment=SGSYNC_CONFIG=${config}`,
+    `Environment=SGSYNC_CONFIG=${unitPath(config)}`,
     'Environment=AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true',
-    `ExecStart=${binary} agent watch --notify-systemd`,
+    `ExecStart=${unitPath(binary)} agent watch --notify-systemd`,
     // SIGTERM makes watch deregister; give it time to finish under throttling.
     'KillSignal=SIGTERM',
     `TimeoutStartSec=${timeout}`,

@@ -25,3 +25,25 @@ describe('sgsync agent cloud-init', () => {
     expect(JSON.stringify(commands[1])).toContain('npm install --global');
   });
 });
+
+describe('sgsync agent systemd-unit', () => {
+  it('writes a % in --binary and --config-path as %%, which systemd reads as the % it is', async () => {
+    const r = await runInProcess(['agent', 'systemd-unit', '--binary', '/bin/tr%ue', '--config-path', '/etc/a%Z.yaml']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('\nExecStart=/bin/tr%%ue agent watch --notify-systemd\n');
+    expect(r.stdout).toContain('\nEnvironment=SGSYNC_CONFIG=/etc/a%%Z.yaml\n');
+  });
+
+  it.each([['foo/bar'], ['worker@']])('refuses --before %s, which is no unit systemd would order itself after, with exit 2', async (before) => {
+    const r = await runInProcess(['agent', 'systemd-unit', '--before', 'nginx', before]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`sgsync: --before "${before}" is not a systemd unit name.`);
+  });
+
+  it('refuses the same --before in user data', async () => {
+    const r = await runInProcess(['agent', 'cloud-init', '-c', DEMO, '--before', 'foo/bar']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('sgsync: --before "foo/bar" is not a systemd unit name.');
+  });
+});
