@@ -71,4 +71,12 @@ describe('policyRisks', () => {
     expect(text).toMatch(/sgsync:deployment=prod/);
     expect(text).toMatch(/No --account given/);
   });
+
+  it.each(['agent', 'controller'] as const)('reminds the %s role without --account that its ARNs name any account', (role) => {
+    expect(policyRisks({ role, deployment: 'prod' })).toContain('No --account given: the ARNs name any account (*).');
+  });
+
+  it('does not remind the readonly role of an account its policy never names, having no ARNs', () => {
+    expect(policyRisks({ role: 'readonly', deployment: 'prod' })).not.toMatch(/--account|ARN/);
+  });
 });

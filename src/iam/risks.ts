@@ -59,7 +59,8 @@ export function policyRisks(options: RiskOptions): string {
     }
     lines.push('', ...DETECTION);
   }
-  if (options.accountId === undefined) {
+  // The read-only policy has no ARNs (IAM scopes Describe* to nothing narrower than *): no account to pin.
+  if (options.accountId === undefined && options.role !== 'readonly') {
     lines.push('', 'No --account given: the ARNs name any account (*). Pass --account to pin them to the account of the groups.');
   }
   return `${lines.join('\n')}\n`;
