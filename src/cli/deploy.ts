@@ -6,7 +6,7 @@
 import { fileProblem, SgsyncError } from '../core/errors.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { cloudFormationTemplates, eventRegions } from '../deploy/cloudformation.js';
 import { makeDirectory } from './make-directory.js';
@@ -14,7 +14,7 @@ import { makeDirectory } from './make-directory.js';
 interface DeployCliOptions {
   config?: string;
   account?: string;
-  partition: string;
+  partition?: string;
   primaryRegion?: string;
   memberRegions?: string;
   out?: string;
@@ -42,8 +42,9 @@ export function addDeployCommand(program: Command): void {
     .command('cloudformation')
     .description('Generate CloudFormation templates: the controller Lambda in the primary region, and an event forwarder per member region')
     .option('-c, --config <file>', 'configuration file, baked into the function (default: $SGSYNC_CONFIG, then ./sgsync.yaml)')
-    .option('--account <id>', 'the 12-digit account that owns the target groups, for the controller policy (default: any account, *)')
-    .option('--partition <name>', 'AWS partition of the policy ARNs', 'aws')
+    .option('--account <id>', 'the 12-digit account that owns the target groups, for the controller policy (default: the account the stack is deployed in)')
+    // Kept so that scripts passing it still run: the template takes the partition of the region it is deployed in.
+    .addOption(new Option('--partition <name>').hideHelp())
     .option('--primary-region <region>', 'where the controller runs (default: the region of the first target)')
     .option('--member-regions <list>', 'comma-separated regions to forward events from (default: controller.regions, then the targets\' members.regions)')
     .option('--out <dir>', 'write primary-<region>.json and forwarder-<region>.json here instead of printing them')
@@ -52,7 +53,7 @@ export function addDeployCommand(program: Command): void {
       const loaded = await loadConfig({ configPath: options.config, env: process.env });
       const configYaml = await readFile(loaded.file, 'utf8');
       const memberRegions = options.memberRegions === undefined ? undefined : memberRegionList(options.memberRegions);
-      const input = { config: loaded, configYaml, accountId: options.account, partition: options.partition, primaryRegion: options.primaryRegion, memberRegions };
+      const input = { config: loaded, configYaml, accountId: options.account, primaryRegion: options.primaryRegion, memberRegions };
       const templates = cloudFormationTemplates(input);
 
       const warn = (line: string) => process.stderr.write(`warning: ${line}\n`);
@@ -63,7 +64,9 @@ export function addDeployCommand(program: Command): void {
       for (const { region, why } of regions.ignored) {
         warn(`--member-regions ${region}: no forwarder is written, since the controller ignores events from there (${why}). Add it to the configuration, or leave it out.`);
       }
-      if (!options.account) warn('no --account given: the controller policy names any account (*) in its ARNs.');
+      if (options.partition !== undefined) {
+        warn(`--partition ${options.partition} is ignored: the template's ARNs name the partition of the region the stack is deployed in (\${AWS::Partition}).`);
+      }
       if (loaded.config.aws.endpoint || loaded.config.aws.profile) warn(`${loaded.file} sets aws.endpoint or aws.profile; the function would use them too.`);
 
       if (!options.out) {

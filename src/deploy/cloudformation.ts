@@ -29,8 +29,8 @@ export interface CloudFormationOptions {
   config: LoadedConfig;
   /** The text of sgsync.yaml, baked into the function's environment as SGSYNC_CONFIG_YAML. */
   configYaml: string;
+  /** The account of the target groups; default: the account the stack is deployed in. */
   accountId?: string;
-  partition?: string;
   /** Where the controller runs; default: the region of the first target. */
   primaryRegion?: string;
   /** Member regions to forward events from, when the configuration does not list them. */
@@ -122,6 +122,28 @@ export function eventRegions(options: Pick<CloudFormationOptions, 'config' | 'pr
   return { primary, members: [], from: 'none', ignored: [] };
 }
 
+/**
+ * The controller's policy as the primary stack holds it: `sgsync iam policy
+ * --role controller`, with each ARN's partition left to CloudFormation
+ * (`${AWS::Partition}`), and its account too when none is given
+ * (`${AWS::AccountId}`: EC2 changes only the caller's own groups). A
+ * partition written into the template would deploy anywhere and then be
+ * denied at run time in every other partition (aws-cn, aws-us-gov).
+ */
+export function stackControllerPolicy(options: Pick<CloudFormationOptions, 'config' | 'accountId'>): CfnValue {
+  const policy = iamPolicy({ role: 'controller', config: options.config, accountId: options.accountId });
+  const arn = (text: string): CfnValue => {
+    const [prefix, , service = '', region = '', account = '', ...resource] = text.split(':');
+    if (prefix !== 'arn') return text; // '*'
+    return sub(['arn', '${AWS::Partition}', service, region, account === '*' ? '${AWS::AccountId}' : account, resource.join(':')].join(':'));
+  };
+  const statements: CfnValue[] = policy.Statement.map((s) => ({
+    ...(s as unknown as Record<string, CfnValue>),
+    Resource: Array.isArray(s.Resource) ? s.Resource.map(arn) : arn(s.Resource),
+  }));
+  return { Version: policy.Version, Statement: statements };
+}
+
 /** The primary region's stack: the controller Lambda, its role, its schedule and its state-change rule. */
 export function primaryTemplate(options: CloudFormationOptions): CfnTemplate {
   const { config } = options;
@@ -158,7 +180,7 @@ export function primaryTemplate(options: CloudFormationOptions): CfnTemplate {
           Policies: [
             {
               PolicyName: `sgsync-controller-${deployment}`,
-              PolicyDocument: iamPolicy({ role: 'controller', config, accountId: options.accountId, partition: options.partition }) as unknown as CfnValue,
+              PolicyDocument: stackControllerPolicy(options),
             },
           ],
         },

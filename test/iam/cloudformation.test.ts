@@ -36,6 +36,27 @@ function references(value: CfnValue, out: string[] = []): string[] {
   return out;
 }
 
+/** `value` with every Fn::Sub replaced by its text, the variables in `vars` put in, as CloudFormation does on deploying. */
+function resolveSub(value: CfnValue, vars: Record<string, string>): CfnValue {
+  if (Array.isArray(value)) return value.map((v) => resolveSub(v, vars));
+  if (value === null || typeof value !== 'object') return value;
+  const text = value['Fn::Sub'];
+  if (typeof text === 'string') {
+    return text.replace(/\$\{([^}]+)\}/g, (all, name: string) => {
+      if (vars[name] === undefined) throw new Error(`no value for ${all}`);
+      return vars[name];
+    });
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveSub(v, vars)]));
+}
+
+/** What `sgsync iam policy --role controller` prints for the demo, with `args`. */
+async function iamPolicyOutput(args: string[]): Promise<unknown> {
+  const iam = await runInProcess(['iam', 'policy', '--role', 'controller', '-c', DEMO, ...args]);
+  expect(iam.exitCode, iam.stderr).toBe(0);
+  return JSON.parse(iam.stdout);
+}
+
 let dir: string;
 let templates: Record<string, CfnTemplate>;
 let deployStderr: string;
@@ -98,11 +119,32 @@ describe('sgsync deploy cloudformation for the demo configuration', () => {
     expect(dangling).toEqual([]);
   });
 
-  it("gives the controller's role exactly the policy `sgsync iam policy --role controller` prints", () => {
-    const role = primary().Resources.ControllerRole!.Properties as { Policies: { PolicyDocument: unknown }[]; ManagedPolicyArns: unknown };
+  it("gives the controller's role exactly the policy `sgsync iam policy --role controller` prints, in whichever partition it is deployed", async () => {
+    const role = primary().Resources.ControllerRole!.Properties as { Policies: { PolicyDocument: CfnValue }[]; ManagedPolicyArns: unknown };
     expect(role.Policies).toHaveLength(1);
-    expect(role.Policies[0]!.PolicyDocument).toEqual(controllerPolicy);
+    const document = role.Policies[0]!.PolicyDocument;
+    expect(resolveSub(document, { 'AWS::Partition': 'aws' })).toEqual(controllerPolicy);
+    expect(resolveSub(document, { 'AWS::Partition': 'aws-cn' })).toEqual(await iamPolicyOutput(['--account', ACCOUNT, '--partition', 'aws-cn']));
+    expect(JSON.stringify(document)).not.toContain('arn:aws:');
     expect(JSON.stringify(role.ManagedPolicyArns)).toContain('service-role/AWSLambdaBasicExecutionRole');
+  });
+
+  it('names the account of the stack in the policy when no --account is given', async () => {
+    const deploy = await runInProcess(['deploy', 'cloudformation', '-c', DEMO]);
+    expect(deploy.exitCode, deploy.stderr).toBe(0);
+    const template = (JSON.parse(deploy.stdout) as Record<string, CfnTemplate>)['primary-us-east-1.json']!;
+    const document = (template.Resources.ControllerRole!.Properties as { Policies: { PolicyDocument: CfnValue }[] }).Policies[0]!.PolicyDocument;
+    expect(resolveSub(document, { 'AWS::Partition': 'aws-us-gov', 'AWS::AccountId': '210987654321' })).toEqual(
+      await iamPolicyOutput(['--account', '210987654321', '--partition', 'aws-us-gov']),
+    );
+    expect(deploy.stderr).not.toMatch(/any account/);
+  });
+
+  it('says that --partition is ignored, and leaves the partition to CloudFormation', async () => {
+    const deploy = await runInProcess(['deploy', 'cloudformation', '-c', DEMO, '--account', ACCOUNT, '--partition', 'aws-cn']);
+    expect(deploy.exitCode, deploy.stderr).toBe(0);
+    expect(deploy.stderr).toContain('warning: --partition aws-cn is ignored: the template\'s ARNs name the partition of the region the stack is deployed in (${AWS::Partition}).\n');
+    expect(deploy.stdout).not.toMatch(/arn:aws(-cn)?:/);
   });
 
   it('runs the bundle of npm run build:lambda from the code parameters, with the configuration in its environment', async () => {
