@@ -8,7 +8,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../config/index.js';
-import { cloudFormationTemplates, eventRegions } from '../deploy/cloudformation.js';
+import { cloudFormationTemplates, eventRegions, stackPolicySizeProblem } from '../deploy/cloudformation.js';
+import { GROUP_SCOPE_TAG } from '../iam/policy.js';
 import { makeDirectory } from './make-directory.js';
 
 interface DeployCliOptions {
@@ -63,6 +64,13 @@ export function addDeployCommand(program: Command): void {
       }
       for (const { region, why } of regions.ignored) {
         warn(`--member-regions ${region}: no forwarder is written, since the controller ignores events from there (${why}). Add it to the configuration, or leave it out.`);
+      }
+      const tooBig = stackPolicySizeProblem(input);
+      if (tooBig) {
+        warn(
+          `${tooBig} The stack would fail to create the controller's role. deploy cloudformation has no --scope-by: tag the target groups ${GROUP_SCOPE_TAG}=${loaded.config.deployment}, ` +
+            'print `sgsync iam policy --role controller --scope-by tag`, and put it in the template\'s ControllerRole in place of this policy; or split the targets across deployments.',
+        );
       }
       if (options.partition !== undefined) {
         warn(`--partition ${options.partition} is ignored: the template's ARNs name the partition of the region the stack is deployed in (\${AWS::Partition}).`);

@@ -5,7 +5,8 @@
  */
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../config/index.js';
-import { IAM_ROLES, iamPolicy, type IamRole, type ScopeBy } from '../iam/policy.js';
+import { GROUP_SCOPE_TAG, IAM_ROLES, iamPolicy, type IamRole, type ScopeBy } from '../iam/policy.js';
+import { policySizeProblem } from '../iam/policy-size.js';
 import { policyRisks } from '../iam/risks.js';
 
 interface IamPolicyCliOptions {
@@ -14,6 +15,13 @@ interface IamPolicyCliOptions {
   account?: string;
   scopeBy: ScopeBy;
   partition: string;
+}
+
+/** What to do about a policy too large for a role: name each target region once instead of each group, or split. */
+function sizeAdvice(scopeBy: ScopeBy, deployment: string): string {
+  const split = 'split the targets across deployments, each with its own role';
+  if (scopeBy === 'tag') return `To make it smaller, ${split}.`;
+  return `Use --scope-by tag, which names each target region once instead of each group (tag the target groups ${GROUP_SCOPE_TAG}=${deployment}), or ${split}.`;
 }
 
 /** Adds `sgsync iam policy`. */
@@ -33,6 +41,8 @@ export function addIamCommand(program: Command): void {
       const loaded = await loadConfig({ configPath: options.config, env: process.env });
       const policy = iamPolicy({ role: options.role, config: loaded, accountId: options.account, scopeBy: options.scopeBy, partition: options.partition });
       process.stdout.write(`${JSON.stringify(policy, null, 2)}\n`);
+      const tooBig = policySizeProblem(policy, options.role);
+      if (tooBig) process.stderr.write(`warning: ${tooBig} ${sizeAdvice(options.scopeBy, loaded.config.deployment)}\n`);
       process.stderr.write(policyRisks({ role: options.role, deployment: loaded.config.deployment, scopeBy: options.scopeBy, accountId: options.account }));
     });
 }

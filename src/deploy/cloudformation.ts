@@ -11,6 +11,7 @@ import { REGION_PATTERN } from '../config/schema.js';
 import { regionLeftOut } from '../controller/inventory.js';
 import { SgsyncError } from '../core/errors.js';
 import { iamPolicy } from '../iam/policy.js';
+import { policySizeProblem } from '../iam/policy-size.js';
 
 export type CfnValue = string | number | boolean | null | CfnValue[] | { [key: string]: CfnValue };
 export interface CfnResource {
@@ -142,6 +143,16 @@ export function stackControllerPolicy(options: Pick<CloudFormationOptions, 'conf
     Resource: Array.isArray(s.Resource) ? s.Resource.map(arn) : arn(s.Resource),
   }));
   return { Version: policy.Version, Statement: statements };
+}
+
+/**
+ * Why the controller policy will not fit its role, or undefined when it will:
+ * measured as IAM will count it, once CloudFormation has put in the partition
+ * (`aws`; `aws-cn` and `aws-us-gov` add 3 and 7 characters to each ARN) and
+ * a 12-digit account.
+ */
+export function stackPolicySizeProblem(options: Pick<CloudFormationOptions, 'config' | 'accountId'>): string | undefined {
+  return policySizeProblem(iamPolicy({ role: 'controller', config: options.config, accountId: options.accountId ?? '000000000000' }), 'controller');
 }
 
 /** The primary region's stack: the controller Lambda, its role, its schedule and its state-change rule. */
