@@ -27,9 +27,9 @@ export interface FleetStateOptions {
 export class FleetState {
   readonly history: UsageHistory;
   lastReconcile?: ReconcileOutcome;
-  /** The last refresh failed: the view shown is older than it looks. */
-  lastError?: string;
   private cached?: { view: FleetView; at: number };
+  /** The last refresh failed, and when: the view shown is older than it looks. */
+  private failure?: { error: unknown; at: number };
   private pending?: Promise<FleetView>;
   private readonly now: () => number;
 
@@ -42,9 +42,34 @@ export class FleetState {
     return this.options.reconcile !== undefined;
   }
 
-  /** The current view: cached while fresh; a failed refresh falls back to the last good view. */
+  /** Why the last refresh failed, in words; undefined when it succeeded. */
+  get lastError(): string | undefined {
+    const e = this.failure?.error;
+    return this.failure ? (e instanceof Error ? e.message : String(e)) : undefined;
+  }
+
+  /** When the last refresh failed, as ISO text. */
+  get failedAt(): string | undefined {
+    return this.failure ? new Date(this.failure.at).toISOString() : undefined;
+  }
+
+  /** The last good view, without reading the fleet: for pages that only show when it was read. */
+  get latest(): FleetView | undefined {
+    return this.cached?.view;
+  }
+
+  /**
+   * The current view: cached while fresh; a failed refresh falls back to the
+   * last good view (or fails, when there is none). A failure counts as a read:
+   * the next try waits for the interval too, so browsers polling through an
+   * outage do not turn it into a read of every region per request.
+   */
   async view(): Promise<FleetView> {
-    if (this.cached && this.now() - this.cached.at < this.options.maxAgeMs) return this.cached.view;
+    const last = this.failure ?? this.cached;
+    if (last && this.now() - last.at < this.options.maxAgeMs) {
+      if (this.cached) return this.cached.view;
+      throw this.failure?.error;
+    }
     try {
       return await this.refresh();
     } catch (e) {
@@ -60,12 +85,12 @@ export class FleetState {
       .then((view) => {
         const at = this.now();
         this.cached = { view, at };
-        this.lastError = undefined;
+        this.failure = undefined;
         this.history.record(at, view.plan.capacity);
         return view;
       })
       .catch((e: unknown) => {
-        this.lastError = e instanceof Error ? e.message : String(e);
+        this.failure = { error: e, at: this.now() };
         throw e;
       })
       .finally(() => {
