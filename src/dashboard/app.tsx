@@ -14,7 +14,7 @@ import { refuseCrossSite, newToken } from './csrf.js';
 import { isRuleStatus, type FleetFilter } from './fleet-filter.js';
 import type { FleetState } from './fleet-state.js';
 import type { FleetView } from './fleet-view.js';
-import { Layout, shortTime, type PageName } from './layout.js';
+import { Freshness, Layout, ReadAt, shortTime, type PageName } from './layout.js';
 import { ActivitySection } from './pages/activity.js';
 import { DriftSection } from './pages/drift.js';
 import { FleetFilters, FleetSection, filterQuery } from './pages/fleet.js';
@@ -62,6 +62,15 @@ function filterOf(c: Context): FleetFilter {
   };
 }
 
+const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** The banner over a view the last read could not replace; undefined while reads succeed. */
+function staleness(state: FleetState, view: FleetView | undefined): string | undefined {
+  if (state.lastError === undefined) return undefined;
+  const failed = `The last refresh failed at ${shortTime(state.failedAt)} (${state.lastError})`;
+  return view ? `${failed}; this is the view of ${shortTime(view.at)}.` : `${failed}; the fleet has not been read yet.`;
+}
+
 /** A whole page: the doctype (a constant) before the escaped JSX tree. */
 function document(node: JSX.Element) {
   return html`<!doctype html>${node}`;
@@ -89,23 +98,38 @@ export function createDashboard(options: DashboardOptions): Hono {
     try {
       view = await state.view();
     } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
-      return c.html(document(<Layout title={title} active={title}><p class="banner" role="alert">{`The fleet could not be read: ${why}`}</p></Layout>), 503);
+      return c.html(document(<Layout title={title} active={title} problem={`The fleet could not be read: ${why(e)}`} />), 503);
     }
-    const stale = state.lastError ? <p class="banner" role="alert">{`The last refresh failed (${state.lastError}); this is the view of ${shortTime(view.at)}.`}</p> : '';
     return c.html(
       document(
-        <Layout title={title} active={title} at={view.at} deployment={view.deployment}>
-          {stale}
+        <Layout title={title} active={title} at={view.at} deployment={view.deployment} problem={staleness(state, view)}>
           {body(view) as JSX.Element}
         </Layout>,
       ),
     );
   };
+  /** What every refreshed section carries out of band: when its data was read, and whether the last read failed. */
+  const freshness = (view: FleetView | undefined) => (
+    <>
+      <ReadAt deployment={view?.deployment} at={view?.at} oob />
+      <Freshness problem={staleness(state, view)} oob />
+    </>
+  );
   const fragment = async (c: Context, body: (view: FleetView) => unknown) => {
-    const view = await state.view().catch(() => undefined);
-    if (!view) return c.text('The fleet could not be read.', 503);
-    return c.html(body(view) as JSX.Element);
+    let view: FleetView;
+    try {
+      view = await state.view();
+    } catch (e) {
+      // Nothing to show: the page keeps what it has (no main swap), and says why above it.
+      c.header('hx-reswap', 'none');
+      return c.html(<Freshness problem={`The fleet could not be read: ${why(e)}`} oob />);
+    }
+    return c.html(
+      <>
+        {body(view) as JSX.Element}
+        {freshness(view)}
+      </>,
+    );
   };
 
   app.get('/', (c) => page(c, 'Fleet', (v) => <><FleetFilters view={v} filter={filterOf(c)} /><FleetSection view={v} filter={filterOf(c)} refresh={refresh} /></>));
@@ -132,7 +156,8 @@ export function createDashboard(options: DashboardOptions): Hono {
     const section = await activity();
     return page(c, 'Activity', () => section);
   });
-  app.get('/fragments/activity', async (c) => c.html(await activity()));
+  // The audit log is read every time; the fleet is not read for it, only the time of its last read shown.
+  app.get('/fragments/activity', async (c) => c.html(<>{await activity()}{freshness(state.latest)}</>));
 
   app.get('/static/htmx.min.js', (c) => c.body(HTMX, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
   app.get('/static/app.css', (c) => c.body(STYLES, 200, { 'content-type': 'text/css; charset=utf-8' }));

@@ -20,10 +20,35 @@ export interface LayoutProps {
   /** When the data shown was read, as ISO text. */
   at?: string;
   deployment?: string;
+  /** Why the data shown may be old or missing, for the banner under the title. */
+  problem?: string;
   children?: Child;
 }
 
-export const Layout: FC<LayoutProps> = ({ title, active, at, deployment, children }) => (
+/**
+ * The header's "read …" line. A refreshed section sends it again out of band
+ * (`oob`), so a page left open shows when the data in front of it was read,
+ * not when the page was first opened.
+ */
+export const ReadAt: FC<{ deployment?: string; at?: string; oob?: boolean }> = ({ deployment, at, oob }) => (
+  <span class="meta" id="read-at" hx-swap-oob={oob ? 'true' : undefined}>
+    {deployment ? `deployment ${deployment}` : ''}
+    {at ? ` · read ${shortTime(at)}` : ''}
+  </span>
+);
+
+/**
+ * The banner saying the data shown is old (the last read failed) or missing;
+ * empty when all is well. Sent out of band with every refreshed section, so it
+ * appears and goes away without a reload.
+ */
+export const Freshness: FC<{ problem?: string; oob?: boolean }> = ({ problem, oob }) => (
+  <div id="freshness" hx-swap-oob={oob ? 'true' : undefined}>
+    {problem ? <p class="banner" role="alert">{problem}</p> : ''}
+  </div>
+);
+
+export const Layout: FC<LayoutProps> = ({ title, active, at, deployment, problem, children }) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
@@ -48,13 +73,11 @@ export const Layout: FC<LayoutProps> = ({ title, active, at, deployment, childre
             ))}
           </ul>
         </nav>
-        <span class="meta">
-          {deployment ? `deployment ${deployment}` : ''}
-          {at ? ` · read ${shortTime(at)}` : ''}
-        </span>
+        <ReadAt deployment={deployment} at={at} />
       </header>
       <main id="content">
         <h1>{title}</h1>
+        <Freshness problem={problem} />
         {children}
       </main>
     </body>

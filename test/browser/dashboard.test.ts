@@ -17,17 +17,19 @@ const profile = mkdtempSync(join(tmpdir(), 'sgsync-chromium-'));
 let context: BrowserContext;
 let readOnly: { f: DashboardFleet; served: ServedDashboard };
 let withApply: { f: DashboardFleet; served: ServedDashboard };
+/** Refreshing every second, for what a person watching the page sees change. */
+let live: { f: DashboardFleet; served: ServedDashboard };
 let evil: Server;
 let evilUrl: string;
 
-async function start(allowApply: boolean, seed: number) {
-  const f = await startDashboardFleet({ allowApply, seed });
+async function start(allowApply: boolean, seed: number, refreshSeconds?: number) {
+  const f = await startDashboardFleet({ allowApply, seed, refreshSeconds });
   return { f, served: await serveDashboard(f.app, { host: '127.0.0.1', port: 0 }) };
 }
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
-  [readOnly, withApply] = await Promise.all([start(false, 5), start(true, 6)]);
+  [readOnly, withApply, live] = await Promise.all([start(false, 5), start(true, 6), start(false, 7, 1)]);
   context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -46,7 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   await new Promise((r) => evil?.close(r));
-  await Promise.all([readOnly, withApply].filter(Boolean).map(async ({ f, served }) => {
+  await Promise.all([readOnly, withApply, live].filter(Boolean).map(async ({ f, served }) => {
     await served.close();
     await f.close();
   }));
@@ -75,6 +77,12 @@ async function tab(): Promise<{ page: Page; dialogs: string[] }> {
 }
 
 const rowCount = (page: Page) => page.locator('#instances tbody tr').count();
+
+/** Sets the sandbox's fault rules through its control API, as an operator would. */
+async function setFaults(f: DashboardFleet, rules: unknown[]): Promise<void> {
+  const res = await fetch(`${f.sb.url}/_sandbox/faults`, { method: 'PUT', body: JSON.stringify({ rules }) });
+  expect(res.status).toBe(200);
+}
 
 describe('the dashboard in chromium', () => {
   it('shows on the Fleet page the same counts as `sgsync inventory --json`', async () => {
@@ -181,6 +189,35 @@ describe('the dashboard in chromium', () => {
     const forged = page.waitForResponse((r) => r.url() === `${served.url}/reconcile`);
     await page.goto(evilUrl);
     expect((await forged).status()).toBe(403);
+    await page.close();
+  });
+
+  it('shows, without a reload, when the fleet was read and that the last read failed', async () => {
+    const { f, served } = live;
+    const { page } = await tab();
+    await page.goto(`${served.url}/targets`);
+    // Gone if the browser loaded the page again.
+    await page.evaluate('window.__sameDocument = true');
+    const readAt = () => page.locator('header.top .meta').textContent();
+    const banner = page.locator('main [role=alert]', { hasText: 'The last refresh failed' });
+    const first = await readAt();
+    expect(first).toMatch(/read \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
+    await expect.poll(readAt, { timeout: 15_000 }).not.toBe(first);
+
+    // Reading the groups' rules fails: the whole read fails, and the page keeps the last good view.
+    await setFaults(f, [{ action: 'DescribeSecurityGroupRules', error: { code: 'UnauthorizedOperation' } }]);
+    try {
+      await expect.poll(() => banner.count(), { timeout: 15_000 }).toBe(1);
+      expect(await banner.textContent()).toMatch(/UnauthorizedOperation|not authorized/i);
+      const during = await readAt();
+      await page.waitForTimeout(2500);
+      expect(await readAt()).toBe(during);
+    } finally {
+      await setFaults(f, []);
+    }
+    await expect.poll(() => banner.count(), { timeout: 15_000 }).toBe(0);
+    await expect.poll(readAt, { timeout: 15_000 }).not.toBe(first);
+    expect(await page.evaluate('window.__sameDocument')).toBe(true);
     await page.close();
   });
 

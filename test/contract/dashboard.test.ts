@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboard } from '../../src/dashboard/app.js';
+import { FleetState } from '../../src/dashboard/fleet-state.js';
+import type { FleetView } from '../../src/dashboard/fleet-view.js';
 import { HOSTILE_NAME, MEMBER_REGIONS, startDashboardFleet, type DashboardFleet } from '../support/dashboard-fleet.js';
 
 /** Inbound rules of one family in a sandbox group, as AWS counts them against the quota. */
@@ -39,6 +41,47 @@ describe('a read-only dashboard', () => {
     const html = await res.text();
     expect(html).not.toContain('<html');
     expect(html).toMatch(new RegExp(`^<section id="${name}"[^>]* hx-get="/fragments/${name}" hx-trigger="every 5s" hx-swap="outerHTML"`));
+  });
+
+  it('sends with every fragment, out of band, when the fleet was read and whether the last read failed', async () => {
+    const good = await f.state.view();
+    const w = { clock: Date.parse('2026-03-04T05:06:07Z'), failing: false };
+    const state = new FleetState({
+      load: () => (w.failing ? Promise.reject(new Error('UnauthorizedOperation: DescribeSecurityGroupRules')) : Promise.resolve<FleetView>({ ...good, at: new Date(w.clock).toISOString() })),
+      maxAgeMs: 1000,
+      now: () => w.clock,
+    });
+    const app = createDashboard({ state, refreshSeconds: 1, activity: () => Promise.resolve([]), activitySource: 'none' });
+    const fragments = ['fleet', 'targets', 'drift', 'activity'];
+    const readAt = /<span class="meta" id="read-at" hx-swap-oob="true">deployment dash · read ([^<]*)<\/span>/;
+    const banner = /<div id="freshness" hx-swap-oob="true">(.*?)<\/div>/;
+
+    expect(await (await app.request('/')).text()).toContain('read 2026-03-04 05:06:07Z');
+    w.clock += 1000;
+    for (const name of fragments) {
+      const html = await (await app.request(`/fragments/${name}`)).text();
+      expect(readAt.exec(html)?.[1]).toBe('2026-03-04 05:06:08Z');
+      expect(banner.exec(html)?.[1]).toBe('');
+    }
+
+    w.failing = true;
+    w.clock += 1000;
+    for (const name of fragments) {
+      const res = await app.request(`/fragments/${name}`);
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      expect(readAt.exec(html)?.[1]).toBe('2026-03-04 05:06:08Z');
+      expect(banner.exec(html)?.[1]).toBe('<p class="banner" role="alert">The last refresh failed at 2026-03-04 05:06:09Z (UnauthorizedOperation: DescribeSecurityGroupRules); this is the view of 2026-03-04 05:06:08Z.</p>');
+    }
+  });
+
+  it('keeps the page as it is when the fleet could never be read, and says why above it', async () => {
+    const state = new FleetState({ load: () => Promise.reject(new Error('no credentials')), maxAgeMs: 1000 });
+    const app = createDashboard({ state, refreshSeconds: 1, activity: () => Promise.resolve([]), activitySource: 'none' });
+    expect((await app.request('/')).status).toBe(503);
+    const res = await app.request('/fragments/fleet');
+    expect(res.headers.get('hx-reswap')).toBe('none');
+    expect(await res.text()).toBe('<div id="freshness" hx-swap-oob="true"><p class="banner" role="alert">The fleet could not be read: no credentials</p></div>');
   });
 
   it('lists every instance of every member region on the Fleet page', async () => {

@@ -60,7 +60,12 @@ export function configYaml(pool: string[], web: string, endpoint: string): strin
   ].join('\n');
 }
 
-export async function startDashboardFleet(options: { allowApply?: boolean; seed?: number } = {}): Promise<DashboardFleet> {
+/**
+ * `refreshSeconds` is how often pages poll and how long a view is served before
+ * the fleet is read again, as `sgsync dashboard --refresh` sets both; without
+ * it pages poll every 5 s and the fleet is read once a minute.
+ */
+export async function startDashboardFleet(options: { allowApply?: boolean; seed?: number; refreshSeconds?: number } = {}): Promise<DashboardFleet> {
   const sb = await startTestSandbox({ seed: options.seed ?? 5 });
   const fleet = await buildDemoFleet(sb.sandbox);
   const pool = fleet.groups.filter((g) => g.name.startsWith('sgsync-primary')).map((g) => g.id);
@@ -83,10 +88,10 @@ export async function startDashboardFleet(options: { allowApply?: boolean; seed?
   const state = new FleetState({
     load: () => loadFleetView({ config, ec2 }),
     reconcile: options.allowApply ? reconcileNow({ config, ec2, recent }) : undefined,
-    maxAgeMs: 60_000,
+    maxAgeMs: options.refreshSeconds ? options.refreshSeconds * 1000 : 60_000,
   });
   const token = options.allowApply ? 'test-token-0123456789' : undefined;
-  const app = createDashboard({ state, refreshSeconds: 5, activity: () => Promise.resolve(recent.list()), activitySource: 'this process', token });
+  const app = createDashboard({ state, refreshSeconds: options.refreshSeconds ?? 5, activity: () => Promise.resolve(recent.list()), activitySource: 'this process', token });
   return {
     sb, config, configFile, ec2, state, app, token, pool,
     hostileId: run.Instances![0]!.InstanceId!,
