@@ -51,6 +51,8 @@ function targetLines(t: TargetReport): string {
   );
   const drift = [
     ...t.revoke.map((r) => ['stale', r.instanceId, r.cidr, `${r.ruleId}: ${r.reason}`]),
+    // Held back by a safety rule: not revoked this time, but not in step either.
+    ...t.kept.map((k) => ['kept', k.instanceId, k.cidr, `${k.ruleId} kept back (${k.reason}: ${k.detail})`]),
     ...t.add.map((a) => ['missing', a.instanceId, a.cidr, `would add to ${a.groupId}`]),
     ...t.blocked.map((b) => ['blocked', b.instanceId, b.cidr, 'no room in the pool']),
     ...t.refused.map((r) => ['refused', r.instanceId, undefined, r.detail]),
@@ -80,7 +82,7 @@ export function addStatusCommand(program: Command): void {
       const changes = options.auditLog ? await readAuditTail(options.auditLog, options.changes) : [];
       const problems = attention(view);
       if (options.json) {
-        const targets = (view.report?.targets ?? []).map((t) => ({ name: t.name, region: t.region, capacity: t.capacity, revoke: t.revoke, add: t.add, blocked: t.blocked, refused: t.refused, foreign: t.foreign }));
+        const targets = (view.report?.targets ?? []).map((t) => ({ name: t.name, region: t.region, capacity: t.capacity, revoke: t.revoke, kept: t.kept, add: t.add, blocked: t.blocked, refused: t.refused, foreign: t.foreign }));
         process.stdout.write(`${JSON.stringify({ at: view.at, deployment: view.deployment, ok: problems.length === 0, attention: problems, regions: view.regions, targets, changes }, null, 2)}\n`);
       } else {
         const sections = (view.report?.targets ?? []).map(targetLines);

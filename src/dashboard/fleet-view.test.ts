@@ -25,10 +25,10 @@ function rule(ruleId: string, id: string, cidr = `54.0.0.${id.slice(2)}/32`): Ob
   };
 }
 
-function view(members: Member[], observed: ObservedRule[]): FleetView {
+function view(members: Member[], observed: ObservedRule[], revokeLimit: { count?: number } = {}): FleetView {
   const p = plan({
     deployment: 'prod', targets: [api], members, observed, scope: { kind: 'all' }, now: '2025-06-01T12:00:00.000Z',
-    regionInventory: { 'eu-west-1': { status: 'complete' } }, safety: { graceSeconds: 300, revokeLimit: {}, force: false },
+    regionInventory: { 'eu-west-1': { status: 'complete' } }, safety: { graceSeconds: 300, revokeLimit, force: false },
   });
   return buildFleetView({
     deployment: 'prod', targets: [api], members, observed, plan: p,
@@ -72,6 +72,18 @@ describe('the fleet view', () => {
   it('explains a stale rule with the reason a pass would revoke it', () => {
     expect(v.rows.find((r) => r.instanceId === 'i-2')?.standing.api?.detail).toContain('address-changed');
     expect(v.rows.find((r) => r.instanceId === 'i-5')?.standing.api?.detail).toContain('instance-stopped');
+  });
+
+  it('shows the rules the blast-radius limit holds back as stale, with the reason, not as admitted', () => {
+    const held = view(members, observed, { count: 1 });
+    expect(held.plan.halted).toBeDefined();
+    const standing = (id: string) => held.rows.find((r) => r.instanceId === id)?.standing.api;
+    for (const id of ['i-2', 'i-5']) {
+      expect(standing(id)?.status).toBe('stale');
+      expect(standing(id)?.detail).toMatch(/blast-radius: the pass would revoke 2 of 3 managed rules; the limit is 1/);
+    }
+    expect(standing('i-1')?.status).toBe('admitted');
+    expect(filterRows(held.rows, { status: 'stale' }).map((r) => r.instanceId)).toEqual(['i-2', 'i-5']);
   });
 
   it('lists the targets that pick each instance, stopped ones included', () => {

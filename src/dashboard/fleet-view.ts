@@ -12,7 +12,8 @@ import type { PassReport } from '../controller/report.js';
 
 /**
  * An instance's standing in one target, most urgent first:
- * - `stale`: it holds a rule a pass would revoke (old address, stopped, terminated);
+ * - `stale`: it holds a rule that should go (old address, stopped, terminated), whether a pass
+ *   would revoke it or a safety rule keeps it back for now (blast radius, grace, unknown region);
  * - `blocked`: it should be admitted but no group in the pool has room;
  * - `refused`: it is selected but has no address the target admits, in any of its families;
  * - `missing`: it should be admitted and a pass would add the rule;
@@ -85,11 +86,13 @@ function push(map: Map<string, string[]>, k: string, value: string): void {
 /** Indexes the plan and the managed rules by (target, instance). */
 function planIndex(input: FleetViewInput) {
   const stale = new Map<string, string[]>();
+  const kept = new Map<string, string[]>();
   const blocked = new Map<string, string[]>();
   const refused = new Map<string, string[]>();
   const missing = new Map<string, string[]>();
   const admittedBy = new Map<string, string[]>();
   for (const batch of input.plan.revoke) for (const r of batch.items) push(stale, key(r.target, r.instanceId), `${r.cidr ?? r.ruleId}: ${r.reason}`);
+  for (const r of input.plan.kept) push(kept, key(r.target, r.instanceId), `${r.cidr ?? r.ruleId} should go, but is kept back (${r.reason}: ${r.detail})`);
   for (const b of input.plan.blocked) push(blocked, key(b.target, b.instanceId), `${b.cidr} ${b.port.protocol}/${b.port.fromPort}: no room in the pool`);
   for (const r of input.plan.refused) push(refused, key(r.target, r.instanceId), r.detail);
   for (const batch of input.plan.authorize) for (const r of batch.items) push(missing, key(r.target, r.instanceId), `${r.cidr} → ${batch.groupId}`);
@@ -98,13 +101,18 @@ function planIndex(input: FleetViewInput) {
     const target = ruleTag(rule, TAG.target);
     if (target !== undefined) push(admittedBy, key(target, ruleMember(rule).instanceId), `${rule.ruleId} in ${rule.groupId}`);
   }
-  return { stale, blocked, refused, missing, admittedBy };
+  return { stale, kept, blocked, refused, missing, admittedBy };
 }
 
 function standingOf(member: Member, target: Target, index: ReturnType<typeof planIndex>): TargetStanding {
   const k = key(target.name, member.instanceId);
+  // A rule the safety rules keep back is still one that should go: held back is not admitted.
   const stale = index.stale.get(k);
-  if (stale) return { status: 'stale', detail: `a pass would revoke ${stale.join('; ')}` };
+  const kept = index.kept.get(k);
+  if (stale || kept) {
+    const why = [...(stale ? [`a pass would revoke ${stale.join('; ')}`] : []), ...(kept ?? [])];
+    return { status: 'stale', detail: why.join('; ') };
+  }
   const blocked = index.blocked.get(k);
   if (blocked) return { status: 'blocked', detail: blocked.join('; ') };
   const refused = index.refused.get(k);

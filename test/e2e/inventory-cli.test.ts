@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { RunInstancesCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ec2Adapter } from '../../src/aws/ec2-adapter.js';
 import { parseConfig } from '../../src/config/index.js';
@@ -136,5 +136,29 @@ describe('sgsync status', () => {
     const mistyped = await sgsync(['status', '-c', configFile, '--audit-log', `${auditFile}.typo`]);
     expect(mistyped.stdout).toContain(`No audit log at ${auditFile}.typo`);
     expect(mistyped.stdout).not.toContain('No changes in the audit log');
+  });
+});
+
+describe('rules held back by the blast-radius limit', () => {
+  it('show their instances as stale, with the reason, in `inventory` and `status`', async () => {
+    type Row = { instanceId: string; region: string; standing: { api?: { status: string; detail: string } } };
+    const rows = (out: string) => (JSON.parse(out) as { instances: Row[] }).instances;
+    // Runs after the pass above: two admitted workers stop, and a limit of one revoke holds both rules back.
+    const stopping = rows((await sgsync(['inventory', '--json', '-c', configFile])).stdout).filter((r) => r.standing.api?.status === 'admitted').slice(0, 2);
+    expect(stopping).toHaveLength(2);
+    for (const r of stopping) await sb.ec2(r.region).send(new StopInstancesCommand({ InstanceIds: [r.instanceId] }));
+    const limited = join(dir, 'limited.yaml');
+    writeFileSync(limited, `${readFileSync(configFile, 'utf8')}\nsafety: { revokeLimit: { count: 1 } }\n`);
+
+    const inventory = await sgsync(['inventory', '--json', '-c', limited]);
+    expect(inventory.code).toBe(0);
+    for (const id of stopping.map((r) => r.instanceId)) {
+      const standing = rows(inventory.stdout).find((r) => r.instanceId === id)?.standing.api;
+      expect(standing?.status).toBe('stale');
+      expect(standing?.detail).toMatch(/kept back \(blast-radius: the pass would revoke 2 of \d+ managed rules; the limit is 1\)/);
+    }
+    const status = await sgsync(['status', '-c', limited]);
+    expect(status.code).toBe(10);
+    for (const id of stopping.map((r) => r.instanceId)) expect(status.stdout).toMatch(new RegExp(`kept\\s+${id}\\s+\\S+/32\\s+.*blast-radius`));
   });
 });
