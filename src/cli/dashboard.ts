@@ -5,7 +5,7 @@
 import { listenError } from '../http/listen.js';
 import type { Command } from 'commander';
 import { AuditLog } from '../controller/audit.js';
-import { readAuditTail } from '../dashboard/activity.js';
+import { readAuditTail, reportingOnce } from '../dashboard/activity.js';
 import { createDashboard } from '../dashboard/app.js';
 import { loadFleetView } from '../dashboard/fleet-source.js';
 import { FleetState } from '../dashboard/fleet-state.js';
@@ -44,7 +44,11 @@ export function addDashboardCommand(program: Command): void {
       const app = createDashboard({
         state,
         refreshSeconds: options.refresh,
-        activity: () => (options.auditLog ? readAuditTail(options.auditLog) : Promise.resolve(recent.list())),
+        // The Activity page shows why the log cannot be read; stderr hears it once, not at every poll.
+        activity: reportingOnce(
+          () => (options.auditLog ? readAuditTail(options.auditLog) : Promise.resolve(recent.list())),
+          (message) => process.stderr.write(`sgsync dashboard: ${message}\n`),
+        ),
         activitySource: options.auditLog ?? 'changes made from this dashboard',
         allowedHosts: loopbackHosts(options.host),
       });

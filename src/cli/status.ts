@@ -78,8 +78,9 @@ export function addStatusCommand(program: Command): void {
     .option('--json', 'print JSON on stdout')
     .addHelpText('after', '\nExit codes: 0 all is well, 10 something needs attention (a region that could not be listed included). See docs/exit-codes.md.')
     .action(async (options: StatusOptions) => {
-      const { view } = await readFleet(options);
+      // The log first: a path that is no log is a usage error, found before any AWS call.
       const changes = options.auditLog ? await readAuditTail(options.auditLog, options.changes) : [];
+      const { view } = await readFleet(options);
       const problems = attention(view);
       if (options.json) {
         const targets = (view.report?.targets ?? []).map((t) => ({ name: t.name, region: t.region, capacity: t.capacity, revoke: t.revoke, kept: t.kept, add: t.add, blocked: t.blocked, refused: t.refused, foreign: t.foreign }));

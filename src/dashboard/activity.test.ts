@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { parseAuditLines, readAuditTail } from './activity.js';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { parseAuditLines, readAuditTail, reportingOnce } from './activity.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sgsync-activity-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,5 +26,38 @@ describe('reading the audit log back', () => {
 
   it('treats a log that does not exist yet as empty', async () => {
     expect(await readAuditTail(join(dir, 'missing.jsonl'))).toEqual([]);
+  });
+
+  const refusal = (file: string, problem: string) => ({ code: 'USAGE', message: expect.stringContaining(`The audit log ${JSON.stringify(file)} cannot be read (${problem})`) as unknown });
+
+  it('refuses a directory as a usage error that names the path and the problem', async () => {
+    mkdirSync(join(dir, 'logs'));
+    await expect(readAuditTail(join(dir, 'logs'))).rejects.toMatchObject(refusal(join(dir, 'logs'), 'it is a directory'));
+  });
+
+  // Root reads a file whatever its mode: nothing to refuse there.
+  it.skipIf(process.getuid?.() === 0)('refuses a file it may not read in the same way', async () => {
+    const file = join(dir, 'secret.jsonl');
+    writeFileSync(file, rec(1));
+    chmodSync(file, 0o000);
+    await expect(readAuditTail(file)).rejects.toMatchObject(refusal(file, 'not allowed'));
+  });
+});
+
+describe('reporting a failing read once', () => {
+  it('reports a problem when it starts and when it changes, not at every poll, and passes the error on', async () => {
+    const report = vi.fn();
+    let error: Error | undefined = new Error('it is a directory');
+    const read = reportingOnce(() => (error ? Promise.reject(error) : Promise.resolve(1)), report);
+    await expect(read()).rejects.toThrow('it is a directory');
+    await expect(read()).rejects.toThrow('it is a directory');
+    expect(report.mock.calls).toEqual([['it is a directory']]);
+    error = undefined;
+    expect(await read()).toBe(1);
+    error = new Error('it is a directory');
+    await expect(read()).rejects.toThrow();
+    error = new Error('not allowed');
+    await expect(read()).rejects.toThrow();
+    expect(report.mock.calls).toEqual([['it is a directory'], ['it is a directory'], ['not allowed']]);
   });
 });

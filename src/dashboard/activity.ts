@@ -6,6 +6,7 @@
  */
 import { open } from 'node:fs/promises';
 import type { AuditRecord } from '../controller/audit.js';
+import { fileProblem, SgsyncError } from '../core/errors.js';
 
 const TAIL_BYTES = 1024 * 1024;
 
@@ -32,16 +33,22 @@ export function parseAuditLines(text: string): AuditRecord[] {
 
 /**
  * The newest `limit` records of the log, newest first. A missing file is an
- * empty log (nothing has happened yet), not an error.
+ * empty log (nothing has happened yet), not an error; a path that cannot be
+ * read as one (a directory, a file it may not read) is a usage error that
+ * names the path and the problem.
  */
 export async function readAuditTail(file: string, limit = 200): Promise<AuditRecord[]> {
-  let handle;
   try {
-    handle = await open(file, 'r');
+    return await readTail(file, limit);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
+    throw new SgsyncError('USAGE', `The audit log ${JSON.stringify(file)} cannot be read (${fileProblem(e)}). Give --audit-log the JSON-lines file that passes append to.`, { cause: e });
   }
+}
+
+async function readTail(file: string, limit: number): Promise<AuditRecord[]> {
+  // A directory opens for reading on Linux; it is the read that fails (EISDIR), so both are inside the caller's catch.
+  const handle = await open(file, 'r');
   try {
     const { size } = await handle.stat();
     const start = Math.max(0, size - TAIL_BYTES);
@@ -54,4 +61,25 @@ export async function readAuditTail(file: string, limit = 200): Promise<AuditRec
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Wraps a read that a page polls, so that its failure is reported once when
+ * it starts (or its message changes), not at every poll; the error still goes
+ * to the caller, which shows it.
+ */
+export function reportingOnce<T>(read: () => Promise<T>, report: (message: string) => void): () => Promise<T> {
+  let reported: string | undefined;
+  return async () => {
+    try {
+      const value = await read();
+      reported = undefined;
+      return value;
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      if (message !== reported) report(message);
+      reported = message;
+      throw e;
+    }
+  };
 }

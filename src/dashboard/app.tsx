@@ -145,12 +145,16 @@ export function createDashboard(options: DashboardOptions): Hono {
   app.get('/fragments/drift', (c) => fragment(c, (v) => <DriftSection view={v} refresh={refresh} token={token} />));
 
   const activity = async () => {
-    const records = await options.activity();
+    // A log that cannot be read is said on the page, which keeps polling and shows the log once it can be read.
+    const read = await options.activity().then(
+      (records) => ({ records, problem: undefined }),
+      (e: unknown) => ({ records: [], problem: why(e) }),
+    );
     const last = state.lastReconcile;
     const note = last
       ? `Reconcile from this dashboard at ${shortTime(last.at)}: ${last.added} added, ${last.revoked} revoked${last.errors.length ? `, errors: ${last.errors.join('; ')}` : ''}.`
       : undefined;
-    return <ActivitySection records={records} source={options.activitySource} refresh={refresh} note={note} />;
+    return <ActivitySection records={read.records} problem={read.problem} source={options.activitySource} refresh={refresh} note={note} />;
   };
   app.get('/activity', async (c) => {
     const section = await activity();

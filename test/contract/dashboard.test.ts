@@ -84,6 +84,18 @@ describe('a read-only dashboard', () => {
     expect(await res.text()).toBe('<div id="freshness" hx-swap-oob="true"><p class="banner" role="alert">The fleet could not be read: no credentials</p></div>');
   });
 
+  it('shows an audit log it cannot read as a message on the Activity page, not an error page', async () => {
+    const refused = () => Promise.reject(new Error('The audit log "/var/log/sgsync" cannot be read (it is a directory).'));
+    const app = createDashboard({ state: f.state, refreshSeconds: 5, activity: refused, activitySource: '/var/log/sgsync' });
+    for (const path of ['/activity', '/fragments/activity']) {
+      const res = await app.request(path);
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      expect(html).toContain('<p class="banner" role="alert">The audit log &quot;/var/log/sgsync&quot; cannot be read (it is a directory).</p>');
+      expect(html).not.toContain('No changes recorded yet');
+    }
+  });
+
   it('lists every instance of every member region on the Fleet page', async () => {
     const html = await (await f.app.request('/')).text();
     const all = instancesIn(f, ['us-east-1', ...MEMBER_REGIONS]);

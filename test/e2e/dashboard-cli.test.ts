@@ -26,7 +26,7 @@ function statusWithHost(url: string, host: string): Promise<number | undefined> 
 }
 
 /** Starts `sgsync ARGS` and resolves once it prints the dashboard's URL. */
-function start(args: string[], env: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string; out: () => string }> {
+function start(args: string[], env: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string; out: () => string; err: () => string }> {
   const proc = spawn(process.execPath, ['dist/bin/sgsync.js', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   running.push(proc);
   let out = '';
@@ -36,7 +36,7 @@ function start(args: string[], env: Record<string, string> = {}): Promise<{ proc
     proc.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /sgsync dashboard listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ proc, url: m[1]!, out: () => out });
+      if (m) resolve({ proc, url: m[1]!, out: () => out, err: () => err });
     });
     proc.once('exit', (code) => reject(new Error(`exited with ${code} before it was ready:\n${out}\n${err}`)));
   });
@@ -100,6 +100,17 @@ describe('sgsync dashboard', () => {
     expect(await statusWithHost(`${dash.url}/healthz`, 'attacker.example')).toBe(403);
     expect(await statusWithHost(`${dash.url}/healthz`, new URL(dash.url).host)).toBe(200);
     dash.proc.kill('SIGTERM');
+
+    // An --audit-log that is a directory: the Activity page says so at every poll, stderr once, with no stack trace.
+    const logDir = await start(['dashboard', '--port', '0', '-c', config, '--audit-log', dir], { AWS_ACCESS_KEY_ID: 'sandbox', AWS_SECRET_ACCESS_KEY: 'sandbox' });
+    for (const path of ['/activity', '/fragments/activity', '/fragments/activity']) {
+      const res = await fetch(`${logDir.url}${path}`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain(`The audit log &quot;${dir}&quot; cannot be read (it is a directory).`);
+    }
+    expect(logDir.err().match(/cannot be read/g)).toHaveLength(1);
+    expect(logDir.err()).not.toMatch(/^\s+at /m);
+    logDir.proc.kill('SIGTERM');
     demo.proc.kill('SIGTERM');
   });
 });

@@ -136,6 +136,12 @@ describe('sgsync status', () => {
     const mistyped = await sgsync(['status', '-c', configFile, '--audit-log', `${auditFile}.typo`]);
     expect(mistyped.stdout).toContain(`No audit log at ${auditFile}.typo`);
     expect(mistyped.stdout).not.toContain('No changes in the audit log');
+
+    // A directory is no log: a usage error that says which path and what is wrong, before any AWS call.
+    const directory = await sgsync(['status', '-c', configFile, '--audit-log', dir]);
+    expect(directory.code).toBe(2);
+    expect(directory.stderr).toBe(`sgsync: The audit log ${JSON.stringify(dir)} cannot be read (it is a directory). Give --audit-log the JSON-lines file that passes append to.\n`);
+    expect(directory.stdout).toBe('');
   });
 });
 

@@ -5,11 +5,15 @@ import type { FC } from 'hono/jsx';
 import type { AuditRecord } from '../../controller/audit.js';
 import { poll, shortTime } from '../layout.js';
 
-export const ActivitySection: FC<{ records: AuditRecord[]; source: string; refresh: number; note?: string }> = ({ records, source, refresh, note }) => (
+export const ActivitySection: FC<{ records: AuditRecord[]; source: string; refresh: number; note?: string; problem?: string }> = ({ records, source, refresh, note, problem }) => (
   <section id="activity" {...poll('/fragments/activity', refresh)}>
     {note ? <p class="banner info" role="status">{note}</p> : ''}
-    <p class="muted">{`${records.length} latest changes, newest first, from ${source}.`}</p>
-    {records.length === 0 ? (
+    {problem ? (
+      <p class="banner" role="alert">{problem}</p>
+    ) : (
+      <p class="muted">{`${records.length} latest changes, newest first, from ${source}.`}</p>
+    )}
+    {problem ? '' : records.length === 0 ? (
       <p>No changes recorded yet.</p>
     ) : (
       <div class="scroll" tabindex={0} role="region" aria-label="Audit log">
