@@ -6,6 +6,7 @@ import type { PortSpec } from '../core/model.js';
 import type { PassReport, TargetReport } from '../controller/report.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import type { ErrorCode } from '../core/errors.js';
+import { portText } from '../dashboard/port-text.js';
 import { renderTable } from './table.js';
 
 /** Rows per kind and target in the text output; --json always has every row. */
@@ -40,11 +41,7 @@ export function passExitCode(report: PassReport): number {
 function ports(p: PortSpec | undefined, protocol?: string, from?: number, to?: number): string {
   const proto = p?.protocol ?? protocol;
   if (proto === undefined) return '-';
-  if (proto === '-1') return 'all';
-  const f = p?.fromPort ?? from ?? -1;
-  const t = p?.toPort ?? to ?? -1;
-  if (proto === 'icmp' || proto === 'icmpv6') return f === -1 ? proto : `${proto} ${f}/${t}`;
-  return `${f === t ? f : `${f}-${t}`}/${proto}`;
+  return portText({ protocol: proto, fromPort: p?.fromPort ?? from ?? -1, toPort: p?.toPort ?? to ?? -1 });
 }
 
 function capped<T>(rows: T[]): { rows: T[]; more: number } {

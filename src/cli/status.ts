@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import type { AuditRecord } from '../controller/audit.js';
 import type { TargetReport } from '../controller/report.js';
 import { readAuditTail } from '../dashboard/activity.js';
+import { portText, type PortRange } from '../dashboard/port-text.js';
 import type { FleetView } from '../dashboard/fleet-view.js';
 import { EXIT } from './exit-codes.js';
 import { numberIn } from './numbers.js';
@@ -44,21 +45,27 @@ export function attention(view: FleetView): string[] {
   return out;
 }
 
-function targetLines(t: TargetReport): string {
+/**
+ * A target's gauges and drift as text. Each drift line names its port: a
+ * member of a target with several ports has a rule per port, and without it
+ * the lines of one member read the same.
+ */
+export function targetLines(t: TargetReport): string {
   const gauges = renderTable(
     ['group', 'family', 'usage', 'used', 'quota', 'managed', 'foreign', 'after pass'],
     t.capacity.map((c) => [c.groupId, c.family, bar(c.before, c.quota), c.before, c.quota, c.managed, c.foreign, c.after]),
   );
+  const port = (p: PortRange | undefined) => (p ? portText(p) : undefined);
   const drift = [
-    ...t.revoke.map((r) => ['stale', r.instanceId, r.cidr, `${r.ruleId}: ${r.reason}`]),
+    ...t.revoke.map((r) => ['stale', r.instanceId, r.cidr, port(r.port), `${r.ruleId}: ${r.reason}`]),
     // Held back by a safety rule: not revoked this time, but not in step either.
-    ...t.kept.map((k) => ['kept', k.instanceId, k.cidr, `${k.ruleId} kept back (${k.reason}: ${k.detail})`]),
-    ...t.add.map((a) => ['missing', a.instanceId, a.cidr, `would add to ${a.groupId}`]),
-    ...t.blocked.map((b) => ['blocked', b.instanceId, b.cidr, 'no room in the pool']),
-    ...t.refused.map((r) => ['refused', r.instanceId, undefined, r.detail]),
-    ...t.foreign.filter((f) => f.dangerous).map((f) => ['dangerous', undefined, f.cidr, `${f.ruleId} in ${f.groupId}, not sgsync's: ${f.description ?? ''}`]),
+    ...t.kept.map((k) => ['kept', k.instanceId, k.cidr, port(k.port), `${k.ruleId} kept back (${k.reason}: ${k.detail})`]),
+    ...t.add.map((a) => ['missing', a.instanceId, a.cidr, port(a.port), `would add to ${a.groupId}`]),
+    ...t.blocked.map((b) => ['blocked', b.instanceId, b.cidr, port(b.port), 'no room in the pool']),
+    ...t.refused.map((r) => ['refused', r.instanceId, undefined, undefined, r.detail]),
+    ...t.foreign.filter((f) => f.dangerous).map((f) => ['dangerous', undefined, f.cidr, port(f), `${f.ruleId} in ${f.groupId}, not sgsync's: ${f.description ?? ''}`]),
   ];
-  return `Target ${printable(t.name)} (${t.region})\n${gauges}${drift.length ? `\n${renderTable(['drift', 'instance', 'address', 'detail'], drift)}` : '\nNo drift.\n'}`;
+  return `Target ${printable(t.name)} (${t.region})\n${gauges}${drift.length ? `\n${renderTable(['drift', 'instance', 'address', 'port', 'detail'], drift)}` : '\nNo drift.\n'}`;
 }
 
 function changesTable(records: AuditRecord[]): string {

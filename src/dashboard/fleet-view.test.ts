@@ -86,6 +86,21 @@ describe('the fleet view', () => {
     expect(filterRows(held.rows, { status: 'stale' }).map((r) => r.instanceId)).toEqual(['i-2', 'i-5']);
   });
 
+  it('names the port of each rule it explains, so a target with two ports lists two different rules', () => {
+    const twoPorts: Target = { ...api, quota: 60, ports: [{ protocol: 'tcp', fromPort: 443, toPort: 443 }, { protocol: 'tcp', fromPort: 8000, toPort: 8100 }] };
+    const rule2 = (ruleId: string, id: string, port: number, cidr: string) => ({ ...rule(ruleId, id, cidr), fromPort: port, toPort: port === 8000 ? 8100 : port });
+    const ws = [member('i-1'), member('i-5', { state: 'stopped', publicIpv4: undefined })];
+    const seen = [rule2('sgr-5a', 'i-5', 443, '54.0.0.55/32'), rule2('sgr-5b', 'i-5', 8000, '54.0.0.55/32')];
+    const p = plan({
+      deployment: 'prod', targets: [twoPorts], members: ws, observed: seen, scope: { kind: 'all' }, now: '2025-06-01T12:00:00.000Z',
+      regionInventory: { 'eu-west-1': { status: 'complete' } }, safety: { graceSeconds: 300, revokeLimit: {}, force: false },
+    });
+    const v2 = buildFleetView({ deployment: 'prod', targets: [twoPorts], members: ws, observed: seen, plan: p, regions: [] });
+    const detail = (id: string) => v2.rows.find((r) => r.instanceId === id)?.standing.api?.detail;
+    expect(detail('i-1')).toBe('a pass would add 54.0.0.1/32 443/tcp → sg-1; 54.0.0.1/32 8000-8100/tcp → sg-1');
+    expect(detail('i-5')).toBe('a pass would revoke 54.0.0.55/32 443/tcp: instance-stopped; 54.0.0.55/32 8000-8100/tcp: instance-stopped');
+  });
+
   it('lists the targets that pick each instance, stopped ones included', () => {
     expect(v.rows.filter((r) => r.targets.includes('api')).map((r) => r.instanceId)).toEqual(['i-1', 'i-2', 'i-3', 'i-4', 'i-5', 'i-6', 'i-8']);
   });

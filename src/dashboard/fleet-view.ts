@@ -9,6 +9,7 @@ import { isManagedBy, ruleMember, ruleTag, TAG } from '../core/ownership.js';
 import { matchesSelector } from '../core/selector.js';
 import type { RegionResult } from '../controller/inventory.js';
 import type { PassReport } from '../controller/report.js';
+import { portText } from './port-text.js';
 
 /**
  * An instance's standing in one target, most urgent first:
@@ -91,15 +92,16 @@ function planIndex(input: FleetViewInput) {
   const refused = new Map<string, string[]>();
   const missing = new Map<string, string[]>();
   const admittedBy = new Map<string, string[]>();
-  for (const batch of input.plan.revoke) for (const r of batch.items) push(stale, key(r.target, r.instanceId), `${r.cidr ?? r.ruleId}: ${r.reason}`);
-  for (const r of input.plan.kept) push(kept, key(r.target, r.instanceId), `${r.cidr ?? r.ruleId} should go, but is kept back (${r.reason}: ${r.detail})`);
-  for (const b of input.plan.blocked) push(blocked, key(b.target, b.instanceId), `${b.cidr} ${b.port.protocol}/${b.port.fromPort}: no room in the pool`);
+  // Each names its port: a target with several ports has a rule per port for one address.
+  for (const batch of input.plan.revoke) for (const r of batch.items) push(stale, key(r.target, r.instanceId), `${r.cidr ?? r.ruleId} ${portText(r.port)}: ${r.reason}`);
+  for (const r of input.plan.kept) push(kept, key(r.target, r.instanceId), `${r.cidr ?? r.ruleId} ${portText(r.port)} should go, but is kept back (${r.reason}: ${r.detail})`);
+  for (const b of input.plan.blocked) push(blocked, key(b.target, b.instanceId), `${b.cidr} ${portText(b.port)}: no room in the pool`);
   for (const r of input.plan.refused) push(refused, key(r.target, r.instanceId), r.detail);
-  for (const batch of input.plan.authorize) for (const r of batch.items) push(missing, key(r.target, r.instanceId), `${r.cidr} → ${batch.groupId}`);
+  for (const batch of input.plan.authorize) for (const r of batch.items) push(missing, key(r.target, r.instanceId), `${r.cidr} ${portText(r.port)} → ${batch.groupId}`);
   for (const rule of input.observed) {
     if (!isManagedBy(rule, input.deployment)) continue;
     const target = ruleTag(rule, TAG.target);
-    if (target !== undefined) push(admittedBy, key(target, ruleMember(rule).instanceId), `${rule.ruleId} in ${rule.groupId}`);
+    if (target !== undefined) push(admittedBy, key(target, ruleMember(rule).instanceId), `${rule.ruleId} (${portText(rule)}) in ${rule.groupId}`);
   }
   return { stale, kept, blocked, refused, missing, admittedBy };
 }

@@ -8,6 +8,7 @@ import type { FC } from 'hono/jsx';
 import type { TargetReport } from '../../controller/report.js';
 import type { FleetView } from '../fleet-view.js';
 import { Badge, poll } from '../layout.js';
+import { portText, type PortRange } from '../port-text.js';
 
 function Rows<T>({ caption, heads, items, cells }: { caption: string; heads: string[]; items: T[]; cells: (item: T) => (string | number | undefined)[] }) {
   if (items.length === 0) return '';
@@ -26,7 +27,7 @@ function Rows<T>({ caption, heads, items, cells }: { caption: string; heads: str
   );
 }
 
-const port = (p?: { protocol: string; fromPort: number; toPort: number }) => (p ? (p.protocol === '-1' ? 'all' : `${p.fromPort}/${p.protocol}`) : '');
+const port = (p?: PortRange) => (p ? portText(p) : '');
 
 const TargetDrift: FC<{ t: TargetReport }> = ({ t }) => {
   const dangerous = t.foreign.filter((f) => f.dangerous);
@@ -36,10 +37,10 @@ const TargetDrift: FC<{ t: TargetReport }> = ({ t }) => {
       <h2 id={`d-${t.name}`}>{`${t.name} (${t.region})`}</h2>
       {quiet ? <p class="ok">In step: nothing to add, revoke or report.</p> : ''}
       <Rows caption="Would add" heads={['Instance', 'Region', 'Address', 'Port', 'Group']} items={t.add} cells={(a) => [a.instanceId, a.memberRegion, a.cidr, port(a.port), a.groupId]} />
-      <Rows caption="Would revoke" heads={['Rule', 'Address', 'Instance', 'Region', 'Why']} items={t.revoke} cells={(r) => [r.ruleId, r.cidr, r.instanceId, r.memberRegion, r.reason]} />
+      <Rows caption="Would revoke" heads={['Rule', 'Address', 'Port', 'Instance', 'Region', 'Why']} items={t.revoke} cells={(r) => [r.ruleId, r.cidr, port(r.port), r.instanceId, r.memberRegion, r.reason]} />
       <Rows caption="Blocked: no room in the pool" heads={['Instance', 'Region', 'Address', 'Port']} items={t.blocked} cells={(b) => [b.instanceId, b.memberRegion, b.cidr, port(b.port)]} />
       <Rows caption="Cannot be admitted" heads={['Instance', 'Region', 'Why']} items={t.refused} cells={(r) => [r.instanceId, r.memberRegion, r.detail]} />
-      <Rows caption="Kept by the safety rules" heads={['Rule', 'Instance', 'Why']} items={t.kept} cells={(k) => [k.ruleId, k.instanceId, `${k.reason}: ${k.detail}`]} />
+      <Rows caption="Kept by the safety rules" heads={['Rule', 'Address', 'Port', 'Instance', 'Why']} items={t.kept} cells={(k) => [k.ruleId, k.cidr, port(k.port), k.instanceId, `${k.reason}: ${k.detail}`]} />
       <Rows caption="Open to the world (not sgsync's; never changed)" heads={['Group', 'Rule', 'Source', 'Description']} items={dangerous} cells={(f) => [f.groupId, f.ruleId, f.cidr, f.description]} />
     </section>
   );

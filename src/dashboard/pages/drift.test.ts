@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import type { TargetReport } from '../../controller/report.js';
+import type { FleetView } from '../fleet-view.js';
+import { DriftSection } from './drift.js';
+
+const tcp = (from: number, to = from) => ({ protocol: 'tcp' as const, fromPort: from, toPort: to });
+
+// One member's rules in a target with two ports: a port range and a single port.
+const target: TargetReport = {
+  name: 'api', region: 'us-east-1', refused: [], foreign: [], capacity: [], blocked: [],
+  add: [tcp(8000, 8100), tcp(443)].map((port) => ({ groupId: 'sg-1', instanceId: 'i-1', memberRegion: 'eu-west-1', cidr: '54.0.0.1/32', port })),
+  revoke: [tcp(8000, 8100), tcp(443)].map((port, i) => ({ groupId: 'sg-1', ruleId: `sgr-r${i}`, cidr: '54.0.0.2/32', port, instanceId: 'i-2', reason: 'instance-stopped' })),
+  kept: [tcp(8000, 8100), tcp(443)].map((port, i) => ({ groupId: 'sg-1', ruleId: `sgr-k${i}`, cidr: '54.0.0.3/32', port, instanceId: 'i-3', reason: 'blast-radius' as const, detail: 'limit 0' })),
+};
+const view = { regions: [], plan: { warnings: [] }, report: { outcome: 'changes-pending', summary: { add: 2, revoke: 2, kept: 2, blocked: 0, refused: 0, dangerous: 0 }, targets: [target] } } as unknown as FleetView;
+
+async function tableRows(caption: string): Promise<string[][]> {
+  const html = await (DriftSection({ view, refresh: 0 }) as { toString(): string | Promise<string> }).toString();
+  const table = new RegExp(`<caption>${caption} \\(\\d+\\)</caption>(.*?)</table>`, 's').exec(html)?.[1] ?? '';
+  return [...table.matchAll(/<tr>(.*?)<\/tr>/gs)].map((m) => [...m[1]!.matchAll(/<t[dh][^>]*>(.*?)<\/t[dh]>/g)].map((c) => c[1]!));
+}
+
+describe('the Drift page', () => {
+  it.each([
+    ['Would add', 3],
+    ['Would revoke', 2],
+    ['Kept by the safety rules', 2],
+  ])('shows the port of each rule in "%s", port ranges whole', async (caption, column) => {
+    const [head, ...rows] = await tableRows(caption);
+    expect(head?.[column]).toBe('Port');
+    expect(rows.map((r) => r[column])).toEqual(['8000-8100/tcp', '443/tcp']);
+  });
+});
