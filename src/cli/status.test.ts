@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetReport } from '../controller/report.js';
-import { targetLines } from './status.js';
+import { lastChanges, targetLines } from './status.js';
 
 const tcp = (p: number) => ({ protocol: 'tcp' as const, fromPort: p, toPort: p });
 
@@ -23,5 +23,22 @@ describe('the drift of a target in `sgsync status`', () => {
     expect(of('stale').map((c) => c[3])).toEqual(['443/tcp', '8443/tcp']);
     expect(of('kept').map((c) => c[3])).toEqual(['443/tcp', '8443/tcp']);
     expect(of('blocked').map((c) => c[3])).toEqual(['8000-8100/udp']);
+  });
+});
+
+describe('the last changes in `sgsync status`', () => {
+  const record = { time: '2026-01-01T00:00:00.000Z', passId: 'p', deployment: 'prod', actor: 'controller', action: 'authorize' as const, target: 'api', group: 'sg-1', groupRegion: 'us-east-1', ruleId: 'sgr-1', cidr: '54.0.0.1/32', instance: 'i-1', region: 'eu-west-1', reason: 'member' };
+
+  it.each([
+    ['no --audit-log', { changes: 10 }, true, [], ''],
+    ['--changes 0: none asked for, whatever the log holds', { auditLog: 'audit.jsonl', changes: 0 }, true, [], '\nLast changes (audit.jsonl): none shown (--changes 0).\n'],
+    ['a log with no records', { auditLog: 'audit.jsonl', changes: 10 }, true, [], '\nLast changes (audit.jsonl):\nNo changes in the audit log.\n'],
+    ['no log at the path', { auditLog: 'typo.jsonl', changes: 10 }, false, [], '\nNo audit log at typo.jsonl: nothing recorded there yet, or the path is not the one passes write to.\n'],
+  ])('with %s says so', (_what, options, exists, records, expected) => {
+    expect(lastChanges(options, records, exists)).toBe(expected);
+  });
+
+  it('shows the records it read', () => {
+    expect(lastChanges({ auditLog: 'audit.jsonl', changes: 1 }, [record], true)).toMatch(/^\nLast changes \(audit\.jsonl\):\ntime +who +action/);
   });
 });

@@ -76,12 +76,25 @@ function changesTable(records: AuditRecord[]): string {
   );
 }
 
+/**
+ * The "last changes" part of the text output. Each way of showing nothing says
+ * which it is: none asked for (`--changes 0`), no log at the path, or a log
+ * with no records, since each asks the reader for something different.
+ */
+export function lastChanges(options: { auditLog?: string; changes: number }, records: AuditRecord[], logExists: boolean): string {
+  if (options.auditLog === undefined) return '';
+  const file = printable(options.auditLog);
+  if (options.changes === 0) return `\nLast changes (${file}): none shown (--changes 0).\n`;
+  if (!logExists) return `\nNo audit log at ${file}: nothing recorded there yet, or the path is not the one passes write to.\n`;
+  return `\nLast changes (${file}):\n${changesTable(records)}`;
+}
+
 export function addStatusCommand(program: Command): void {
   withFleetOptions(program.command('status'))
     .summary('show capacity, drift and the last changes; exit 10 when something needs attention')
     .description('Per target and group: rules used of the quota per family, managed and foreign rules, drift (stale rules, members without rules, dangerous foreign rules), and the last changes from the audit log.')
     .option('--audit-log <file>', 'the audit log (JSON lines) to read the last changes from')
-    .option('--changes <n>', 'how many of the last changes to show, 0 to 1000', numberIn('--changes', 0, 1000, true), 10)
+    .option('--changes <n>', 'how many of the last changes to show, 0 to 1000 (0: none)', numberIn('--changes', 0, 1000, true), 10)
     .option('--json', 'print JSON on stdout')
     .addHelpText('after', '\nExit codes: 0 all is well, 10 something needs attention (a region that could not be listed included). See docs/exit-codes.md.')
     .action(async (options: StatusOptions) => {
@@ -95,10 +108,7 @@ export function addStatusCommand(program: Command): void {
       } else {
         const sections = (view.report?.targets ?? []).map(targetLines);
         const verdict = problems.length === 0 ? 'All is well.' : `Needs attention:\n${problems.map((p) => `  - ${printable(p)}`).join('\n')}`;
-        const last =
-          options.auditLog === undefined ? ''
-          : existsSync(options.auditLog) ? `\nLast changes (${printable(options.auditLog)}):\n${changesTable(changes)}`
-          : `\nNo audit log at ${printable(options.auditLog)}: nothing recorded there yet, or the path is not the one passes write to.\n`;
+        const last = lastChanges(options, changes, options.auditLog !== undefined && existsSync(options.auditLog));
         process.stdout.write(`${sections.join('\n')}${last}\n${verdict}\n`);
       }
       // A failed region is one more thing that needs attention: cron and CI see one code for "look at this".

@@ -132,6 +132,11 @@ describe('sgsync status', () => {
     expect(json.changes).toHaveLength(pass.changes.length);
     expect(json.targets[0]!.capacity.reduce((n, c) => n + c.before, 0)).toBe(pass.changes.length);
 
+    // None asked for is not the same as none recorded.
+    const none = await sgsync(['status', '-c', configFile, '--audit-log', auditFile, '--changes', '0']);
+    expect(none.stdout).toContain(`Last changes (${auditFile}): none shown (--changes 0).`);
+    expect(none.stdout).not.toContain('No changes in the audit log');
+
     // A path where no audit log is says so, rather than that the log holds no changes.
     const mistyped = await sgsync(['status', '-c', configFile, '--audit-log', `${auditFile}.typo`]);
     expect(mistyped.stdout).toContain(`No audit log at ${auditFile}.typo`);
