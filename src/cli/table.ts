@@ -1,8 +1,19 @@
 /**
  * Plain-text tables for terminals: columns padded to their widest cell,
  * numbers right-aligned. Cells are made printable, so a tag value cannot
- * move the cursor or change colours.
+ * move the cursor, change colours, or reorder what is shown.
  */
+
+/**
+ * C0 and C1 controls, and the Unicode characters that change the direction or
+ * lines of the text after them: the bidi embeddings, overrides, isolates and
+ * marks (a Name `evil` + U+202E + `txt.exe` shows as `evilexe.txt`), and the
+ * line and paragraph separators.
+ */
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** Any value as the text of one cell, each of the characters above shown as `?`. */
 export function printable(value: unknown): string {
   const text =
     value === undefined || value === null
@@ -12,8 +23,7 @@ export function printable(value: unknown): string {
         : typeof value === 'number' || typeof value === 'boolean'
           ? String(value)
           : JSON.stringify(value);
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return text.replace(UNPRINTABLE, '?');
 }
 
 export function renderTable(headers: string[], rows: unknown[][]): string {

@@ -20,6 +20,7 @@ import { DriftSection } from './pages/drift.js';
 import { FleetFilters, FleetSection, filterQuery } from './pages/fleet.js';
 import { TargetsSection } from './pages/targets.js';
 import { STYLES } from './styles.js';
+import { visibleText } from './visible-text.js';
 
 export interface DashboardOptions {
   state: FleetState;
@@ -91,6 +92,8 @@ export function createDashboard(options: DashboardOptions): Hono {
     }
     await next();
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v);
+    // Escaping keeps AWS text from being markup; this keeps it from reordering what is shown.
+    if (c.res.headers.get('content-type')?.startsWith('text/html')) c.res = new Response(visibleText(await c.res.text()), c.res);
   });
 
   const page = async (c: Context, title: PageName, body: (view: FleetView) => unknown) => {

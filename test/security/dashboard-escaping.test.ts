@@ -146,6 +146,13 @@ describe('the dashboard over a fleet full of markup', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
   });
 
+  it.each(['/', '/targets', '/drift', '/activity', '/fragments/fleet', '/fragments/drift'])('shows in %s the bidi and line-breaking characters of AWS text as their code points, never obeys them', async (path) => {
+    const html = await (await get(app, path)).text();
+    // HOSTILE has a right-to-left override; a Name "evil" + U+202E + "txt.exe" would read "evilexe.txt".
+    expect(html).not.toMatch(/[\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+    expect(html).toContain('[U+202E]&lt;b&gt;gnp.exe&lt;/b&gt;');
+  });
+
   it('writes hostile filter values back into the page only as text', async () => {
     const q = new URLSearchParams({ q: PAYLOADS[1]!, region: PAYLOADS[0]!, state: PAYLOADS[2]!, target: PAYLOADS[4]!, status: PAYLOADS[3]! });
     for (const path of [`/?${q.toString()}`, `/fragments/fleet?${q.toString()}`]) expectOnlyOwnMarkup(await (await get(app, path, { 'hx-trigger': 'filters' })).text());
