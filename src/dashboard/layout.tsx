@@ -84,6 +84,17 @@ export const Layout: FC<LayoutProps> = ({ title, active, at, deployment, problem
   </html>
 );
 
+/**
+ * A box a wide table scrolls sideways in, focusable so the keyboard can scroll
+ * it. Its id must be the same in every refresh: htmx gives focus back to the
+ * element of the same id after a swap, and without one focus falls to <body>.
+ */
+export const ScrollBox: FC<{ id: string; label: string; class?: string; children?: Child }> = ({ id, label, class: extra, children }) => (
+  <div class={extra ? `scroll ${extra}` : 'scroll'} id={id} tabindex={0} role="region" aria-label={label}>
+    {children}
+  </div>
+);
+
 /** A status word in a coloured pill; the word itself carries the meaning, the colour only repeats it. */
 export const Badge: FC<{ status: string; title?: string; label?: string }> = ({ status, title, label }) => (
   <span class={`badge s-${status.replace(/[^a-z-]/g, '')}`} title={title}>

@@ -221,6 +221,26 @@ describe('the dashboard in chromium', () => {
     await page.close();
   });
 
+  it('keeps keyboard focus where it was when a section refreshes', async () => {
+    const { page } = await tab();
+    const focused = () => page.evaluate('document.activeElement === document.body ? "<body>" : (document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.textContent)');
+    /** Focuses an element of a live section, waits for two refreshes of it to land, and says what has focus then. */
+    const afterRefreshes = async (url: string, fragment: string, focus: () => Promise<void>) => {
+      await page.goto(url);
+      await focus();
+      for (let i = 0; i < 2; i++) {
+        await page.waitForResponse((r) => r.url().includes(fragment), { timeout: 15_000 });
+        await page.waitForTimeout(300);
+      }
+      return focused();
+    };
+
+    // The instances table scrolls sideways from the keyboard once it has focus.
+    expect(await afterRefreshes(live.served.url, '/fragments/fleet', () => page.getByRole('region', { name: 'Instances table' }).focus())).toBe('Instances table');
+    expect(await afterRefreshes(`${withApply.served.url}/drift`, '/fragments/drift', () => page.getByRole('button', { name: 'Reconcile now' }).focus())).toBe('Reconcile now');
+    await page.close();
+  });
+
   it('works from the keyboard and on a phone-sized screen', async () => {
     const { served } = readOnly;
     const page = await context.newPage();

@@ -96,6 +96,14 @@ describe('a read-only dashboard', () => {
     }
   });
 
+  it.each(['fleet', 'targets', 'drift', 'activity'])('gives every element of the %s section a keyboard can focus an id, for htmx to give focus back after a refresh', async (name) => {
+    const html = await (await f.app.request(`/fragments/${name}`)).text();
+    const focusable = [...html.matchAll(/<(?:a|button|input|select|textarea)\b[^>]*>|<[a-z]+\b[^>]*\btabindex="0"[^>]*>/g)].map((m) => m[0]).filter((tag) => !tag.includes('type="hidden"'));
+    // Activity has nothing to focus here: no change was made, so there is no table.
+    if (name !== 'activity') expect(focusable.length).toBeGreaterThan(0);
+    expect(focusable.filter((tag) => !/\bid="[^"]+"/.test(tag))).toEqual([]);
+  });
+
   it('lists every instance of every member region on the Fleet page', async () => {
     const html = await (await f.app.request('/')).text();
     const all = instancesIn(f, ['us-east-1', ...MEMBER_REGIONS]);

@@ -3,7 +3,7 @@
  */
 import type { FC } from 'hono/jsx';
 import type { AuditRecord } from '../../controller/audit.js';
-import { poll, shortTime } from '../layout.js';
+import { poll, ScrollBox, shortTime } from '../layout.js';
 
 export const ActivitySection: FC<{ records: AuditRecord[]; source: string; refresh: number; note?: string; problem?: string }> = ({ records, source, refresh, note, problem }) => (
   <section id="activity" {...poll('/fragments/activity', refresh)}>
@@ -16,7 +16,7 @@ export const ActivitySection: FC<{ records: AuditRecord[]; source: string; refre
     {problem ? '' : records.length === 0 ? (
       <p>No changes recorded yet.</p>
     ) : (
-      <div class="scroll" tabindex={0} role="region" aria-label="Audit log">
+      <ScrollBox id="audit-box" label="Audit log">
         <table id="audit">
           <thead>
             <tr><th scope="col">Time</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Target</th><th scope="col">Group</th><th scope="col">Rule</th><th scope="col">Address</th><th scope="col">Instance</th><th scope="col">Region</th><th scope="col">Why</th></tr>
@@ -38,7 +38,7 @@ export const ActivitySection: FC<{ records: AuditRecord[]; source: string; refre
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollBox>
     )}
   </section>
 );

@@ -7,13 +7,14 @@
 import type { FC } from 'hono/jsx';
 import type { TargetReport } from '../../controller/report.js';
 import type { FleetView } from '../fleet-view.js';
-import { Badge, poll } from '../layout.js';
+import { Badge, poll, ScrollBox } from '../layout.js';
 import { portText, type PortRange } from '../port-text.js';
 
-function Rows<T>({ caption, heads, items, cells }: { caption: string; heads: string[]; items: T[]; cells: (item: T) => (string | number | undefined)[] }) {
+/** One table of a target's drift; `id` names target and table with `:`, which no target name has, so ids never collide. */
+function Rows<T>({ id, caption, heads, items, cells }: { id: string; caption: string; heads: string[]; items: T[]; cells: (item: T) => (string | number | undefined)[] }) {
   if (items.length === 0) return '';
   return (
-    <div class="scroll">
+    <ScrollBox id={id} label={caption}>
       <table>
         <caption>{`${caption} (${items.length})`}</caption>
         <thead><tr>{heads.map((h) => <th scope="col">{h}</th>)}</tr></thead>
@@ -23,7 +24,7 @@ function Rows<T>({ caption, heads, items, cells }: { caption: string; heads: str
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollBox>
   );
 }
 
@@ -36,12 +37,12 @@ const TargetDrift: FC<{ t: TargetReport }> = ({ t }) => {
     <section class="panel" aria-labelledby={`d-${t.name}`} data-target={t.name}>
       <h2 id={`d-${t.name}`}>{`${t.name} (${t.region})`}</h2>
       {quiet ? <p class="ok">In step: nothing to add, revoke or report.</p> : ''}
-      <Rows caption="Would add" heads={['Instance', 'Region', 'Address', 'Port', 'Group']} items={t.add} cells={(a) => [a.instanceId, a.memberRegion, a.cidr, port(a.port), a.groupId]} />
-      <Rows caption="Would revoke" heads={['Rule', 'Address', 'Port', 'Instance', 'Region', 'Why']} items={t.revoke} cells={(r) => [r.ruleId, r.cidr, port(r.port), r.instanceId, r.memberRegion, r.reason]} />
-      <Rows caption="Blocked: no room in the pool" heads={['Instance', 'Region', 'Address', 'Port']} items={t.blocked} cells={(b) => [b.instanceId, b.memberRegion, b.cidr, port(b.port)]} />
-      <Rows caption="Cannot be admitted" heads={['Instance', 'Region', 'Why']} items={t.refused} cells={(r) => [r.instanceId, r.memberRegion, r.detail]} />
-      <Rows caption="Kept by the safety rules" heads={['Rule', 'Address', 'Port', 'Instance', 'Why']} items={t.kept} cells={(k) => [k.ruleId, k.cidr, port(k.port), k.instanceId, `${k.reason}: ${k.detail}`]} />
-      <Rows caption="Open to the world (not sgsync's; never changed)" heads={['Group', 'Rule', 'Source', 'Description']} items={dangerous} cells={(f) => [f.groupId, f.ruleId, f.cidr, f.description]} />
+      <Rows id={`drift:${t.name}:add`} caption="Would add" heads={['Instance', 'Region', 'Address', 'Port', 'Group']} items={t.add} cells={(a) => [a.instanceId, a.memberRegion, a.cidr, port(a.port), a.groupId]} />
+      <Rows id={`drift:${t.name}:revoke`} caption="Would revoke" heads={['Rule', 'Address', 'Port', 'Instance', 'Region', 'Why']} items={t.revoke} cells={(r) => [r.ruleId, r.cidr, port(r.port), r.instanceId, r.memberRegion, r.reason]} />
+      <Rows id={`drift:${t.name}:blocked`} caption="Blocked: no room in the pool" heads={['Instance', 'Region', 'Address', 'Port']} items={t.blocked} cells={(b) => [b.instanceId, b.memberRegion, b.cidr, port(b.port)]} />
+      <Rows id={`drift:${t.name}:refused`} caption="Cannot be admitted" heads={['Instance', 'Region', 'Why']} items={t.refused} cells={(r) => [r.instanceId, r.memberRegion, r.detail]} />
+      <Rows id={`drift:${t.name}:kept`} caption="Kept by the safety rules" heads={['Rule', 'Address', 'Port', 'Instance', 'Why']} items={t.kept} cells={(k) => [k.ruleId, k.cidr, port(k.port), k.instanceId, `${k.reason}: ${k.detail}`]} />
+      <Rows id={`drift:${t.name}:open`} caption="Open to the world (not sgsync's; never changed)" heads={['Group', 'Rule', 'Source', 'Description']} items={dangerous} cells={(f) => [f.groupId, f.ruleId, f.cidr, f.description]} />
     </section>
   );
 };
@@ -67,7 +68,7 @@ export const DriftSection: FC<{ view: FleetView; refresh: number; token?: string
         <form method="post" action="/reconcile" class="panel">
           <input type="hidden" name="token" value={token} />
           <p>Run a pass now: add what is missing and revoke what is stale, within the safety rules.</p>
-          <button type="submit" class="danger">Reconcile now</button>
+          <button type="submit" class="danger" id="reconcile-now">Reconcile now</button>
         </form>
       ) : ''}
       {(report?.targets ?? []).map((t) => <TargetDrift t={t} />)}

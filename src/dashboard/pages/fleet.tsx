@@ -6,7 +6,7 @@
 import type { FC } from 'hono/jsx';
 import { countByRegion, filterRows, type FleetFilter } from '../fleet-filter.js';
 import { NEEDS_ATTENTION, RULE_STATUSES, worstStatus, type FleetView, type InstanceRow } from '../fleet-view.js';
-import { Badge, poll, shortTime } from '../layout.js';
+import { Badge, poll, ScrollBox, shortTime } from '../layout.js';
 
 const STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'];
 
@@ -81,7 +81,7 @@ export const FleetSection: FC<{ view: FleetView; filter: FleetFilter; refresh: n
         </div>
         <div class="card" data-count="attention"><span class="n">{attention}</span><span class="l">need attention</span></div>
       </div>
-      <div class="scroll panel">
+      <ScrollBox id="regions-box" label="Instances per region" class="panel">
         <table id="regions">
           <caption>Instances per region</caption>
           <thead><tr><th scope="col">Region</th><th scope="col">Inventory</th><th scope="col" class="num">Instances</th><th scope="col" class="num">Running</th><th scope="col" class="num">Need attention</th></tr></thead>
@@ -97,10 +97,10 @@ export const FleetSection: FC<{ view: FleetView; filter: FleetFilter; refresh: n
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollBox>
       <h2 id="fleet-title">Instances</h2>
       <p id="shown" aria-live="polite">{`${rows.length} of ${view.rows.length} instances shown`}</p>
-      <div class="scroll" tabindex={0} role="region" aria-label="Instances table">
+      <ScrollBox id="instances-box" label="Instances table">
         <table id="instances">
           <thead>
             <tr>
@@ -128,7 +128,7 @@ export const FleetSection: FC<{ view: FleetView; filter: FleetFilter; refresh: n
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollBox>
     </section>
   );
 };

@@ -6,7 +6,7 @@
 import type { FC } from 'hono/jsx';
 import type { CapacityLine, Target } from '../../core/model.js';
 import type { FleetView } from '../fleet-view.js';
-import { Badge, poll } from '../layout.js';
+import { Badge, poll, ScrollBox } from '../layout.js';
 import { sparklinePoints, usageKey, type UsageHistory } from '../usage-history.js';
 
 const W = 160;
@@ -54,7 +54,7 @@ const TargetPanel: FC<{ target: Target; view: FleetView; history: UsageHistory }
       </p>
       {lines.map((line) => <Gauge line={line} history={history} />)}
       {foreign.length > 0 ? (
-        <div class="scroll">
+        <ScrollBox id={`targets:${target.name}:foreign`} label={`Rules of ${target.name} sgsync does not own`}>
           <table>
             <caption>Rules sgsync does not own</caption>
             <thead><tr><th scope="col">Group</th><th scope="col">Rule</th><th scope="col">Ports</th><th scope="col">Source</th><th scope="col">Description</th><th scope="col">Risk</th></tr></thead>
@@ -71,7 +71,7 @@ const TargetPanel: FC<{ target: Target; view: FleetView; history: UsageHistory }
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollBox>
       ) : (
         <p class="muted">No rules that sgsync does not own.</p>
       )}
