@@ -48,12 +48,21 @@ export const Freshness: FC<{ problem?: string; oob?: boolean }> = ({ problem, oo
   </div>
 );
 
+/**
+ * htmx as the pages use it. No history snapshots: a snapshot keeps the table
+ * as it was swapped in but the filter form as first rendered (a <select>'s
+ * choice is not in its markup), so Back showed a filtered table under a form
+ * saying "all", and data as old as the snapshot. Back and Forward load the
+ * page again instead, which the server renders whole, form included.
+ */
+const HTMX_CONFIG = JSON.stringify({ includeIndicatorStyles: false, allowEval: false, selfRequestsOnly: true, historyCacheSize: 0, refreshOnHistoryMiss: true });
+
 export const Layout: FC<LayoutProps> = ({ title, active, at, deployment, problem, children }) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
-      <meta name="htmx-config" content='{"includeIndicatorStyles":false,"allowEval":false,"selfRequestsOnly":true}' />
+      <meta name="htmx-config" content={HTMX_CONFIG} />
       <title>{`${title} · sgsync`}</title>
       <link rel="stylesheet" href="/static/app.css" />
       <script src="/static/htmx.min.js" defer></script>

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveDashboard, type ServedDashboard } from '../../src/dashboard/serve.js';
-import { HOSTILE_NAME, startDashboardFleet, type DashboardFleet } from '../support/dashboard-fleet.js';
+import { HOSTILE_NAME, MEMBER_REGIONS, startDashboardFleet, type DashboardFleet } from '../support/dashboard-fleet.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const shots = join(root, 'artifacts/screenshots');
@@ -129,6 +129,31 @@ describe('the dashboard in chromium', () => {
     await page.fill('#q', 'api-euw1');
     await expect.poll(() => page.url()).toMatch(/\/\?q=api-euw1$/);
     await expect.poll(() => rowCount(page)).toBe(2);
+    await page.close();
+  });
+
+  it('shows in the filter form, after Back and Forward, the filter of the address bar and the table', async () => {
+    const { f, served } = readOnly;
+    const { page } = await tab();
+    await page.goto(served.url);
+    const stopped = MEMBER_REGIONS.flatMap((r) => [...f.sb.sandbox.world.region(r)!.instances.values()]).filter((i) => i.state === 'stopped').length;
+    const form = () => page.evaluate('["region", "state"].map((n) => document.querySelector(`select[name=${n}]`).value).join(" ")');
+
+    await page.selectOption('select[name=state]', 'stopped');
+    await expect.poll(() => page.url()).toMatch(/\/\?state=stopped$/);
+    await page.selectOption('select[name=region]', 'eu-west-1');
+    await expect.poll(() => page.url()).toMatch(/\/\?region=eu-west-1&state=stopped$/);
+
+    await page.goBack();
+    await expect.poll(() => page.url()).toMatch(/\/\?state=stopped$/);
+    await expect.poll(form).toBe(' stopped');
+    await expect.poll(() => rowCount(page)).toBe(stopped);
+    await page.goBack();
+    await expect.poll(() => page.url()).toBe(`${served.url}/`);
+    await expect.poll(form).toBe(' ');
+    await page.goForward();
+    await expect.poll(() => page.url()).toMatch(/\/\?state=stopped$/);
+    await expect.poll(form).toBe(' stopped');
     await page.close();
   });
 
