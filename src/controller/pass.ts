@@ -109,8 +109,9 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
     onChange: options.onChange ? (c) => options.onChange?.({ ...c, passId }) : undefined,
     onRound: options.onRound,
     afterObserve,
-    makePlan: (observed) =>
+    makePlan: (observed, learned) =>
       makePlan({
+        full: learned.full,
         deployment: config.config.deployment,
         targets: config.targets,
         // Set by afterObserve, which runs before every plan.

@@ -181,6 +181,12 @@ export interface PlaceOptions {
    * every search starts at the pool's first group (plain first-fit).
    */
   spread?: boolean;
+  /**
+   * Groups that have no room for `family` whatever their count says: AWS
+   * refused a rule there as over its quota this pass (the account's quota may
+   * be below the config's `quota`). Nothing is placed in them.
+   */
+  full?: (groupId: string, family: Family) => boolean;
 }
 
 /**
@@ -243,7 +249,7 @@ class PoolRoom {
   /** Positions whose group has room. */
   private open = 0;
 
-  constructor(pool: Pool | undefined, family: Family, counts: GroupCounts) {
+  constructor(pool: Pool | undefined, family: Family, counts: GroupCounts, full?: PlaceOptions['full']) {
     this.groupIds = pool?.groupIds ?? [];
     this.quota = pool && Number.isFinite(pool.quota) ? pool.quota : 0;
     const n = this.groupIds.length;
@@ -254,7 +260,7 @@ class PoolRoom {
     for (let p = 0; p < n; p++) {
       const slot = counts.slot(this.groupIds[p] as string, family);
       this.slotAt[p] = slot;
-      if ((counts.used[slot] as number) < this.quota) counts.hold(slot, this, p);
+      if ((counts.used[slot] as number) < this.quota && !full?.(this.groupIds[p] as string, family)) counts.hold(slot, this, p);
       else this.close(p);
     }
   }
@@ -307,7 +313,7 @@ export function placeRules(rules: DesiredRule[], poolOf: (target: string) => Poo
       lastRooms = byFamily;
     }
     let room = lastRooms[rule.family];
-    if (!room) room = lastRooms[rule.family] = new PoolRoom(poolOf(rule.target), rule.family, counts);
+    if (!room) room = lastRooms[rule.family] = new PoolRoom(poolOf(rule.target), rule.family, counts, options.full);
     const groupIds = room.groupIds;
     const n = groupIds.length;
     const start = options.spread ? spreadStart(rule.instanceId, n) : 0;

@@ -239,4 +239,10 @@ export interface PlanInput {
   /** The pass's time: ISO 8601 or epoch milliseconds. */
   now: string | number;
   safety: SafetySettings;
+  /**
+   * Groups AWS refused a rule in as over its quota earlier in this pass
+   * (`RulesPerSecurityGroupLimitExceeded`), with the families refused:
+   * nothing more is placed there, whatever `quota` says.
+   */
+  full?: readonly { groupId: string; family: Family }[];
 }

@@ -229,7 +229,8 @@ export function plan(input: PlanInput): Plan {
   // Every pass starts a new rule's search at the group its instance id picks: agents booting
   // together spread over the pool instead of racing for one group's last slots, and a
   // controller racing an agent for the same instance picks the same group (decision 0004).
-  const placement = placeRules(wanted.toPlace, (name) => pools.get(name), ledger, { spread: true });
+  const full = new Set((input.full ?? []).map((f) => `${f.family} ${f.groupId}`));
+  const placement = placeRules(wanted.toPlace, (name) => pools.get(name), ledger, { spread: true, ...(full.size > 0 ? { full: (g, f) => full.has(`${f} ${g}`) } : {}) });
   const authorizes = placement.placed.map(({ rule, groupId }): PlannedRule => {
     const { target, instanceId, memberRegion, family, port, cidr } = rule;
     // Spelled out rather than spread: a cold pass builds a hundred thousand of these.

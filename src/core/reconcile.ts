@@ -1,6 +1,6 @@
 import { SgsyncError, isSgsyncError } from './errors.js';
 import { mapLimit } from './limit.js';
-import type { GroupBatch, ObservedRule, Plan, PlannedRevoke, PlannedRule, PortSpec, Target } from './model.js';
+import type { Family, GroupBatch, ObservedRule, Plan, PlannedRevoke, PlannedRule, PortSpec, Target } from './model.js';
 import type { Ec2Port } from './ports.js';
 import { heldBack } from './safety.js';
 
@@ -19,12 +19,22 @@ export interface AppliedChange {
   reason: string;
 }
 
+/** What AWS's answers taught a pass, for its next plan. */
+export interface PassLearned {
+  /** Groups AWS refused a rule in as over its quota, and the families refused. */
+  full: { groupId: string; family: Family }[];
+}
+
 export interface PassOptions {
   ec2: Ec2Port;
   /** The groups to observe, per region (every group of every target the pass covers). */
   groups: { region: string; groupIds: string[] }[];
-  /** Plans from what was observed; the driver closes over members, targets, scope and time. */
-  makePlan: (observed: ObservedRule[]) => Plan;
+  /**
+   * Plans from what was observed; the driver closes over members, targets,
+   * scope and time. `learned` is what AWS said earlier in the pass that the
+   * rules do not show: groups it found full (pass them on as `PlanInput.full`).
+   */
+  makePlan: (observed: ObservedRule[], learned: PassLearned) => Plan;
   /**
    * Runs after each look at the rules, before planning from them (its time is
    * the observing's): a controller looks up here the instances the rules name
@@ -202,13 +212,19 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
       await options.afterObserve?.(rules);
       return rules;
     });
+  const learned: PassLearned = { full: [] };
   let observed = await look();
-  let plan = await timed('planMs', () => options.makePlan(observed));
+  let plan = await timed('planMs', () => options.makePlan(observed, learned));
   const first = plan;
   let rounds = 1;
+  /** The last refusal over a group's quota: the answer, should the pool then have no room left. */
+  let overQuota: SgsyncError | undefined;
   for (;;) {
     if (!options.apply || isEmptyPlan(plan)) {
-      return { plan: first, lastPlan: plan, changes, rounds, converged: isEmptyPlan(plan), errors, observedRules: observed, timings, alreadyThere, alreadyGone };
+      // Nothing left to try, but members AWS's quota left without room: say why, in AWS's words.
+      const refusal = plan.blocked.length > 0 ? overQuota : undefined;
+      if (refusal && !errors.includes(refusal)) errors.push(refusal);
+      return { plan: first, lastPlan: plan, changes, rounds, converged: isEmptyPlan(plan) && !refusal, errors, observedRules: observed, timings, alreadyThere, alreadyGone };
     }
     let raced = false;
     // A refusal that another look may cure (throttling, a group filled meanwhile); if it outlasts every round it is the answer.
@@ -236,7 +252,13 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
       return !out.notFound;
     };
     const authorize = async (batch: GroupBatch<PlannedRule>) => {
-      const out = await options.ec2.authorize(batch);
+      const out = await options.ec2.authorize(batch).catch((e: unknown) => {
+        if (isSgsyncError(e) && e.code === 'CAPACITY_EXHAUSTED') {
+          learnFull(learned, batch);
+          overQuota = e;
+        }
+        throw e;
+      });
       if (!out.duplicate) authorizeChanges(batch, out.created).forEach(record);
       return !out.duplicate;
     };
@@ -256,7 +278,19 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     rounds++;
     options.onRound?.(rounds, maxRounds, lastRefusal);
     observed = await look();
-    plan = holdIfHalted(await timed('planMs', () => options.makePlan(observed)), first);
+    plan = holdIfHalted(await timed('planMs', () => options.makePlan(observed, learned)), first);
+  }
+}
+
+/**
+ * AWS refused `batch` as over the group's quota: the group is full for the
+ * families the batch asked for, whatever the config's `quota` says (the
+ * account's may be lower), and the next plan looks elsewhere in the pool
+ * instead of asking the same group again.
+ */
+function learnFull(learned: PassLearned, batch: GroupBatch<PlannedRule>): void {
+  for (const { family } of batch.items) {
+    if (!learned.full.some((f) => f.groupId === batch.groupId && f.family === family)) learned.full.push({ groupId: batch.groupId, family });
   }
 }
 

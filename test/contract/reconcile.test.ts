@@ -4,6 +4,7 @@ import { Ec2Adapter } from '../../src/aws/ec2-adapter.js';
 import type { Member, Scope, Target } from '../../src/core/model.js';
 import { isManagedBy, ruleMember } from '../../src/core/ownership.js';
 import type { Ec2Port } from '../../src/core/ports.js';
+import { spreadStart } from '../../src/core/capacity.js';
 import { plan } from '../../src/core/planner.js';
 import { groupsByRegion, lagWarnings, runPass, type PassOptions, type PassResult } from '../../src/core/reconcile.js';
 import { faultsConfigSchema } from '../../src/sandbox/faults.js';
@@ -52,8 +53,9 @@ function pass(ec2: Ec2Port, target: Target, fleet: Member[], scope: Scope, maxRo
     onRound,
     groups: groupsByRegion([target]),
     apply: true,
-    makePlan: (observed) =>
+    makePlan: (observed, learned) =>
       plan({
+        full: learned.full,
         deployment: 'prod',
         targets: [target],
         members: fleet,
@@ -126,14 +128,25 @@ describe('runPass with the EC2 adapter', () => {
     const target = { ...(await pool([2])), quota: 60 };
     const fleet = members(3);
     await pass(new Ec2Adapter({ endpoint: sb.url }), target, fleet.slice(0, 2), { kind: 'all' });
-    const late = await pass(new Ec2Adapter({ endpoint: sb.url }), target, fleet, { kind: 'instance', instanceId: fleet[2]!.instanceId }, 3);
-    expect(late).toMatchObject({ converged: false, rounds: 3, changes: [] });
-    expect(late.errors.map((e) => e.code)).toEqual(['CAPACITY_EXHAUSTED']);
     // Each further round is announced with what AWS refused, so a long pass says what it is doing.
     const rounds: [number, number, string | undefined][] = [];
-    await pass(new Ec2Adapter({ endpoint: sb.url }), target, fleet, { kind: 'instance', instanceId: fleet[2]!.instanceId }, 3, (round, most, refusal) => rounds.push([round, most, refusal?.code]));
-    expect(rounds).toEqual([[2, 3, 'CAPACITY_EXHAUSTED'], [3, 3, 'CAPACITY_EXHAUSTED']]);
+    const late = await pass(new Ec2Adapter({ endpoint: sb.url }), target, fleet, { kind: 'instance', instanceId: fleet[2]!.instanceId }, 3, (round, most, refusal) => rounds.push([round, most, refusal?.code]));
+    // The refusal marks the group full for the rest of the pass: the next look finds no room, and asks AWS no more.
+    expect(late).toMatchObject({ converged: false, rounds: 2, changes: [] });
+    expect(rounds).toEqual([[2, 3, 'CAPACITY_EXHAUSTED']]);
+    expect(late.lastPlan.blocked.map((b) => b.instanceId)).toEqual([fleet[2]!.instanceId]);
+    expect(late.errors.map((e) => e.code)).toEqual(['CAPACITY_EXHAUSTED']);
     expect(late.errors[0]?.message).toMatch(/has reached its rules quota.*set it in the config/);
+  });
+
+  it('tries the next group of the pool once AWS says the group it picked is full, whatever the config\'s quota', async () => {
+    const target = { ...(await pool([1, 60])), quota: 60 };
+    // A member whose search starts at the first group, which already holds its one rule.
+    const fleet = members(40).filter((m) => spreadStart(m.instanceId, 2) === 0).slice(0, 2);
+    await pass(new Ec2Adapter({ endpoint: sb.url }), target, fleet.slice(0, 1), { kind: 'all' });
+    const late = await pass(new Ec2Adapter({ endpoint: sb.url }), target, fleet, { kind: 'instance', instanceId: fleet[1]!.instanceId });
+    expect(late).toMatchObject({ converged: true, rounds: 2, errors: [] });
+    expect(late.changes.map((c) => [c.action, c.groupId])).toEqual([['authorize', target.groupIds[1]]]);
   });
 
   it('treats a duplicate as success: the rule another pass just made is observed, not made twice', async () => {
