@@ -1,4 +1,5 @@
 import { SgsyncError } from '../core/errors.js';
+import type { Member } from '../core/model.js';
 import { isEmptyPlan } from '../core/reconcile.js';
 import { agentPass, checkOutcome, readSelf, tagsUnseen, targetsFor, type AgentDeps, type AgentPassResult } from './agent-pass.js';
 
@@ -7,6 +8,8 @@ export interface RegisterOptions {
   wait?: boolean;
   /** How often to look while waiting. */
   pollMs?: number;
+  /** This instance, when the caller has just read it (`watch`); else it is read from IMDS. */
+  self?: Member;
 }
 
 export interface RegisterResult extends AgentPassResult {
@@ -23,7 +26,7 @@ export interface RegisterResult extends AgentPassResult {
  * registered costs one describe per target region and no mutating call.
  */
 export async function register(deps: AgentDeps, options: RegisterOptions = {}): Promise<RegisterResult> {
-  const self = await readSelf(deps);
+  const self = options.self ?? (await readSelf(deps));
   const selected = targetsFor(self, deps.config.targets);
   const unseen = tagsUnseen(deps, self, selected);
   if (unseen) throw new SgsyncError('NOT_ON_INSTANCE', unseen);

@@ -45,63 +45,77 @@ function passes(e: unknown): e is SgsyncError {
 }
 
 /**
+ * Why the instance is about to go, when IMDS says it is: a spot interruption
+ * notice, or the Auto Scaling target lifecycle state `Terminated`.
+ */
+async function departure(deps: AgentDeps, log: WatchOptions['log']): Promise<WatchEnd | undefined> {
+  const notice = await deps.instance.spotNotice();
+  if (notice) {
+    log.info({ action: notice.action, time: notice.time }, 'spot interruption notice: deregistering');
+    return 'spot-notice';
+  }
+  const lifecycle = await deps.instance.lifecycleState();
+  if (lifecycle?.startsWith('Terminated')) {
+    log.info({ lifecycle }, 'Auto Scaling lifecycle state is Terminated: deregistering');
+    return 'lifecycle-terminated';
+  }
+  return undefined;
+}
+
+/**
  * Registers, then watches what tells an instance it is about to go: the spot
  * interruption notice, the Auto Scaling lifecycle state `Terminated`, and a
- * stop signal; each makes it deregister and return. A new address (an Elastic
- * IP associated, say) makes it register again. What may pass (see `passes`)
- * is logged and tried again on the next poll, and the watch is ready only
- * once the instance is admitted everywhere it is selected; only a terminal
- * error (permission, configuration, a group AWS does not know) ends the
- * watch with that error.
+ * stop signal; each makes it deregister and return. Every poll looks for
+ * them, whether or not the instance has been admitted yet: a registration
+ * that keeps failing for one target may have admitted it to others, and
+ * those rules must go with the instance. A new address (an Elastic IP
+ * associated, say) makes it register again. What may pass (see `passes`) is
+ * logged and tried again on the next poll, and the watch is ready only once
+ * the instance is admitted everywhere it is selected; only a terminal error
+ * (permission, configuration, a group AWS does not know) ends the watch with
+ * that error.
  */
 export async function watch(deps: AgentDeps, options: WatchOptions): Promise<WatchEnd> {
   const { log, signal } = options;
+  // The instance as last read, and the address it was last admitted with (undefined: not admitted yet).
   let self: Member | undefined;
-  while (!self && !signal.aborted) {
-    try {
-      const result = await register(deps, { wait: true });
-      self = result.self;
-      log.info({ instance: self.instanceId, address: addressOf(self), targets: result.targets, added: result.changes.length }, 'registered');
-      options.onReady?.();
-    } catch (e) {
-      if (!passes(e)) throw e;
-      log.warn({ code: e.code }, `registration failed, retrying: ${e.message}`);
-      await pause(options.pollMs, signal);
-    }
-  }
+  let admitted: string | undefined;
+  let ready = false;
+
+  const leave = async (end: WatchEnd): Promise<WatchEnd> => {
+    await deregister(deps, self);
+    log.info('deregistered');
+    return end;
+  };
 
   for (;;) {
     if (signal.aborted) {
       log.info('stop signal received: deregistering');
-      await deregister(deps, self);
-      log.info('deregistered');
-      return 'signal';
+      return leave('signal');
     }
+    let registering = false;
     try {
-      const notice = await deps.instance.spotNotice();
-      if (notice) {
-        log.info({ action: notice.action, time: notice.time }, 'spot interruption notice: deregistering');
-        await deregister(deps, self);
-        log.info('deregistered');
-        return 'spot-notice';
-      }
-      const lifecycle = await deps.instance.lifecycleState();
-      if (lifecycle?.startsWith('Terminated')) {
-        log.info({ lifecycle }, 'Auto Scaling lifecycle state is Terminated: deregistering');
-        await deregister(deps, self);
-        log.info('deregistered');
-        return 'lifecycle-terminated';
-      }
-      const now = await readSelf(deps);
-      if (self && addressOf(now) !== addressOf(self)) {
-        log.info({ from: addressOf(self), to: addressOf(now) }, 'address changed: registering again');
-        const result = await register(deps, { wait: true });
+      const end = await departure(deps, log);
+      if (end) return await leave(end);
+      self = await readSelf(deps);
+      if (addressOf(self) !== admitted) {
+        if (admitted !== undefined) log.info({ from: admitted, to: addressOf(self) }, 'address changed: registering again');
+        registering = true;
+        const result = await register(deps, { wait: true, self });
         self = result.self;
-        log.info({ added: result.changes.filter((c) => c.action === 'authorize').length, removed: result.changes.filter((c) => c.action === 'revoke').length }, 'registered');
+        admitted = addressOf(self);
+        const added = result.changes.filter((c) => c.action === 'authorize').length;
+        const removed = result.changes.filter((c) => c.action === 'revoke').length;
+        log.info({ instance: self.instanceId, address: admitted, targets: result.targets, added, removed }, 'registered');
+        if (!ready) options.onReady?.();
+        ready = true;
       }
     } catch (e) {
       if (isSgsyncError(e) && !passes(e)) throw e;
-      log.warn(`poll failed, trying again in ${options.pollMs} ms: ${e instanceof Error ? e.message : String(e)}`);
+      const code = isSgsyncError(e) ? e.code : undefined;
+      const message = e instanceof Error ? e.message : String(e);
+      if (registering) log.warn({ code }, `registration failed, retrying: ${message}`);
+      else log.warn({ code }, `poll failed, trying again in ${options.pollMs} ms: ${message}`);
     }
     await pause(options.pollMs, signal);
   }

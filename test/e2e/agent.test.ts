@@ -190,6 +190,23 @@ describe('sgsync agent watch', () => {
     expect(JSON.parse(result.stdout)).toEqual({ ended: 'signal' });
     expect(await dbRules()).toEqual([]);
   });
+
+  it('deregisters on the lifecycle state Terminated while one target keeps refusing the instance, removing what the other admitted', async () => {
+    const privatePool = await fleet.groups('us-east-1', 1);
+    const db = ['  - name: db', '    region: us-east-1', `    groups: [${privatePool.join(', ')}]`, '    ports: [5432]', '    address: private', '    members:', '      regions: [eu-west-1]', '      tags: {role: worker}'].join('\n');
+    const two = fleet.config('two-leaving.yaml', poolConfig(pool, fleet.url).replace('aws:', `${db}\naws:`));
+    const [id] = await fleet.launch('eu-west-1', 1, { role: 'worker' }, { NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: false }] });
+    const dbRules = async () => (await fleet.rules('us-east-1', privatePool)).filter((r) => tagsOf(r)['sgsync:instance'] === id);
+    const run = fleet.spawn(id!, ['agent', 'watch', '-c', two, '--poll-seconds', '1', '--json']);
+    for (let i = 0; i < 600 && !/registration failed, retrying: target api: /.test(run.stderr()); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await dbRules()).toHaveLength(1);
+    expect((await control(`instances/${id}/lifecycle-state`, { state: 'Terminated' })).status).toBe(200);
+    const exited = await Promise.race([run.done, new Promise<undefined>((r) => setTimeout(() => r(undefined), 20_000))]);
+    expect(exited, `watch did not end on Terminated:\n${run.stderr()}`).toBeDefined();
+    expect(exited!.code, exited!.stderr).toBe(0);
+    expect(JSON.parse(exited!.stdout)).toEqual({ ended: 'lifecycle-terminated' });
+    expect(await dbRules()).toEqual([]);
+  });
 });
 
 const systemdAnalyze = (process.env.PATH ?? '').split(delimiter).map((p) => join(p, 'systemd-analyze')).find((p) => existsSync(p));

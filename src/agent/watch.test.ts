@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { API_GROUP, DB_GROUP, FakeEc2, FakeInstance, WORKER, agentConfig, fakeDeps } from '../../test/support/agent-fakes.js';
+import type { Member } from '../core/model.js';
+import { watch } from './watch.js';
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/**
+ * Runs `watch` over the fakes. `script` runs at each read of the instance
+ * (about one per poll) with its number; the watch is stopped by signal at
+ * the 40th, so a watch that misses what the script does ends as 'signal'
+ * rather than never.
+ */
+function watching(ec2: FakeEc2, instance: FakeInstance, script: (read: number) => void = () => undefined, config = agentConfig()) {
+  const stop = new AbortController();
+  instance.onSelf = (read) => {
+    script(read);
+    if (read >= 40) stop.abort();
+  };
+  const end = watch(fakeDeps(ec2, instance, config), { pollMs: 0, signal: stop.signal, log: quiet});
+  return { end, stop };
+}
+
+const noPublicAddress: Member = { ...WORKER, publicIpv4: undefined };
+const groupsOf = (ec2: FakeEc2, id = WORKER.instanceId) => ec2.rulesOf(id).map((r) => r.groupId).sort();
+
+describe('agent watch, while the instance is not admitted everywhere', () => {
+  it.each([
+    ['a spot interruption notice', 'spot-notice', (i: FakeInstance) => (i.notice = { action: 'terminate', time: '2030-01-01T00:02:00Z' })],
+    ['the lifecycle state Terminated', 'lifecycle-terminated', (i: FakeInstance) => (i.lifecycle = 'Terminated')],
+  ])('deregisters on %s, removing the rules the targets that admit it gave it', async (_what, ended, notify) => {
+    const ec2 = new FakeEc2();
+    const instance = new FakeInstance(noPublicAddress);
+    let before: string[] = [];
+    const { end } = watching(ec2, instance, (read) => {
+      if (read === 3) {
+        before = groupsOf(ec2);
+        notify(instance);
+      }
+    });
+    expect(await end).toBe(ended);
+    // api refuses an instance without a public address; db admitted it.
+    expect(before).toEqual([DB_GROUP]);
+    expect(groupsOf(ec2)).toEqual([]);
+  });
+
+  it('deregisters on a notice while IMDS shows none of its tags', async () => {
+    const ec2 = new FakeEc2();
+    const instance = new FakeInstance({ ...WORKER, tags: {} });
+    const { end } = watching(ec2, instance, (read) => {
+      if (read === 3) instance.notice = { action: 'stop', time: '2030-01-01T00:02:00Z' };
+    });
+    expect(await end).toBe('spot-notice');
+  });
+});
+
+describe('agent watch and the Auto Scaling target lifecycle state', () => {
+  it.each(['Terminated'])('deregisters on %s', async (state) => {
+    const ec2 = new FakeEc2();
+    const instance = new FakeInstance(WORKER);
+    let before: string[] = [];
+    const { end } = watching(ec2, instance, (read) => {
+      if (read === 3) {
+        before = groupsOf(ec2);
+        instance.lifecycle = state;
+      }
+    });
+    expect(await end).toBe('lifecycle-terminated');
+    expect(before).toEqual([API_GROUP, DB_GROUP]);
+    expect(groupsOf(ec2)).toEqual([]);
+  });
+
+  it.each(['InService', 'Warmed:Running', 'Warmed:Stopped'])('keeps the rules on %s', async (state) => {
+    const ec2 = new FakeEc2();
+    const instance = new FakeInstance(WORKER);
+    let during: string[] = [];
+    const { end } = watching(ec2, instance, (read) => {
+      if (read === 3) instance.lifecycle = state;
+      if (read === 6) during = groupsOf(ec2);
+    });
+    expect(await end).toBe('signal');
+    expect(during).toEqual([API_GROUP, DB_GROUP]);
+  });
+});
