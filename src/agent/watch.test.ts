@@ -55,7 +55,7 @@ describe('agent watch, while the instance is not admitted everywhere', () => {
 });
 
 describe('agent watch and the Auto Scaling target lifecycle state', () => {
-  it.each(['Terminated'])('deregisters on %s', async (state) => {
+  it.each(['Terminated', 'Warmed:Terminated'])('deregisters on %s', async (state) => {
     const ec2 = new FakeEc2();
     const instance = new FakeInstance(WORKER);
     let before: string[] = [];

@@ -45,8 +45,18 @@ function passes(e: unknown): e is SgsyncError {
 }
 
 /**
+ * Whether an Auto Scaling target lifecycle state means the instance is going:
+ * `Terminated`, or `Warmed:Terminated` for an instance of a warm pool (the
+ * other `Warmed:*` states keep it, stopped or running, for later use).
+ */
+export function isTerminatedState(state: string | undefined): boolean {
+  return state !== undefined && state.replace(/^Warmed:/, '').startsWith('Terminated');
+}
+
+/**
  * Why the instance is about to go, when IMDS says it is: a spot interruption
- * notice, or the Auto Scaling target lifecycle state `Terminated`.
+ * notice, or the Auto Scaling target lifecycle state `Terminated` (see
+ * `isTerminatedState`).
  */
 async function departure(deps: AgentDeps, log: WatchOptions['log']): Promise<WatchEnd | undefined> {
   const notice = await deps.instance.spotNotice();
@@ -55,8 +65,8 @@ async function departure(deps: AgentDeps, log: WatchOptions['log']): Promise<Wat
     return 'spot-notice';
   }
   const lifecycle = await deps.instance.lifecycleState();
-  if (lifecycle?.startsWith('Terminated')) {
-    log.info({ lifecycle }, 'Auto Scaling lifecycle state is Terminated: deregistering');
+  if (isTerminatedState(lifecycle)) {
+    log.info({ lifecycle }, `Auto Scaling lifecycle state is ${lifecycle}: deregistering`);
     return 'lifecycle-terminated';
   }
   return undefined;
