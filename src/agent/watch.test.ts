@@ -82,3 +82,35 @@ describe('agent watch and the Auto Scaling target lifecycle state', () => {
     expect(during).toEqual([API_GROUP, DB_GROUP]);
   });
 });
+
+describe('agent watch removes what it authorized, whatever the listing shows', () => {
+  it('revokes by id the rules it authorized that DescribeSecurityGroupRules does not list yet', async () => {
+    const ec2 = new FakeEc2();
+    ec2.lagging = true;
+    const instance = new FakeInstance(WORKER);
+    let before: string[] = [];
+    const { end } = watching(ec2, instance, (read) => {
+      if (read === 3) before = groupsOf(ec2);
+      if (read === 4) instance.notice = { action: 'terminate', time: '2030-01-01T00:02:00Z' };
+    });
+    expect(await end).toBe('spot-notice');
+    expect(before).toEqual([API_GROUP, DB_GROUP]);
+    expect(groupsOf(ec2)).toEqual([]);
+  });
+
+  it('takes a rule someone else revoked meanwhile as gone, and still revokes the rest', async () => {
+    const ec2 = new FakeEc2();
+    ec2.lagging = true;
+    const instance = new FakeInstance(WORKER);
+    const { end, stop } = watching(ec2, instance, (read) => {
+      if (read === 3) {
+        // A controller revoked the api rule (it saw the instance stopped, say).
+        const api = ec2.rulesOf(WORKER.instanceId).find((r) => r.groupId === API_GROUP);
+        if (api) ec2.rules.delete(api.ruleId);
+        stop.abort();
+      }
+    });
+    expect(await end).toBe('signal');
+    expect(groupsOf(ec2)).toEqual([]);
+  });
+});

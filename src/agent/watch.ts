@@ -2,6 +2,7 @@ import { isSgsyncError, type SgsyncError } from '../core/errors.js';
 import type { Member } from '../core/model.js';
 import type { Logger } from 'pino';
 import { readSelf, type AgentDeps } from './agent-pass.js';
+import { AuthorizedRules, revokeAuthorized } from './authorized-rules.js';
 import { deregister } from './deregister.js';
 import { register } from './register.js';
 
@@ -92,8 +93,33 @@ export async function watch(deps: AgentDeps, options: WatchOptions): Promise<Wat
   let admitted: string | undefined;
   let ready = false;
 
+  // Every rule this process authorized and has not revoked, noted as each change lands.
+  const authorized = new AuthorizedRules();
+  const tracked: AgentDeps = {
+    ...deps,
+    onChange: (c) => {
+      authorized.note(c);
+      deps.onChange?.(c);
+    },
+  };
+
   const leave = async (end: WatchEnd): Promise<WatchEnd> => {
-    await deregister(deps, self);
+    let failure: Error | undefined;
+    try {
+      await deregister(tracked, self);
+    } catch (e) {
+      failure = e instanceof Error ? e : new Error(String(e));
+    }
+    // What the listing did not show (EC2's reads lag its writes), or the pass could not reach, goes by id.
+    if (authorized.size > 0) {
+      log.info({ rules: authorized.size }, 'revoking by id the rules this watch authorized that the deregistration did not remove');
+      try {
+        await revokeAuthorized(deps.ec2, authorized, tracked.onChange);
+      } catch (e) {
+        failure ??= e instanceof Error ? e : new Error(String(e));
+      }
+    }
+    if (failure) throw failure;
     log.info('deregistered');
     return end;
   };
@@ -111,7 +137,7 @@ export async function watch(deps: AgentDeps, options: WatchOptions): Promise<Wat
       if (addressOf(self) !== admitted) {
         if (admitted !== undefined) log.info({ from: admitted, to: addressOf(self) }, 'address changed: registering again');
         registering = true;
-        const result = await register(deps, { wait: true, self });
+        const result = await register(tracked, { wait: true, self });
         self = result.self;
         admitted = addressOf(self);
         const added = result.changes.filter((c) => c.action === 'authorize').length;

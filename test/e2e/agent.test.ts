@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { ModifyInstanceMetadataOptionsCommand, StartInstancesCommand, StopInstancesCommand, type SecurityGroupRule } from '@aws-sdk/client-ec2';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { faultsConfigSchema } from '../../src/sandbox/faults.js';
 import { AgentFleet, poolConfig, problemLines } from './agent-harness.js';
 
 // Each agent is a Node process that needs about a second of CPU to start: on a busy machine that adds up.
@@ -206,6 +207,26 @@ describe('sgsync agent watch', () => {
     expect(exited!.code, exited!.stderr).toBe(0);
     expect(JSON.parse(exited!.stdout)).toEqual({ ended: 'lifecycle-terminated' });
     expect(await dbRules()).toEqual([]);
+  });
+
+  it('removes on SIGTERM the rule it authorized that DescribeSecurityGroupRules does not list yet', async () => {
+    const lagging = fleet.config('lagging.yaml', poolConfig(pool, fleet.url, 'agent:\n  waitSeconds: 1'));
+    const [id] = await fleet.launch('eu-west-1', 1);
+    // Every rule, whether the reads show it or not.
+    const inGroups = () => [...(fleet.sandbox.world.region('us-east-1')?.rules.values() ?? [])].filter((r) => r.tags.get('sgsync:instance') === id);
+    fleet.sandbox.faults.set(faultsConfigSchema.parse({ rules: [], readLag: { rulesSeconds: 600 } }));
+    try {
+      const run = fleet.spawn(id!, ['agent', 'watch', '-c', lagging, '--poll-seconds', '1', '--json']);
+      for (let i = 0; i < 600 && !/registration failed, retrying: .*still not visible/.test(run.stderr()); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(inGroups()).toHaveLength(1);
+      run.proc.kill('SIGTERM');
+      const result = await run.done;
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({ ended: 'signal' });
+      expect(inGroups()).toEqual([]);
+    } finally {
+      fleet.sandbox.faults.set({ rules: [] });
+    }
   });
 });
 
