@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { API_GROUP, DB_GROUP, FakeEc2, FakeInstance, WORKER, agentConfig, fakeDeps } from '../../test/support/agent-fakes.js';
+import { API_GROUP, BATCH_GROUP, DB_GROUP, FakeEc2, FakeInstance, WORKER, agentConfig, fakeDeps } from '../../test/support/agent-fakes.js';
 import type { Member } from '../core/model.js';
 import { watch } from './watch.js';
 
@@ -112,5 +112,24 @@ describe('agent watch removes what it authorized, whatever the listing shows', (
     });
     expect(await end).toBe('signal');
     expect(groupsOf(ec2)).toEqual([]);
+  });
+});
+
+describe('agent watch follows the targets that select the instance', () => {
+  it('registers again when its tags change: a target that no longer selects it loses its rule, one that now does gains one', async () => {
+    const ec2 = new FakeEc2();
+    const instance = new FakeInstance(WORKER);
+    let before: string[] = [];
+    let after: string[] = [];
+    const { end } = watching(ec2, instance, (read) => {
+      if (read === 3) {
+        before = groupsOf(ec2);
+        instance.member = { ...instance.member, tags: { role: 'batch' } };
+      }
+      if (read === 8) after = groupsOf(ec2);
+    });
+    expect(await end).toBe('signal');
+    expect(before).toEqual([API_GROUP, DB_GROUP]);
+    expect(after).toEqual([BATCH_GROUP]);
   });
 });

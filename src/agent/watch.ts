@@ -1,7 +1,7 @@
 import { isSgsyncError, type SgsyncError } from '../core/errors.js';
 import type { Member } from '../core/model.js';
 import type { Logger } from 'pino';
-import { readSelf, type AgentDeps } from './agent-pass.js';
+import { readSelf, targetsFor, type AgentDeps } from './agent-pass.js';
 import { AuthorizedRules, revokeAuthorized } from './authorized-rules.js';
 import { deregister } from './deregister.js';
 import { register } from './register.js';
@@ -19,6 +19,30 @@ export interface WatchOptions {
 
 function addressOf(m: Member): string {
   return [m.publicIpv4 ?? '-', m.privateIpv4 ?? '-', ...m.ipv6].join(' ');
+}
+
+/**
+ * What the instance's rules depend on: its addresses and the targets whose
+ * selectors pick it. Either may change while it runs (an Elastic IP
+ * associated; a tag changed, which IMDS shows at once), and a change calls
+ * for another register pass.
+ */
+interface Standing {
+  address: string;
+  targets: string;
+}
+
+function standingOf(m: Member, deps: AgentDeps): Standing {
+  return { address: addressOf(m), targets: targetsFor(m, deps.config.targets).map((t) => t.name).join(', ') };
+}
+
+/** How the instance's standing changed, for the log; undefined when it did not. */
+function changeOf(from: Standing | undefined, to: Standing): Record<string, string> | undefined {
+  if (from === undefined) return {};
+  const change: Record<string, string> = {};
+  if (from.address !== to.address) Object.assign(change, { fromAddress: from.address, toAddress: to.address });
+  if (from.targets !== to.targets) Object.assign(change, { fromTargets: from.targets || 'none', toTargets: to.targets || 'none' });
+  return Object.keys(change).length > 0 ? change : undefined;
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {
@@ -80,7 +104,8 @@ async function departure(deps: AgentDeps, log: WatchOptions['log']): Promise<Wat
  * them, whether or not the instance has been admitted yet: a registration
  * that keeps failing for one target may have admitted it to others, and
  * those rules must go with the instance. A new address (an Elastic IP
- * associated, say) makes it register again. What may pass (see `passes`) is
+ * associated, say) or a new set of targets that select it (its tags
+ * changed) makes it register again. What may pass (see `passes`) is
  * logged and tried again on the next poll, and the watch is ready only once
  * the instance is admitted everywhere it is selected; only a terminal error
  * (permission, configuration, a group AWS does not know) ends the watch with
@@ -88,9 +113,9 @@ async function departure(deps: AgentDeps, log: WatchOptions['log']): Promise<Wat
  */
 export async function watch(deps: AgentDeps, options: WatchOptions): Promise<WatchEnd> {
   const { log, signal } = options;
-  // The instance as last read, and the address it was last admitted with (undefined: not admitted yet).
+  // The instance as last read, and its standing when last admitted (undefined: not admitted yet).
   let self: Member | undefined;
-  let admitted: string | undefined;
+  let admitted: Standing | undefined;
   let ready = false;
 
   // Every rule this process authorized and has not revoked, noted as each change lands.
@@ -134,15 +159,17 @@ export async function watch(deps: AgentDeps, options: WatchOptions): Promise<Wat
       const end = await departure(deps, log);
       if (end) return await leave(end);
       self = await readSelf(deps);
-      if (addressOf(self) !== admitted) {
-        if (admitted !== undefined) log.info({ from: admitted, to: addressOf(self) }, 'address changed: registering again');
+      const standing = standingOf(self, deps);
+      const change = changeOf(admitted, standing);
+      if (change) {
+        if (admitted) log.info(change, `${[change.toAddress && 'address', change.toTargets && 'targets'].filter(Boolean).join(' and ')} changed: registering again`);
         registering = true;
         const result = await register(tracked, { wait: true, self });
         self = result.self;
-        admitted = addressOf(self);
+        admitted = standing;
         const added = result.changes.filter((c) => c.action === 'authorize').length;
         const removed = result.changes.filter((c) => c.action === 'revoke').length;
-        log.info({ instance: self.instanceId, address: admitted, targets: result.targets, added, removed }, 'registered');
+        log.info({ instance: self.instanceId, address: standing.address, targets: result.targets, added, removed }, 'registered');
         if (!ready) options.onReady?.();
         ready = true;
       }
