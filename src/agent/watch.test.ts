@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { API_GROUP, BATCH_GROUP, DB_GROUP, FakeEc2, FakeInstance, WORKER, agentConfig, fakeDeps } from '../../test/support/agent-fakes.js';
 import type { Member } from '../core/model.js';
-import { watch } from './watch.js';
+import { watch, type WatchStatus } from './watch.js';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -13,12 +13,13 @@ const quiet = { info: () => undefined, warn: () => undefined, error: () => undef
  */
 function watching(ec2: FakeEc2, instance: FakeInstance, script: (read: number) => void = () => undefined, config = agentConfig()) {
   const stop = new AbortController();
+  const statuses: WatchStatus[] = [];
   instance.onSelf = (read) => {
     script(read);
     if (read >= 40) stop.abort();
   };
-  const end = watch(fakeDeps(ec2, instance, config), { pollMs: 0, signal: stop.signal, log: quiet});
-  return { end, stop };
+  const end = watch(fakeDeps(ec2, instance, config), { pollMs: 0, signal: stop.signal, log: quiet, onStatus: (s) => statuses.push(s) });
+  return { end, stop, statuses };
 }
 
 const noPublicAddress: Member = { ...WORKER, publicIpv4: undefined };
@@ -131,5 +132,34 @@ describe('agent watch follows the targets that select the instance', () => {
     expect(await end).toBe('signal');
     expect(before).toEqual([API_GROUP, DB_GROUP]);
     expect(after).toEqual([BATCH_GROUP]);
+  });
+});
+
+describe('agent watch readiness', () => {
+  it('is ready after its first attempt even when a target refuses the instance, saying which, and says so again once it is admitted', async () => {
+    const ec2 = new FakeEc2();
+    const instance = new FakeInstance(noPublicAddress);
+    const seen: WatchStatus[][] = [];
+    const run = watching(ec2, instance, (read) => {
+      if (read === 2) seen.push([...run.statuses]);
+      // An Elastic IP is associated.
+      if (read === 4) instance.member = WORKER;
+      if (read === 8) run.stop.abort();
+    });
+    expect(await run.end).toBe('signal');
+    expect(seen[0]).toEqual([{ admitted: false, text: expect.stringMatching(/^not admitted yet, trying again every poll: target api: .*public/) }]);
+    expect(run.statuses[0]).toEqual(seen[0]![0]);
+    expect(run.statuses.at(-1)).toEqual({ admitted: true, text: `admitted by api, db (${WORKER.publicIpv4})` });
+    expect(run.statuses.filter((s) => s.admitted)).toHaveLength(1);
+  });
+
+  it('is ready once registered when every target admits the instance', async () => {
+    const ec2 = new FakeEc2();
+    const instance = new FakeInstance(WORKER);
+    const run = watching(ec2, instance, (read) => {
+      if (read === 3) run.stop.abort();
+    });
+    expect(await run.end).toBe('signal');
+    expect(run.statuses).toEqual([{ admitted: true, text: `admitted by api, db (${WORKER.publicIpv4})` }]);
   });
 });

@@ -13,8 +13,22 @@ export interface WatchOptions {
   /** Aborted on SIGTERM/SIGINT: the agent deregisters and returns. */
   signal: AbortSignal;
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
-  /** Called once, when the first registration has landed and is observable (systemd readiness). */
-  onReady?: () => void;
+  /**
+   * Told how the instance stands once the first registration attempt is
+   * over, whatever its outcome (systemd readiness), and again whenever that
+   * changes (systemd's STATUS=): a unit that waited for the instance to be
+   * admitted everywhere would be killed at its start timeout, deregistering
+   * the rules that did land, and restarted for ever, while the watch is
+   * exactly what keeps trying.
+   */
+  onStatus?: (status: WatchStatus) => void;
+}
+
+/** How the instance stands, in one line. */
+export interface WatchStatus {
+  /** Admitted everywhere it is selected, and the rules observable. */
+  admitted: boolean;
+  text: string;
 }
 
 function addressOf(m: Member): string {
@@ -106,17 +120,22 @@ async function departure(deps: AgentDeps, log: WatchOptions['log']): Promise<Wat
  * those rules must go with the instance. A new address (an Elastic IP
  * associated, say) or a new set of targets that select it (its tags
  * changed) makes it register again. What may pass (see `passes`) is
- * logged and tried again on the next poll, and the watch is ready only once
- * the instance is admitted everywhere it is selected; only a terminal error
- * (permission, configuration, a group AWS does not know) ends the watch with
- * that error.
+ * logged and tried again on the next poll; the watch reports how the
+ * instance stands after the first attempt and at each change (`onStatus`).
+ * Only a terminal error (permission, configuration, a group AWS does not
+ * know) ends the watch with that error.
  */
 export async function watch(deps: AgentDeps, options: WatchOptions): Promise<WatchEnd> {
   const { log, signal } = options;
   // The instance as last read, and its standing when last admitted (undefined: not admitted yet).
   let self: Member | undefined;
   let admitted: Standing | undefined;
-  let ready = false;
+  let status: WatchStatus | undefined;
+  const report = (next: WatchStatus) => {
+    if (next.text === status?.text) return;
+    status = next;
+    options.onStatus?.(next);
+  };
 
   // Every rule this process authorized and has not revoked, noted as each change lands.
   const authorized = new AuthorizedRules();
@@ -170,8 +189,8 @@ export async function watch(deps: AgentDeps, options: WatchOptions): Promise<Wat
         const added = result.changes.filter((c) => c.action === 'authorize').length;
         const removed = result.changes.filter((c) => c.action === 'revoke').length;
         log.info({ instance: self.instanceId, address: standing.address, targets: result.targets, added, removed }, 'registered');
-        if (!ready) options.onReady?.();
-        ready = true;
+        const where = self.publicIpv4 ?? self.privateIpv4 ?? 'no address';
+        report({ admitted: true, text: result.targets.length ? `admitted by ${result.targets.join(', ')} (${where})` : `no target selects this instance (${where})` });
       }
     } catch (e) {
       if (isSgsyncError(e) && !passes(e)) throw e;
@@ -179,6 +198,8 @@ export async function watch(deps: AgentDeps, options: WatchOptions): Promise<Wat
       const message = e instanceof Error ? e.message : String(e);
       if (registering) log.warn({ code }, `registration failed, retrying: ${message}`);
       else log.warn({ code }, `poll failed, trying again in ${options.pollMs} ms: ${message}`);
+      // A poll that failed after the instance was admitted leaves it admitted.
+      if (registering || !admitted) report({ admitted: false, text: `not admitted yet, trying again every poll: ${message.replace(/\s+/g, ' ')}` });
     }
     await pause(options.pollMs, signal);
   }

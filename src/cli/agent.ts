@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { deregister } from '../agent/deregister.js';
 import { register } from '../agent/register.js';
 import { agentStatus } from '../agent/status.js';
-import { watch } from '../agent/watch.js';
+import { watch, type WatchStatus } from '../agent/watch.js';
 import type { AgentDeps } from '../agent/agent-pass.js';
 import { Imds } from '../aws/imds.js';
 import type { AppliedChange } from '../core/reconcile.js';
@@ -57,10 +57,19 @@ function print(options: AgentCliOptions, json: unknown, text: string): void {
   process.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
 }
 
-/** Tells systemd the service is ready, when it runs under a Type=notify unit. */
-function notifySystemd(): void {
-  if (!process.env.NOTIFY_SOCKET) return;
-  spawn('systemd-notify', ['--ready'], { stdio: 'ignore' }).on('error', () => undefined);
+/**
+ * Tells systemd, under a Type=notify unit, how the watch stands: READY=1 with
+ * the first status (once the first registration attempt is over, whatever
+ * its outcome), then each new STATUS= line, which `systemctl status` shows.
+ */
+function systemdNotifier(): (status: WatchStatus) => void {
+  let ready = false;
+  return (status) => {
+    if (!process.env.NOTIFY_SOCKET) return;
+    const args = [...(ready ? [] : ['--ready']), `--status=${status.text}`];
+    ready = true;
+    spawn('systemd-notify', args, { stdio: 'ignore' }).on('error', () => undefined);
+  };
 }
 
 export function addAgentCommand(program: Command): void {
@@ -102,7 +111,7 @@ export function addAgentCommand(program: Command): void {
   withAwsOptions(agent.command('watch'))
     .description('Register, then deregister on a spot interruption notice, on Auto Scaling lifecycle state Terminated, or on SIGTERM/SIGINT; register again when the address changes')
     .option('--poll-seconds <n>', 'how often to poll, in whole seconds (default: agent.pollSeconds)', numberIn('--poll-seconds', 1, 3600, true))
-    .option('--notify-systemd', 'tell systemd the service is ready once registered (Type=notify units)')
+    .option('--notify-systemd', 'tell systemd the service is ready once the first registration attempt is over, and what is not yet right (Type=notify units)')
     .action(async (options: AgentCliOptions & { pollSeconds?: number; notifySystemd?: boolean }) => {
       const { deps: d } = await deps(options);
       const log = createLogger({ level: options.logLevel });
@@ -115,7 +124,7 @@ export function addAgentCommand(program: Command): void {
         pollMs: (options.pollSeconds ?? d.config.config.agent.pollSeconds) * 1000,
         signal: stop.signal,
         log,
-        onReady: options.notifySystemd ? notifySystemd : undefined,
+        onStatus: options.notifySystemd ? systemdNotifier() : undefined,
       });
       print(options, { ended: end }, `watch ended: ${end}`);
     });
@@ -141,7 +150,7 @@ export function addAgentCommand(program: Command): void {
 
   agent
     .command('systemd-unit')
-    .description('Print a systemd unit that registers on boot (ready once the rule is in place) and deregisters on stop')
+    .description('Print a systemd unit that registers on boot (ready once the first attempt is over) and deregisters on stop')
     .option('--binary <path>', 'path of sgsync on the instance', '/usr/local/bin/sgsync')
     .option('--config-path <path>', 'path of sgsync.yaml on the instance', '/etc/sgsync/sgsync.yaml')
     .option('--before <unit...>', 'services that need the rule; the agent starts before them')

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ModifyInstanceMetadataOptionsCommand, StartInstancesCommand, StopInstancesCommand, type SecurityGroupRule } from '@aws-sdk/client-ec2';
@@ -207,6 +207,28 @@ describe('sgsync agent watch', () => {
     expect(exited!.code, exited!.stderr).toBe(0);
     expect(JSON.parse(exited!.stdout)).toEqual({ ended: 'lifecycle-terminated' });
     expect(await dbRules()).toEqual([]);
+  });
+
+  it('with --notify-systemd, tells systemd it is ready after its first attempt while a target refuses the instance, with a status saying why, and stays up', async () => {
+    // A systemd-notify that writes down how it was called.
+    const bin = join(fleet.dir, 'notify-bin');
+    const calls = join(fleet.dir, 'notify-calls.txt');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'systemd-notify'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${calls}'\n`, { mode: 0o755 });
+    const notified = () => (existsSync(calls) ? readFileSync(calls, 'utf8').split('\n').filter(Boolean) : []);
+    const [id] = await fleet.launch('eu-west-1', 1, { role: 'worker' }, { NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: false }] });
+    const run = fleet.spawn(id!, ['agent', 'watch', '-c', config, '--poll-seconds', '1', '--notify-systemd', '--json'], {
+      PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`,
+      NOTIFY_SOCKET: join(fleet.dir, 'notify.sock'),
+    });
+    for (let i = 0; i < 600 && notified().length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      expect(run.proc.exitCode, run.stderr()).toBeNull();
+    }
+    expect(notified()).toEqual([expect.stringMatching(/^--ready --status=not admitted yet, trying again every poll: target api: .*no public IPv4 address/)]);
+    run.proc.kill('SIGTERM');
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(0);
   });
 
   it('removes on SIGTERM the rule it authorized that DescribeSecurityGroupRules does not list yet', async () => {
