@@ -56,3 +56,41 @@ describe('the IMDSv2 client', () => {
     expect(mds.tokens()).toBe(2);
   });
 });
+
+/** An IMDSv2 for one instance with the given tags, as an HTTP server that decodes the paths it is asked for. */
+async function taggedInstance(tags: Record<string, string>): Promise<{ server: Server; url: string }> {
+  const paths: Record<string, string> = {
+    '/latest/dynamic/instance-identity/document': JSON.stringify({ accountId: '123456789012', instanceId: 'i-0123456789abcdef0', region: 'eu-west-1', privateIp: '10.0.0.5' }),
+    '/latest/meta-data/local-ipv4': '10.0.0.5',
+    '/latest/meta-data/tags/instance': Object.keys(tags).join('\n'),
+    ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`/latest/meta-data/tags/instance/${k}`, v])),
+  };
+  const s = createServer((req, res) => {
+    if (req.method === 'PUT') return void res.end('token');
+    const body = paths[decodeURIComponent(req.url ?? '')];
+    if (body === undefined) res.statusCode = 404;
+    res.end(body ?? 'Not Found');
+  });
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  return { server: s, url: `http://127.0.0.1:${(s.address() as AddressInfo).port}/` };
+}
+
+describe('instance tags from IMDS', () => {
+  it('reads every key AWS allows in metadata, a comma and + - = . _ : @ included', async () => {
+    const tags = { role: 'worker', 'cost,center': 'cc-1', 'a+b=c': '1', 'team:name@x': '2', 'v1.2_x-y': '3' };
+    const mds = await taggedInstance(tags);
+    server = mds.server;
+    const imds = new Imds({ endpoint: mds.url });
+    const self = await imds.self();
+    imds.close();
+    expect(self.tags).toEqual(tags);
+  });
+
+  it.each(['with space', 'k8s.io/role', '.', '..', '_index'])('refuses the key %j, which AWS never shows', async (key) => {
+    const mds = await taggedInstance({ [key]: 'x' });
+    server = mds.server;
+    const imds = new Imds({ endpoint: mds.url });
+    await expect(imds.self()).rejects.toMatchObject({ code: 'NOT_ON_INSTANCE', message: expect.stringContaining('which is not a tag key') });
+    imds.close();
+  });
+});

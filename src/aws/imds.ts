@@ -41,7 +41,13 @@ const MAX_TAGS = 50;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const ACCOUNT_ID = /^\d{12}$/;
 const INSTANCE_TYPE = /^[a-z0-9][a-z0-9.-]{0,63}$/;
-const TAG_KEY = /^[A-Za-z0-9+\-=._:@]{1,128}$/;
+/**
+ * A tag key IMDS can show. With tags in instance metadata on, AWS allows only
+ * letters, digits and `+ - = . , _ : @` in keys (no spaces, no `/`), and not
+ * `.`, `..` or `_index` alone; every one of these may stand in a URL path
+ * as it is, so a key is asked for unencoded.
+ */
+const TAG_KEY = /^(?!\.\.?$|_index$)[A-Za-z0-9+\-=.,_:@]{1,128}$/;
 
 /** A parsed JSON value in a few words, for a message. */
 function describe(value: unknown): string {
@@ -239,7 +245,7 @@ export class Imds implements InstancePort {
     const tags: Record<string, string> = {};
     for (const key of keys) {
       if (!TAG_KEY.test(key)) throw this.garbled('latest/meta-data/tags/instance', key, 'a tag key');
-      const value = await this.optional(`latest/meta-data/tags/instance/${encodeURIComponent(key)}`);
+      const value = await this.optional(`latest/meta-data/tags/instance/${key}`);
       if (value !== undefined) Object.defineProperty(tags, key, { value, enumerable: true, writable: true, configurable: true });
     }
     return {

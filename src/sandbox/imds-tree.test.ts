@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { architectureOf } from './actions/instance-xml.js';
-import { identityDocument, readNode, type ImdsNode } from './imds-tree.js';
+import { identityDocument, imdsTree, readNode, type ImdsNode } from './imds-tree.js';
 import { newRegion, type Instance } from './world.js';
 
 describe('reading the metadata tree', () => {
@@ -53,5 +53,26 @@ describe('architecture from the instance type', () => {
     ['m5d.large', 'x86_64'],
   ])('%s is %s', (type, arch) => {
     expect(architectureOf(type)).toBe(arch);
+  });
+});
+
+describe('instance tags in the metadata tree', () => {
+  it('lists every key AWS shows in metadata, commas included, and leaves out the others', () => {
+    const keys = ['role', 'cost,center', 'a+b=c', 'team:name@x', 'v1.2_x-y', 'with space', 'k8s.io/role', '.', '..', '_index'];
+    const instance = {
+      id: 'i-0123456789abcdef0',
+      imageId: 'ami-0123456789abcdef0',
+      instanceType: 't3.micro',
+      availabilityZone: 'eu-west-1a',
+      privateIp: '172.31.0.10',
+      launchTime: Date.parse('2030-01-02T03:04:05Z'),
+      securityGroupIds: [],
+      tags: new Map(keys.map((k) => [k, `value of ${k}`])),
+    } as unknown as Instance;
+    const tree = imdsTree(instance, newRegion('eu-west-1', 'opt-in-not-required'), '123456789012', () => {
+      throw new Error('no signature is asked for');
+    });
+    expect(readNode(tree, ['meta-data', 'tags', 'instance'])?.split('\n')).toEqual(['role', 'cost,center', 'a+b=c', 'team:name@x', 'v1.2_x-y']);
+    expect(readNode(tree, ['meta-data', 'tags', 'instance', 'cost,center'])).toBe('value of cost,center');
   });
 });

@@ -41,8 +41,12 @@ export function identityDocument(instance: Instance, region: Region, accountId: 
   return `{\n${lines.join(',\n')}\n}`;
 }
 
-/** Tag keys IMDS can show: AWS leaves out keys with `/`, spaces and the like. */
-const IMDS_TAG_KEY = /^[A-Za-z0-9+\-=._:@]+$/;
+/**
+ * Tag keys IMDS can show: letters, digits and `+ - = . , _ : @`, but not `.`,
+ * `..` or `_index` alone. (AWS refuses to turn metadata tags on for an
+ * instance with any other key; the sandbox leaves such keys out instead.)
+ */
+const IMDS_TAG_KEY = /^(?!\.\.?$|_index$)[A-Za-z0-9+\-=.,_:@]+$/;
 
 /** The `latest/` tree of one instance. */
 export function imdsTree(instance: Instance, region: Region, accountId: string, identity: () => SigningIdentity): ImdsNode {

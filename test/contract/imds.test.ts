@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { MetadataService } from '@aws-sdk/ec2-metadata-service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Imds } from '../../src/aws/imds.js';
 import { sandboxCertificatePem, signedContent } from '../../src/sandbox/identity.js';
 import { errorCode, startTestSandbox, type TestSandbox } from './helpers.js';
 
@@ -129,6 +130,18 @@ describe('instance metadata', () => {
     ['ModifyInstanceMetadataOptions of an unknown instance', () => ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: 'i-0123456789abcdef0', InstanceMetadataTags: 'enabled' })), 'InvalidInstanceID.NotFound'],
   ])('refuses %s', async (_what, call, code) => {
     expect(await errorCode(call())).toBe(code);
+  });
+
+  it('shows tag keys with a comma and the other characters AWS allows, which the agent reads', async () => {
+    const tags = { role: 'web', 'cost,center': 'cc-1', 'team:name@x': 'edge', 'a+b=c': '1' };
+    const i = await launch({ TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] });
+    expect((await imds(i.InstanceId!).request('latest/meta-data/tags/instance', {})).split('\n').sort()).toEqual(Object.keys(tags).sort());
+    const agent = new Imds({ endpoint: sb.imdsUrl(i.InstanceId!) });
+    try {
+      expect((await agent.self()).tags).toEqual(tags);
+    } finally {
+      agent.close();
+    }
   });
 
   it('serves the IPv6 address of an instance that has one', async () => {
