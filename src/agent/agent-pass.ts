@@ -15,7 +15,11 @@ export interface AgentDeps {
   now: () => number;
   sleep?: (ms: number) => Promise<void>;
   onChange?: (change: AppliedChange) => void;
-  /** Told what the pass found EC2's reads had not caught up with (see `lagWarnings`). */
+  /**
+   * Told what the planner warned about (a rule left alone for an unknown
+   * target, say: one of a target since renamed) and what the pass found
+   * EC2's reads had not caught up with (see `lagWarnings`).
+   */
   onWarning?: (warning: string) => void;
 }
 
@@ -66,9 +70,10 @@ export interface AgentPassResult extends PassResult {
 /**
  * One agent pass: the engine with this instance as the whole desired set and
  * its own rules as the scope. Rules of other instances are observed (they
- * count against the quota) but never touched.
+ * count against the quota) but never touched. Warnings go to `onWarning`,
+ * unless `quiet`.
  */
-export async function agentPass(deps: AgentDeps, self: Member, options: { deregister: boolean; apply: boolean }): Promise<AgentPassResult> {
+export async function agentPass(deps: AgentDeps, self: Member, options: { deregister: boolean; apply: boolean; quiet?: boolean }): Promise<AgentPassResult> {
   const { config } = deps;
   const result = await runPass({
     ec2: deps.ec2,
@@ -88,7 +93,8 @@ export async function agentPass(deps: AgentDeps, self: Member, options: { deregi
         safety: config.safety,
       }),
   });
-  for (const w of lagWarnings(result)) deps.onWarning?.(w);
+  // A look repeated while waiting for visibility (`quiet`) would say again what the pass before it said.
+  if (!options.quiet) for (const w of new Set([...result.plan.warnings, ...result.lastPlan.warnings, ...lagWarnings(result)])) deps.onWarning?.(w);
   return { ...result, self };
 }
 

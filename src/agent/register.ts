@@ -39,7 +39,7 @@ export async function register(deps: AgentDeps, options: RegisterOptions = {}): 
   const deadline = deps.now() + deps.config.config.agent.waitSeconds * 1000;
   for (;;) {
     // A dry pass: if the plan is empty, every rule this instance needs is visible.
-    const look = await agentPass(deps, self, { deregister: false, apply: false });
+    const look = await agentPass(deps, self, { deregister: false, apply: false, quiet: true });
     if (isEmptyPlan(look.plan)) return { ...result, targets, observable: true };
     if (deps.now() >= deadline) {
       throw new SgsyncError(

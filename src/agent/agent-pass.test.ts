@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { API_GROUP, FakeEc2, FakeInstance, WORKER, agentConfig, fakeDeps } from '../../test/support/agent-fakes.js';
+import { register } from './register.js';
+
+/** A rule of this deployment for a target the configuration no longer has (it was renamed). */
+function renamedTargetRule(ec2: FakeEc2): void {
+  ec2.rules.set('sgr-00000000000000099', {
+    ruleId: 'sgr-00000000000000099',
+    groupId: API_GROUP,
+    family: 'ipv4',
+    protocol: 'tcp',
+    fromPort: 443,
+    toPort: 443,
+    cidr: '52.95.9.9/32',
+    tags: { 'sgsync:managed-by': 'prod', 'sgsync:target': 'old-api', 'sgsync:instance': 'i-0fedcba9876543210', 'sgsync:region': 'eu-west-1', 'sgsync:registered-at': '2029-12-31T00:00:00Z' },
+  });
+}
+
+describe('an agent pass', () => {
+  it("passes the planner's warnings on: a rule left alone for a target the configuration does not have", async () => {
+    const ec2 = new FakeEc2();
+    renamedTargetRule(ec2);
+    const warnings: string[] = [];
+    await register(fakeDeps(ec2, new FakeInstance(WORKER), agentConfig(), { onWarning: (w) => warnings.push(w) }));
+    expect(warnings).toEqual([expect.stringMatching(/^rule sgr-00000000000000099 in sg-\w+ is managed by "prod" for unknown target "old-api"; it is left alone$/)]);
+  });
+
+  it('gives each warning once, not again at each look while waiting for the rules to be visible', async () => {
+    const ec2 = new FakeEc2();
+    ec2.lagging = true;
+    renamedTargetRule(ec2);
+    const warnings: string[] = [];
+    const deps = fakeDeps(ec2, new FakeInstance(WORKER), agentConfig('waitSeconds: 5'), { onWarning: (w) => warnings.push(w) });
+    await expect(register(deps, { wait: true })).rejects.toMatchObject({ code: 'AWS_UNAVAILABLE' });
+    expect(ec2.calls.filter((c) => c === 'DescribeSecurityGroupRules').length).toBeGreaterThan(3);
+    expect(warnings).toHaveLength(1);
+  });
+});
