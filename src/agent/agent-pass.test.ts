@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { API_GROUP, FakeEc2, FakeInstance, WORKER, agentConfig, fakeDeps } from '../../test/support/agent-fakes.js';
+import { SgsyncError } from '../core/errors.js';
 import { register } from './register.js';
 
 /** A rule of this deployment for a target the configuration no longer has (it was renamed). */
@@ -34,5 +35,22 @@ describe('an agent pass', () => {
     await expect(register(deps, { wait: true })).rejects.toMatchObject({ code: 'AWS_UNAVAILABLE' });
     expect(ec2.calls.filter((c) => c === 'DescribeSecurityGroupRules').length).toBeGreaterThan(3);
     expect(warnings).toHaveLength(1);
+  });
+});
+
+describe('an agent pass that AWS refuses for a while', () => {
+  it('says so before each further round, with the refusal, and lands its rule in the end', async () => {
+    const ec2 = new FakeEc2();
+    // Both groups' calls of the first round, and one of the second.
+    const throttled = () => new SgsyncError('THROTTLED', 'Rate exceeded', { retryable: true });
+    ec2.authorizeFailures.push(throttled(), throttled(), throttled());
+    const rounds: [number, number, string | undefined][] = [];
+    const deps = fakeDeps(ec2, new FakeInstance(WORKER), agentConfig(), { onRound: (round, max, refusal) => rounds.push([round, max, refusal?.code]) });
+    await register(deps);
+    expect(rounds).toEqual([
+      [2, 8, 'THROTTLED'],
+      [3, 8, 'THROTTLED'],
+    ]);
+    expect(ec2.rulesOf(WORKER.instanceId)).toHaveLength(2);
   });
 });

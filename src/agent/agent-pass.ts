@@ -4,7 +4,7 @@ import type { Member, ObservedRule, Plan, Target } from '../core/model.js';
 import { ruleMember, isManagedBy } from '../core/ownership.js';
 import type { Ec2Port, InstancePort } from '../core/ports.js';
 import { plan as makePlan } from '../core/planner.js';
-import { groupsByRegion, lagWarnings, runPass, type AppliedChange, type PassResult } from '../core/reconcile.js';
+import { groupsByRegion, lagWarnings, runPass, type AppliedChange, type PassOptions, type PassResult } from '../core/reconcile.js';
 import { excludesRegion, matchesSelector } from '../core/selector.js';
 
 /** Everything the agent works with, injected so tests can drive it against the sandbox. */
@@ -21,6 +21,12 @@ export interface AgentDeps {
    * EC2's reads had not caught up with (see `lagWarnings`).
    */
   onWarning?: (warning: string) => void;
+  /**
+   * Told before each further round of a pass (see `PassOptions.onRound`):
+   * under sustained throttling a pass's rounds and retries can take minutes,
+   * and should not take them in silence.
+   */
+  onRound?: PassOptions['onRound'];
 }
 
 /** Reads this instance, taking its tags from IMDS or from `agent.tags`, as the config says. */
@@ -81,6 +87,7 @@ export async function agentPass(deps: AgentDeps, self: Member, options: { deregi
     apply: options.apply,
     sleep: deps.sleep,
     onChange: deps.onChange,
+    onRound: deps.onRound,
     makePlan: (observed) =>
       makePlan({
         deployment: config.config.deployment,

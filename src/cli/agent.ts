@@ -12,6 +12,7 @@ import { cloudInit } from '../deploy/cloud-init.js';
 import { systemdUnit } from '../deploy/systemd-unit.js';
 import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
 import { numberIn } from './numbers.js';
+import { roundLogger } from './plan.js';
 import { onStopSignals } from './signals.js';
 import { createLogger } from './logger.js';
 import { renderTable } from './table.js';
@@ -39,6 +40,7 @@ async function deps(options: AgentCliOptions): Promise<{ deps: AgentDeps; counts
       now: Date.now,
       onChange: (c: AppliedChange) => log.info({ ...c }, `${c.action} ${c.cidr ?? ''} in ${c.groupId}`),
       onWarning: (w: string) => log.warn(w),
+      onRound: roundLogger(log),
     },
     counts: () => callCounts(ctx.ec2),
   };

@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { faultsConfigSchema } from '../../src/sandbox/faults.js';
 import { AgentFleet, poolConfig, type CliRun } from './agent-harness.js';
 
 let fleet: AgentFleet;
@@ -89,5 +90,24 @@ describe('sgsync agent register refuses clearly and changes nothing', () => {
     expect(result.stderr.trim().split('\n').filter((l) => l.startsWith('sgsync:'))).toHaveLength(1);
     expect(result.stdout).toBe('');
     expect(await world()).toEqual(before);
+  });
+});
+
+describe('sgsync agent register while AWS keeps throttling', () => {
+  it('logs each further round with the refusal as it goes, then exits 6', async () => {
+    fleet.sandbox.faults.set(faultsConfigSchema.parse({ rules: [{ action: 'AuthorizeSecurityGroupIngress', error: { code: 'RequestLimitExceeded', status: 503 } }] }));
+    try {
+      const result = await register(worker, fleet.config('no-retries.yaml', poolConfig(pool, fleet.url, 'agent:\n  retries: 0')));
+      expect(result.code, result.stderr).toBe(6);
+      const rounds = result.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { level?: number; msg?: string; round?: number })
+        .filter((l) => l.msg?.includes('looking again'));
+      expect(rounds.map((l) => [l.level, l.round])).toEqual([2, 3, 4, 5, 6, 7, 8].map((round) => [30, round]));
+      expect(rounds[0]?.msg).toMatch(/^AWS refused a change \(.*\); looking again, round 2 of at most 8$/);
+    } finally {
+      fleet.sandbox.faults.set({ rules: [] });
+    }
   });
 });
