@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { API_GROUP, FakeEc2, FakeInstance, WORKER, agentConfig, fakeDeps } from '../../test/support/agent-fakes.js';
+import { API_GROUP, DB_GROUP, FakeEc2, FakeInstance, WORKER, agentConfig, fakeDeps } from '../../test/support/agent-fakes.js';
 import { SgsyncError } from '../core/errors.js';
-import { register } from './register.js';
+import { register, registerOutcome } from './register.js';
 
 /** A rule of this deployment for a target the configuration no longer has (it was renamed). */
 function renamedTargetRule(ec2: FakeEc2): void {
@@ -52,5 +52,30 @@ describe('an agent pass that AWS refuses for a while', () => {
       [3, 8, 'THROTTLED'],
     ]);
     expect(ec2.rulesOf(WORKER.instanceId)).toHaveLength(2);
+  });
+});
+
+describe('the message of a refusal', () => {
+  const noPublicAddress = { ...WORKER, publicIpv4: undefined };
+
+  it('names the targets whose rules were authorized, and then those whose rules were already in place', async () => {
+    const ec2 = new FakeEc2();
+    const deps = fakeDeps(ec2, new FakeInstance(noPublicAddress));
+    await expect(register(deps)).rejects.toMatchObject({ code: 'REFUSED', message: expect.stringMatching(/^target api: .*public IPv4.*\. Its rules for target db were authorized\.$/) });
+    await expect(register(deps)).rejects.toMatchObject({ code: 'REFUSED', message: expect.stringMatching(/^target api: .*\. Its rules for target db were already in place\.$/) });
+  });
+
+  it('says nothing was authorized when no target admits the instance', async () => {
+    const ec2 = new FakeEc2();
+    const deps = fakeDeps(ec2, new FakeInstance({ ...noPublicAddress, privateIpv4: undefined }));
+    await expect(register(deps)).rejects.toMatchObject({ code: 'REFUSED', message: expect.stringMatching(/\. Nothing was authorized\.$/) });
+  });
+
+  it('comes back beside the result, which holds what the pass changed', async () => {
+    const ec2 = new FakeEc2();
+    const { result, problem } = await registerOutcome(fakeDeps(ec2, new FakeInstance(noPublicAddress)));
+    expect(problem?.code).toBe('REFUSED');
+    expect(result.targets).toEqual(['api', 'db']);
+    expect(result.changes.map((c) => [c.action, c.groupId])).toEqual([['authorize', DB_GROUP]]);
   });
 });

@@ -118,25 +118,46 @@ export function poolUsage(plan: Plan, targetNames: readonly string[]): string {
 }
 
 /**
- * Turns what a pass left undone into the error the user must see: a terminal
- * AWS error or AWS still failing after every round (both among the pass's
- * errors), a refusal (no address of the right kind), or a full pool.
+ * What became of a refused instance's other targets, as the end of the
+ * refusal's message: the targets whose rules this pass authorized, and those
+ * whose rules were already in place (every target that selects the instance
+ * and neither refused it nor had no room; the pass converged, or its error
+ * would be the message).
  */
-export function checkOutcome(result: AgentPassResult): void {
+function admittedBy(result: AgentPassResult, selected: readonly string[], refused: ReadonlySet<string>): string {
+  const blocked = new Set(result.lastPlan.blocked.filter((b) => b.instanceId === result.self.instanceId).map((b) => b.target));
+  const authorized = new Set(result.changes.filter((c) => c.action === 'authorize').map((c) => c.target));
+  const admitting = [...new Set(selected)].filter((t) => !refused.has(t) && !blocked.has(t)).sort();
+  const now = admitting.filter((t) => authorized.has(t));
+  const before = admitting.filter((t) => !authorized.has(t));
+  const list = (names: string[]) => names.map((t) => `target ${t}`).join(', ');
+  if (now.length === 0 && before.length === 0) return 'Nothing was authorized.';
+  if (before.length === 0) return `Its rules for ${list(now)} were authorized.`;
+  if (now.length === 0) return `Its rules for ${list(before)} were already in place.`;
+  return `Its rules for ${list(now)} were authorized; those for ${list(before)} were already in place.`;
+}
+
+/**
+ * What a pass left undone, as the error the user must see, or undefined: a
+ * terminal AWS error or AWS still failing after every round (both among the
+ * pass's errors), a refusal (no address of the right kind), or a full pool.
+ * `targets` are the configuration's: a refusal's message names those that
+ * admit the instance.
+ */
+export function outcomeProblem(result: AgentPassResult, targets: readonly Target[] = []): SgsyncError | undefined {
   const { lastPlan, plan } = result;
   const terminal = result.errors[0];
-  if (terminal) throw terminal;
+  if (terminal) return terminal;
   const refused = plan.refused.filter((r) => r.instanceId === result.self.instanceId);
   if (refused.length > 0) {
-    // Targets that did admit the instance got their rules all the same.
-    const admitted = [...new Set(result.changes.filter((c) => c.action === 'authorize').map((c) => c.target))].sort();
-    const outcome = admitted.length === 0 ? 'Nothing was authorized.' : `Its rules for ${admitted.map((t) => `target ${t}`).join(', ')} were authorized.`;
-    throw new SgsyncError('REFUSED', `${refused.map((r) => `target ${r.target}: ${r.detail}`).join('; ')}. ${outcome}`, { details: { refused } });
+    // Targets that do admit the instance got their rules all the same.
+    const outcome = admittedBy(result, targetsFor(result.self, targets).map((t) => t.name), new Set(refused.map((r) => r.target)));
+    return new SgsyncError('REFUSED', `${refused.map((r) => `target ${r.target}: ${r.detail}`).join('; ')}. ${outcome}`, { details: { refused } });
   }
   const blocked = lastPlan.blocked.filter((b) => b.instanceId === result.self.instanceId);
   if (blocked.length > 0) {
     const names = [...new Set(blocked.map((b) => b.target))];
-    throw new SgsyncError(
+    return new SgsyncError(
       'CAPACITY_EXHAUSTED',
       `No group in the pool has room for ${result.self.instanceId}: ${poolUsage(lastPlan, names)}. ` +
         `Add a group to the pool or raise the quota. ${result.changes.length === 0 ? 'Nothing was changed.' : ''}`.trim(),
@@ -144,6 +165,7 @@ export function checkOutcome(result: AgentPassResult): void {
     );
   }
   if (plan.halted) {
-    throw new SgsyncError('BLAST_RADIUS', `Refusing to revoke ${plan.halted.wouldRevoke} rules (limit ${plan.halted.limit}); nothing was revoked.`);
+    return new SgsyncError('BLAST_RADIUS', `Refusing to revoke ${plan.halted.wouldRevoke} rules (limit ${plan.halted.limit}); nothing was revoked.`);
   }
+  return undefined;
 }

@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { deregister } from '../agent/deregister.js';
-import { register } from '../agent/register.js';
+import { deregisterOutcome } from '../agent/deregister.js';
+import { registerOutcome } from '../agent/register.js';
 import { agentStatus } from '../agent/status.js';
 import { watch, type WatchStatus } from '../agent/watch.js';
 import type { AgentDeps } from '../agent/agent-pass.js';
 import { Imds } from '../aws/imds.js';
+import { redactSecrets } from '../aws/secrets.js';
+import type { SgsyncError } from '../core/errors.js';
 import type { AppliedChange } from '../core/reconcile.js';
 import { cloudInit } from '../deploy/cloud-init.js';
 import { systemdUnit } from '../deploy/systemd-unit.js';
@@ -60,6 +62,18 @@ function print(options: AgentCliOptions, json: unknown, text: string): void {
 }
 
 /**
+ * Prints a pass's result, then throws what stopped it short, if anything
+ * (its exit code and message on stderr follow). With --json the result is
+ * printed either way, with the `error` beside it: the pass changed what it
+ * could, and a script reading stdout must see that too.
+ */
+function printOutcome(options: AgentCliOptions, json: Record<string, unknown>, text: string, problem: SgsyncError | undefined): void {
+  if (!problem) return print(options, json, text);
+  if (options.json) print(options, { ...json, error: { code: problem.code, message: redactSecrets(problem.message) } }, text);
+  throw problem;
+}
+
+/**
  * Tells systemd, under a Type=notify unit, how the watch stands: READY=1 with
  * the first status (once the first registration attempt is over, whatever
  * its outcome), then each new STATUS= line, which `systemctl status` shows.
@@ -88,25 +102,26 @@ export function addAgentCommand(program: Command): void {
     .option('--wait', 'return only once the rules are observable in AWS (up to agent.waitSeconds)')
     .action(async (options: AgentCliOptions & { wait?: boolean }) => {
       const { deps: d, counts } = await deps(options);
-      const result = await register(d, { wait: options.wait });
+      const { result, problem } = await registerOutcome(d, { wait: options.wait });
       const s = result.self;
       const where = `${s.instanceId} (${s.region}, ${s.publicIpv4 ?? s.privateIpv4 ?? 'no address'})`;
       const text =
         result.targets.length === 0
           ? `${where}: no target selects this instance; nothing to do`
           : `${where} registered in ${result.targets.join(', ')}: ${summary(result.changes)}`;
-      print(options, { instanceId: s.instanceId, region: s.region, targets: result.targets, changes: result.changes, calls: counts() }, text);
+      printOutcome(options, { instanceId: s.instanceId, region: s.region, targets: result.targets, changes: result.changes, calls: counts() }, text, problem);
     });
 
   withAwsOptions(agent.command('deregister'))
     .description("Remove every rule of this instance from every target (whatever its address)")
     .action(async (options: AgentCliOptions) => {
       const { deps: d, counts } = await deps(options);
-      const result = await deregister(d);
-      print(
+      const { result, problem } = await deregisterOutcome(d);
+      printOutcome(
         options,
         { instanceId: result.self.instanceId, changes: result.changes, calls: counts() },
         `${result.self.instanceId} deregistered: ${summary(result.changes)}`,
+        problem,
       );
     });
 

@@ -58,10 +58,11 @@ describe('150 agents registering at once into a pool of three groups of 60', () 
 
   it('refuses the 181st with the capacity exit code, saying how full the pool is, and changes nothing', async () => {
     const authorized = fleet.counts('us-east-1', 'AuthorizeSecurityGroupIngress').ok;
-    const late = await fleet.run(ids[180]!, ['agent', 'register', '-c', config]);
+    const late = await fleet.run(ids[180]!, ['agent', 'register', '-c', config, '--json']);
     expect(late.code).toBe(5);
     expect(late.stderr).toContain(`No group in the pool has room for ${ids[180]}`);
     expect(late.stderr).toContain('(180 of 180 used)');
+    expect(JSON.parse(late.stdout)).toMatchObject({ instanceId: ids[180], targets: ['api'], changes: [], error: { code: 'CAPACITY_EXHAUSTED', message: expect.stringContaining('(180 of 180 used)') } });
     expect(fleet.counts('us-east-1', 'AuthorizeSecurityGroupIngress').ok).toBe(authorized);
     await expectOneRuleEach(fleet, pool, ids.slice(0, 180));
   }, 120_000);

@@ -77,6 +77,18 @@ describe('sgsync agent register and deregister', () => {
     const privateIp = fleet.sandbox.world.region('eu-west-1')?.instances.get(id!)?.privateIp;
     const dbRules = (await fleet.rules('us-east-1', privatePool)).filter((r) => tagsOf(r)['sgsync:instance'] === id);
     expect(dbRules.map((r) => [r.FromPort, r.CidrIpv4])).toEqual([[5432, `${privateIp}/32`]]);
+
+    // Again, with --json: the result is printed all the same, and the rules of db are in place now.
+    const again = await fleet.run(id!, ['agent', 'register', '-c', two, '--json']);
+    expect(again.code, again.stderr).toBe(1);
+    expect(problemLines(again.stderr)).toEqual([expect.stringMatching(/^sgsync: target api: .*public.*\. Its rules for target db were already in place\.$/)]);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      instanceId: id,
+      targets: ['api', 'db'],
+      changes: [],
+      calls: { DescribeSecurityGroupRules: 1 },
+      error: { code: 'REFUSED', message: expect.stringMatching(/already in place\.$/) },
+    });
   });
 
   it('exits 7 and says how to turn them on when IMDS shows none of the tags a target selects by; status needs attention', async () => {
