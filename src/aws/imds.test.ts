@@ -58,12 +58,12 @@ describe('the IMDSv2 client', () => {
 });
 
 /** An IMDSv2 for one instance with the given tags, as an HTTP server that decodes the paths it is asked for. */
-async function taggedInstance(tags: Record<string, string>): Promise<{ server: Server; url: string }> {
+async function taggedInstance(tags: Record<string, string>, prefix = '/'): Promise<{ server: Server; url: string }> {
   const paths: Record<string, string> = {
-    '/latest/dynamic/instance-identity/document': JSON.stringify({ accountId: '123456789012', instanceId: 'i-0123456789abcdef0', region: 'eu-west-1', privateIp: '10.0.0.5' }),
-    '/latest/meta-data/local-ipv4': '10.0.0.5',
-    '/latest/meta-data/tags/instance': Object.keys(tags).join('\n'),
-    ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`/latest/meta-data/tags/instance/${k}`, v])),
+    [`${prefix}latest/dynamic/instance-identity/document`]: JSON.stringify({ accountId: '123456789012', instanceId: 'i-0123456789abcdef0', region: 'eu-west-1', privateIp: '10.0.0.5' }),
+    [`${prefix}latest/meta-data/local-ipv4`]: '10.0.0.5',
+    [`${prefix}latest/meta-data/tags/instance`]: Object.keys(tags).join('\n'),
+    ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`${prefix}latest/meta-data/tags/instance/${k}`, v])),
   };
   const s = createServer((req, res) => {
     if (req.method === 'PUT') return void res.end('token');
@@ -91,6 +91,32 @@ describe('instance tags from IMDS', () => {
     server = mds.server;
     const imds = new Imds({ endpoint: mds.url });
     await expect(imds.self()).rejects.toMatchObject({ code: 'NOT_ON_INSTANCE', message: expect.stringContaining('which is not a tag key') });
+    imds.close();
+  });
+});
+
+describe('IMDS error messages', () => {
+  it('name the endpoint as configured, with its path', async () => {
+    // A port nothing listens on.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const imds = new Imds({ endpoint: `http://127.0.0.1:${port}/imds/i-0123456789abcdef0/`, attempts: 1 });
+    await expect(imds.self()).rejects.toMatchObject({
+      code: 'NOT_ON_INSTANCE',
+      message: expect.stringContaining(`(IMDSv2) at http://127.0.0.1:${port}/imds/i-0123456789abcdef0/: `),
+    });
+    imds.close();
+  });
+
+  it('name it with its path when an answer is not what IMDS would give', async () => {
+    const mds = await taggedInstance({ 'k8s.io/role': 'x' }, '/imds/i-0123456789abcdef0/');
+    server = mds.server;
+    const imds = new Imds({ endpoint: `${mds.url}imds/i-0123456789abcdef0/` });
+    await expect(imds.self()).rejects.toMatchObject({
+      message: expect.stringContaining(`The instance metadata service at ${mds.url}imds/i-0123456789abcdef0/ answered latest/meta-data/tags/instance with "k8s.io/role", which is not a tag key`),
+    });
     imds.close();
   });
 });

@@ -170,11 +170,20 @@ export class Imds implements InstancePort {
     return value;
   }
 
+  /**
+   * The endpoint as configured, path included (`…/imds/i-…/` for the
+   * sandbox's per-instance service), so a message names the service that
+   * was asked; user info and query are left out.
+   */
+  private where(): string {
+    return `${this.base.origin}${this.base.pathname}`;
+  }
+
   private unreachable(path: string, cause: unknown): SgsyncError {
     const reason = cause instanceof Error ? cause.message : String(cause);
     return new SgsyncError(
       'NOT_ON_INSTANCE',
-      `Could not read ${path} from the instance metadata service (IMDSv2) at ${this.base.origin}: ${reason}. ` +
+      `Could not read ${path} from the instance metadata service (IMDSv2) at ${this.where()}: ${reason}. ` +
         `Run the agent on an EC2 instance with IMDS enabled (HttpTokens required is fine), ` +
         `or set AWS_EC2_METADATA_SERVICE_ENDPOINT.`,
       { cause, retryable: true },
@@ -186,7 +195,7 @@ export class Imds implements InstancePort {
     const shown = typeof value === 'string' ? JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value) : describe(value);
     return new SgsyncError(
       'NOT_ON_INSTANCE',
-      `The instance metadata service at ${this.base.origin} answered ${path} with ${shown}, which is not ${expected}. ` +
+      `The instance metadata service at ${this.where()} answered ${path} with ${shown}, which is not ${expected}. ` +
         `Check AWS_EC2_METADATA_SERVICE_ENDPOINT: it must point at the instance metadata service.`,
       { details: { path } },
     );

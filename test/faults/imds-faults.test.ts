@@ -23,7 +23,7 @@ describe('the agent when the instance metadata service misbehaves', () => {
     expect(run.code).toBe(7);
     const lines = problemLines(run.stderr);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^sgsync: Could not read .* from the instance metadata service \(IMDSv2\) at http:\/\/127\.0\.0\.1:\d+: .*AWS_EC2_METADATA_SERVICE_ENDPOINT/);
+    expect(lines[0]).toMatch(new RegExp(`^sgsync: Could not read .* from the instance metadata service \\(IMDSv2\\) at http://127\\.0\\.0\\.1:\\d+/imds/${id}/: .*AWS_EC2_METADATA_SERVICE_ENDPOINT`));
     expect(sum(fleet.sandbox.imdsCounters.snapshot()[id!], 'faulted', 'token')).toBeGreaterThan(0);
     expect(fleet.fleet.counts(PRIMARY, 'DescribeSecurityGroupRules').calls, 'no EC2 call without knowing the instance').toBe(calls);
     expect(fleet.check({ before, changes: [], admission: 'admitted-before' })).toEqual([]);
