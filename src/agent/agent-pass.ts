@@ -88,8 +88,9 @@ export async function agentPass(deps: AgentDeps, self: Member, options: { deregi
     sleep: deps.sleep,
     onChange: deps.onChange,
     onRound: deps.onRound,
-    makePlan: (observed) =>
+    makePlan: (observed, learned) =>
       makePlan({
+        full: learned.full,
         deployment: config.config.deployment,
         targets: config.targets,
         members: [self],

@@ -2,10 +2,13 @@ import { SgsyncError } from '../core/errors.js';
 
 /**
  * The systemd unit that runs the agent on an instance. It is a `Type=notify`
- * service: `sgsync agent watch` tells systemd it is ready only once the
- * instance's rules are in place (and observable), so a service ordered after
- * it starts only when its traffic will be admitted. Stopping the unit sends
- * SIGTERM, on which the agent deregisters before it exits.
+ * service: `sgsync agent watch` tells systemd it is ready once its first
+ * registration attempt is over — in the usual case, once the instance's rules
+ * are in place and observable, so a service ordered after it starts when its
+ * traffic will be admitted; when a target refuses it or a pool is full, with
+ * a status line saying so, so that the unit is not failed and restarted while
+ * the agent keeps trying. Stopping the unit sends SIGTERM, on which the agent
+ * deregisters before it exits.
  */
 export interface SystemdUnitOptions {
   /** Path of the sgsync binary on the instance. */
