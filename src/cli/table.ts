@@ -3,6 +3,7 @@
  * numbers right-aligned. Cells are made printable, so a tag value cannot
  * move the cursor, change colours, or reorder what is shown.
  */
+import { FORMATTING_CHARACTERS } from '../dashboard/visible-text.js';
 
 /**
  * C0 and C1 controls, and the Unicode characters that change the direction or
@@ -10,8 +11,7 @@
  * marks (a Name `evil` + U+202E + `txt.exe` shows as `evilexe.txt`), and the
  * line and paragraph separators.
  */
-// eslint-disable-next-line no-control-regex
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const UNPRINTABLE = new RegExp(`[\u0000-\u001f\u007f-\u009f${FORMATTING_CHARACTERS}]`, 'g');
 
 /** Any value as the text of one cell, each of the characters above shown as `?`. */
 export function printable(value: unknown): string {

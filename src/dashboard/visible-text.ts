@@ -6,8 +6,14 @@
  * inert, but these are not markup.
  */
 
-/** The bidi embeddings, overrides, isolates and marks, and the line and paragraph separators. */
-const FORMATTING = /[\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/**
+ * The bidi embeddings, overrides, isolates and marks, and the line and
+ * paragraph separators, as the body of a character class (the terminal
+ * tables of src/cli/table.ts replace the same ones).
+ */
+export const FORMATTING_CHARACTERS = '\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069';
+
+const FORMATTING = new RegExp(`[${FORMATTING_CHARACTERS}]`, 'g');
 
 /**
  * The text with each formatting character shown as `[U+XXXX]`. None of them is
