@@ -1,4 +1,4 @@
-import { isSgsyncError, type SgsyncError } from '../core/errors.js';
+import { isSgsyncError, messageOf, type SgsyncError } from '../core/errors.js';
 import type { Member } from '../core/model.js';
 import type { Logger } from 'pino';
 import { readSelf, targetsFor, type AgentDeps } from './agent-pass.js';
@@ -195,7 +195,7 @@ export async function watch(deps: AgentDeps, options: WatchOptions): Promise<Wat
     } catch (e) {
       if (isSgsyncError(e) && !passes(e)) throw e;
       const code = isSgsyncError(e) ? e.code : undefined;
-      const message = e instanceof Error ? e.message : String(e);
+      const message = messageOf(e);
       if (registering) log.warn({ code }, `registration failed, retrying: ${message}`);
       else log.warn({ code }, `poll failed, trying again in ${options.pollMs} ms: ${message}`);
       // A poll that failed after the instance was admitted leaves it admitted.

@@ -12,7 +12,7 @@ import { ControllerMetrics } from '../controller/metrics.js';
 import { controllerPass, type ControllerPassResult } from '../controller/pass.js';
 import { summarizePass } from '../controller/pass-summary.js';
 import { buildReport, passTimings } from '../controller/report.js';
-import { isSgsyncError } from '../core/errors.js';
+import { isSgsyncError, messageOf } from '../core/errors.js';
 import { lagWarnings } from '../core/reconcile.js';
 import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
 import { numberIn } from './numbers.js';
@@ -90,7 +90,7 @@ async function run(options: RunOptions): Promise<void> {
       jitterMs,
       signal: stop.signal,
       once: options.once,
-      onError: (e) => log.error({ code: isSgsyncError(e) ? e.code : 'INTERNAL' }, `pass failed: ${e instanceof Error ? e.message : String(e)}`),
+      onError: (e) => log.error({ code: isSgsyncError(e) ? e.code : 'INTERNAL' }, `pass failed: ${messageOf(e)}`),
       onWait: (ms, failures) => log.debug({ waitMs: ms, failures }, failures ? 'backing off' : 'waiting for the next pass'),
     });
     if (options.once) finishOnce(options, last, callCounts(ec2), loaded.targets);

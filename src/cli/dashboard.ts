@@ -5,6 +5,7 @@
 import { listenError } from '../http/listen.js';
 import type { Command } from 'commander';
 import { AuditLog } from '../controller/audit.js';
+import { messageOf } from '../core/errors.js';
 import { readAuditTail, reportingOnce } from '../dashboard/activity.js';
 import { createDashboard } from '../dashboard/app.js';
 import { loadFleetView } from '../dashboard/fleet-source.js';
@@ -57,7 +58,7 @@ export function addDashboardCommand(program: Command): void {
       });
       process.stdout.write(`sgsync dashboard listening on ${served.url}${options.allowApply ? ' (reconcile allowed)' : ' (read-only)'}\n`);
       // Read the fleet once up front, so the first page opens quickly.
-      state.refresh().catch((e: unknown) => process.stderr.write(`sgsync dashboard: reading the fleet failed: ${e instanceof Error ? e.message : String(e)}\n`));
+      state.refresh().catch((e: unknown) => process.stderr.write(`sgsync dashboard: reading the fleet failed: ${messageOf(e)}\n`));
       await untilSignal();
       await served.close();
       audit?.close();

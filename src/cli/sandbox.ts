@@ -1,6 +1,6 @@
 import { listenError } from '../http/listen.js';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { SgsyncError } from '../core/errors.js';
+import { messageOf, SgsyncError } from '../core/errors.js';
 import { buildDemoFleet } from '../sandbox/demo-fleet.js';
 import { loadFaultsFile } from '../sandbox/faults.js';
 import { JsonInputError } from '../sandbox/json-input.js';
@@ -45,7 +45,7 @@ export const parse = {
     try {
       return parseThrottleMode(text);
     } catch (e) {
-      throw new InvalidArgumentError(e instanceof Error ? e.message : String(e));
+      throw new InvalidArgumentError(messageOf(e));
     }
   },
 };
@@ -85,7 +85,7 @@ export async function openSandbox(options: SandboxCommandOptions): Promise<Opene
     try {
       await buildDemoFleet(sandbox);
     } catch (e) {
-      throw new SgsyncError('USAGE', e instanceof Error ? e.message : String(e), { cause: e });
+      throw new SgsyncError('USAGE', messageOf(e), { cause: e });
     }
   }
 
@@ -115,7 +115,7 @@ export async function openSandbox(options: SandboxCommandOptions): Promise<Opene
       save();
       savedGeneration = sandbox.generation;
     } catch (e) {
-      sandbox.log(`saving ${options.state} failed: ${e instanceof Error ? e.message : String(e)}`);
+      sandbox.log(`saving ${options.state} failed: ${messageOf(e)}`);
     }
   }, 10_000);
   autosave.unref();
@@ -150,7 +150,7 @@ export async function stopAndExit(opened: OpenedSandbox, state?: string): Promis
   try {
     await opened.stop();
   } catch (e) {
-    process.stderr.write(`sgsync: saving state file ${state ?? ''} failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`sgsync: saving state file ${state ?? ''} failed: ${messageOf(e)}\n`);
     process.exit(1);
   }
   if (state) process.stderr.write(`sgsync sandbox: state saved to ${state}\n`);

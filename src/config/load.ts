@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isAlias, LineCounter, parseDocument, visit, type Document } from 'yaml';
-import { SgsyncError } from '../core/errors.js';
+import { messageOf, SgsyncError } from '../core/errors.js';
 import type { Target } from '../core/model.js';
 import { configWarnings } from './checks.js';
 import { DEFAULT_CONFIG_FILE, ENV_OVERRIDES } from './defaults.js';
@@ -126,7 +126,7 @@ function toData(doc: Document, counter: LineCounter, file: string): unknown {
   try {
     return doc.toJS();
   } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
+    const reason = messageOf(e);
     const alias = isAlias(doc.contents) ? doc.contents.range : firstAlias(doc);
     const { line, col } = alias ? counter.linePos(alias[0]) : { line: 1, col: 1 };
     const hint = /excessive alias/i.test(reason) ? '; write the values out instead of repeating aliases (*name)' : '';

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { messageOf } from '../core/errors.js';
 import { listen, type Listening } from '../http/listen.js';
 import { EXPOSITION_CONTENT_TYPE } from './prometheus.js';
 
@@ -75,7 +76,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<R
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz or /metrics\n');
       }
     } catch (e) {
-      res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e instanceof Error ? e.message : String(e)}\n`);
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(`${messageOf(e)}\n`);
     }
   });
   return listen(server, options.host, options.port);

@@ -1,5 +1,5 @@
 import type { LoadedConfig } from '../config/index.js';
-import { isSgsyncError, SgsyncError } from '../core/errors.js';
+import { isSgsyncError, messageOf, SgsyncError } from '../core/errors.js';
 import { INSTANCE_ID_PATTERN } from '../core/instance-id-index.js';
 import { mapLimit } from '../core/limit.js';
 import type { Member, ObservedRule, RegionInventory } from '../core/model.js';
@@ -92,7 +92,7 @@ export async function takeInventory(
       report(r);
       return { r, members, listedAt: started };
     } catch (e) {
-      const reason = e instanceof Error ? e.message : String(e);
+      const reason = messageOf(e);
       const r: RegionResult = { region, status: 'failed', instances: 0, reason, code: isSgsyncError(e) ? e.code : 'INTERNAL', ms: now() - started };
       report(r);
       return { r, members: [] as Member[], listedAt: started };
@@ -143,7 +143,7 @@ export async function lookUpNamedInstances(
       inventory.members.push(...found.filter((m) => !listed.has(m.instanceId)));
       if (result) result.instances += found.length;
     } catch (e) {
-      const reason = `looking up ${instanceIds.length} instance(s) its rules name failed: ${e instanceof Error ? e.message : String(e)}`;
+      const reason = `looking up ${instanceIds.length} instance(s) its rules name failed: ${messageOf(e)}`;
       inventory.regionInventory[region] = { status: 'failed', reason };
       if (result) Object.assign(result, { status: 'failed', reason, code: isSgsyncError(e) ? e.code : 'INTERNAL' });
     }

@@ -6,6 +6,7 @@
 import { Ec2Adapter } from '../aws/ec2-adapter.js';
 import { createLogger, type Logger } from '../cli/logger.js';
 import { loadConfig, parseConfig, type Env, type LoadedConfig } from '../config/index.js';
+import { messageOf } from '../core/errors.js';
 import { lagWarnings } from '../core/reconcile.js';
 import { AuditLog } from './audit.js';
 import { regionLeftOut } from './inventory.js';
@@ -118,7 +119,7 @@ export function createHandler(deps: LambdaDeps = {}): (event: unknown, context?:
       else log.error({ requestId, ...summary }, `pass done with problems: ${summary.problems.join('; ')}`);
       return summary;
     } catch (e) {
-      log.error({ requestId, event: work.kind, ...(instance ?? {}), err: e instanceof Error ? e.message : String(e) }, 'pass failed');
+      log.error({ requestId, event: work.kind, ...(instance ?? {}), err: messageOf(e) }, 'pass failed');
       throw e;
     } finally {
       audit.close();

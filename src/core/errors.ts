@@ -40,6 +40,11 @@ export function isSgsyncError(e: unknown): e is SgsyncError {
   return e instanceof SgsyncError;
 }
 
+/** What went wrong, in words: an error's message, or anything else thrown as text. */
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 /** Why a file could not be opened or made, in words, from the error's code (`EISDIR`…); the code itself when it is another. */
 export function fileProblem(e: unknown): string {
   const code = (e as { code?: unknown } | null)?.code;

@@ -6,7 +6,7 @@
  */
 import { open } from 'node:fs/promises';
 import type { AuditRecord } from '../controller/audit.js';
-import { fileProblem, SgsyncError } from '../core/errors.js';
+import { fileProblem, messageOf, SgsyncError } from '../core/errors.js';
 
 const TAIL_BYTES = 1024 * 1024;
 
@@ -76,7 +76,7 @@ export function reportingOnce<T>(read: () => Promise<T>, report: (message: strin
       reported = undefined;
       return value;
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
+      const message = messageOf(e);
       if (message !== reported) report(message);
       reported = message;
       throw e;

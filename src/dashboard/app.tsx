@@ -10,6 +10,7 @@ import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import type { AuditRecord } from '../controller/audit.js';
+import { messageOf } from '../core/errors.js';
 import { refuseCrossSite, newToken } from './csrf.js';
 import { isRuleStatus, type FleetFilter } from './fleet-filter.js';
 import type { FleetState } from './fleet-state.js';
@@ -63,8 +64,6 @@ function filterOf(c: Context): FleetFilter {
   };
 }
 
-const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
-
 /** The banner over a view the last read could not replace; undefined while reads succeed. */
 function staleness(state: FleetState, view: FleetView | undefined): string | undefined {
   if (state.lastError === undefined) return undefined;
@@ -101,7 +100,7 @@ export function createDashboard(options: DashboardOptions): Hono {
     try {
       view = await state.view();
     } catch (e) {
-      return c.html(document(<Layout title={title} active={title} problem={`The fleet could not be read: ${why(e)}`} />), 503);
+      return c.html(document(<Layout title={title} active={title} problem={`The fleet could not be read: ${messageOf(e)}`} />), 503);
     }
     return c.html(
       document(
@@ -125,7 +124,7 @@ export function createDashboard(options: DashboardOptions): Hono {
     } catch (e) {
       // Nothing to show: the page keeps what it has (no main swap), and says why above it.
       c.header('hx-reswap', 'none');
-      return c.html(<Freshness problem={`The fleet could not be read: ${why(e)}`} oob />);
+      return c.html(<Freshness problem={`The fleet could not be read: ${messageOf(e)}`} oob />);
     }
     return c.html(
       <>
@@ -151,7 +150,7 @@ export function createDashboard(options: DashboardOptions): Hono {
     // A log that cannot be read is said on the page, which keeps polling and shows the log once it can be read.
     const read = await options.activity().then(
       (records) => ({ records, problem: undefined }),
-      (e: unknown) => ({ records: [], problem: why(e) }),
+      (e: unknown) => ({ records: [], problem: messageOf(e) }),
     );
     const last = state.lastReconcile;
     const note = last

@@ -3,6 +3,7 @@
  * interval however many browsers poll (concurrent requests share one pass),
  * the usage history, and what the last "reconcile now" did.
  */
+import { messageOf } from '../core/errors.js';
 import type { FleetView } from './fleet-view.js';
 import { UsageHistory } from './usage-history.js';
 
@@ -45,7 +46,7 @@ export class FleetState {
   /** Why the last refresh failed, in words; undefined when it succeeded. */
   get lastError(): string | undefined {
     const e = this.failure?.error;
-    return this.failure ? (e instanceof Error ? e.message : String(e)) : undefined;
+    return this.failure ? messageOf(e) : undefined;
   }
 
   /** When the last refresh failed, as ISO text. */
