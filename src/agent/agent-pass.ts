@@ -4,7 +4,7 @@ import type { Member, ObservedRule, Plan, Target } from '../core/model.js';
 import { ruleMember, isManagedBy } from '../core/ownership.js';
 import type { Ec2Port, InstancePort } from '../core/ports.js';
 import { plan as makePlan } from '../core/planner.js';
-import { groupsByRegion, lagWarnings, runPass, type AppliedChange, type PassOptions, type PassResult } from '../core/reconcile.js';
+import { groupsByRegion, passWarnings, runPass, type AppliedChange, type PassOptions, type PassResult } from '../core/reconcile.js';
 import { excludesRegion, matchesSelector } from '../core/selector.js';
 
 /** Everything the agent works with, injected so tests can drive it against the sandbox. */
@@ -102,7 +102,7 @@ export async function agentPass(deps: AgentDeps, self: Member, options: { deregi
       }),
   });
   // A look repeated while waiting for visibility (`quiet`) would say again what the pass before it said.
-  if (!options.quiet) for (const w of new Set([...result.plan.warnings, ...result.lastPlan.warnings, ...lagWarnings(result)])) deps.onWarning?.(w);
+  if (!options.quiet) for (const w of passWarnings(result)) deps.onWarning?.(w);
   return { ...result, self };
 }
 

@@ -1,6 +1,7 @@
 import type { GroupBatch, PlannedRevoke } from '../core/model.js';
 import type { Ec2Port } from '../core/ports.js';
 import type { AppliedChange } from '../core/reconcile.js';
+import { parseCidr } from '../core/addresses.js';
 import { SgsyncError, isSgsyncError } from '../core/errors.js';
 
 /**
@@ -26,7 +27,7 @@ export class AuthorizedRules {
       groupId: change.groupId,
       region: change.region,
       target: change.target,
-      family: change.cidr?.includes(':') ? 'ipv6' : 'ipv4',
+      family: (change.cidr === undefined ? undefined : parseCidr(change.cidr)?.family) ?? 'ipv4',
       cidr: change.cidr,
       port,
       instanceId: change.instanceId,

@@ -7,7 +7,7 @@
  */
 import type { SgsyncError } from '../core/errors.js';
 import type { CapacityLine, Family, KeepReason, Plan, PortSpec, Target } from '../core/model.js';
-import { lagWarnings, type AppliedChange } from '../core/reconcile.js';
+import { passWarnings, type AppliedChange } from '../core/reconcile.js';
 import type { RegionResult } from './inventory.js';
 import type { ControllerPassResult } from './pass.js';
 
@@ -191,7 +191,7 @@ export function buildReport(kind: ReportKind, result: ControllerPassResult, targ
     regions: result.inventory.regions,
     targets: reports,
     errors: result.errors.map(errorLine),
-    warnings: [...new Set([...result.plan.warnings, ...result.lastPlan.warnings, ...lagWarnings(result), ...(result.inventory.warnings ?? [])])].sort(),
+    warnings: [...new Set([...passWarnings(result), ...(result.inventory.warnings ?? [])])].sort(),
     ...(calls ? { calls } : {}),
     timings: passTimings(result),
   };

@@ -327,6 +327,14 @@ export function lagWarnings(result: Pick<PassResult, 'alreadyThere' | 'alreadyGo
   return warnings;
 }
 
+/**
+ * Everything a pass has to warn about, each once: what its first and last
+ * plans warned of, and what EC2's reads had not caught up with.
+ */
+export function passWarnings(result: Pick<PassResult, 'plan' | 'lastPlan' | 'alreadyThere' | 'alreadyGone'>): string[] {
+  return [...new Set([...result.plan.warnings, ...result.lastPlan.warnings, ...lagWarnings(result)])];
+}
+
 function emptied(plan: Plan): Plan {
   return { ...plan, authorize: [], revoke: [] };
 }
