@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { deregisterOutcome } from '../agent/deregister.js';
 import { registerOutcome } from '../agent/register.js';
 import { agentStatus } from '../agent/status.js';
-import { watch, type WatchStatus } from '../agent/watch.js';
+import { watch } from '../agent/watch.js';
 import type { AgentDeps } from '../agent/agent-pass.js';
 import { Imds } from '../aws/imds.js';
 import { redactSecrets } from '../aws/secrets.js';
@@ -16,6 +15,7 @@ import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from '.
 import { numberIn } from './numbers.js';
 import { roundLogger } from './plan.js';
 import { onStopSignals } from './signals.js';
+import { START_LIMIT_MS, systemdNotifier, systemdNotify } from './systemd-notify.js';
 import { createLogger } from './logger.js';
 import { renderTable } from './table.js';
 
@@ -73,21 +73,6 @@ function printOutcome(options: AgentCliOptions, json: Record<string, unknown>, t
   throw problem;
 }
 
-/**
- * Tells systemd, under a Type=notify unit, how the watch stands: READY=1 with
- * the first status (once the first registration attempt is over, whatever
- * its outcome), then each new STATUS= line, which `systemctl status` shows.
- */
-function systemdNotifier(): (status: WatchStatus) => void {
-  let ready = false;
-  return (status) => {
-    if (!process.env.NOTIFY_SOCKET) return;
-    const args = [...(ready ? [] : ['--ready']), `--status=${status.text}`];
-    ready = true;
-    spawn('systemd-notify', args, { stdio: 'ignore' }).on('error', () => undefined);
-  };
-}
-
 export function addAgentCommand(program: Command): void {
   const agent = program
     .command('agent')
@@ -128,20 +113,23 @@ export function addAgentCommand(program: Command): void {
   withAwsOptions(agent.command('watch'))
     .description('Register, then deregister on a spot interruption notice, on Auto Scaling lifecycle state Terminated, or on SIGTERM/SIGINT; register again when the address changes')
     .option('--poll-seconds <n>', 'how often to poll, in whole seconds (default: agent.pollSeconds)', numberIn('--poll-seconds', 1, 3600, true))
-    .option('--notify-systemd', 'tell systemd the service is ready once the first registration attempt is over, and what is not yet right (Type=notify units)')
+    .option('--notify-systemd', `tell systemd the service is ready once the first registration attempt is over (asking for more start time while it runs, up to ${START_LIMIT_MS / 60_000} minutes), and what is not yet right (Type=notify units)`)
     .action(async (options: AgentCliOptions & { pollSeconds?: number; notifySystemd?: boolean }) => {
+      // Made first, so that its extensions of the start timeout count from as near the start as can be.
+      const notifier = options.notifySystemd && process.env.NOTIFY_SOCKET ? systemdNotifier({ send: systemdNotify }) : undefined;
       const { deps: d } = await deps(options);
       const log = createLogger({ level: options.logLevel });
       const stop = new AbortController();
       onStopSignals(log, 'this instance may keep rules it was removing', (signal) => {
         log.info({ signal }, 'signal received: deregistering (a second signal stops at once)');
+        notifier?.stop();
         stop.abort();
       });
       const end = await watch(d, {
         pollMs: (options.pollSeconds ?? d.config.config.agent.pollSeconds) * 1000,
         signal: stop.signal,
         log,
-        onStatus: options.notifySystemd ? systemdNotifier() : undefined,
+        onStatus: notifier?.status,
       });
       print(options, { ended: end }, `watch ended: ${end}`);
     });

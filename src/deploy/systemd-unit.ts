@@ -7,8 +7,10 @@ import { SgsyncError } from '../core/errors.js';
  * are in place and observable, so a service ordered after it starts when its
  * traffic will be admitted; when a target refuses it or a pool is full, with
  * a status line saying so, so that the unit is not failed and restarted while
- * the agent keeps trying. Stopping the unit sends SIGTERM, on which the agent
- * deregisters before it exits.
+ * the agent keeps trying. A first attempt that outlasts TimeoutStartSec= is
+ * given more time, a minute and a half at a time, for up to 15 minutes of
+ * start in all (EXTEND_TIMEOUT_USEC=, see `systemdNotifier`). Stopping the
+ * unit sends SIGTERM, on which the agent deregisters before it exits.
  */
 export interface SystemdUnitOptions {
   /** Path of the sgsync binary on the instance. */
@@ -17,7 +19,7 @@ export interface SystemdUnitOptions {
   configPath?: string;
   /** Services that need the rule: the unit orders itself before them. */
   before?: string[];
-  /** Seconds systemd waits for registration (and for deregistration on stop). */
+  /** Seconds systemd waits for registration, unless the agent asks for more (and for deregistration on stop). */
   timeoutSeconds?: number;
 }
 
