@@ -156,8 +156,8 @@ export function addAgentCommand(program: Command): void {
   agent
     .command('systemd-unit')
     .description('Print a systemd unit that registers on boot (ready once the first attempt is over) and deregisters on stop')
-    .option('--binary <path>', 'path of sgsync on the instance', '/usr/local/bin/sgsync')
-    .option('--config-path <path>', 'path of sgsync.yaml on the instance', '/etc/sgsync/sgsync.yaml')
+    .option('--binary <path>', 'absolute path of sgsync on the instance', '/usr/local/bin/sgsync')
+    .option('--config-path <path>', 'absolute path of sgsync.yaml on the instance', '/etc/sgsync/sgsync.yaml')
     .option('--before <unit...>', 'services that need the rule; the agent starts before them')
     .action((options: { binary: string; configPath: string; before?: string[] }) => {
       process.stdout.write(systemdUnit({ binary: options.binary, configPath: options.configPath, before: options.before }));

@@ -3,8 +3,30 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { isSgsyncError } from '../core/errors.js';
-import { cloudInit, literalBlock, packageOf } from './cloud-init.js';
+import { cloudInit, literalBlock, packageOf, shellWord } from './cloud-init.js';
 import { systemdUnit } from './systemd-unit.js';
+
+/** The user data, read as cloud-init reads it. */
+function userDataOf(text: string) {
+  return parse(text) as { write_files: { path: string; content: string }[]; runcmd: unknown[][] };
+}
+
+/**
+ * The commands the install line of the user data runs, each as its words, as
+ * the shell reads them: the line is run with `npm` and `ln` written down
+ * instead of run (`npm root -g` answers /usr/lib/node_modules).
+ */
+function installCommands(userData: string): string[][] {
+  const install = userDataOf(userData).runcmd[1]!;
+  expect(install.slice(0, 2)).toEqual(['sh', '-c']);
+  const record = (name: string) => `printf '%s' ${name}; printf '\\037%s' "$@"; printf '\\n'`;
+  const stubs = `npm() { if [ "$1" = root ]; then echo /usr/lib/node_modules; else ${record('npm')}; fi; }; ln() { ${record('ln')}; };`;
+  const out = execFileSync('sh', ['-c', `${stubs} ${install[2] as string}`], { encoding: 'utf8' });
+  return out.split('\n').slice(0, -1).map((line) => line.split('\x1f'));
+}
+
+/** The arguments `ln` is run with by the user data. */
+const linkArguments = (userData: string) => installCommands(userData).find((c) => c[0] === 'ln')!.slice(1);
 
 describe('the package cloud-init installs', () => {
   it.each([
@@ -17,7 +39,7 @@ describe('the package cloud-init installs', () => {
     ['https://npm.example.com/sgsync/-/sgsync-1.2.3.tgz', 'https://npm.example.com/sgsync/-/sgsync-1.2.3.tgz'],
   ])('%s installs %s', (spec, pkg) => {
     expect(packageOf(spec)).toBe(pkg);
-    expect(cloudInit({ config: 'deployment: x\n', packageSpec: spec })).toContain(`npm install --global --omit=dev ${pkg} &&`);
+    expect(installCommands(cloudInit({ config: 'deployment: x\n', packageSpec: spec }))[0]).toEqual(['npm', 'install', '--global', '--omit=dev', pkg]);
   });
 
   it.each(['', 'sgsync@1.0 ; rm -rf /', 'sgsync && curl x', '>=1.2', 'a|b', '$(id)', 'sgsync 1.2'])('refuses %j as a usage error', (spec) => {
@@ -74,6 +96,79 @@ describe('the files cloud-init writes', () => {
 
   it('say the indentation in the header, so the first line does not set it', () => {
     expect(literalBlock('  # note\nx: 1\n', 4)).toEqual({ header: '|2', lines: ['        # note', '      x: 1'] });
+  });
+});
+
+/** The value of one key of a unit, as systemd reads it once it has expanded the `%%` a literal `%` needs. */
+const unitValues = (unit: string, key: string) =>
+  unit
+    .split('\n')
+    .filter((l) => l.startsWith(`${key}=`))
+    .map((l) => l.slice(key.length + 1).replaceAll('%%', '%'));
+
+/** Absolute paths of characters a unit takes as they are, shell and YAML indicators among them. */
+const unitPath = fc
+  .array(fc.constantFrom(...'/aZ09_-.+@%,=:~#!^&|<>()*?[]{}é中😀'), { minLength: 1, maxLength: 16 })
+  .map((chars) => `/${chars.join('')}`);
+
+describe('the paths cloud-init writes', () => {
+  it.each([
+    ['/opt/a&b/sgsync', '/etc/sgsync:'],
+    ['/opt/x|y', '/etc/#sgsync.yaml'],
+    ['/opt/*', '/etc/{a,b}.yaml'],
+    ['/opt/~/sgsync', '/etc/[x].yaml:x'],
+    ['/opt/(x)<y>', '/etc/!x%h.yaml'],
+  ])('link %s and write %s as exactly those paths', (binary, configPath) => {
+    const userData = cloudInit({ config: 'deployment: x\n', binary, configPath });
+    expect(linkArguments(userData)).toEqual(['-sf', '/usr/lib/node_modules/sgsync/dist/bin/sgsync.js', binary]);
+    expect(userDataOf(userData).write_files.map((f) => f.path)).toEqual([configPath, '/etc/systemd/system/sgsync-agent.service']);
+  });
+
+  it('are any path the unit takes, read back exactly by the shell, by YAML and by systemd', () => {
+    fc.assert(
+      fc.property(unitPath, unitPath, (binary, configPath) => {
+        const userData = cloudInit({ config: 'deployment: x\n', binary, configPath });
+        expect(linkArguments(userData)).toEqual(['-sf', '/usr/lib/node_modules/sgsync/dist/bin/sgsync.js', binary]);
+        const files = writtenFiles(userData);
+        expect(Object.keys(files)).toEqual([configPath, '/etc/systemd/system/sgsync-agent.service']);
+        const unit = files['/etc/systemd/system/sgsync-agent.service']!;
+        expect(unitValues(unit, 'ExecStart')).toEqual([`${binary} agent watch --notify-systemd`]);
+        expect(unitValues(unit, 'Environment')).toContain(`SGSYNC_CONFIG=${configPath}`);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('quote a word so that the shell reads it back exactly, whatever it holds', () => {
+    const text = fc.string({ unit: 'binary', minLength: 1 }).filter((t) => !/[\0\p{Cs}]/u.test(t));
+    fc.assert(
+      fc.property(text, (word) => {
+        expect(execFileSync('sh', ['-c', `printf '%s' ${shellWord(word)}`], { encoding: 'utf8' })).toBe(word);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it.each([['/usr/local/bin/sgsync'], ['sgsync@1.2.3'], ['/opt/100%/x,y=z:w+v']])('leave %s unquoted: nothing in it is special to the shell', (word) => {
+    expect(shellWord(word)).toBe(word);
+  });
+
+  it.each([
+    ['a binary path that is not absolute', { binary: 'sgsync' }],
+    ['a config path that is not absolute', { configPath: 'etc/sgsync.yaml' }],
+    ['a binary path that reads as an option', { binary: '-sgsync' }],
+    ['a config path with a newline', { configPath: '/etc/sgsync\n.yaml' }],
+    ['a binary path with a control character', { binary: '/opt/\u0007sgsync' }],
+    ['a config path with a space', { configPath: '/etc/my sgsync.yaml' }],
+    ['a binary path with a quote', { binary: "/opt/it's/sgsync" }],
+  ])('refuse %s as a usage error', (_what, paths) => {
+    let error: unknown;
+    try {
+      cloudInit({ config: 'deployment: x\n', ...paths });
+    } catch (e) {
+      error = e;
+    }
+    expect(isSgsyncError(error) && error.code).toBe('USAGE');
   });
 });
 

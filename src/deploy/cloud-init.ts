@@ -30,6 +30,18 @@ export function packageOf(spec: string | undefined): string {
 }
 
 /**
+ * `word` as one word of a POSIX shell command line: as it is when it holds
+ * only characters no shell acts on (as Python's `shlex.quote` decides),
+ * else in single quotes, each `'` in it written `'\''`. The shell reads it
+ * back exactly, whatever it holds but NUL, which no argument can hold.
+ *
+ * @example shellWord('/opt/a&b') // "'/opt/a&b'"
+ */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/**
  * `text` as the value of a YAML key whose mapping is indented `keyIndent`
  * columns: a literal block scalar, its lines `keyIndent + 2` columns in, that
  * a parser reads back as exactly `text`. The header says both things a parser
@@ -64,12 +76,14 @@ export function cloudInit(options: CloudInitOptions): string {
   const binary = options.binary ?? '/usr/local/bin/sgsync';
   const configPath = options.configPath ?? '/etc/sgsync/sgsync.yaml';
   const pkg = packageOf(options.packageSpec);
+  // The unit refuses what it cannot hold (see systemdUnit), which leaves what shell and YAML quoting can.
   const unit = systemdUnit({ ...options, binary, configPath });
   return [
     '#cloud-config',
     '# Installs the sgsync agent, which admits this instance to security groups in other regions.',
     'write_files:',
-    `  - path: ${configPath}`,
+    // Double quotes, as JSON writes them, are a YAML string read back exactly, whatever indicators the path holds.
+    `  - path: ${JSON.stringify(configPath)}`,
     "    permissions: '0644'",
     ...blockEntry('content', options.config, 4),
     '  - path: /etc/systemd/system/sgsync-agent.service',
@@ -77,7 +91,7 @@ export function cloudInit(options: CloudInitOptions): string {
     ...blockEntry('content', unit, 4),
     'runcmd:',
     `  - [sh, -c, ${JSON.stringify(options.nodeSetup ?? DEFAULT_NODE_SETUP)}]`,
-    `  - [sh, -c, ${JSON.stringify(`npm install --global --omit=dev ${pkg} && ln -sf "$(npm root -g)/sgsync/dist/bin/sgsync.js" ${binary}`)}]`,
+    `  - [sh, -c, ${JSON.stringify(`npm install --global --omit=dev ${shellWord(pkg)} && ln -sf "$(npm root -g)/sgsync/dist/bin/sgsync.js" ${shellWord(binary)}`)}]`,
     '  - [systemctl, daemon-reload]',
     '  - [systemctl, enable, --now, sgsync-agent.service]',
     '',

@@ -13,9 +13,9 @@ import { SgsyncError } from '../core/errors.js';
  * unit sends SIGTERM, on which the agent deregisters before it exits.
  */
 export interface SystemdUnitOptions {
-  /** Path of the sgsync binary on the instance. */
+  /** Absolute path of the sgsync binary on the instance. */
   binary?: string;
-  /** Path of the configuration file on the instance. */
+  /** Absolute path of the configuration file on the instance. */
   configPath?: string;
   /** Services that need the rule: the unit orders itself before them. */
   before?: string[];
@@ -63,17 +63,37 @@ function unitPath(path: string): string {
   return path.replaceAll('%', '%%');
 }
 
-export function systemdUnit(options: SystemdUnitOptions = {}): string {
-  const binary = options.binary ?? '/usr/local/bin/sgsync';
-  const config = options.configPath ?? '/etc/sgsync/sgsync.yaml';
-  const timeout = options.timeoutSeconds ?? 180;
-  const before = options.before ?? [];
-  for (const name of [binary, config, ...before]) {
-    if (/[\s"'\\$`;]/.test(name)) {
-      throw new SgsyncError('USAGE', `'${name}' cannot be used in a systemd unit: it contains whitespace or shell characters. Give paths and unit names without them.`);
-    }
+/**
+ * Refuses a path the unit cannot hold as it is. It must be absolute: the
+ * unit and cloud-init's commands run in other directories than the one it
+ * was given in, and at the start of ExecStart= a `-`, `@`, `:`, `+` or `!`
+ * would be read as a prefix. It must hold no whitespace, quote, backslash
+ * or `$` (systemd splits, unquotes, unescapes and expands variables in
+ * ExecStart=), no `;` or backquote (a shell would act on them, should
+ * someone run the ExecStart= line in one), and no control character or lone
+ * surrogate (no line of a file holds them as they are).
+ * Everything else (`%` aside, see `unitPath`) goes into the unit as it is.
+ *
+ * @param option the command-line option the path came from, for the message
+ */
+function checkUnitPath(option: string, path: string): string {
+  if (!path.startsWith('/')) {
+    throw new SgsyncError('USAGE', `${option} ${JSON.stringify(path)} is not an absolute path. Give the path on the instance from the root, such as /usr/local/bin/sgsync.`);
   }
-  const beforeUnits = before.map(unitName);
+  if (/[\s"'\\$`;\p{Cc}\p{Cs}]/u.test(path)) {
+    throw new SgsyncError(
+      'USAGE',
+      `${option} ${JSON.stringify(path)} cannot go in a systemd unit: it contains whitespace, a control character, or one of " ' \\ $ \` ;. Give a path without them.`,
+    );
+  }
+  return path;
+}
+
+export function systemdUnit(options: SystemdUnitOptions = {}): string {
+  const binary = checkUnitPath('--binary', options.binary ?? '/usr/local/bin/sgsync');
+  const config = checkUnitPath('--config-path', options.configPath ?? '/etc/sgsync/sgsync.yaml');
+  const timeout = options.timeoutSeconds ?? 180;
+  const beforeUnits = (options.before ?? []).map(unitName);
   return [
     '[Unit]',
     'Description=sgsync agent: admit this instance to security groups in other regions',

@@ -41,6 +41,18 @@ describe('sgsync agent systemd-unit', () => {
     expect(r.stderr).toContain(`sgsync: --before "${before}" is not a systemd unit name.`);
   });
 
+  it.each([
+    [['--binary', 'sgsync'], '--binary "sgsync" is not an absolute path'],
+    [['--config-path', 'etc/sgsync.yaml'], '--config-path "etc/sgsync.yaml" is not an absolute path'],
+    [['--binary', '/opt/my sgsync'], '--binary "/opt/my sgsync" cannot go in a systemd unit'],
+    [['--config-path', '/etc/sgsync\n.yaml'], '--config-path "/etc/sgsync\\n.yaml" cannot go in a systemd unit'],
+  ])('refuses %j with exit 2, printing nothing', async (args, message) => {
+    const r = await runInProcess(['agent', 'systemd-unit', ...args]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`sgsync: ${message}`);
+  });
+
   it('refuses the same --before in user data', async () => {
     const r = await runInProcess(['agent', 'cloud-init', '-c', DEMO, '--before', 'foo/bar']);
     expect(r.exitCode).toBe(2);
