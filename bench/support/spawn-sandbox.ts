@@ -1,7 +1,9 @@
 /**
  * Starts `sgsync sandbox` as its own process, so that the process being
  * measured never shares a heap or an event loop with the server it talks to,
- * and resolves once the sandbox prints its "listening on" line.
+ * and resolves once the sandbox prints its "listening on" line. The sandbox
+ * ends when this process does, even killed with SIGKILL or crashed, so a
+ * benchmark that dies leaves no server behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -32,9 +34,10 @@ export interface SpawnSandboxOptions {
  */
 export function spawnSandbox(options: SpawnSandboxOptions = {}): Promise<SpawnedSandbox> {
   const entry = options.built ? ['dist/bin/sgsync.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
-  const proc = spawn(process.execPath, [...entry, 'sandbox', '--port', '0', ...(options.args ?? [])], {
+  // The pipe on its stdin stays open as long as this process lives, however it ends: --exit-with-stdin makes the sandbox end with it.
+  const proc = spawn(process.execPath, [...entry, 'sandbox', '--port', '0', '--exit-with-stdin', ...(options.args ?? [])], {
     cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));

@@ -19,6 +19,8 @@ export interface SandboxCommandOptions {
   throttle: ThrottleMode;
   faults?: string;
   seed: number;
+  /** Stop when standard input closes (see `untilInputEnds`). */
+  exitWithStdin?: boolean;
 }
 
 /** Commander argument parsers: each refuses bad input with a message that says what is expected. */
@@ -145,6 +147,23 @@ export function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/**
+ * Resolves when `input` ends, closes or fails; what is read from it is
+ * dropped. A program that starts the sandbox with a pipe on its standard
+ * input holds the pipe's other end, which the kernel closes however the
+ * program ends, SIGKILL included: then the sandbox sees its input end and
+ * stops, instead of serving for ever with nobody to stop it.
+ */
+export function untilInputEnds(input: NodeJS.ReadableStream = process.stdin): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => resolve();
+    input.once('end', done);
+    input.once('close', done);
+    input.once('error', done);
+    input.resume();
+  });
+}
+
 /** Stops cleanly and exits: long-polling readers must not keep the process alive. */
 export async function stopAndExit(opened: OpenedSandbox, state?: string): Promise<never> {
   try {
@@ -181,6 +200,7 @@ export function addSandboxCommand(program: Command): void {
     )
     .option('--faults <file>', 'fault-injection rules (JSON, see docs/sandbox.md): errors, latency, dropped connections per action and region')
     .option('--seed <n>', 'seed for ids, addresses and faults: the same seed and the same calls give the same results', parse.seed, 1)
+    .option('--exit-with-stdin', 'stop, as on SIGTERM, when standard input closes: for a program that starts the sandbox with a pipe there and may die without stopping it')
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -189,10 +209,12 @@ export function addSandboxCommand(program: Command): void {
         '  AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws ec2 describe-regions --endpoint-url http://127.0.0.1:4566 --region us-east-1\n',
     )
     .action(async (options: SandboxCommandOptions) => {
+      // Watched from the start: the program that started the sandbox may be gone before it listens.
+      const inputEnded = options.exitWithStdin ? untilInputEnds().then(() => 'input' as const) : new Promise<never>(() => undefined);
       const opened = await openSandbox(options);
       process.stdout.write(`sgsync sandbox listening on ${opened.running.url}\n`);
       if (opened.restored) process.stderr.write(`sgsync sandbox: world loaded from ${options.state}${options.demo ? ' (--demo ignored)' : ''}\n`);
-      await untilSignal();
+      if ((await Promise.race([untilSignal(), inputEnded])) === 'input') process.stderr.write('sgsync sandbox: standard input closed (--exit-with-stdin): stopping\n');
       await stopAndExit(opened, options.state);
     });
 }

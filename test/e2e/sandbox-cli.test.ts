@@ -28,9 +28,14 @@ afterEach(() => {
   for (const c of clients.splice(0)) c.destroy();
 });
 
-/** Runs `sgsync ARGS` and resolves once it prints the line with its URL. */
-async function start(args: string[], ready = /listening on (http:\/\/\S+)/): Promise<Started> {
-  const proc = spawn(process.execPath, ['dist/bin/sgsync.js', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs `sgsync ARGS` and resolves once it prints the line with its URL. A
+ * sandbox is `tied` by default: given --exit-with-stdin and a pipe on its
+ * stdin, so that it ends with this process, even when a killed test run
+ * cannot stop it.
+ */
+async function start(args: string[], ready = /listening on (http:\/\/\S+)/, tied = args[0] === 'sandbox'): Promise<Started> {
+  const proc = spawn(process.execPath, ['dist/bin/sgsync.js', ...args, ...(tied ? ['--exit-with-stdin'] : [])], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
   running.push(proc);
   let out = '';
   let err = '';
@@ -166,7 +171,27 @@ describe('sgsync sandbox', () => {
   it('explains every option in --help', async () => {
     const { code, stdout } = await run(['sandbox', '--help']);
     expect(code).toBe(0);
-    for (const option of ['--host', '--port', '--regions', '--demo', '--state', '--throttle', '--faults', '--seed']) expect(stdout).toContain(option);
+    for (const option of ['--host', '--port', '--regions', '--demo', '--state', '--throttle', '--faults', '--seed', '--exit-with-stdin']) expect(stdout).toContain(option);
+  });
+
+  it('with --exit-with-stdin, stops as on SIGTERM when its standard input closes, saving --state', async () => {
+    const state = join(dir, 'stdin-world.json');
+    const sandbox = await start(['sandbox', '--port', '0', '--demo', '--state', state]);
+    const exited = once(sandbox.proc, 'exit');
+    sandbox.proc.stdin!.end();
+    const [code] = (await exited) as [number | null];
+    expect(code).toBe(0);
+    expect(sandbox.stderr()).toContain('standard input closed (--exit-with-stdin): stopping');
+    expect(JSON.parse(readFileSync(state, 'utf8'))).toMatchObject({ format: 'sgsync-sandbox-state' });
+  });
+
+  it('without --exit-with-stdin, keeps serving when its standard input closes, as on a ^D in a terminal', async () => {
+    const sandbox = await start(['sandbox', '--port', '0'], undefined, false);
+    sandbox.proc.stdin!.end();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sandbox.proc.exitCode).toBeNull();
+    expect(await instanceIds(sandbox.url, 'eu-west-1')).toEqual([]);
+    expect(await stop(sandbox.proc)).toBe(0);
   });
 });
 
