@@ -40,5 +40,7 @@ export async function registerCommands(program: Command, argv: readonly string[]
   const named = first === undefined ? undefined : COMMANDS.find(([name]) => name === first);
   const wanted = named ? [named] : COMMANDS;
   const registers = await Promise.all(wanted.map(([, load]) => load()));
+  // Before the commands are added, so that each that has subcommands lists it alike; commander's own line is not capitalized as theirs are.
+  program.helpCommand('help [command]', 'Display help for a command');
   for (const register of registers) register(program);
 }

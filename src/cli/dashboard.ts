@@ -26,7 +26,7 @@ interface DashboardCliOptions extends AwsCliOptions {
 
 export function addDashboardCommand(program: Command): void {
   withAwsConnection(program.command('dashboard'))
-    .summary('serve a web dashboard of the fleet (read-only unless --allow-apply)')
+    .summary('Serve a web dashboard of the fleet (read-only unless --allow-apply)')
     .description('Serve the Fleet, Targets, Drift and Activity pages on localhost. Pages refresh themselves; everything is served from this process.')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on; 0 picks a free one', parse.port, 8080)

@@ -169,7 +169,7 @@ export function addDemoCommand(program: Command): void {
     .command('demo')
     // Usage errors must reach runCli as exceptions so they get the documented exit code.
     .exitOverride()
-    .summary('run the whole system against a local sandbox, with a dashboard')
+    .summary('Run the whole system against a local sandbox, with a dashboard')
     .description(
       'Start the sandbox in this process with the demo fleet (a primary security-group pool in us-east-1, workers and API servers ' +
         'in eu-west-1, ap-southeast-2, us-west-2 and sa-east-1); admit some instances with agents and the rest with the controller; ' +

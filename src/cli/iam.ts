@@ -26,7 +26,7 @@ function sizeAdvice(scopeBy: ScopeBy, deployment: string): string {
 
 /** Adds `sgsync iam policy`. */
 export function addIamCommand(program: Command): void {
-  const iam = program.command('iam').description('Least-privilege IAM policies for the agent, the controller and read-only use');
+  const iam = program.command('iam').description('Print least-privilege IAM policies for the agent, the controller and read-only use');
 
   iam
     .command('policy')

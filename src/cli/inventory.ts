@@ -102,7 +102,7 @@ interface InventoryOptions extends FleetCliOptions {
 
 export function addInventoryCommand(program: Command): void {
   withFleetOptions(program.command('inventory'))
-    .summary('list every instance of every region, with its rule status per target')
+    .summary('List every instance of every region, with its rule status per target')
     .description('List every instance in every member region: where it runs, its addresses, the targets that pick it and whether its rules are in place.')
     .addOption(new Option('--state <state...>', 'only instances in these states').choices(INSTANCE_STATES))
     .option('--tag <k=v>', 'only instances with this tag (k alone, or k=*, for any value); repeatable', (v: string, prev: string[] = []) => [...prev, v])

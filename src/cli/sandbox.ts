@@ -182,7 +182,7 @@ export function addSandboxCommand(program: Command): void {
     .command('sandbox')
     // Usage errors must reach runCli as exceptions so they get the documented exit code.
     .exitOverride()
-    .summary('run the local EC2 + IMDSv2 emulator')
+    .summary('Run the local EC2 + IMDSv2 emulator')
     .description(
       'Run the sandbox in the foreground: a local server that speaks the EC2 Query API and IMDSv2 like AWS, across many regions, ' +
         'with AWS quotas, errors, pagination and throttling. Point any AWS client at it with --endpoint-url (any credentials). ' +

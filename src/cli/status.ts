@@ -91,7 +91,7 @@ export function lastChanges(options: { auditLog?: string; changes: number }, rec
 
 export function addStatusCommand(program: Command): void {
   withFleetOptions(program.command('status'))
-    .summary('show capacity, drift and the last changes; exit 10 when something needs attention')
+    .summary('Show capacity, drift and the last changes; exit 10 when something needs attention')
     .description('Per target and group: rules used of the quota per family, managed and foreign rules, drift (stale rules, members without rules, dangerous foreign rules), and the last changes from the audit log.')
     .option('--audit-log <file>', 'the audit log (JSON lines) to read the last changes from')
     .option('--changes <n>', 'how many of the last changes to show, 0 to 1000 (0: none)', numberIn('--changes', 0, 1000, true), 10)
