@@ -111,7 +111,7 @@ export function addAgentCommand(program: Command): void {
     });
 
   withAwsOptions(agent.command('watch'))
-    .description('Register, then deregister on a spot interruption notice, on Auto Scaling lifecycle state Terminated, or on SIGTERM/SIGINT; register again when the address changes')
+    .description('Register, then deregister on a spot interruption notice, on Auto Scaling lifecycle state Terminated, or on SIGTERM/SIGINT; register again when the address changes or its tags change which targets select it')
     .option('--poll-seconds <n>', 'how often to poll, in whole seconds (default: agent.pollSeconds)', numberIn('--poll-seconds', 1, 3600, true))
     .option('--notify-systemd', `tell systemd the service is ready once the first registration attempt is over (asking for more start time while it runs, up to ${START_LIMIT_MS / 60_000} minutes), and what is not yet right (Type=notify units)`)
     .action(async (options: AgentCliOptions & { pollSeconds?: number; notifySystemd?: boolean }) => {
