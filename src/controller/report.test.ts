@@ -160,7 +160,12 @@ targets:
 
     expect(halted.outcome).toBe('halted');
     expect(halted.halted).toEqual({ wouldRevoke: 3, limit: 2, managed: 3, override: '--force' });
-    expect(halted.targets[0]?.kept.map((k) => k.reason)).toEqual(['blast-radius', 'blast-radius', 'blast-radius']);
+    expect(halted.targets[0]?.kept.map((k) => [k.reason, k.wouldRevoke])).toEqual([
+      ['blast-radius', 'instance-stopped'],
+      ['blast-radius', 'instance-stopped'],
+      ['blast-radius', 'instance-stopped'],
+    ]);
+    expect(halted.targets[0]?.kept[0]?.detail).toMatch(/; the limit is 2; this rule would be revoked as instance-stopped$/);
     expect(ec2.rules).toHaveLength(3);
 
     const forced = await report('reconcile', ec2, { force: true, extra: 'safety: { revokeLimit: { count: 2, fraction: 1 } }' });

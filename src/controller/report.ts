@@ -6,7 +6,7 @@
  * same shape serves anything else that wants to show a pass.
  */
 import type { SgsyncError } from '../core/errors.js';
-import type { CapacityLine, Family, KeepReason, Plan, PortSpec, Target } from '../core/model.js';
+import type { CapacityLine, Family, KeepReason, Plan, PortSpec, RevokeReason, Target } from '../core/model.js';
 import { passWarnings, type AppliedChange } from '../core/reconcile.js';
 import type { RegionResult } from './inventory.js';
 import type { ControllerPassResult } from './pass.js';
@@ -15,7 +15,17 @@ export type ReportKind = 'plan' | 'reconcile';
 
 export interface AddLine { groupId: string; instanceId: string; memberRegion: string; cidr: string; port?: PortSpec; ruleId?: string }
 export interface RevokeLine { groupId: string; ruleId: string; cidr?: string; port?: PortSpec; instanceId?: string; memberRegion?: string; reason: string }
-export interface KeptLine { groupId: string; ruleId: string; cidr?: string; port: PortSpec; instanceId?: string; reason: KeepReason; detail: string }
+export interface KeptLine {
+  groupId: string;
+  ruleId: string;
+  cidr?: string;
+  port: PortSpec;
+  instanceId?: string;
+  reason: KeepReason;
+  detail: string;
+  /** Held back by the blast radius: what the pass would have revoked the rule as (see `KeptRule.wouldRevoke`). */
+  wouldRevoke?: RevokeReason;
+}
 export interface BlockedLine { instanceId: string; memberRegion: string; cidr: string; family: Family; port: PortSpec; reason: string }
 export interface ForeignLine { groupId: string; ruleId: string; family: Family; protocol: string; fromPort: number; toPort: number; cidr?: string; description?: string; dangerous: boolean }
 export interface CapacityReportLine { groupId: string; family: Family; quota: number; before: number; after: number; managed: number; foreign: number }
@@ -136,7 +146,9 @@ function targetReport(target: Target, kind: ReportKind, result: ControllerPassRe
     name: target.name,
     region: target.region,
     ...(kind === 'reconcile' ? applied(target.name, result.changes) : planned(target.name, plan)),
-    kept: mine(last.kept).map(({ groupId, ruleId, cidr, port, instanceId, reason, detail }) => ({ groupId, ruleId, cidr, port, instanceId, reason, detail })),
+    kept: mine(last.kept).map(({ groupId, ruleId, cidr, port, instanceId, reason, detail, wouldRevoke }) => ({
+      groupId, ruleId, cidr, port, instanceId, reason, detail, ...(wouldRevoke ? { wouldRevoke } : {}),
+    })),
     blocked: mine(last.blocked).map(({ instanceId, memberRegion, cidr, family, port, reason }) => ({ instanceId, memberRegion, cidr, family, port, reason })),
     refused: mine(last.refused).map(({ instanceId, memberRegion, reason, detail }) => ({ instanceId, memberRegion, reason, detail })),
     foreign: mine(plan.foreign).map(({ groupId, ruleId, family, protocol, fromPort, toPort, cidr, description, dangerous }) => ({

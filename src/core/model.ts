@@ -168,6 +168,12 @@ export interface KeptRule {
   instanceId?: string;
   reason: KeepReason;
   detail: string;
+  /**
+   * For a rule the blast radius holds back: what the pass would have revoked
+   * it as. Held rules are stale for different reasons, and a terminated
+   * instance's rule asks for other action than one with a changed address.
+   */
+  wouldRevoke?: RevokeReason;
 }
 
 export interface ForeignRule {

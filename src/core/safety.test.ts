@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readNow, revokeLimit, withinGrace } from './safety.js';
+import type { PlannedRevoke, RevokeReason } from './model.js';
+import { heldBack, readNow, revokeLimit, withinGrace } from './safety.js';
 
 describe('the blast-radius limit', () => {
   it.each<[string, { count?: number; fraction?: number } | undefined, number, number | undefined]>([
@@ -45,5 +46,22 @@ describe('the pass time', () => {
     ['soon', Number.NaN, 'soon'],
   ])('%s is read as %s', (now, ms, iso) => {
     expect(readNow(now)).toEqual({ ms, iso });
+  });
+});
+
+describe('the rules a halted pass holds back', () => {
+  const halted = { reason: 'blast-radius' as const, wouldRevoke: 3, limit: 2, managed: 10 };
+  const revoke = (ruleId: string, reason: RevokeReason): PlannedRevoke => ({
+    ruleId, groupId: 'sg-1', target: 'api', family: 'ipv4', cidr: '54.0.0.1/32', port: { protocol: 'tcp', fromPort: 443, toPort: 443 }, instanceId: 'i-1', memberRegion: 'eu-west-1', reason,
+  });
+
+  it('keep each one with the limit and what it would have been revoked as, so the stale ones can still be told apart', () => {
+    const kept = heldBack([revoke('sgr-1', 'instance-terminated'), revoke('sgr-2', 'address-changed'), revoke('sgr-3', 'malformed')], halted);
+    expect(kept.map((k) => [k.ruleId, k.reason, k.wouldRevoke])).toEqual([
+      ['sgr-1', 'blast-radius', 'instance-terminated'],
+      ['sgr-2', 'blast-radius', 'address-changed'],
+      ['sgr-3', 'blast-radius', 'malformed'],
+    ]);
+    expect(kept[0]?.detail).toBe('the pass would revoke 3 of 10 managed rules; the limit is 2; this rule would be revoked as instance-terminated');
   });
 });

@@ -3,7 +3,7 @@
  * rule allows (rule 4) and whether a rule is still inside its grace period
  * (rule 3). Kept apart from the planner so each can be read and tested alone.
  */
-import type { KeptRule, Plan, PlannedRevoke, SafetySettings } from './model.js';
+import type { KeptRule, Plan, PlannedRevoke, RevokeReason, SafetySettings } from './model.js';
 
 /**
  * The most revokes one pass may make, or undefined when no limit is set.
@@ -49,8 +49,30 @@ export function readNow(now: string | number): { ms: number; iso: string } {
   return { ms, iso: new Date(ms).toISOString() };
 }
 
-/** A halted pass's revokes, as the rules it keeps: why, in the words of the limit. */
+/**
+ * A halted pass's revokes, as the rules it keeps: why, in the words of the
+ * limit, and what each would have been revoked as (`wouldRevoke`, also at the
+ * end of `detail` for whatever shows only the text), so that the rules held
+ * back can still be told apart by why they are stale.
+ */
 export function heldBack(revokes: readonly PlannedRevoke[], halted: NonNullable<Plan['halted']>): KeptRule[] {
-  const detail = `the pass would revoke ${halted.wouldRevoke} of ${halted.managed} managed rules; the limit is ${halted.limit}`;
-  return revokes.map((r) => ({ ruleId: r.ruleId, groupId: r.groupId, target: r.target, cidr: r.cidr, port: r.port, instanceId: r.instanceId, reason: 'blast-radius', detail }));
+  const limit = `the pass would revoke ${halted.wouldRevoke} of ${halted.managed} managed rules; the limit is ${halted.limit}`;
+  // One text per reason, not per rule: a halted fleet pass may hold back many thousands.
+  const details = new Map<RevokeReason, string>();
+  const detailOf = (reason: RevokeReason): string => {
+    let text = details.get(reason);
+    if (text === undefined) details.set(reason, (text = `${limit}; this rule would be revoked as ${reason}`));
+    return text;
+  };
+  return revokes.map((r) => ({
+    ruleId: r.ruleId,
+    groupId: r.groupId,
+    target: r.target,
+    cidr: r.cidr,
+    port: r.port,
+    instanceId: r.instanceId,
+    reason: 'blast-radius',
+    detail: detailOf(r.reason),
+    wouldRevoke: r.reason,
+  }));
 }

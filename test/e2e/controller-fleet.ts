@@ -42,7 +42,7 @@ export interface JsonReport {
     name: string;
     add: { instanceId: string; memberRegion: string; cidr: string; ruleId?: string }[];
     revoke: { ruleId: string; instanceId?: string; reason: string }[];
-    kept: { ruleId: string; instanceId?: string; reason: string; detail: string }[];
+    kept: { ruleId: string; instanceId?: string; reason: string; detail: string; wouldRevoke?: string }[];
     blocked: { instanceId: string }[];
     foreign: { cidr?: string; dangerous: boolean }[];
     capacity: { groupId: string; before: number; after: number }[];

@@ -166,10 +166,15 @@ describe('rules held back by the blast-radius limit', () => {
     for (const id of stopping.map((r) => r.instanceId)) {
       const standing = rows(inventory.stdout).find((r) => r.instanceId === id)?.standing.api;
       expect(standing?.status).toBe('stale');
-      expect(standing?.detail).toMatch(/kept back \(blast-radius: the pass would revoke 2 of \d+ managed rules; the limit is 1\)/);
+      expect(standing?.detail).toMatch(/kept back \(blast-radius: the pass would revoke 2 of \d+ managed rules; the limit is 1; this rule would be revoked as instance-stopped\)/);
     }
     const status = await sgsync(['status', '-c', limited]);
     expect(status.code).toBe(10);
-    for (const id of stopping.map((r) => r.instanceId)) expect(status.stdout).toMatch(new RegExp(`kept\\s+${id}\\s+\\S+/32\\s+.*blast-radius`));
+    for (const id of stopping.map((r) => r.instanceId)) {
+      expect(status.stdout).toMatch(new RegExp(`kept\\s+${id}\\s+\\S+/32\\s+.*blast-radius: .*; this rule would be revoked as instance-stopped`));
+    }
+    const json = JSON.parse((await sgsync(['status', '--json', '-c', limited])).stdout) as { targets: { kept: { instanceId: string; reason: string; wouldRevoke?: string }[] }[] };
+    const held = json.targets.flatMap((t) => t.kept).filter((k) => k.reason === 'blast-radius');
+    expect(held.map((k) => [k.instanceId, k.wouldRevoke]).sort()).toEqual(stopping.map((r) => [r.instanceId, 'instance-stopped']).sort());
   });
 });
