@@ -4,7 +4,7 @@ import type { LoadedConfig } from '../config/index.js';
 import type { ObservedRule, Scope } from '../core/model.js';
 import type { Ec2Port, ListFilter } from '../core/ports.js';
 import { plan as makePlan } from '../core/planner.js';
-import { groupsByRegion, runPass, type AppliedChange, type PassOptions, type PassResult } from '../core/reconcile.js';
+import { groupsByRegion, passWarnings, runPass, type AppliedChange, type PassOptions, type PassResult } from '../core/reconcile.js';
 import { inventoryRegions, lookUpNamedInstances, takeInventory, unlistedSelectorRegions, type Inventory, type RegionResult } from './inventory.js';
 import { memberFilters } from './member-filters.js';
 
@@ -135,4 +135,13 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
     startedAt,
     inventoryMs,
   };
+}
+
+/**
+ * Everything a controller pass warns of, each once: the engine's (its plans',
+ * and what EC2's reads had not caught up with) and the listing's (a region a
+ * selector names that no pass lists).
+ */
+export function controllerPassWarnings(result: ControllerPassResult): string[] {
+  return [...new Set([...passWarnings(result), ...(result.inventory.warnings ?? [])])];
 }

@@ -7,9 +7,9 @@
  */
 import type { SgsyncError } from '../core/errors.js';
 import type { CapacityLine, Family, KeepReason, Plan, PortSpec, RevokeReason, Target } from '../core/model.js';
-import { passWarnings, type AppliedChange } from '../core/reconcile.js';
+import type { AppliedChange } from '../core/reconcile.js';
 import type { RegionResult } from './inventory.js';
-import type { ControllerPassResult } from './pass.js';
+import { controllerPassWarnings, type ControllerPassResult } from './pass.js';
 
 export type ReportKind = 'plan' | 'reconcile';
 
@@ -203,7 +203,7 @@ export function buildReport(kind: ReportKind, result: ControllerPassResult, targ
     regions: result.inventory.regions,
     targets: reports,
     errors: result.errors.map(errorLine),
-    warnings: [...new Set([...passWarnings(result), ...(result.inventory.warnings ?? [])])].sort(),
+    warnings: controllerPassWarnings(result).sort(),
     ...(calls ? { calls } : {}),
     timings: passTimings(result),
   };
