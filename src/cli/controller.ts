@@ -12,8 +12,8 @@ import { ControllerMetrics } from '../controller/metrics.js';
 import { controllerPass, type ControllerPassResult } from '../controller/pass.js';
 import { summarizePass } from '../controller/pass-summary.js';
 import { buildReport, passTimings } from '../controller/report.js';
+import { logPassWarnings, WarningLog } from '../controller/warning-log.js';
 import { isSgsyncError, messageOf } from '../core/errors.js';
-import { lagWarnings } from '../core/reconcile.js';
 import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
 import { numberIn } from './numbers.js';
 import { roundLogger } from './plan.js';
@@ -63,6 +63,7 @@ async function run(options: RunOptions): Promise<void> {
   }
 
   let last: { result?: ControllerPassResult; error?: unknown } = {};
+  const warnings = new WarningLog();
   const pass = async (): Promise<boolean> => {
     const startedAtMs = Date.now();
     try {
@@ -72,7 +73,7 @@ async function run(options: RunOptions): Promise<void> {
       last = { result };
       const { passId, added, revoked, blocked, kept, problems } = summary;
       const fields = { passId, added, revoked, blocked, kept, durationMs: Date.now() - startedAtMs, timings: passTimings(result) };
-      for (const w of lagWarnings(result)) log.warn({ passId }, w);
+      logPassWarnings(log, warnings, result, { passId });
       if (summary.ok) log.info(fields, `pass done: ${added} added, ${revoked} revoked`);
       else log.warn({ ...fields, problems }, `pass done with problems: ${problems.join('; ')}`);
       return summary.ok;

@@ -7,12 +7,12 @@ import { Ec2Adapter } from '../aws/ec2-adapter.js';
 import { createLogger, type Logger } from '../cli/logger.js';
 import { loadConfig, parseConfig, type Env, type LoadedConfig } from '../config/index.js';
 import { messageOf } from '../core/errors.js';
-import { lagWarnings } from '../core/reconcile.js';
 import { AuditLog } from './audit.js';
 import { regionLeftOut } from './inventory.js';
 import { parseLambdaEvent, type LambdaWork } from './lambda-event.js';
 import { controllerPass } from './pass.js';
 import { summarizePass, type PassSummary } from './pass-summary.js';
+import { logPassWarnings, WarningLog } from './warning-log.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -69,12 +69,17 @@ function callTotals(ec2: Ec2Adapter): Map<string, number> {
  * and retries the event; a pass that ran with problems (a region that could
  * not be listed, a blast-radius halt) returns `ok: false` and logs them at
  * error level, because retrying the same event would meet the same facts.
+ * The passes' warnings are logged as the daemon logs them (`logPassWarnings`):
+ * once each while the container lives.
  */
 export function createHandler(deps: LambdaDeps = {}): (event: unknown, context?: { awsRequestId?: string }) => Promise<LambdaSummary> {
   const env = deps.env ?? process.env;
   const log = deps.log ?? createLogger({ format: 'json' });
   const now = deps.now ?? Date.now;
   let ready: Promise<Context> | undefined;
+  // Held while the container lives, as the handler is: a warm container logs a warning once, not at every
+  // invocation; a cold start logs again whatever its first pass warns of.
+  const warnings = new WarningLog();
 
   return async (event, context) => {
     const work: LambdaWork = parseLambdaEvent(event);
@@ -114,7 +119,7 @@ export function createHandler(deps: LambdaDeps = {}): (event: unknown, context?:
         durationMs: now() - started,
         calls,
       };
-      for (const w of lagWarnings(result)) log.warn({ requestId }, w);
+      logPassWarnings(log, warnings, result, { requestId, passId: result.passId });
       if (summary.ok) log.info({ requestId, ...summary }, 'pass done');
       else log.error({ requestId, ...summary }, `pass done with problems: ${summary.problems.join('; ')}`);
       return summary;

@@ -1,7 +1,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { paginateDescribeSecurityGroupRules, RunInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  paginateDescribeSecurityGroupRules,
+  RevokeSecurityGroupIngressCommand,
+  RunInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ruleMember } from '../../src/core/ownership.js';
@@ -18,6 +25,7 @@ const auditFile = join(dir, 'audit.jsonl');
 
 let sb: TestSandbox;
 let handler: ReturnType<typeof createHandler>;
+let pool: string[];
 
 /** The demo fleet's pool, admitting TCP 443 from every worker of four regions. */
 function configYaml(groups: string[]): string {
@@ -39,7 +47,7 @@ function configYaml(groups: string[]): string {
 beforeAll(async () => {
   sb = await startTestSandbox({ seed: 21 });
   const fleet = await buildDemoFleet(sb.sandbox);
-  const pool = fleet.groups.filter((g) => g.name.startsWith('sgsync-primary')).map((g) => g.id);
+  pool = fleet.groups.filter((g) => g.name.startsWith('sgsync-primary')).map((g) => g.id);
   writeFileSync(auditFile, '');
   handler = createHandler({
     env: { SGSYNC_CONFIG_YAML: configYaml(pool), AWS_ENDPOINT_URL: sb.url },
@@ -182,5 +190,54 @@ describe('the Lambda handler', () => {
   it('fails the invocation, naming the problem, when the configuration is invalid', async () => {
     const broken = createHandler({ env: { SGSYNC_CONFIG_YAML: 'deployment: x\ntargets: []\n' }, log: pino({ level: 'silent' }) });
     await expect(broken(scheduled)).rejects.toThrow(/\$SGSYNC_CONFIG_YAML:\d+:\d+ targets: list at least one target/);
+  });
+});
+
+describe("the Lambda handler's warnings", () => {
+  it('logs one when it first appears, not at each invocation of a warm container, and once more when it is gone', async () => {
+    const logged: { level: number; msg: string; warning?: string }[] = [];
+    const warm = createHandler({
+      env: { SGSYNC_CONFIG_YAML: configYaml(pool), AWS_ENDPOINT_URL: sb.url },
+      log: pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line) as { level: number; msg: string }) }),
+      auditFile,
+    });
+    // A rule of this deployment for a target since renamed: every pass leaves it alone, and warns.
+    const group = pool[0]!;
+    const added = await sb.ec2('us-east-1').send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: group,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '198.51.100.7/32' }] }],
+        TagSpecifications: [
+          {
+            ResourceType: 'security-group-rule',
+            Tags: [
+              { Key: 'sgsync:managed-by', Value: 'lambda-test' },
+              { Key: 'sgsync:target', Value: 'old-api' },
+              { Key: 'sgsync:instance', Value: 'i-0123456789abcdef0' },
+              { Key: 'sgsync:region', Value: 'eu-west-1' },
+            ],
+          },
+        ],
+      }),
+    );
+    const ruleId = added.SecurityGroupRules![0]!.SecurityGroupRuleId!;
+    const warning = `rule ${ruleId} in ${group} is managed by "lambda-test" for unknown target "old-api"; it is left alone`;
+    const worker = runningWorkers()[0]!;
+    const region = MEMBER_REGIONS.find((r) => sb.sandbox.world.region(r)!.instances.has(worker.id))!;
+    const running = { 'detail-type': 'EC2 Instance State-change Notification', source: 'aws.ec2', region, detail: { 'instance-id': worker.id, state: 'running' } };
+
+    await warm(scheduled);
+    await warm(scheduled);
+    await warm(running);
+    expect(logged.filter((l) => l.level === 40 && l.msg === warning)).toHaveLength(1);
+
+    await sb.ec2('us-east-1').send(new RevokeSecurityGroupIngressCommand({ GroupId: group, SecurityGroupRuleIds: [ruleId] }));
+    await warm(scheduled);
+    await warm(scheduled);
+    expect(logged.filter((l) => l.msg.includes(ruleId)).map((l) => [l.level, l.msg])).toEqual([
+      [40, warning],
+      [30, `warning cleared: ${warning}`],
+    ]);
+    expect(logged.find((l) => l.level === 30 && l.warning === warning)).toBeDefined();
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { AuthorizeSecurityGroupIngressCommand, RevokeSecurityGroupIngressCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemoFleet } from '../../src/sandbox/demo-fleet.js';
 import { faultsConfigSchema } from '../../src/sandbox/faults.js';
@@ -17,12 +17,13 @@ const env = { ...process.env, AWS_ACCESS_KEY_ID: 'sandbox', AWS_SECRET_ACCESS_KE
 
 let sb: TestSandbox;
 let configFile: string;
+let pool: string[];
 const running: ChildProcess[] = [];
 
 beforeAll(async () => {
   sb = await startTestSandbox({ seed: 33 });
   const fleet = await buildDemoFleet(sb.sandbox);
-  const pool = fleet.groups.filter((g) => g.name.startsWith('sgsync-primary')).map((g) => g.id);
+  pool = fleet.groups.filter((g) => g.name.startsWith('sgsync-primary')).map((g) => g.id);
   configFile = join(dir, 'sgsync.yaml');
   writeFileSync(
     configFile,
@@ -153,6 +154,63 @@ describe('sgsync controller run', () => {
     const [code] = (await once(ok.proc, 'exit')) as [number | null];
     expect(code).toBe(0);
     expect(JSON.parse(ok.stdout())).toMatchObject({ ok: true, added: 0, revoked: 0, problems: [] });
+  });
+
+  it('logs a warning of the passes when it first appears, not at every pass, and once more when it is gone', async () => {
+    const daemon = sgsync(['controller', 'run', '-c', configFile, '--interval', '1']);
+    const lines = () =>
+      daemon
+        .stderr()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { level: number; msg?: string; warning?: string })
+        // The audit lines (on stderr too) have no message.
+        .filter((l): l is { level: number; msg: string; warning?: string } => typeof l.msg === 'string');
+    const passes = () => lines().filter((l) => l.msg.startsWith('pass done')).length;
+    /** Waits for `n` more passes to finish. */
+    const morePasses = async (n: number) => {
+      const after = passes() + n;
+      await until(() => Promise.resolve(passes()), (p) => p >= after);
+    };
+    await morePasses(1);
+
+    // A rule of this deployment for a target since renamed: every pass leaves it alone, and warns.
+    const group = pool[0]!;
+    const added = await sb.ec2('us-east-1').send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: group,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '198.51.100.9/32' }] }],
+        TagSpecifications: [
+          {
+            ResourceType: 'security-group-rule',
+            Tags: [
+              { Key: 'sgsync:managed-by', Value: 'daemon-test' },
+              { Key: 'sgsync:target', Value: 'old-api' },
+              { Key: 'sgsync:instance', Value: 'i-0123456789abcdef0' },
+              { Key: 'sgsync:region', Value: 'eu-west-1' },
+            ],
+          },
+        ],
+      }),
+    );
+    const ruleId = added.SecurityGroupRules![0]!.SecurityGroupRuleId!;
+    const warning = `rule ${ruleId} in ${group} is managed by "daemon-test" for unknown target "old-api"; it is left alone`;
+    // A pass a second: ten seconds are many passes.
+    await until(() => Promise.resolve(lines()), (ls) => ls.some((l) => l.msg === warning), 50);
+    expect(lines().filter((l) => l.msg === warning)).toHaveLength(1);
+    await morePasses(3);
+    await sb.ec2('us-east-1').send(new RevokeSecurityGroupIngressCommand({ GroupId: group, SecurityGroupRuleIds: [ruleId] }));
+    await until(() => Promise.resolve(lines()), (ls) => ls.some((l) => l.msg.startsWith('warning cleared')), 50);
+    await morePasses(2);
+
+    const exited = once(daemon.proc, 'exit');
+    daemon.proc.kill('SIGTERM');
+    expect((await exited)[0]).toBe(0);
+    expect(lines().filter((l) => l.msg.includes(ruleId)).map((l) => [l.level, l.msg])).toEqual([
+      [40, warning],
+      [30, `warning cleared: ${warning}`],
+    ]);
+    expect(lines().find((l) => l.level === 30 && l.msg.startsWith('warning cleared'))?.warning).toBe(warning);
   });
 
   it('refuses an interval that is not a number of seconds, with the usage exit code', async () => {
