@@ -1,5 +1,6 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlreadyDone } from './errors.js';
 import { ListingProtocol } from './listing-protocol.js';
 import { AWS_DEFAULT_RATES, Pacer, type PacingRates } from './pacing.js';
 
@@ -50,7 +51,8 @@ export class CallStats {
     return inKeyOrder(this.paced).map(([[region = '', action = ''], { waits, ms }]) => ({ region, action, waits, seconds: ms / 1000 }));
   }
 
-  record(region: string, action: string, outcome: 'ok' | 'error' | 'throttled'): void {
+  /** One attempt; `already-done`: an error that means the change is already made (see `isAlreadyDone`). */
+  record(region: string, action: string, outcome: 'ok' | 'error' | 'throttled' | 'already-done'): void {
     const key = `${region} ${action} ${outcome}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
   }
@@ -114,9 +116,10 @@ export class Ec2Clients {
           stats.record(region, action, 'ok');
           return out;
         } catch (e) {
-          const throttled = (e as { name?: string }).name === 'RequestLimitExceeded';
+          const name = (e as { name?: string }).name;
+          const throttled = name === 'RequestLimitExceeded';
           if (throttled) pacer?.throttled(region, action);
-          stats.record(region, action, throttled ? 'throttled' : 'error');
+          stats.record(region, action, throttled ? 'throttled' : isAlreadyDone(action, name) ? 'already-done' : 'error');
           throw e;
         }
       },

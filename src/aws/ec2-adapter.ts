@@ -16,7 +16,7 @@ import type { GroupBatch, Member, ObservedRule, PlannedRevoke, PlannedRule } fro
 import { MAX_FILTER_VALUES, type AuthorizeOutcome, type Ec2Port, type ListFilter, type RevokeOutcome } from '../core/ports.js';
 import { Ec2Clients, type AwsOptions } from './clients.js';
 import type { ListedInstance } from './listing-protocol.js';
-import { mapAwsError, type CallContext } from './errors.js';
+import { isAlreadyDone, mapAwsError, type CallContext } from './errors.js';
 
 const PAGE = 1000;
 /** Pages one listing may take: a million items, far beyond any real region, yet an end to a listing that never ends. */
@@ -51,10 +51,6 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-function isIdempotentMiss(name: string | undefined): boolean {
-  return name === 'InvalidPermission.NotFound' || name === 'InvalidSecurityGroupRuleId.NotFound';
 }
 
 /** True for a /32 of an IPv4 address or a /128 of an IPv6 one, of the family the rule claims. */
@@ -236,7 +232,7 @@ export class Ec2Adapter implements Ec2Port {
         duplicate: false,
       };
     } catch (e) {
-      if ((e as { name?: string }).name === 'InvalidPermission.Duplicate') return { created: [], duplicate: true };
+      if (isAlreadyDone('AuthorizeSecurityGroupIngress', (e as { name?: string }).name)) return { created: [], duplicate: true };
       throw this.fail(e, { action: 'AuthorizeSecurityGroupIngress', region: batch.region, groupId: batch.groupId });
     }
   }
@@ -250,7 +246,7 @@ export class Ec2Adapter implements Ec2Port {
       const revoked = (out.RevokedSecurityGroupRules ?? []).map((r) => r.SecurityGroupRuleId ?? '').filter(Boolean);
       return { revoked: revoked.length ? revoked : batch.items.map((r) => r.ruleId), notFound: false };
     } catch (e) {
-      if (isIdempotentMiss((e as { name?: string }).name)) return { revoked: [], notFound: true };
+      if (isAlreadyDone('RevokeSecurityGroupIngress', (e as { name?: string }).name)) return { revoked: [], notFound: true };
       throw this.fail(e, { action: 'RevokeSecurityGroupIngress', region: batch.region, groupId: batch.groupId });
     }
   }

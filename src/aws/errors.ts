@@ -18,6 +18,21 @@ interface AwsLikeError {
   $retryable?: unknown;
 }
 
+/**
+ * True when EC2's error `name` for `action` means the change is already
+ * made: the rule to authorize exists (`InvalidPermission.Duplicate`), the rule
+ * to revoke is gone (`InvalidPermission.NotFound`,
+ * `InvalidSecurityGroupRuleId.NotFound`). Writers racing each other, or
+ * reading behind their own writes, meet these as a matter of course: the
+ * adapter takes them as success (safety rule 7), and the call statistics
+ * count them apart from errors.
+ */
+export function isAlreadyDone(action: string, name: string | undefined): boolean {
+  if (action === 'AuthorizeSecurityGroupIngress') return name === 'InvalidPermission.Duplicate';
+  if (action === 'RevokeSecurityGroupIngress') return name === 'InvalidPermission.NotFound' || name === 'InvalidSecurityGroupRuleId.NotFound';
+  return false;
+}
+
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
 
 /**

@@ -95,17 +95,24 @@ describe('the controller metrics', () => {
     expect(s.get('sgsync_passes_total{outcome="failure"}')).toBe(1);
   });
 
-  it('split EC2 calls by region and action into attempts, errors and throttles', () => {
+  it('split EC2 calls by region and action into attempts, errors, throttles and answers that the change was already made', () => {
     const text = new ControllerMetrics().render(at, [
       { region: 'eu-west-1', action: 'DescribeInstances', outcome: 'ok', count: 7 },
       { region: 'eu-west-1', action: 'DescribeInstances', outcome: 'throttled', count: 2 },
       { region: 'us-east-1', action: 'AuthorizeSecurityGroupIngress', outcome: 'error', count: 1 },
+      { region: 'us-east-1', action: 'AuthorizeSecurityGroupIngress', outcome: 'already-done', count: 4 },
+      { region: 'us-east-1', action: 'RevokeSecurityGroupIngress', outcome: 'already-done', count: 2 },
     ]);
     const s = samples(text);
     expect(s.get('sgsync_aws_api_calls_total{region="eu-west-1",action="DescribeInstances"}')).toBe(9);
     expect(s.get('sgsync_aws_api_throttles_total{region="eu-west-1",action="DescribeInstances"}')).toBe(2);
     expect(s.get('sgsync_aws_api_errors_total{region="us-east-1",action="AuthorizeSecurityGroupIngress"}')).toBe(1);
     expect(s.has('sgsync_aws_api_errors_total{region="eu-west-1",action="DescribeInstances"}')).toBe(false);
+    // A race another writer won is no error: it is counted apart, and in the attempts.
+    expect(s.get('sgsync_aws_api_calls_total{region="us-east-1",action="AuthorizeSecurityGroupIngress"}')).toBe(5);
+    expect(s.get('sgsync_aws_api_already_done_total{region="us-east-1",action="AuthorizeSecurityGroupIngress"}')).toBe(4);
+    expect(s.get('sgsync_aws_api_already_done_total{region="us-east-1",action="RevokeSecurityGroupIngress"}')).toBe(2);
+    expect(s.has('sgsync_aws_api_errors_total{region="us-east-1",action="RevokeSecurityGroupIngress"}')).toBe(false);
   });
 
   it('show the waits of sgsync\'s own pacing, by region and action', () => {

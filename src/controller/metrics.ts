@@ -108,7 +108,18 @@ export class ControllerMetrics {
       { name: 'sgsync_foreign_rules', type: 'gauge', help: 'Rules in target groups that this deployment does not manage.', samples: this.foreign },
       { name: 'sgsync_inventory_region_up', type: 'gauge', help: '1 when the last inventory of the region was complete, 0 when it failed.', samples: this.regions },
       { name: 'sgsync_aws_api_calls_total', type: 'counter', help: 'EC2 API attempts (retries included), by region and action.', samples: byCall() },
-      { name: 'sgsync_aws_api_errors_total', type: 'counter', help: 'EC2 API attempts that failed other than by throttling.', samples: byCall('error') },
+      {
+        name: 'sgsync_aws_api_errors_total',
+        type: 'counter',
+        help: 'EC2 API attempts that failed other than by throttling or by finding the change already made.',
+        samples: byCall('error'),
+      },
+      {
+        name: 'sgsync_aws_api_already_done_total',
+        type: 'counter',
+        help: 'EC2 API attempts answered that the change was already made (a rule to authorize exists, one to revoke is gone): races, taken as success.',
+        samples: byCall('already-done'),
+      },
       { name: 'sgsync_aws_api_throttles_total', type: 'counter', help: 'EC2 API attempts throttled (RequestLimitExceeded).', samples: byCall('throttled') },
       {
         name: 'sgsync_aws_api_pacing_waits_total',

@@ -1,11 +1,13 @@
 import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateVpcCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Ec2Adapter } from '../../src/aws/ec2-adapter.js';
+import { ControllerMetrics } from '../../src/controller/metrics.js';
 import { ruleDescription } from '../../src/core/description.js';
 import { SgsyncError } from '../../src/core/errors.js';
 import { mapLimit } from '../../src/core/limit.js';
 import type { GroupBatch, PlannedRevoke, PlannedRule } from '../../src/core/model.js';
 import { ownershipTags } from '../../src/core/ownership.js';
+import { faultsConfigSchema } from '../../src/sandbox/faults.js';
 import { Params } from '../../src/sandbox/query.js';
 import { startTestSandbox, type TestSandbox } from './helpers.js';
 
@@ -58,6 +60,12 @@ function revokes(groupId: string, ruleIds: string[]): GroupBatch<PlannedRevoke> 
 
 const calls = (ec2: Ec2Adapter, action: string) => ec2.clients.stats.total({ action });
 
+/** The samples of an exposition text, by series. */
+function metricSamples(text: string): Map<string, number> {
+  const lines = text.split('\n').filter((l) => l && !l.startsWith('#'));
+  return new Map(lines.map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]));
+}
+
 describe('Ec2Adapter against the sandbox', () => {
   it('authorizes a batch in one call, with the shared tags on every rule and each member in its description', async () => {
     const g = await group();
@@ -99,6 +107,30 @@ describe('Ec2Adapter against the sandbox', () => {
     expect(calls(ec2, 'RevokeSecurityGroupIngress')).toBe(1);
     expect(await ec2.revoke(revokes(g, [created[2]!, created[0]!]))).toEqual({ revoked: [], notFound: true });
     expect((await ec2.listRules('us-east-1', [g])).map((r) => r.ruleId)).toEqual([created[2]]);
+  });
+
+  it('counts the answers that mean a change is already made apart from errors, so the errors metric does not rise on a race', async () => {
+    const g = await group();
+    const ec2 = adapter();
+    const created = (await ec2.authorize(batch(g, [1]))).created.map((c) => c.ruleId);
+    expect((await ec2.authorize(batch(g, [1]))).duplicate).toBe(true);
+    expect(await ec2.revoke(revokes(g, created))).toEqual({ revoked: created, notFound: false });
+    expect((await ec2.revoke(revokes(g, created))).notFound).toBe(true);
+    // EC2's other name for a rule already revoked.
+    sb.sandbox.faults.set(faultsConfigSchema.parse({ rules: [{ action: 'RevokeSecurityGroupIngress', error: { code: 'InvalidPermission.NotFound', rate: 1 } }] }));
+    expect((await ec2.revoke(revokes(g, created))).notFound).toBe(true);
+    sb.sandbox.faults.set({ rules: [] });
+    // A group that does not exist is an error all the same.
+    await expect(ec2.authorize(batch('sg-0000000000000dead', [2]))).rejects.toThrow(/does not exist/);
+
+    const s = metricSamples(new ControllerMetrics().render(0, ec2.clients.stats.entries()));
+    const at = (name: string, action: string) => s.get(`${name}{region="us-east-1",action="${action}"}`);
+    expect(at('sgsync_aws_api_calls_total', 'AuthorizeSecurityGroupIngress')).toBe(3);
+    expect(at('sgsync_aws_api_already_done_total', 'AuthorizeSecurityGroupIngress')).toBe(1);
+    expect(at('sgsync_aws_api_errors_total', 'AuthorizeSecurityGroupIngress')).toBe(1);
+    expect(at('sgsync_aws_api_calls_total', 'RevokeSecurityGroupIngress')).toBe(3);
+    expect(at('sgsync_aws_api_already_done_total', 'RevokeSecurityGroupIngress')).toBe(2);
+    expect(at('sgsync_aws_api_errors_total', 'RevokeSecurityGroupIngress')).toBeUndefined();
   });
 
   it('pages through more than 1000 rules and more than 1000 instances', async () => {
