@@ -10,14 +10,18 @@ import type { KeptRule, Plan, PlannedRevoke, RevokeReason, SafetySettings } from
  * `fraction` is taken of every rule this deployment manages in the target
  * groups, whatever the pass's scope: it guards the allow-list as a whole, and
  * an agent removing its own one rule is 100% of its scope but not a blast.
- * With both set, the stricter wins. Negative or non-numeric settings count as
- * a limit of zero: a garbled policy halts rather than revokes freely.
+ * With both set, the stricter wins. A positive `fraction` allows at least
+ * one revoke: half of a deployment of one rule is none, and its only member
+ * terminating would halt every pass until forced. Negative or non-numeric
+ * settings count as a limit of zero: a garbled policy halts rather than
+ * revokes freely; so does `count: 0`, which asks for `--force` every time.
  */
 export function revokeLimit(settings: SafetySettings['revokeLimit'] | undefined, managedRules: number): number | undefined {
   const limits: number[] = [];
   const { count, fraction } = settings ?? {};
   if (count !== undefined) limits.push(Number.isFinite(count) && count > 0 ? Math.floor(count) : 0);
-  if (fraction !== undefined) limits.push(Number.isFinite(fraction) && fraction > 0 ? Math.floor(fraction * managedRules) : 0);
+  // At least one: a share of a small deployment rounds down to none, and one rule is never a blast.
+  if (fraction !== undefined) limits.push(Number.isFinite(fraction) && fraction > 0 ? Math.max(1, Math.floor(fraction * managedRules)) : 0);
   return limits.length === 0 ? undefined : Math.min(...limits);
 }
 
