@@ -222,7 +222,7 @@ export function plan(input: PlanInput): Plan {
     existing = observed.filter((_, i) => placingHashes.has(cidrHashes[i] ?? 0));
   }
   const ledger = new CapacityLedger(existing, { cidrs: placing, counted: GroupFamilyCounts.sum(managedCounts, foreignCounts) });
-  // The applier revokes before it authorizes, so the room revokes free is usable in the same pass.
+  // The applier revokes before the authorizes that need the room revokes free, so that room is usable in the same pass.
   for (const { rule } of revokes) ledger.remove(rule);
 
   const pools = new Map<string, Pool>(known.targets.map((t) => [t.name, { groupIds: [...(known.poolIndex.get(t.name)?.keys() ?? [])], quota: t.quota }]));

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Plan, PlannedRevoke, PlannedRule } from './model.js';
 import type { Ec2Port } from './ports.js';
-import { runPass } from './reconcile.js';
+import { authorizeOrder, runPass } from './reconcile.js';
+import { SgsyncError } from './errors.js';
 
 const port = { protocol: 'tcp' as const, fromPort: 443, toPort: 443 };
 
@@ -40,5 +41,72 @@ describe('runPass', () => {
     expect(result.changes.filter((c) => c.action === 'revoke')).toEqual([]);
     expect(result.plan.halted).toEqual(halted);
     expect(result.lastPlan.kept.map((k) => `${k.ruleId}:${k.reason}`)).toEqual(['sgr-1:blast-radius', 'sgr-2:blast-radius', 'sgr-3:blast-radius', 'sgr-4:blast-radius']);
+  });
+
+  describe('order of changes', () => {
+    // A member's rule replaced: 443 became 443-444. The old rule is revoked, the new one authorized, in the same group.
+    const replacement: PlannedRule = { ...add, instanceId: 'i-1', cidr: '54.0.0.1/32', port: { protocol: 'tcp', fromPort: 443, toPort: 444 } };
+    const old: PlannedRevoke = { ...stale(1), reason: 'port-removed' };
+    const line = (before: number, quota = 60) => ({ target: 'api', groupId: 'sg-1', family: 'ipv4' as const, quota, before, after: before, managed: before, foreign: 0 });
+    const replacing = (before: number, quota = 60) =>
+      emptyPlan({ authorize: [{ groupId: 'sg-1', region: 'us-east-1', items: [replacement] }], revoke: [{ groupId: 'sg-1', region: 'us-east-1', items: [old] }], capacity: [line(before, quota)] });
+    const recording = (calls: string[], authorizeFails?: SgsyncError): Ec2Port => ({
+      enabledRegions: () => Promise.resolve(['eu-west-1']),
+      listMembers: () => Promise.resolve([]),
+      listRules: () => Promise.resolve([]),
+      authorize: (batch) => {
+        calls.push(`authorize ${batch.items.map((r) => r.cidr).join(',')}`);
+        return authorizeFails ? Promise.reject(authorizeFails) : Promise.resolve({ created: batch.items.map((r, i) => ({ ruleId: `sgr-new${i}`, cidr: r.cidr, protocol: 'tcp', fromPort: r.port.fromPort ?? -1, toPort: r.port.toPort ?? -1 })), duplicate: false });
+      },
+      revoke: (batch) => {
+        calls.push(`revoke ${batch.items.map((r) => r.ruleId).join(',')}`);
+        return Promise.resolve({ revoked: batch.items.map((r) => r.ruleId), notFound: false });
+      },
+    });
+    const pass = (ec2: Ec2Port, p: Plan) => runPass({ ec2, groups: [{ region: 'us-east-1', groupIds: ['sg-1'] }], apply: true, maxRounds: 1, sleep: () => Promise.resolve(), makePlan: () => p });
+
+    it("authorizes a member's new rule before revoking its old one when the group has room for it as it is", async () => {
+      const calls: string[] = [];
+      await pass(recording(calls), replacing(10));
+      expect(calls).toEqual(['authorize 54.0.0.1/32', 'revoke sgr-1']);
+    });
+
+    it('keeps the old rule when the new one is refused, so the member is never left with neither', async () => {
+      const calls: string[] = [];
+      const result = await pass(recording(calls, new SgsyncError('PERMISSION_DENIED', 'not allowed')), replacing(10));
+      expect(calls).toEqual(['authorize 54.0.0.1/32']);
+      expect(result.errors.map((e) => e.code)).toEqual(['PERMISSION_DENIED']);
+      expect(result.changes).toEqual([]);
+    });
+
+    it("still revokes what does not replace anything when an authorize fails: another member's stale rule, or the old address of this one", async () => {
+      const calls: string[] = [];
+      const p = replacing(10);
+      p.revoke[0]!.items.push(stale(2), { ...stale(3), instanceId: 'i-1', reason: 'address-changed' });
+      await pass(recording(calls, new SgsyncError('PERMISSION_DENIED', 'not allowed')), p);
+      expect(calls).toEqual(['authorize 54.0.0.1/32', 'revoke sgr-2,sgr-3']);
+    });
+
+    it('revokes first when the new rules need the room the revokes free', async () => {
+      const calls: string[] = [];
+      await pass(recording(calls), replacing(60));
+      expect(calls).toEqual(['revoke sgr-1', 'authorize 54.0.0.1/32']);
+    });
+
+    it.each<[string, number, number, string[]]>([
+      ['a group with room for every rule planned into it goes first', 58, 60, ['early']],
+      ['one rule more than the room waits for the revokes', 59, 60, ['late']],
+      ['a group with no capacity line (nothing known of its room) waits', -1, 60, ['late']],
+    ])('%s', (_case, before, quota, expected) => {
+      const twoRules = { groupId: 'sg-1', region: 'us-east-1', items: [replacement, { ...replacement, cidr: '54.0.0.2/32' }] };
+      const { early, late } = authorizeOrder({ authorize: [twoRules], capacity: before < 0 ? [] : [line(before, quota)] });
+      expect([...early.map(() => 'early'), ...late.map(() => 'late')]).toEqual(expected);
+    });
+
+    it('takes the smaller quota of a group two targets share', () => {
+      const batch = { groupId: 'sg-1', region: 'us-east-1', items: [replacement] };
+      const { early } = authorizeOrder({ authorize: [batch], capacity: [line(50, 60), { ...line(50, 50), target: 'admin' }] });
+      expect(early).toEqual([]);
+    });
   });
 });

@@ -237,12 +237,15 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     };
     // Before the last round, a batch refused whole is a reason to look again; in it, the batch is halved.
     const lastRound = rounds >= maxRounds;
-    const applyBatch = async <T>(batch: GroupBatch<T>, send: (batch: GroupBatch<T>) => Promise<boolean>, alone: (item: T) => void) => {
+    /** Sends a batch; false when it failed (the error is the pass's, or a reason to look again). */
+    const applyBatch = async <T>(batch: GroupBatch<T>, send: (batch: GroupBatch<T>) => Promise<boolean>, alone: (item: T) => void): Promise<boolean> => {
       try {
         if (lastRound) await halving(batch, send, alone);
         else if (!(await send(batch))) raced = true;
+        return true;
       } catch (e) {
         failed(e);
+        return false;
       }
     };
     // Each answers whether AWS took the batch (rather than refusing it whole over a rule that is gone, or exists).
@@ -263,9 +266,16 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
       return !out.duplicate;
     };
     const applying = plan;
+    const { early, late } = authorizeOrder(applying);
     await timed('applyMs', async () => {
-      await mapLimit(applying.revoke, concurrency, (batch) => applyBatch(batch, revoke, (r) => alreadyGone.push(r)));
-      await mapLimit(applying.authorize, concurrency, (batch) => applyBatch(batch, authorize, (r) => alreadyThere.push(r)));
+      const unplaced = new Set<string>();
+      await mapLimit(early, concurrency, async (batch) => {
+        if (!(await applyBatch(batch, authorize, (r) => alreadyThere.push(r)))) for (const r of batch.items) unplaced.add(memberKey(r));
+      });
+      // A member whose new rule did not land keeps the one it has for a port or family it no longer needs: it is not left with neither.
+      const revokes = unplaced.size === 0 ? applying.revoke : keepingReplaced(applying.revoke, unplaced);
+      await mapLimit(revokes, concurrency, (batch) => applyBatch(batch, revoke, (r) => alreadyGone.push(r)));
+      await mapLimit(late, concurrency, (batch) => applyBatch(batch, authorize, (r) => alreadyThere.push(r)));
     });
     if (!raced || lastRound) {
       // Without a race the plan landed as planned; there is nothing new to observe.
@@ -280,6 +290,42 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     observed = await look();
     plan = holdIfHalted(await timed('planMs', () => options.makePlan(observed, learned)), first);
   }
+}
+
+/**
+ * Which authorize batches go before the revokes (`early`) and which after
+ * (`late`). A batch whose group has room for every rule planned into it,
+ * family by family, without the room the revokes free goes first: when a
+ * member's rule is replaced (a port range or family changed, a new address),
+ * its new rule then stands before its old one goes, and were the authorize to
+ * fail, the old one would still admit it. Only rules placed into room a
+ * revoke frees wait for the revokes. Room is the plan's: the rules of the
+ * group before the pass against the target's quota.
+ */
+export function authorizeOrder(plan: Pick<Plan, 'authorize' | 'capacity'>): { early: GroupBatch<PlannedRule>[]; late: GroupBatch<PlannedRule>[] } {
+  const key = (groupId: string, family: string) => `${groupId} ${family}`;
+  const adding = new Map<string, number>();
+  for (const batch of plan.authorize) for (const r of batch.items) adding.set(key(batch.groupId, r.family), (adding.get(key(batch.groupId, r.family)) ?? 0) + 1);
+  // A group two targets share has a line per target: the smaller quota is the room.
+  const room = new Map<string, number>();
+  for (const line of plan.capacity) {
+    const k = key(line.groupId, line.family);
+    room.set(k, Math.min(room.get(k) ?? Infinity, line.quota - line.before));
+  }
+  const fits = (batch: GroupBatch<PlannedRule>) => batch.items.every((r) => (adding.get(key(batch.groupId, r.family)) ?? 0) <= (room.get(key(batch.groupId, r.family)) ?? 0));
+  const early: GroupBatch<PlannedRule>[] = [];
+  const late: GroupBatch<PlannedRule>[] = [];
+  for (const batch of plan.authorize) (fits(batch) ? early : late).push(batch);
+  return { early, late };
+}
+
+const memberKey = (r: { target: string; instanceId?: string }) => `${r.target}\u0000${r.instanceId ?? ''}`;
+
+/** `batches` without the `port-removed` revokes of the members in `unplaced` (by `memberKey`), and without batches left empty. */
+function keepingReplaced(batches: GroupBatch<PlannedRevoke>[], unplaced: ReadonlySet<string>): GroupBatch<PlannedRevoke>[] {
+  return batches
+    .map((batch) => ({ ...batch, items: batch.items.filter((r) => r.reason !== 'port-removed' || !unplaced.has(memberKey(r))) }))
+    .filter((batch) => batch.items.length > 0);
 }
 
 /**
