@@ -150,6 +150,8 @@ export function asCounted(rule: DesiredRule, groupId: string): CountedRule {
 export interface Pool {
   groupIds: string[];
   quota: number;
+  /** Groups of the pool that do not exist: no room in them, whatever their count says. */
+  missing?: ReadonlySet<string>;
 }
 
 export interface Placement {
@@ -260,7 +262,8 @@ class PoolRoom {
     for (let p = 0; p < n; p++) {
       const slot = counts.slot(this.groupIds[p] as string, family);
       this.slotAt[p] = slot;
-      if ((counts.used[slot] as number) < this.quota && !full?.(this.groupIds[p] as string, family)) counts.hold(slot, this, p);
+      const groupId = this.groupIds[p] as string;
+      if ((counts.used[slot] as number) < this.quota && !full?.(groupId, family) && !pool?.missing?.has(groupId)) counts.hold(slot, this, p);
       else this.close(p);
     }
   }

@@ -145,8 +145,18 @@ export interface GroupBatch<T> {
   items: T[];
 }
 
+/**
+ * A member's rule no group of the pool can take: `capacity` when the groups
+ * that exist are full, `no-group` when none of the pool's groups exists.
+ */
 export interface BlockedRule extends DesiredRule {
-  reason: 'capacity';
+  reason: 'capacity' | 'no-group';
+}
+
+/** A security group EC2 does not know in the given region: a typo in the configuration, or a group deleted. */
+export interface MissingGroup {
+  groupId: string;
+  region: string;
 }
 
 /** A member that cannot be admitted for a reason no capacity would fix (safety rule 5). */
@@ -201,6 +211,8 @@ export interface CapacityLine {
   after: number;
   managed: number;
   foreign: number;
+  /** The group does not exist: its zero rules are no room, and nothing is placed in it. */
+  missing?: true;
 }
 
 /** The result of planning: everything a pass would do and everything it refused to do, with reasons. */
@@ -216,6 +228,8 @@ export interface Plan {
   kept: KeptRule[];
   foreign: ForeignRule[];
   capacity: CapacityLine[];
+  /** Groups of a target's pool that do not exist (see `PlanInput.missing`), once per target whose pool lists them. */
+  missing: (MissingGroup & { target: string })[];
   /** Set when the blast-radius rule emptied the revoke list. */
   halted?: { reason: 'blast-radius'; wouldRevoke: number; limit: number; managed: number };
   warnings: string[];
@@ -251,4 +265,11 @@ export interface PlanInput {
    * nothing more is placed there, whatever `quota` says.
    */
   full?: readonly { groupId: string; family: Family }[];
+  /**
+   * Groups EC2 says do not exist in their region (a listing of the pools'
+   * groups left them out, or AWS refused a rule there as
+   * `InvalidGroup.NotFound`): nothing is placed there, and the plan names
+   * them. A group whose rules were read exists, whatever this says.
+   */
+  missing?: readonly MissingGroup[];
 }

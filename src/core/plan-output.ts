@@ -52,20 +52,25 @@ interface CapacityInput {
   foreign: GroupFamilyCounts;
   /** Rules per group and family once the plan is applied. */
   after: (groupId: string, family: Family) => number;
+  /** Whether a group of the target's pool does not exist. */
+  missing?: (target: Target, groupId: string) => boolean;
 }
 
 /**
  * One line per target group per configured family: the rules there before
- * the pass (managed and foreign alike, as AWS counts them) and after it.
+ * the pass (managed and foreign alike, as AWS counts them) and after it, and
+ * whether the group does not exist (then both are 0, and mean no room).
  */
-export function capacityLines({ targets, managed, foreign, after }: CapacityInput): CapacityLine[] {
+export function capacityLines({ targets, managed, foreign, after, missing }: CapacityInput): CapacityLine[] {
   const lines: CapacityLine[] = [];
   for (const target of targets) {
     for (const groupId of new Set(target.groupIds ?? [])) {
+      const gone = missing?.(target, groupId) === true;
       for (const family of new Set(target.families ?? [])) {
         const m = managed.get(groupId, family);
         const f = foreign.get(groupId, family);
-        lines.push({ target: target.name, groupId, family, quota: target.quota, before: m + f, after: after(groupId, family), managed: m, foreign: f });
+        const line: CapacityLine = { target: target.name, groupId, family, quota: target.quota, before: m + f, after: after(groupId, family), managed: m, foreign: f };
+        lines.push(gone ? { ...line, missing: true } : line);
       }
     }
   }

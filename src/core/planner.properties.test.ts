@@ -187,10 +187,29 @@ describe('planner properties', () => {
       scope: fc.oneof(fc.constant({ kind: 'all' }), fc.record({ kind: fc.constant('instance'), instanceId: fc.string(), deregister: fc.anything() }), fc.anything()),
       now: fc.oneof(fc.string(), fc.double(), fc.date({ noInvalidDate: true }).map((d) => d.toISOString())),
       safety: fc.record({ graceSeconds: fc.double(), revokeLimit: fc.record({ count: fc.double(), fraction: fc.double() }, { requiredKeys: [] }), force: fc.boolean() }),
+      missing: fc.oneof(fc.array(fc.record({ groupId: fc.constantFrom('sg-a', 'sg-b', 3), region: fc.oneof(fc.string(), fc.constant(undefined)) })), fc.anything()),
     }) as unknown as fc.Arbitrary<PlanInput>;
     fc.assert(
       fc.property(fc.oneof(worldArb, chaos), (world) => {
         expect(plan(world)).toEqual(plan(structuredClone(world)));
+      }),
+    );
+  });
+
+  it('(h) never places a rule in a group that does not exist, and revokes and keeps exactly what it would without knowing', () => {
+    fc.assert(
+      fc.property(worldArb, fc.integer({ min: 0, max: 255 }), (world, mask) => {
+        const groups = [...new Set(world.targets.flatMap((t) => t.groupIds))];
+        // A group the rule reads found rules in exists, whatever the group listing said.
+        const missing = groups.filter((_, i) => (mask >> i) & 1).map((groupId) => ({ groupId, region: 'us-east-1' }));
+        const withRules = new Set(world.observed.map((r) => r.groupId));
+        const knowing = plan({ ...world, missing });
+        const gone = new Set(missing.map((m) => m.groupId).filter((g) => !withRules.has(g)));
+        for (const batch of knowing.authorize) expect(gone.has(batch.groupId)).toBe(false);
+        const unaware = plan(world);
+        expect(knowing.revoke).toEqual(unaware.revoke);
+        expect(knowing.kept).toEqual(unaware.kept);
+        expect(new Set(knowing.missing.map((m) => m.groupId))).toEqual(gone);
       }),
     );
   });

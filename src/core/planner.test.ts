@@ -454,6 +454,75 @@ describe('safety rules', () => {
   });
 });
 
+describe('a pool group that does not exist', () => {
+  const gone = [{ groupId: 'sg-1', region: 'us-east-1' }];
+
+  it("places nothing in it: the members go to the pool's other groups, and the plan names it", () => {
+    const p = plan(input({ members: [member('i-1'), member('i-2'), member('i-3')], missing: gone }));
+    expect(authorized(p)).toEqual(['i-1@sg-2:54.0.0.1/32', 'i-2@sg-2:54.0.0.2/32', 'i-3@sg-2:54.0.0.3/32']);
+    expect(p.missing).toEqual([{ target: 'api', groupId: 'sg-1', region: 'us-east-1' }]);
+    expect(p.capacity).toEqual([
+      { target: 'api', groupId: 'sg-1', family: 'ipv4', quota: 60, before: 0, after: 0, managed: 0, foreign: 0, missing: true },
+      { target: 'api', groupId: 'sg-2', family: 'ipv4', quota: 60, before: 0, after: 3, managed: 0, foreign: 0 },
+    ]);
+  });
+
+  it('moves an instance past it to the next group from the one its id picks, so a controller and the agent still agree', () => {
+    const targets = [target({ groupIds: ['sg-1', 'sg-2', 'sg-3'] })];
+    const ids = Array.from({ length: 12 }, (_, n) => `i-${n + 1}`);
+    const starting = ids.filter((id) => spreadStart(id, 3) === 1);
+    expect(starting.length).toBeGreaterThan(0);
+    const missing = [{ groupId: 'sg-2', region: 'us-east-1' }];
+    const fleet = authorized(plan(input({ targets, members: ids.map((id) => member(id)), missing })));
+    const agents = ids.flatMap((id) => authorized(plan(input({ targets, members: [member(id)], missing, scope: { kind: 'instance', instanceId: id } }))));
+    expect([...fleet].sort()).toEqual([...agents].sort());
+    expect(fleet.filter((a) => a.includes('@sg-2'))).toEqual([]);
+    // Those that would have started at sg-2 take the next group round the pool, as past a full one.
+    for (const id of starting) expect(fleet.find((a) => a.startsWith(`${id}@`))).toContain('@sg-3');
+  });
+
+  it('blocks the members of a pool none of whose groups exists, saying so rather than "no room"', () => {
+    const missing = [{ groupId: 'sg-1', region: 'us-east-1' }, { groupId: 'sg-2', region: 'us-east-1' }];
+    const p = plan(input({ members: [member('i-1')], missing }));
+    expect(authorized(p)).toEqual([]);
+    expect(p.blocked.map((b) => `${b.instanceId}:${b.reason}`)).toEqual(['i-1:no-group']);
+  });
+
+  it('blocks for capacity when the groups that exist are full, whatever others are missing', () => {
+    const p = plan(input({ targets: [target({ quota: 1 })], members: [member('i-1'), member('i-2')], missing: gone }));
+    expect(authorized(p)).toEqual(['i-1@sg-2:54.0.0.1/32']);
+    expect(p.blocked.map((b) => `${b.instanceId}:${b.reason}`)).toEqual(['i-2:capacity']);
+  });
+
+  it('never revokes or keeps a rule for it: the rules of the groups that exist are judged as ever', () => {
+    const observed = [managed('sgr-2', 'i-2', { groupId: 'sg-2' }), managed('sgr-9', 'i-9', { groupId: 'sg-2' })];
+    const world = input({ members: [member('i-2')], observed });
+    expect(plan({ ...world, missing: gone })).toMatchObject({ revoke: plan(world).revoke, kept: plan(world).kept, authorize: [] });
+    expect(revoked(plan({ ...world, missing: gone }))).toEqual(['sgr-9:instance-gone']);
+  });
+
+  it('believes the rules over the group listing: a group with rules exists, and is counted as ever', () => {
+    const p = plan(input({ targets: [target({ quota: 1, groupIds: ['sg-1'] })], members: [member('i-1')], observed: [foreign('sgr-f', '8.8.8.8/32')], missing: gone }));
+    expect(p.missing).toEqual([]);
+    expect(p.capacity).toEqual([{ target: 'api', groupId: 'sg-1', family: 'ipv4', quota: 1, before: 1, after: 1, managed: 0, foreign: 1 }]);
+    expect(p.blocked.map((b) => `${b.instanceId}:${b.reason}`)).toEqual(['i-1:capacity']);
+  });
+
+  it("is no concern of a target in another region: a group id names a group in its own region only", () => {
+    const p = plan(input({ members: [member('i-1')], missing: [{ groupId: 'sg-1', region: 'eu-west-1' }] }));
+    expect(authorized(p)).toEqual(['i-1@sg-1:54.0.0.1/32']);
+    expect(p.missing).toEqual([]);
+  });
+
+  it('names it once for each target whose pool lists it', () => {
+    const p = plan(input({ targets: [target({ name: 'one' }), target({ name: 'two', groupIds: ['sg-1'] })], missing: gone }));
+    expect(p.missing).toEqual([
+      { target: 'one', groupId: 'sg-1', region: 'us-east-1' },
+      { target: 'two', groupId: 'sg-1', region: 'us-east-1' },
+    ]);
+  });
+});
+
 describe('planning is idempotent (rule 7)', () => {
   it('finds nothing to do after its own plan is applied', () => {
     const world = input({

@@ -8,7 +8,7 @@ import { isHostCidr, isOpenToWorld } from './addresses.js';
 import { CapacityLedger, GroupFamilyCounts, placeRules, type Pool } from './capacity.js';
 import { ruleDescription } from './description.js';
 import { targetRules, type TargetRules } from './desired.js';
-import type { ForeignRule, KeptRule, ObservedRule, Plan, PlanInput, PlannedRevoke, PlannedRule, PortSpec, Scope, Target } from './model.js';
+import type { ForeignRule, KeptRule, MissingGroup, ObservedRule, Plan, PlanInput, PlannedRevoke, PlannedRule, PortSpec, Scope, Target } from './model.js';
 import { MemberIndex } from './member-index.js';
 import { isManagedBy, ownershipTags, ruleInstanceSpan, ruleMember, ruleTag, TAG, type TextSpan } from './ownership.js';
 import { capacityLines, sortByKey, toBatches } from './plan-output.js';
@@ -73,6 +73,28 @@ function index(input: PlanInput, warn: (w: string) => void): Known {
   return known;
 }
 
+/**
+ * The groups of each target's pool that EC2 says do not exist in the
+ * target's region. A group whose rules were read exists (the listing that
+ * left it out lagged behind), so it is never among them.
+ */
+function missingByTarget(input: PlanInput, known: Known): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const said = (Array.isArray(input.missing) ? input.missing : []) as readonly Partial<MissingGroup>[];
+  if (said.length === 0) return out;
+  const gone = new Set(said.filter((m) => typeof m?.groupId === 'string' && typeof m.region === 'string').map((m) => `${m.region} ${m.groupId}`));
+  const withRules = new Set(known.observed.map((r) => r.groupId));
+  for (const t of known.targets) {
+    for (const g of known.poolIndex.get(t.name)?.keys() ?? []) {
+      if (!gone.has(`${t.region} ${g}`) || withRules.has(g)) continue;
+      const set = out.get(t.name);
+      if (set) set.add(g);
+      else out.set(t.name, new Set([g]));
+    }
+  }
+  return out;
+}
+
 /** Positions of the members whose rules a pass wants: one instance's, or (undefined) everyone's. */
 function scopedMembers(known: Known, scope: Scope): number[] | undefined {
   if (scope.kind === 'all') return undefined;
@@ -108,7 +130,7 @@ function toRevoke(rule: ObservedRule, t: TargetRules, instanceId: string | undef
  * planning authorizations, placed without the room those revokes would free;
  * builds rules only from checked host addresses (rule 5); places new rules
  * sticky first-fit within quotas (rule 6; the search starts at a group the
- * instance id picks). Planning against the result of
+ * instance id picks), never in a group that does not exist. Planning against the result of
  * applying a plan yields nothing to do (rule 7).
  *
  * @example
@@ -225,7 +247,17 @@ export function plan(input: PlanInput): Plan {
   // The applier revokes before the authorizes that need the room revokes free, so that room is usable in the same pass.
   for (const { rule } of revokes) ledger.remove(rule);
 
-  const pools = new Map<string, Pool>(known.targets.map((t) => [t.name, { groupIds: [...(known.poolIndex.get(t.name)?.keys() ?? [])], quota: t.quota }]));
+  // A group that does not exist takes nothing: placement passes it by as it passes a full one, so the
+  // search from an instance's own group lands where an agent that found out from AWS would land too.
+  const missing = missingByTarget(input, known);
+  const pools = new Map<string, Pool>(
+    known.targets.map((t) => [t.name, { groupIds: [...(known.poolIndex.get(t.name)?.keys() ?? [])], quota: t.quota, missing: missing.get(t.name) }]),
+  );
+  // A member no group can take for want of any group that exists is not short of room.
+  const noGroup = (name: string) => {
+    const pool = pools.get(name);
+    return pool !== undefined && pool.groupIds.length > 0 && pool.groupIds.every((g) => pool.missing?.has(g) === true);
+  };
   // Every pass starts a new rule's search at the group its instance id picks: agents booting
   // together spread over the pool instead of racing for one group's last slots, and a
   // controller racing an agent for the same instance picks the same group (decision 0004).
@@ -250,11 +282,14 @@ export function plan(input: PlanInput): Plan {
       regionOf,
     ),
     // Spelled out rather than spread: at fleet scale this list is long.
-    blocked: placement.blocked.map((r) => ({ target: r.target, instanceId: r.instanceId, memberRegion: r.memberRegion, family: r.family, port: r.port, cidr: r.cidr, reason: 'capacity' as const })),
+    blocked: placement.blocked.map((r) => ({
+      target: r.target, instanceId: r.instanceId, memberRegion: r.memberRegion, family: r.family, port: r.port, cidr: r.cidr, reason: noGroup(r.target) ? ('no-group' as const) : ('capacity' as const),
+    })),
     refused: wanted.refused,
     kept: sortByKey(kept, (k) => k.ruleId),
     foreign: sortByKey(foreign, (f) => `${f.groupId}\u0000${f.ruleId}`),
-    capacity: capacityLines({ targets: known.targets, managed: managedCounts, foreign: foreignCounts, after: (g, f) => ledger.used(g, f) }),
+    capacity: capacityLines({ targets: known.targets, managed: managedCounts, foreign: foreignCounts, after: (g, f) => ledger.used(g, f), missing: (t, g) => missing.get(t.name)?.has(g) === true }),
+    missing: known.targets.flatMap((t) => [...(missing.get(t.name) ?? [])].map((groupId) => ({ target: t.name, groupId, region: t.region }))),
     ...(halted ? { halted } : {}),
     warnings: [...warnings].sort(),
   };

@@ -7,7 +7,7 @@ import { SgsyncError } from './errors.js';
 const port = { protocol: 'tcp' as const, fromPort: 443, toPort: 443 };
 
 function emptyPlan(over: Partial<Plan> = {}): Plan {
-  return { deployment: 'prod', scope: { kind: 'all' }, at: '2025-06-01T12:00:00.000Z', authorize: [], revoke: [], blocked: [], refused: [], kept: [], foreign: [], capacity: [], warnings: [], ...over };
+  return { deployment: 'prod', scope: { kind: 'all' }, at: '2025-06-01T12:00:00.000Z', authorize: [], revoke: [], blocked: [], refused: [], kept: [], foreign: [], capacity: [], missing: [], warnings: [], ...over };
 }
 
 const add: PlannedRule = { groupId: 'sg-1', target: 'api', family: 'ipv4', cidr: '54.0.0.9/32', port, instanceId: 'i-9', memberRegion: 'eu-west-1', description: 'sgsync prod/api i-9 eu-west-1', tags: {} };
