@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'CAPACITY_EXHAUSTED'
   | 'AWS_UNAVAILABLE'
   | 'THROTTLED'
+  /** A security group that does not exist in the region asked (EC2's `InvalidGroup.NotFound`). */
   | 'NOT_FOUND'
   | 'INVALID_REQUEST'
   | 'NOT_ON_INSTANCE'

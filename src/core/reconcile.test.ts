@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Plan, PlannedRevoke, PlannedRule } from './model.js';
+import { SgsyncError } from './errors.js';
+import type { GroupBatch, Plan, PlannedRevoke, PlannedRule } from './model.js';
 import type { Ec2Port } from './ports.js';
 import { authorizeOrder, runPass } from './reconcile.js';
-import { SgsyncError } from './errors.js';
 
 const port = { protocol: 'tcp' as const, fromPort: 443, toPort: 443 };
 
@@ -107,6 +107,60 @@ describe('runPass', () => {
       const batch = { groupId: 'sg-1', region: 'us-east-1', items: [replacement] };
       const { early } = authorizeOrder({ authorize: [batch], capacity: [line(50, 60), { ...line(50, 50), target: 'admin' }] });
       expect(early).toEqual([]);
+    });
+  });
+
+  describe('a group AWS says does not exist', () => {
+    const notFound = (groupId: string) => new SgsyncError('NOT_FOUND', `Security group ${groupId} does not exist in us-east-1.`, { details: { groupId, region: 'us-east-1' } });
+    const into = (groupId: string): Plan => emptyPlan({ authorize: [{ groupId, region: 'us-east-1', items: [{ ...add, groupId }] }] });
+    const groups = [{ region: 'us-east-1', groupIds: ['sg-1', 'sg-2'] }];
+
+    function ec2Without(gone: string): Ec2Port & { sent: string[] } {
+      const sent: string[] = [];
+      return {
+        sent,
+        enabledRegions: () => Promise.resolve([]),
+        listMembers: () => Promise.resolve([]),
+        listRules: () => Promise.resolve([]),
+        authorize: (batch: GroupBatch<PlannedRule>) => {
+          sent.push(`authorize ${batch.groupId}`);
+          return batch.groupId === gone ? Promise.reject(notFound(gone)) : Promise.resolve({ created: [], duplicate: false });
+        },
+        revoke: (batch: GroupBatch<PlannedRevoke>) => {
+          sent.push(`revoke ${batch.groupId}`);
+          return batch.groupId === gone ? Promise.reject(notFound(gone)) : Promise.resolve({ revoked: [], notFound: false });
+        },
+      };
+    }
+
+    it('is learned when an authorize there is refused, and the next plan places its rules in another group', async () => {
+      const ec2 = ec2Without('sg-1');
+      const learnedSeen: string[][] = [];
+      const result = await runPass({
+        ec2, groups, apply: true, sleep: () => Promise.resolve(),
+        makePlan: (_observed, learned) => {
+          learnedSeen.push(learned.missing.map((m) => `${m.region} ${m.groupId}`));
+          return learned.missing.some((m) => m.groupId === 'sg-1') ? into('sg-2') : into('sg-1');
+        },
+      });
+      expect(ec2.sent).toEqual(['authorize sg-1', 'authorize sg-2']);
+      expect(learnedSeen).toEqual([[], ['us-east-1 sg-1']]);
+      expect(result).toMatchObject({ errors: [], converged: true, rounds: 2 });
+    });
+
+    it('is learned when a revoke there is refused (the group was deleted since the read), and the next look decides', async () => {
+      const ec2 = ec2Without('sg-1');
+      const plans = [emptyPlan({ revoke: [{ groupId: 'sg-1', region: 'us-east-1', items: [stale(1)] }] }), emptyPlan()];
+      let planned = 0;
+      const result = await runPass({ ec2, groups, apply: true, sleep: () => Promise.resolve(), makePlan: () => plans[Math.min(planned++, 1)]! });
+      expect(result).toMatchObject({ errors: [], converged: true, rounds: 2 });
+    });
+
+    it("is the pass's error when no round is left to place its rules elsewhere", async () => {
+      const ec2 = ec2Without('sg-1');
+      const result = await runPass({ ec2, groups, apply: true, maxRounds: 1, sleep: () => Promise.resolve(), makePlan: () => into('sg-1') });
+      expect(result.errors.map((e) => e.code)).toEqual(['NOT_FOUND']);
+      expect(result.converged).toBe(false);
     });
   });
 });

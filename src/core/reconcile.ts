@@ -1,6 +1,6 @@
 import { SgsyncError, isSgsyncError } from './errors.js';
 import { mapLimit } from './limit.js';
-import type { Family, GroupBatch, ObservedRule, Plan, PlannedRevoke, PlannedRule, PortSpec, Target } from './model.js';
+import type { Family, GroupBatch, MissingGroup, ObservedRule, Plan, PlannedRevoke, PlannedRule, PortSpec, Target } from './model.js';
 import type { Ec2Port } from './ports.js';
 import { heldBack } from './safety.js';
 
@@ -23,6 +23,8 @@ export interface AppliedChange {
 export interface PassLearned {
   /** Groups AWS refused a rule in as over its quota, and the families refused. */
   full: { groupId: string; family: Family }[];
+  /** Groups AWS refused a change in because they do not exist (`InvalidGroup.NotFound`). */
+  missing: MissingGroup[];
 }
 
 export interface PassOptions {
@@ -32,7 +34,8 @@ export interface PassOptions {
   /**
    * Plans from what was observed; the driver closes over members, targets,
    * scope and time. `learned` is what AWS said earlier in the pass that the
-   * rules do not show: groups it found full (pass them on as `PlanInput.full`).
+   * rules do not show: groups it found full, and groups that do not exist
+   * (pass them on as `PlanInput.full` and `PlanInput.missing`).
    */
   makePlan: (observed: ObservedRule[], learned: PassLearned) => Plan;
   /**
@@ -171,7 +174,7 @@ async function halving<T>(batch: GroupBatch<T>, send: (batch: GroupBatch<T>) => 
 /**
  * One reconcile pass: observe the target groups, plan, apply, and — only when
  * AWS said the world moved under us (a duplicate, a rule already gone, a group
- * that filled meanwhile) — observe and plan again. Revokes land before
+ * that filled meanwhile or does not exist) — observe and plan again. Revokes land before
  * authorizations, because the planner counts the room they free. No locks:
  * every step is idempotent, so concurrent passes converge.
  *
@@ -212,7 +215,7 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
       await options.afterObserve?.(rules);
       return rules;
     });
-  const learned: PassLearned = { full: [] };
+  const learned: PassLearned = { full: [], missing: [] };
   let observed = await look();
   let plan = await timed('planMs', () => options.makePlan(observed, learned));
   const first = plan;
@@ -230,7 +233,8 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     // A refusal that another look may cure (throttling, a group filled meanwhile); if it outlasts every round it is the answer.
     let lastRefusal: SgsyncError | undefined;
     const failed = (e: unknown) => {
-      if (isSgsyncError(e) && (e.retryable || e.code === 'CAPACITY_EXHAUSTED')) {
+      // A full group, or one that does not exist, sends the rules elsewhere in the pool next round.
+      if (isSgsyncError(e) && (e.retryable || e.code === 'CAPACITY_EXHAUSTED' || e.code === 'NOT_FOUND')) {
         raced = true;
         lastRefusal = e;
       } else errors.push(isSgsyncError(e) ? e : new SgsyncError('INTERNAL', String(e), { cause: e }));
@@ -250,7 +254,10 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     };
     // Each answers whether AWS took the batch (rather than refusing it whole over a rule that is gone, or exists).
     const revoke = async (batch: GroupBatch<PlannedRevoke>) => {
-      const out = await options.ec2.revoke(batch);
+      const out = await options.ec2.revoke(batch).catch((e: unknown) => {
+        if (isSgsyncError(e) && e.code === 'NOT_FOUND') learnMissing(learned, batch);
+        throw e;
+      });
       if (!out.notFound) revokeChanges(batch, out.revoked).forEach(record);
       return !out.notFound;
     };
@@ -260,6 +267,7 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
           learnFull(learned, batch);
           overQuota = e;
         }
+        if (isSgsyncError(e) && e.code === 'NOT_FOUND') learnMissing(learned, batch);
         throw e;
       });
       if (!out.duplicate) authorizeChanges(batch, out.created).forEach(record);
@@ -338,6 +346,15 @@ function learnFull(learned: PassLearned, batch: GroupBatch<PlannedRule>): void {
   for (const { family } of batch.items) {
     if (!learned.full.some((f) => f.groupId === batch.groupId && f.family === family)) learned.full.push({ groupId: batch.groupId, family });
   }
+}
+
+/**
+ * AWS refused a change in `batch`'s group because the group does not exist
+ * in its region (NOT_FOUND is sgsync's code for `InvalidGroup.NotFound`):
+ * the next plan places nothing there and names it.
+ */
+function learnMissing(learned: PassLearned, batch: GroupBatch<unknown>): void {
+  if (!learned.missing.some((m) => m.groupId === batch.groupId && m.region === batch.region)) learned.missing.push({ groupId: batch.groupId, region: batch.region });
 }
 
 /**
