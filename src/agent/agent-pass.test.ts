@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { API_GROUP, DB_GROUP, FakeEc2, FakeInstance, WORKER, agentConfig, fakeDeps } from '../../test/support/agent-fakes.js';
+import { parseConfig } from '../config/index.js';
 import { SgsyncError } from '../core/errors.js';
 import { register, registerOutcome } from './register.js';
 
@@ -77,5 +78,34 @@ describe('the message of a refusal', () => {
     expect(problem?.code).toBe('REFUSED');
     expect(result.targets).toEqual(['api', 'db']);
     expect(result.changes.map((c) => [c.action, c.groupId])).toEqual([['authorize', DB_GROUP]]);
+  });
+});
+
+describe('a pool group that does not exist', () => {
+  const MISSING = 'sg-0dddddddddddddddd';
+  const pool = (groups: string[]) =>
+    parseConfig(
+      ['deployment: prod', 'targets:', `  - { name: api, region: us-east-1, groups: [${groups.join(', ')}], ports: [443], members: { regions: [eu-west-1], tags: { role: worker } } }`, 'agent: { waitSeconds: 0 }'].join('\n'),
+      'sgsync.yaml',
+    );
+
+  it("admits the instance to another group of the pool once AWS says its own does not exist, and warns naming the group's place in the configuration", async () => {
+    const ec2 = new FakeEc2();
+    ec2.missingGroups.add(MISSING);
+    const warnings: string[] = [];
+    // The worker's id picks the second group of two.
+    await register(fakeDeps(ec2, new FakeInstance(WORKER), pool([API_GROUP, MISSING]), { onWarning: (w) => warnings.push(w) }));
+    expect(ec2.rulesOf(WORKER.instanceId).map((r) => r.groupId)).toEqual([API_GROUP]);
+    expect(warnings).toEqual([expect.stringMatching(/^Security group sg-0dddddddddddddddd \(targets\[0\]\.groups\[1\] in sgsync\.yaml\) does not exist in us-east-1; nothing is placed in it\. Correct the id/)]);
+  });
+
+  it('fails with NOT_FOUND, naming the groups and their keys, when no group of the pool exists', async () => {
+    const ec2 = new FakeEc2();
+    ec2.missingGroups.add(MISSING);
+    const { problem } = await registerOutcome(fakeDeps(ec2, new FakeInstance(WORKER), pool([MISSING])));
+    expect(problem).toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringMatching(/^No group of the pool of target api exists, so i-0123456789abcdef0 cannot be admitted: Security group sg-0dddddddddddddddd \(targets\[0\]\.groups\[0\] in sgsync\.yaml\) does not exist in us-east-1\./),
+    });
   });
 });

@@ -1,4 +1,4 @@
-import type { LoadedConfig } from '../config/index.js';
+import { missingGroupText, missingGroupWarnings, MISSING_GROUP_FIX, type LoadedConfig } from '../config/index.js';
 import { SgsyncError } from '../core/errors.js';
 import type { Member, ObservedRule, Plan, Target } from '../core/model.js';
 import { ruleMember, isManagedBy } from '../core/ownership.js';
@@ -91,6 +91,7 @@ export async function agentPass(deps: AgentDeps, self: Member, options: { deregi
     makePlan: (observed, learned) =>
       makePlan({
         full: learned.full,
+        missing: learned.missing,
         deployment: config.config.deployment,
         targets: config.targets,
         members: [self],
@@ -102,7 +103,8 @@ export async function agentPass(deps: AgentDeps, self: Member, options: { deregi
       }),
   });
   // A look repeated while waiting for visibility (`quiet`) would say again what the pass before it said.
-  if (!options.quiet) for (const w of passWarnings(result)) deps.onWarning?.(w);
+  // The agent may not list groups (its role has no DescribeSecurityGroups): it learns of one that does not exist from AWS's refusal.
+  if (!options.quiet) for (const w of [...passWarnings(result), ...missingGroupWarnings(config, result.lastPlan.missing)]) deps.onWarning?.(w);
   return { ...result, self };
 }
 
@@ -141,11 +143,12 @@ function admittedBy(result: AgentPassResult, selected: readonly string[], refuse
 /**
  * What a pass left undone, as the error the user must see, or undefined: a
  * terminal AWS error or AWS still failing after every round (both among the
- * pass's errors), a refusal (no address of the right kind), or a full pool.
- * `targets` are the configuration's: a refusal's message names those that
- * admit the instance.
+ * pass's errors), a refusal (no address of the right kind), a pool none of
+ * whose groups exists, or a full pool. `targets` are the configuration's: a
+ * refusal's message names those that admit the instance; `config` names
+ * where a group that does not exist is written.
  */
-export function outcomeProblem(result: AgentPassResult, targets: readonly Target[] = []): SgsyncError | undefined {
+export function outcomeProblem(result: AgentPassResult, targets: readonly Target[] = [], config?: LoadedConfig): SgsyncError | undefined {
   const { lastPlan, plan } = result;
   const terminal = result.errors[0];
   if (terminal) return terminal;
@@ -156,6 +159,15 @@ export function outcomeProblem(result: AgentPassResult, targets: readonly Target
     return new SgsyncError('REFUSED', `${refused.map((r) => `target ${r.target}: ${r.detail}`).join('; ')}. ${outcome}`, { details: { refused } });
   }
   const blocked = lastPlan.blocked.filter((b) => b.instanceId === result.self.instanceId);
+  const groupless = [...new Set(blocked.filter((b) => b.reason === 'no-group').map((b) => b.target))];
+  if (groupless.length > 0 && config) {
+    const gone = lastPlan.missing.filter((m) => groupless.includes(m.target));
+    return new SgsyncError(
+      'NOT_FOUND',
+      `No group of the pool of target ${groupless.join(', ')} exists, so ${result.self.instanceId} cannot be admitted: ${gone.map((m) => missingGroupText(config, m)).join('; ')}. ${MISSING_GROUP_FIX}`,
+      { details: { missing: gone } },
+    );
+  }
   if (blocked.length > 0) {
     const names = [...new Set(blocked.map((b) => b.target))];
     return new SgsyncError(

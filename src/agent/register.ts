@@ -43,7 +43,7 @@ export async function registerOutcome(deps: AgentDeps, options: RegisterOptions 
   const targets = selected.map((t) => t.name);
   const pass = await agentPass(deps, self, { deregister: false, apply: true });
   const result: RegisterResult = { ...pass, targets };
-  const problem = outcomeProblem(pass, deps.config.targets);
+  const problem = outcomeProblem(pass, deps.config.targets, deps.config);
   if (problem) return { result, problem };
   if (!options.wait || result.changes.length === 0) return { result: { ...result, observable: options.wait ? true : undefined } };
 

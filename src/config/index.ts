@@ -6,3 +6,4 @@ export { toTargets, toSafety, normaliseTags, canonicalPorts, type SafetySettings
 export { parsePortShorthand, canonicalPort, portKey, type PortInput, type PortObject } from './ports.js';
 export { configWarnings } from './checks.js';
 export { DEFAULTS, AWS_LIMITS, DEFAULT_CONFIG_FILE, ENV_OVERRIDES } from './defaults.js';
+export { groupKeys, missingGroupText, missingGroupWarnings, MISSING_GROUP_FIX } from './group-keys.js';

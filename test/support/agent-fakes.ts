@@ -6,6 +6,7 @@
 import { parseConfig, type LoadedConfig } from '../../src/config/index.js';
 import type { AgentDeps } from '../../src/agent/agent-pass.js';
 import type { GroupBatch, Member, ObservedRule, PlannedRevoke, PlannedRule } from '../../src/core/model.js';
+import { SgsyncError } from '../../src/core/errors.js';
 import type { AuthorizeOutcome, Ec2Port, InstancePort, RevokeOutcome } from '../../src/core/ports.js';
 
 /** Security groups of the fake world. */
@@ -22,6 +23,8 @@ export class FakeEc2 implements Ec2Port {
   /** Thrown by the next authorize calls, one each, before they do anything. */
   readonly authorizeFailures: Error[] = [];
   readonly calls: string[] = [];
+  /** Groups that do not exist: a change there is refused as the adapter maps EC2's InvalidGroup.NotFound. */
+  readonly missingGroups = new Set<string>();
   private next = 1;
 
   enabledRegions(): Promise<string[]> {
@@ -41,6 +44,9 @@ export class FakeEc2 implements Ec2Port {
     this.calls.push('AuthorizeSecurityGroupIngress');
     const failure = this.authorizeFailures.shift();
     if (failure) return Promise.reject(failure);
+    if (this.missingGroups.has(batch.groupId)) {
+      return Promise.reject(new SgsyncError('NOT_FOUND', `Security group ${batch.groupId} does not exist in ${batch.region}.`, { details: { groupId: batch.groupId, region: batch.region } }));
+    }
     const exists = batch.items.some((r) => [...this.rules.values()].some((o) => o.groupId === batch.groupId && o.cidr === r.cidr && o.protocol === r.port.protocol && o.fromPort === r.port.fromPort));
     if (exists) return Promise.resolve({ created: [], duplicate: true });
     const created = batch.items.map((r) => {
