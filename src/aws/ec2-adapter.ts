@@ -3,6 +3,7 @@ import {
   DescribeRegionsCommand,
   paginateDescribeInstances,
   paginateDescribeSecurityGroupRules,
+  paginateDescribeSecurityGroups,
   RevokeSecurityGroupIngressCommand,
   type IpPermission,
   type SecurityGroupRule,
@@ -199,6 +200,31 @@ export class Ec2Adapter implements Ec2Port {
       }
     }
     return rules;
+  }
+
+  /**
+   * DescribeSecurityGroups with a `group-id` filter, 200 ids a call: EC2
+   * lists the groups that exist and leaves the others out (asked by
+   * `GroupIds` instead, it would refuse the whole call over one unknown id,
+   * and without paging). One call per region for any pool within EC2's limits.
+   */
+  async existingGroups(region: string, groupIds: readonly string[]): Promise<string[]> {
+    const found: string[] = [];
+    for (const ids of chunk(groupIds, MAX_FILTER_VALUES)) {
+      try {
+        const pages = paginateDescribeSecurityGroups(
+          { client: this.clients.get(region), pageSize: PAGE },
+          { Filters: [{ Name: 'group-id', Values: ids }], MaxResults: PAGE },
+        );
+        for await (const page of bounded(pages, `the security groups ${ids.join(', ')} in ${region}`, this.maxPages)) {
+          for (const g of page.SecurityGroups ?? []) if (g.GroupId) found.push(g.GroupId);
+        }
+      } catch (e) {
+        if (isSgsyncError(e)) throw e;
+        throw this.fail(e, { action: 'DescribeSecurityGroups', region });
+      }
+    }
+    return found;
   }
 
   async authorize(batch: GroupBatch<PlannedRule>): Promise<AuthorizeOutcome> {

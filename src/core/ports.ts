@@ -29,8 +29,17 @@ export interface Ec2Port {
    * An aborted `signal` ends the listing with an error, calls in flight included.
    */
   listMembers(region: string, options?: { instanceIds?: string[]; filters?: ListFilter[]; signal?: AbortSignal }): Promise<Member[]>;
-  /** Every inbound rule of the given groups, managed or foreign. */
+  /**
+   * Every inbound rule of the given groups, managed or foreign. A group that
+   * does not exist has none: EC2 does not check the ids it filters by.
+   */
   listRules(region: string, groupIds: readonly string[]): Promise<ObservedRule[]>;
+  /**
+   * Those of the given groups that exist in the region. Optional: a port
+   * that cannot tell leaves it out, and a pass then finds a group that does
+   * not exist only when AWS refuses a change there.
+   */
+  existingGroups?(region: string, groupIds: readonly string[]): Promise<string[]>;
   /** Authorizes one group's batch in one call. Idempotent: a duplicate is reported, not thrown. */
   authorize(batch: GroupBatch<PlannedRule>): Promise<AuthorizeOutcome>;
   /** Revokes one group's batch by rule id in one call. Idempotent: missing rules are reported, not thrown. */

@@ -154,6 +154,36 @@ describe('Ec2Adapter against the sandbox', () => {
   });
 });
 
+describe('Ec2Adapter finds which pool groups exist', () => {
+  it('lists those of the given groups that exist, in one DescribeSecurityGroups call, without failing on the others', async () => {
+    const [a, b] = [await group(), await group()];
+    const ec2 = adapter();
+    const found = await ec2.existingGroups('us-east-1', [a, 'sg-0123456789abcdef0', b]);
+    expect([...found].sort()).toEqual([a, b].sort());
+    expect(calls(ec2, 'DescribeSecurityGroups')).toBe(1);
+  });
+
+  it('finds none of a group that lives in another region', async () => {
+    const west = (await sb.ec2('eu-west-1').send(new CreateSecurityGroupCommand({ GroupName: `west${groupNo++}`, Description: 'elsewhere' }))).GroupId!;
+    expect(await adapter().existingGroups('us-east-1', [west])).toEqual([]);
+  });
+
+  it('asks about at most 200 groups a call, EC2\'s limit on filter values', async () => {
+    const many = await mapLimit(Array.from({ length: 230 }, () => 0), 8, () => group());
+    const ec2 = adapter();
+    const found = await ec2.existingGroups('us-east-1', [...many, 'sg-0fffffffffffffff0']);
+    expect(new Set(found)).toEqual(new Set(many));
+    expect(calls(ec2, 'DescribeSecurityGroups')).toBe(2);
+  });
+
+  it('reports a denial as PERMISSION_DENIED naming the action, for the pass to go on without the check', async () => {
+    sb.sandbox.faults.set({ rules: [{ action: 'DescribeSecurityGroups', region: '*', error: { code: 'UnauthorizedOperation', rate: 1 }, internalErrorRate: 0, unavailableRate: 0, latencyMs: 0, jitterMs: 0, dropRate: 0 }] });
+    const error = await adapter().existingGroups('us-east-1', [await group()]).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'PERMISSION_DENIED', retryable: false });
+    expect((error as Error).message).toMatch(/AWS denied ec2:DescribeSecurityGroups in us-east-1/);
+  });
+});
+
 describe('Ec2Adapter maps what EC2 answers to what a user can act on', () => {
   interface Case {
     when: string;
