@@ -3,7 +3,7 @@ import type { PassReport, TargetReport } from '../controller/report.js';
 import { EXIT } from './exit-codes.js';
 import { passExitCode, renderPassReport, TEXT_ROW_LIMIT } from './pass-report.js';
 
-const emptyTarget: TargetReport = { name: 'api', region: 'us-east-1', add: [], revoke: [], kept: [], blocked: [], refused: [], foreign: [], capacity: [] };
+const emptyTarget: TargetReport = { name: 'api', region: 'us-east-1', add: [], revoke: [], kept: [], blocked: [], refused: [], foreign: [], capacity: [], missing: [] };
 const port = { protocol: 'tcp' as const, fromPort: 443, toPort: 443 };
 
 function report(over: Partial<Omit<PassReport, 'summary'>> & { summary?: Partial<PassReport['summary']> } = {}): PassReport {
@@ -13,7 +13,7 @@ function report(over: Partial<Omit<PassReport, 'summary'>> & { summary?: Partial
     targets: [emptyTarget], errors: [], warnings: [],
     timings: { inventoryMs: 0, observeMs: 0, planMs: 0, applyMs: 0 },
     ...over,
-    summary: { add: 0, revoke: 0, kept: 0, blocked: 0, refused: 0, foreign: 0, dangerous: 0, regionsFailed: 0, errors: 0, ...over.summary },
+    summary: { add: 0, revoke: 0, kept: 0, blocked: 0, refused: 0, foreign: 0, dangerous: 0, missing: 0, regionsFailed: 0, errors: 0, ...over.summary },
   };
 }
 const failedRegion = (code: string) => ({ region: 'us-west-2', status: 'failed' as const, instances: 0, ms: 1, code, reason: 'nope' });

@@ -6,7 +6,7 @@ const tcp = (p: number) => ({ protocol: 'tcp' as const, fromPort: p, toPort: p }
 
 // One member of a target with two ports: every line of its drift comes twice, once per port.
 const target: TargetReport = {
-  name: 'api', region: 'us-east-1', refused: [], foreign: [], capacity: [],
+  name: 'api', region: 'us-east-1', refused: [], foreign: [], capacity: [], missing: [],
   add: [443, 8443].map((p) => ({ groupId: 'sg-1', instanceId: 'i-1', memberRegion: 'eu-west-1', cidr: '199.80.128.98/32', port: tcp(p) })),
   revoke: [443, 8443].map((p) => ({ groupId: 'sg-1', ruleId: `sgr-${p}`, cidr: '54.0.0.2/32', port: tcp(p), instanceId: 'i-2', reason: 'instance-stopped' })),
   kept: [443, 8443].map((p) => ({ groupId: 'sg-1', ruleId: `sgr-k${p}`, cidr: '54.0.0.3/32', port: tcp(p), instanceId: 'i-3', reason: 'blast-radius' as const, detail: 'limit' })),

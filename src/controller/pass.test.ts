@@ -60,6 +60,26 @@ describe('controllerPass', () => {
     expect(result.timings.observeMs).toBeLessThan(result.inventoryMs);
   });
 
+  it('lists the pool groups while their rules are read, once per target region, and plans once everything is in', async () => {
+    const { ec2, listed, events } = slowListing();
+    const groups = deferred<string[]>();
+    ec2.existingGroups = (region, ids) => {
+      events.push(`groups ${region} ${ids.join(' ')}`);
+      return groups.promise;
+    };
+    const pass = controllerPass({ config, ec2, apply: true });
+    await new Promise((r) => setTimeout(r, 20));
+    expect([...events].sort()).toEqual(['groups us-east-1 sg-0123456789abcdef0', 'list', 'rules']);
+    listed.resolve([member]);
+    await new Promise((r) => setTimeout(r, 20));
+    // The listing is in, but the plan waits for the groups too.
+    expect(events).not.toContain('authorize');
+    groups.resolve(['sg-0123456789abcdef0']);
+    const result = await pass;
+    expect(events.at(-1)).toBe('authorize');
+    expect(result.groupCheck).toEqual({ missing: [], unchecked: [] });
+  });
+
   it('fails with the listing\'s error, and changes nothing, when the regions cannot be listed', async () => {
     const { ec2, events } = slowListing();
     ec2.enabledRegions = () => Promise.reject(new Error('DescribeRegions: access denied'));

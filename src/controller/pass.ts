@@ -5,6 +5,7 @@ import type { ObservedRule, Scope } from '../core/model.js';
 import type { Ec2Port, ListFilter } from '../core/ports.js';
 import { plan as makePlan } from '../core/planner.js';
 import { groupsByRegion, passWarnings, runPass, type AppliedChange, type PassOptions, type PassResult } from '../core/reconcile.js';
+import { checkGroups, groupCheckWarning, missingGroupErrors, type GroupCheck } from './group-check.js';
 import { inventoryRegions, lookUpNamedInstances, takeInventory, unlistedSelectorRegions, type Inventory, type RegionResult } from './inventory.js';
 import { memberFilters } from './member-filters.js';
 
@@ -40,6 +41,8 @@ export interface ControllerPassResult extends PassResult {
   startedAt: string;
   /** Milliseconds spent listing the instances (the rest of the pass is in `timings`). */
   inventoryMs: number;
+  /** Which pool groups EC2 does not know, and the regions whose groups could not be listed. */
+  groupCheck: GroupCheck;
 }
 
 /** The pass's instances: the one an event names, or every member region's (through `filters`). */
@@ -64,7 +67,9 @@ async function listInstances(options: ControllerPassOptions, filters: ListFilter
 /**
  * A controller pass: the inventory of every member region, then the engine
  * with scope "everything" (or one instance, for an event). The same plan and
- * apply as the agent's, only with a wider desired set and scope.
+ * apply as the agent's, only with a wider desired set and scope, and with
+ * the pools' groups listed so that one that does not exist is planned
+ * around and reported (see `checkGroups`).
  */
 export async function controllerPass(options: ControllerPassOptions): Promise<ControllerPassResult> {
   const now = options.now ?? Date.now;
@@ -94,7 +99,13 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
   let inventory: Inventory | undefined;
   /** Time the rule reads spent waiting for the listing, which `inventoryMs` already counts. */
   let waitedMs = 0;
+  // The pools' groups are listed while their rules are read, one call per target region: a group EC2
+  // does not list does not exist, though its rules read as none, as an empty group's do.
+  const groups = groupsByRegion(config.targets);
+  const checking = checkGroups(ec2, groups, concurrency);
+  let groupCheck: GroupCheck | undefined;
   const afterObserve = async (observed: ObservedRule[]) => {
+    groupCheck ??= await checking;
     const waitStart = performance.now();
     inventory ??= await listing;
     waitedMs += performance.now() - waitStart;
@@ -103,7 +114,7 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
 
   const pass = runPass({
     ec2,
-    groups: groupsByRegion(config.targets),
+    groups,
     apply: options.apply,
     concurrency,
     onChange: options.onChange ? (c) => options.onChange?.({ ...c, passId }) : undefined,
@@ -112,6 +123,8 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
     makePlan: (observed, learned) =>
       makePlan({
         full: learned.full,
+        // Set by afterObserve, as the members are; AWS's refusals add the groups it could not list.
+        missing: [...(groupCheck?.missing ?? []), ...learned.missing],
         deployment: config.config.deployment,
         targets: config.targets,
         // Set by afterObserve, which runs before every plan.
@@ -127,21 +140,30 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
     cutShort.abort();
     throw e;
   });
+  const check = groupCheck ?? (await checking);
+  // A group that does not exist is an error of the pass whatever it had to do, though its rules went elsewhere:
+  // the configuration names a group that is not there, and only a person can say which was meant.
+  const named = missingGroupErrors(config, result.lastPlan, check);
+  const errors = [...result.errors.filter((x) => !(x.code === 'NOT_FOUND' && named.some((e) => e.details.groupId === x.details.groupId))), ...named];
   return {
     ...result,
+    errors,
     timings: { ...result.timings, observeMs: result.timings.observeMs - waitedMs },
     passId,
     inventory: inventory ?? (await listing),
     startedAt,
     inventoryMs,
+    groupCheck: check,
   };
 }
 
 /**
  * Everything a controller pass warns of, each once: the engine's (its plans',
- * and what EC2's reads had not caught up with) and the listing's (a region a
- * selector names that no pass lists).
+ * and what EC2's reads had not caught up with), the listing's (a region a
+ * selector names that no pass lists) and the group check's (pool groups that
+ * could not be checked).
  */
 export function controllerPassWarnings(result: ControllerPassResult): string[] {
-  return [...new Set([...passWarnings(result), ...(result.inventory.warnings ?? [])])];
+  const unchecked = groupCheckWarning(result.groupCheck);
+  return [...new Set([...passWarnings(result), ...(result.inventory.warnings ?? []), ...(unchecked === undefined ? [] : [unchecked])])];
 }

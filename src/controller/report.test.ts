@@ -14,6 +14,11 @@ class MemoryEc2 implements Ec2Port {
   rules: ObservedRule[] = [];
   failRegion = new Map<string, SgsyncError>();
   failGroup = new Map<string, SgsyncError>();
+  /** The security groups that exist; a change in any other is refused as EC2 refuses it. */
+  groups = new Set([GROUP_A, GROUP_B]);
+  /** Why DescribeSecurityGroups fails, when it does (a role without the permission). */
+  failGroupListing?: SgsyncError;
+  calls: string[] = [];
   private next = 0;
   constructor(public members: Member[]) {}
   enabledRegions(): Promise<string[]> {
@@ -26,7 +31,17 @@ class MemoryEc2 implements Ec2Port {
   listRules(_region: string, groupIds: readonly string[]): Promise<ObservedRule[]> {
     return Promise.resolve(this.rules.filter((r) => groupIds.includes(r.groupId)));
   }
+  existingGroups(_region: string, groupIds: readonly string[]): Promise<string[]> {
+    this.calls.push('DescribeSecurityGroups');
+    return this.failGroupListing ? Promise.reject(this.failGroupListing) : Promise.resolve(groupIds.filter((g) => this.groups.has(g)));
+  }
+  private notFound(batch: { groupId: string; region: string }): Promise<never> | undefined {
+    if (this.groups.has(batch.groupId)) return undefined;
+    return Promise.reject(new SgsyncError('NOT_FOUND', `Security group ${batch.groupId} does not exist in ${batch.region}.`, { details: { groupId: batch.groupId, region: batch.region } }));
+  }
   authorize(batch: GroupBatch<PlannedRule>): Promise<AuthorizeOutcome> {
+    const gone = this.notFound(batch);
+    if (gone) return gone;
     const failure = this.failGroup.get(batch.groupId);
     if (failure) return Promise.reject(failure);
     const created = batch.items.map((r) => {
@@ -37,6 +52,8 @@ class MemoryEc2 implements Ec2Port {
     return Promise.resolve({ created, duplicate: false });
   }
   revoke(batch: GroupBatch<PlannedRevoke>): Promise<RevokeOutcome> {
+    const gone = this.notFound(batch);
+    if (gone) return gone;
     const failure = this.failGroup.get(batch.groupId);
     if (failure) return Promise.reject(failure);
     const ids = new Set(batch.items.map((r) => r.ruleId));
@@ -229,5 +246,74 @@ safety: { revokeLimit: { fraction: 1 } }
     ]);
     expect(r.summary).toMatchObject({ add: 0, revoke: 0, blocked: 2 });
     expect(ec2.rules.map((x) => x.ruleId).sort()).toEqual(old.map((_, i) => `sgr-0000000000000000${i}`));
+  });
+
+  describe('a pool group that does not exist', () => {
+    const denied = () => new SgsyncError('PERMISSION_DENIED', 'AWS denied ec2:DescribeSecurityGroups in us-east-1.', { details: { action: 'DescribeSecurityGroups', region: 'us-east-1' } });
+
+    it('is listed while the rules are read, gets no rule, and is named as an error with where the configuration lists it', async () => {
+      const members = [1, 2, 3].map((n) => worker(n));
+      const ec2 = new MemoryEc2(members);
+      ec2.groups.delete(GROUP_A);
+      const r = await report('plan', ec2);
+
+      expect(ec2.calls).toEqual(['DescribeSecurityGroups']);
+      expect(r.targets[0]?.add.map((a) => a.groupId)).toEqual([GROUP_B, GROUP_B, GROUP_B]);
+      expect(r.targets[0]?.missing).toEqual([GROUP_A]);
+      expect(r.targets[0]?.capacity.map((c) => [c.groupId, c.missing ?? false])).toEqual([[GROUP_A, true], [GROUP_B, false]]);
+      expect(r.summary).toMatchObject({ missing: 1, errors: 1 });
+      expect(r.errors).toEqual([
+        {
+          code: 'NOT_FOUND',
+          message: `Security group ${GROUP_A} (targets[0].groups[0] in sgsync.yaml) does not exist in us-east-1; nothing is placed in it. Correct the id, or take it out of the pool; a group lives in one region, so check the target's region too.`,
+          region: 'us-east-1',
+          groupId: GROUP_A,
+          action: 'DescribeSecurityGroups',
+        },
+      ]);
+      expect(r.outcome).toBe('incomplete');
+    });
+
+    it('is not "in sync" even with nothing to add: a pool of groups that do not exist admits nobody', async () => {
+      const ec2 = new MemoryEc2([]);
+      ec2.groups.clear();
+      const r = await report('reconcile', ec2);
+      expect(r.targets[0]?.missing).toEqual([GROUP_A, GROUP_B]);
+      expect(r.errors.map((e) => [e.code, e.groupId])).toEqual([['NOT_FOUND', GROUP_A], ['NOT_FOUND', GROUP_B]]);
+      expect(r.outcome).toBe('incomplete');
+    });
+
+    it('blocks the members of such a pool as having no group, and revokes nothing for it', async () => {
+      const running = worker(1);
+      const ec2 = new MemoryEc2([running]);
+      ec2.groups.clear();
+      const r = await report('reconcile', ec2);
+      expect(r.targets[0]?.blocked.map((b) => [b.instanceId, b.reason])).toEqual([[running.instanceId, 'no-group']]);
+      expect(r.summary).toMatchObject({ add: 0, revoke: 0, blocked: 1 });
+    });
+
+    it('goes on as before when AWS denies the listing, and warns that the groups were not checked and what permission to add', async () => {
+      const ec2 = new MemoryEc2([worker(1)]);
+      ec2.failGroupListing = denied();
+      const r = await report('plan', ec2);
+      expect(r.outcome).toBe('changes-pending');
+      expect(r.errors).toEqual([]);
+      expect(r.warnings).toEqual([
+        'Could not check that the pool groups exist in us-east-1 (AWS denied ec2:DescribeSecurityGroups): a group that does not exist looks empty until AWS refuses a rule there. Add ec2:DescribeSecurityGroups to the role (`sgsync iam policy` prints it).',
+      ]);
+    });
+
+    it('without the listing, is found when AWS refuses a rule there, and its rules go to another group of the pool', async () => {
+      const members = [1, 2, 3, 4].map((n) => worker(n));
+      const ec2 = new MemoryEc2(members);
+      ec2.groups.delete(GROUP_A);
+      ec2.failGroupListing = denied();
+      const r = await report('reconcile', ec2);
+      expect(ec2.rules.map((x) => x.groupId)).toEqual([GROUP_B, GROUP_B, GROUP_B]);
+      expect(r.targets[0]?.add).toHaveLength(3);
+      expect(r.targets[0]?.blocked).toHaveLength(1);
+      expect(r.targets[0]?.missing).toEqual([GROUP_A]);
+      expect(r.errors.map((e) => [e.code, e.groupId])).toEqual([['NOT_FOUND', GROUP_A]]);
+    });
   });
 });

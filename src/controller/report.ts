@@ -28,7 +28,7 @@ export interface KeptLine {
 }
 export interface BlockedLine { instanceId: string; memberRegion: string; cidr: string; family: Family; port: PortSpec; reason: string }
 export interface ForeignLine { groupId: string; ruleId: string; family: Family; protocol: string; fromPort: number; toPort: number; cidr?: string; description?: string; dangerous: boolean }
-export interface CapacityReportLine { groupId: string; family: Family; quota: number; before: number; after: number; managed: number; foreign: number }
+export interface CapacityReportLine { groupId: string; family: Family; quota: number; before: number; after: number; managed: number; foreign: number; missing?: true }
 
 export interface TargetReport {
   name: string;
@@ -42,6 +42,8 @@ export interface TargetReport {
   refused: { instanceId: string; memberRegion: string; reason: string; detail: string }[];
   foreign: ForeignLine[];
   capacity: CapacityReportLine[];
+  /** Groups of the pool that do not exist: nothing is placed there (each is also among the report's errors). */
+  missing: string[];
 }
 
 export interface PassReport {
@@ -54,7 +56,7 @@ export interface PassReport {
    * incomplete: errors, or a region that could not be listed (its members' rules were kept unchecked).
    */
   outcome: 'in-sync' | 'changes-pending' | 'applied' | 'halted' | 'incomplete';
-  summary: { add: number; revoke: number; kept: number; blocked: number; refused: number; foreign: number; dangerous: number; regionsFailed: number; errors: number };
+  summary: { add: number; revoke: number; kept: number; blocked: number; refused: number; foreign: number; dangerous: number; missing: number; regionsFailed: number; errors: number };
   halted?: { wouldRevoke: number; limit: number; managed: number; override: string };
   regions: RegionResult[];
   targets: TargetReport[];
@@ -134,6 +136,7 @@ function capacity(target: string, plan: Plan, changes: readonly AppliedChange[] 
       after: changes ? l.before + (delta.get(`${l.groupId} ${l.family}`) ?? 0) : l.after,
       managed: l.managed,
       foreign: l.foreign,
+      ...(l.missing ? { missing: true as const } : {}),
     }));
 }
 
@@ -154,8 +157,17 @@ function targetReport(target: Target, kind: ReportKind, result: ControllerPassRe
     foreign: mine(plan.foreign).map(({ groupId, ruleId, family, protocol, fromPort, toPort, cidr, description, dangerous }) => ({
       groupId, ruleId, family, protocol, fromPort, toPort, cidr, description, dangerous,
     })),
-    capacity: capacity(target.name, plan, kind === 'reconcile' ? result.changes : undefined),
+    // The last look knows the most: a group AWS refused a rule in as not existing is missing from then on.
+    capacity: capacity(target.name, { ...plan, capacity: markMissing(plan.capacity, last) }, kind === 'reconcile' ? result.changes : undefined),
+    missing: last.missing.filter((m) => m.target === target.name).map((m) => m.groupId),
   };
+}
+
+/** Capacity lines of `lines` marked missing where the plan `last` names the group as missing. */
+function markMissing(lines: readonly CapacityLine[], last: Plan): CapacityLine[] {
+  if (last.missing.length === 0) return [...lines];
+  const gone = new Set(last.missing.map((m) => `${m.target} ${m.groupId}`));
+  return lines.map((l) => (gone.has(`${l.target} ${l.groupId}`) ? { ...l, missing: true } : l));
 }
 
 function errorLine(e: SgsyncError): PassReport['errors'][number] {
@@ -180,6 +192,7 @@ export function buildReport(kind: ReportKind, result: ControllerPassResult, targ
     refused: sum((t) => t.refused.length),
     foreign: sum((t) => t.foreign.length),
     dangerous: sum((t) => t.foreign.filter((f) => f.dangerous).length),
+    missing: new Set(reports.flatMap((t) => t.missing.map((g) => `${t.region} ${g}`))).size,
     regionsFailed: result.inventory.regions.filter((r) => r.status === 'failed').length,
     errors: result.errors.length,
   };

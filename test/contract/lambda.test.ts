@@ -125,7 +125,8 @@ describe('the Lambda handler', () => {
     const summary = await handler(scheduled);
     expect(summary).toMatchObject({ ok: true, added: 0, revoked: 0 });
     if (summary.event === 'ignored') throw new Error('not a pass');
-    expect(Object.keys(summary.calls).sort()).toEqual(['DescribeInstances', 'DescribeSecurityGroupRules']);
+    // Reads only: the instances, the pool groups' rules, and the pool groups themselves (that they exist).
+    expect(Object.keys(summary.calls).sort()).toEqual(['DescribeInstances', 'DescribeSecurityGroupRules', 'DescribeSecurityGroups']);
   });
 
   it('admits a new worker on its running event, and ignores its pending event', async () => {

@@ -7,7 +7,7 @@ const tcp = (from: number, to = from) => ({ protocol: 'tcp' as const, fromPort: 
 
 // One member's rules in a target with two ports: a port range and a single port.
 const target: TargetReport = {
-  name: 'api', region: 'us-east-1', refused: [], foreign: [], capacity: [], blocked: [],
+  name: 'api', region: 'us-east-1', refused: [], foreign: [], capacity: [], blocked: [], missing: [],
   add: [tcp(8000, 8100), tcp(443)].map((port) => ({ groupId: 'sg-1', instanceId: 'i-1', memberRegion: 'eu-west-1', cidr: '54.0.0.1/32', port })),
   revoke: [tcp(8000, 8100), tcp(443)].map((port, i) => ({ groupId: 'sg-1', ruleId: `sgr-r${i}`, cidr: '54.0.0.2/32', port, instanceId: 'i-2', reason: 'instance-stopped' })),
   kept: [tcp(8000, 8100), tcp(443)].map((port, i) => ({ groupId: 'sg-1', ruleId: `sgr-k${i}`, cidr: '54.0.0.3/32', port, instanceId: 'i-3', reason: 'blast-radius' as const, detail: 'limit 0' })),
