@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { csvField } from './inventory.js';
+import type { FleetView } from '../dashboard/fleet-view.js';
+import { csvField, inventoryNotes } from './inventory.js';
 import { bar } from './status.js';
 
 describe('CSV fields', () => {
@@ -26,5 +27,17 @@ describe('usage bars', () => {
     [75, 60, '[####################]'],
   ])('shows %i of %i as %s', (used, quota, expected) => {
     expect(bar(used, quota)).toBe(expected);
+  });
+});
+
+describe('notes below the inventory', () => {
+  it('name a pool group that does not exist, and say when the groups could not be checked', () => {
+    const message = 'Security group sg-1 (targets[0].groups[0] in sgsync.yaml) does not exist in us-east-1; nothing is placed in it.';
+    const view = {
+      report: { errors: [{ code: 'NOT_FOUND', message }] },
+      groupCheck: { missing: [], unchecked: [{ region: 'eu-west-1', code: 'PERMISSION_DENIED', reason: 'denied' }] },
+    } as unknown as FleetView;
+    expect(inventoryNotes(view)).toEqual([message, expect.stringMatching(/^Could not check that the pool groups exist in eu-west-1/)]);
+    expect(inventoryNotes({} as FleetView)).toEqual([]);
   });
 });

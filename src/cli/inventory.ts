@@ -6,6 +6,7 @@ import { Option, type Command } from 'commander';
 import { SgsyncError, type ErrorCode } from '../core/errors.js';
 import type { LoadedConfig } from '../config/index.js';
 import { INSTANCE_STATES } from '../core/model.js';
+import { groupCheckWarning } from '../controller/group-check.js';
 import type { RegionResult } from '../controller/inventory.js';
 import { inventoryRegions } from '../controller/inventory.js';
 import { countByRegion, filterRows, parseTagFilter, SORT_COLUMNS, sortRows, type FleetFilter, type SortColumn } from '../dashboard/fleet-filter.js';
@@ -79,7 +80,18 @@ function cells(view: FleetView, r: InstanceRow): (string | undefined)[] {
   return [r.region, r.instanceId, r.name, r.state, r.type, r.publicIpv4, r.privateIpv4, r.launchTime, r.targets.join(' '), ...view.targets.map((t) => r.standing[t.name]?.status)];
 }
 
-/** The inventory as JSON: counts per region (failed ones with their reason) and one object per instance. */
+/**
+ * What the inventory's rule statuses rest on that is wrong or unknown: a pool
+ * group that does not exist (its members show as going elsewhere, or blocked),
+ * and pool groups that could not be checked.
+ */
+export function inventoryNotes(view: FleetView): string[] {
+  const notes = (view.report?.errors ?? []).filter((e) => e.code === 'NOT_FOUND').map((e) => e.message);
+  const unchecked = groupCheckWarning(view.groupCheck);
+  return unchecked ? [...notes, unchecked] : notes;
+}
+
+/** The inventory as JSON: counts per region (failed ones with their reason), one object per instance, and the notes. */
 export function inventoryJson(view: FleetView, rows: InstanceRow[], calls?: Record<string, number>) {
   return {
     at: view.at,
@@ -87,6 +99,7 @@ export function inventoryJson(view: FleetView, rows: InstanceRow[], calls?: Reco
     regions: countByRegion(view, rows).map(({ attention: _a, ...r }) => r),
     total: rows.length,
     instances: rows.map((r) => ({ ...r, status: worstStatus(r) })),
+    notes: inventoryNotes(view),
     ...(calls ? { calls } : {}),
   };
 }
@@ -130,7 +143,8 @@ export function addInventoryCommand(program: Command): void {
           countByRegion(view, rows).map((r) => [r.region, r.status === 'failed' ? `FAILED: ${r.reason ?? ''}` : 'complete', r.instances, r.running]),
         );
         const table = rows.length ? renderTable(heads, rows.map((r) => cells(view, r))) : 'No instances match.\n';
-        process.stdout.write(`${table}\n${regions}\n${rows.length} instance${rows.length === 1 ? '' : 's'} in ${view.regions.length} regions\n`);
+        const notes = inventoryNotes(view).map((n) => `Note: ${printable(n)}\n`).join('');
+        process.stdout.write(`${table}\n${regions}\n${rows.length} instance${rows.length === 1 ? '' : 's'} in ${view.regions.length} regions\n${notes}`);
       }
       process.exitCode = failedRegionExit(view);
     });

@@ -34,6 +34,7 @@ describe('the exit code of plan and reconcile', () => {
     ['a group AWS refused to change, in a halted pass', report({ kind: 'reconcile', halted, errors: [{ code: 'PERMISSION_DENIED', message: 'm' }] }), EXIT.PERMISSION],
     ['errors of several kinds: permission is named first', report({ kind: 'reconcile', errors: [{ code: 'AWS_UNAVAILABLE', message: 'm' }, { code: 'PERMISSION_DENIED', message: 'm' }] }), EXIT.PERMISSION],
     ['an error without a more specific code', report({ kind: 'reconcile', errors: [{ code: 'INTERNAL', message: 'm' }] }), EXIT.FAILURE],
+    ['plan, a pool group that does not exist, though nothing is pending', report({ errors: [{ code: 'NOT_FOUND', message: 'm' }], summary: { missing: 1 } }), EXIT.FAILURE],
   ])('%s', (_, r, code) => {
     expect(passExitCode(r)).toBe(code);
   });
@@ -66,5 +67,22 @@ describe('the text report', () => {
     expect(text).toContain('5 more (see --json)');
     expect(text).toContain(`changes-pending: ${add.length} to add, 0 to revoke`);
     expect(text).toContain('Run `sgsync reconcile` to apply.');
+  });
+
+  it('marks a pool group that does not exist in the capacity table, counts it in the summary, and says why members have no group', () => {
+    const capacity = [
+      { groupId: 'sg-1', family: 'ipv4' as const, quota: 60, before: 0, after: 0, managed: 0, foreign: 0, missing: true as const },
+      { groupId: 'sg-2', family: 'ipv4' as const, quota: 60, before: 4, after: 5, managed: 4, foreign: 0 },
+    ];
+    const blocked = [{ instanceId: 'i-1', memberRegion: 'eu-west-1', cidr: '54.0.0.1/32', family: 'ipv4' as const, port, reason: 'no-group' }];
+    const message = 'Security group sg-1 (targets[0].groups[0] in sgsync.yaml) does not exist in us-east-1; nothing is placed in it.';
+    const text = renderPassReport(report({ outcome: 'incomplete', targets: [{ ...emptyTarget, capacity, blocked, missing: ['sg-1'] }], errors: [{ code: 'NOT_FOUND', message }], summary: { missing: 1, blocked: 1, errors: 1 } }));
+    expect(text).toMatch(/sg-1 +ipv4 +60 +- +- +- +- +DOES NOT EXIST/);
+    expect(text).toMatch(/sg-2 +ipv4 +60 +4 +5 +4 +0 *\n/);
+    expect(text).toMatch(/blocked +54\.0\.0\.1\/32 +443\/tcp +i-1 +eu-west-1 +no group of the pool exists/);
+    expect(text).toContain('incomplete: 0 to add, 0 to revoke, 0 kept, 1 blocked, 0 foreign, 1 group missing, 1 error');
+    expect(text).toContain(`Error: ${message}`);
+    // Adding a group or raising the quota would not help members whose pool has no group at all.
+    expect(text).not.toContain('Some members are blocked');
   });
 });

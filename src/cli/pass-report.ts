@@ -23,7 +23,8 @@ function worstError(codes: readonly string[]): number {
 
 /**
  * The exit code of `plan` or `reconcile`, after the whole pass is done:
- * terminal errors on groups first (4 permission, 6 unavailable, …), then a
+ * terminal errors on groups first (4 permission, 6 unavailable, 1 a group
+ * that does not exist, …), then a
  * halted pass (8), then a region whose inventory failed (its error's code:
  * 4 or 6, 1 otherwise), then members blocked by capacity (5, reconcile
  * only), then pending changes (10, plan only), else 0.
@@ -59,7 +60,7 @@ function targetRows(t: TargetReport, kind: PassReport['kind']): unknown[][] {
   section(t.add, (a) => [verb.add, a.groupId, a.ruleId ?? '', a.cidr, ports(a.port), a.instanceId, a.memberRegion, 'member'], verb.add);
   section(t.revoke, (r) => [verb.revoke, r.groupId, r.ruleId, r.cidr, ports(r.port), r.instanceId, r.memberRegion, r.reason], verb.revoke);
   section(t.kept, (k) => ['kept', k.groupId, k.ruleId, k.cidr, ports(k.port), k.instanceId, '', `${k.reason}: ${k.detail}`], 'kept');
-  section(t.blocked, (b) => ['blocked', '', '', b.cidr, ports(b.port), b.instanceId, b.memberRegion, 'capacity: no group in the pool has room'], 'blocked');
+  section(t.blocked, (b) => ['blocked', '', '', b.cidr, ports(b.port), b.instanceId, b.memberRegion, b.reason === 'no-group' ? 'no group of the pool exists' : 'capacity: no group in the pool has room'], 'blocked');
   section(t.refused, (r) => ['refused', '', '', '', '', r.instanceId, r.memberRegion, `${r.reason}: ${r.detail}`], 'refused');
   section(
     t.foreign,
@@ -75,6 +76,7 @@ function headline(r: PassReport): string {
   const parts = [`${s.add} ${verbs[0]}`, `${s.revoke} ${verbs[1]}`, `${s.kept} kept`, `${s.blocked} blocked`];
   if (s.refused) parts.push(`${s.refused} refused`);
   parts.push(`${s.foreign} foreign${s.dangerous ? ` (${s.dangerous} open to the world)` : ''}`);
+  if (s.missing) parts.push(`${s.missing} group${s.missing === 1 ? '' : 's'} missing`);
   if (s.regionsFailed) parts.push(`${s.regionsFailed} region${s.regionsFailed === 1 ? '' : 's'} failed`);
   if (s.errors) parts.push(`${s.errors} error${s.errors === 1 ? '' : 's'}`);
   return parts.join(', ');
@@ -93,10 +95,26 @@ function advice(r: PassReport): string[] {
     out.push(`Inventory of ${g.region} failed (${g.reason ?? 'unknown'}); rules of its instances were kept.`);
   }
   for (const e of r.errors) out.push(`Error: ${e.message}`);
-  if (r.summary.blocked > 0) out.push('Some members are blocked: add a group to the target\'s pool, or raise the quota (Service Quotas L-0EA8095F) and set it in the config. Nobody was evicted.');
+  // Members whose pool has no group at all are the errors' business: no room would help them.
+  if (r.targets.some((t) => t.blocked.some((b) => b.reason === 'capacity'))) {
+    out.push('Some members are blocked: add a group to the target\'s pool, or raise the quota (Service Quotas L-0EA8095F) and set it in the config. Nobody was evicted.');
+  }
   if (r.kind === 'plan' && r.outcome === 'changes-pending') out.push('Run `sgsync reconcile` to apply.');
   for (const w of r.warnings) out.push(`Warning: ${w}`);
   return out;
+}
+
+/**
+ * A target's capacity per group and family. A group that does not exist
+ * has no counts, only a note: its zeros would read as room.
+ */
+function capacityTable(t: TargetReport): string {
+  const head = ['group', 'family', 'quota', 'before', 'after', 'managed', 'foreign'];
+  if (!t.capacity.some((c) => c.missing)) return renderTable(head, t.capacity.map((c) => [c.groupId, c.family, c.quota, c.before, c.after, c.managed, c.foreign]));
+  return renderTable(
+    [...head, 'note'],
+    t.capacity.map((c) => (c.missing ? [c.groupId, c.family, c.quota, '-', '-', '-', '-', 'DOES NOT EXIST'] : [c.groupId, c.family, c.quota, c.before, c.after, c.managed, c.foreign, ''])),
+  );
 }
 
 /** The report as text for a terminal: regions, then per target its changes and capacity, then what to do. */
@@ -113,12 +131,7 @@ export function renderPassReport(r: PassReport): string {
     out.push(`Target ${t.name} (${t.region})`);
     const rows = targetRows(t, r.kind);
     out.push(rows.length ? renderTable(['change', 'group', 'rule', 'cidr', 'ports', 'instance', 'region', 'why'], rows) : 'Nothing to change.\n');
-    out.push(
-      renderTable(
-        ['group', 'family', 'quota', 'before', 'after', 'managed', 'foreign'],
-        t.capacity.map((c) => [c.groupId, c.family, c.quota, c.before, c.after, c.managed, c.foreign]),
-      ),
-    );
+    out.push(capacityTable(t));
   }
   out.push(`${r.outcome}: ${headline(r)}`);
   out.push(...advice(r));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { TargetReport } from '../controller/report.js';
-import { lastChanges, targetLines } from './status.js';
+import type { PassReport, TargetReport } from '../controller/report.js';
+import type { FleetView } from '../dashboard/fleet-view.js';
+import { attention, lastChanges, statusWarnings, targetLines } from './status.js';
 
 const tcp = (p: number) => ({ protocol: 'tcp' as const, fromPort: p, toPort: p });
 
@@ -23,6 +24,32 @@ describe('the drift of a target in `sgsync status`', () => {
     expect(of('stale').map((c) => c[3])).toEqual(['443/tcp', '8443/tcp']);
     expect(of('kept').map((c) => c[3])).toEqual(['443/tcp', '8443/tcp']);
     expect(of('blocked').map((c) => c[3])).toEqual(['8000-8100/udp']);
+  });
+});
+
+describe('a pool group that does not exist, in `sgsync status`', () => {
+  const message = 'Security group sg-1 (targets[0].groups[0] in sgsync.yaml) does not exist in us-east-1; nothing is placed in it.';
+  const gone: TargetReport = {
+    ...target, add: [], revoke: [], kept: [], missing: ['sg-1'],
+    capacity: [{ groupId: 'sg-1', family: 'ipv4', quota: 60, before: 0, after: 0, managed: 0, foreign: 0, missing: true }],
+    blocked: [{ instanceId: 'i-4', memberRegion: 'eu-west-1', cidr: '54.0.0.4/32', family: 'ipv4', port: tcp(443), reason: 'no-group' }],
+  };
+  const view = (targets: TargetReport[], errors: PassReport['errors']) => ({ regions: [], plan: {}, report: { targets, errors } }) as unknown as FleetView;
+
+  it('needs attention, in the words of the error that names it and where the configuration lists it', () => {
+    expect(attention(view([gone], [{ code: 'NOT_FOUND', message, region: 'us-east-1', groupId: 'sg-1' }]))).toEqual([message, 'api: 1 rule(s) blocked: no group of the pool exists']);
+  });
+
+  it('shows no gauge of room in it, and says why its members are blocked', () => {
+    const text = targetLines(gone);
+    expect(text).toMatch(/sg-1 +ipv4 +DOES NOT EXIST +- +60 +- +- +-/);
+    expect(text).toMatch(/blocked +i-4 +54\.0\.0\.4\/32 +443\/tcp +no group of the pool exists/);
+  });
+
+  it('warns when the groups could not be checked, naming the permission', () => {
+    const unchecked = { groupCheck: { missing: [], unchecked: [{ region: 'us-east-1', code: 'PERMISSION_DENIED', reason: 'denied' }] } } as unknown as FleetView;
+    expect(statusWarnings(unchecked)).toEqual([expect.stringContaining('Add ec2:DescribeSecurityGroups to the role')]);
+    expect(statusWarnings({} as FleetView)).toEqual([]);
   });
 });
 

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { AuditRecord } from '../controller/audit.js';
+import { groupCheckWarning } from '../controller/group-check.js';
 import type { TargetReport } from '../controller/report.js';
 import { readAuditTail } from '../dashboard/activity.js';
 import { portText, type PortRange } from '../dashboard/port-text.js';
@@ -32,12 +33,15 @@ export function attention(view: FleetView): string[] {
   const out: string[] = [];
   for (const r of view.regions) if (r.status === 'failed') out.push(`inventory of ${r.region} failed: ${r.reason ?? 'unknown'}`);
   if (view.plan.halted) out.push(`the blast-radius limit holds back ${view.plan.halted.wouldRevoke} revokes (limit ${view.plan.halted.limit})`);
+  // A dry pass changes nothing, so its errors are what it found wrong: a pool group that does not exist, above all.
+  for (const e of view.report?.errors ?? []) out.push(e.message);
   for (const t of view.report?.targets ?? []) {
     const dangerous = t.foreign.filter((f) => f.dangerous);
     const say = (n: number, what: string) => n > 0 && out.push(`${t.name}: ${n} ${what}`);
     say(t.revoke.length, 'stale rule(s) a pass would revoke');
     say(t.add.length, 'member(s) without their rule');
-    say(t.blocked.length, 'rule(s) blocked: no room in the pool');
+    say(t.blocked.filter((b) => b.reason !== 'no-group').length, 'rule(s) blocked: no room in the pool');
+    say(t.blocked.filter((b) => b.reason === 'no-group').length, 'rule(s) blocked: no group of the pool exists');
     say(t.refused.length, 'member(s) that cannot be admitted (no usable address)');
     say(dangerous.length, 'rule(s) open to the world (not managed by sgsync)');
     for (const c of t.capacity) if (c.before >= c.quota) out.push(`${t.name}: ${c.groupId} ${c.family} is full (${c.before}/${c.quota})`);
@@ -53,7 +57,8 @@ export function attention(view: FleetView): string[] {
 export function targetLines(t: TargetReport): string {
   const gauges = renderTable(
     ['group', 'family', 'usage', 'used', 'quota', 'managed', 'foreign', 'after pass'],
-    t.capacity.map((c) => [c.groupId, c.family, bar(c.before, c.quota), c.before, c.quota, c.managed, c.foreign, c.after]),
+    // A group that does not exist has no room, however empty it reads.
+    t.capacity.map((c) => (c.missing ? [c.groupId, c.family, 'DOES NOT EXIST', '-', c.quota, '-', '-', '-'] : [c.groupId, c.family, bar(c.before, c.quota), c.before, c.quota, c.managed, c.foreign, c.after])),
   );
   const port = (p: PortRange | undefined) => (p ? portText(p) : undefined);
   const drift = [
@@ -61,11 +66,21 @@ export function targetLines(t: TargetReport): string {
     // Held back by a safety rule: not revoked this time, but not in step either.
     ...t.kept.map((k) => ['kept', k.instanceId, k.cidr, port(k.port), `${k.ruleId} kept back (${k.reason}: ${k.detail})`]),
     ...t.add.map((a) => ['missing', a.instanceId, a.cidr, port(a.port), `would add to ${a.groupId}`]),
-    ...t.blocked.map((b) => ['blocked', b.instanceId, b.cidr, port(b.port), 'no room in the pool']),
+    ...t.blocked.map((b) => ['blocked', b.instanceId, b.cidr, port(b.port), b.reason === 'no-group' ? 'no group of the pool exists' : 'no room in the pool']),
     ...t.refused.map((r) => ['refused', r.instanceId, undefined, undefined, r.detail]),
     ...t.foreign.filter((f) => f.dangerous).map((f) => ['dangerous', undefined, f.cidr, port(f), `${f.ruleId} in ${f.groupId}, not sgsync's: ${f.description ?? ''}`]),
   ];
   return `Target ${printable(t.name)} (${t.region})\n${gauges}${drift.length ? `\n${renderTable(['drift', 'instance', 'address', 'port', 'detail'], drift)}` : '\nNo drift.\n'}`;
+}
+
+/**
+ * What the reader should know though nothing needs fixing in the fleet: that
+ * the pool groups could not be checked (a role without
+ * ec2:DescribeSecurityGroups), so a group that does not exist would look empty.
+ */
+export function statusWarnings(view: FleetView): string[] {
+  const w = groupCheckWarning(view.groupCheck);
+  return w ? [w] : [];
 }
 
 function changesTable(records: AuditRecord[]): string {
@@ -96,20 +111,22 @@ export function addStatusCommand(program: Command): void {
     .option('--audit-log <file>', 'the audit log (JSON lines) to read the last changes from')
     .option('--changes <n>', 'how many of the last changes to show, 0 to 1000 (0: none)', numberIn('--changes', 0, 1000, true), 10)
     .option('--json', 'print JSON on stdout')
-    .addHelpText('after', '\nExit codes: 0 all is well, 10 something needs attention (a region that could not be listed included). See docs/exit-codes.md.')
+    .addHelpText('after', '\nExit codes: 0 all is well, 10 something needs attention (a region that could not be listed, or a pool group that does not exist, included). See docs/exit-codes.md.')
     .action(async (options: StatusOptions) => {
       // The log first: a path that is no log is a usage error, found before any AWS call.
       const changes = options.auditLog ? await readAuditTail(options.auditLog, options.changes) : [];
       const { view } = await readFleet(options);
       const problems = attention(view);
+      const warnings = statusWarnings(view);
       if (options.json) {
-        const targets = (view.report?.targets ?? []).map((t) => ({ name: t.name, region: t.region, capacity: t.capacity, revoke: t.revoke, kept: t.kept, add: t.add, blocked: t.blocked, refused: t.refused, foreign: t.foreign }));
-        process.stdout.write(`${JSON.stringify({ at: view.at, deployment: view.deployment, ok: problems.length === 0, attention: problems, regions: view.regions, targets, changes }, null, 2)}\n`);
+        const targets = (view.report?.targets ?? []).map((t) => ({ name: t.name, region: t.region, capacity: t.capacity, missing: t.missing, revoke: t.revoke, kept: t.kept, add: t.add, blocked: t.blocked, refused: t.refused, foreign: t.foreign }));
+        process.stdout.write(`${JSON.stringify({ at: view.at, deployment: view.deployment, ok: problems.length === 0, attention: problems, warnings, regions: view.regions, targets, changes }, null, 2)}\n`);
       } else {
         const sections = (view.report?.targets ?? []).map(targetLines);
         const verdict = problems.length === 0 ? 'All is well.' : `Needs attention:\n${problems.map((p) => `  - ${printable(p)}`).join('\n')}`;
         const last = lastChanges(options, changes, options.auditLog !== undefined && existsSync(options.auditLog));
-        process.stdout.write(`${sections.join('\n')}${last}\n${verdict}\n`);
+        const warned = warnings.map((w) => `Warning: ${printable(w)}\n`).join('');
+        process.stdout.write(`${sections.join('\n')}${last}\n${warned}${verdict}\n`);
       }
       // A failed region is one more thing that needs attention: cron and CI see one code for "look at this".
       process.exitCode = problems.length > 0 ? EXIT.CHANGES_PENDING : EXIT.OK;

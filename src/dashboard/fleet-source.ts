@@ -28,6 +28,7 @@ export function viewOfPass(config: LoadedConfig, pass: ControllerPassResult): Fl
     plan: pass.plan,
     observed: pass.observedRules,
     report: buildReport('plan', pass, config.targets),
+    groupCheck: pass.groupCheck,
     at: pass.startedAt,
   });
 }

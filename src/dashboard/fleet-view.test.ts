@@ -147,3 +147,14 @@ describe('filtering and sorting rows', () => {
     expect(ids(sortRows(view(rows, []).rows, 'private'))).toEqual(['i-1', 'i-9']);
   });
 });
+
+describe('the fleet view of a pool whose group does not exist', () => {
+  it('shows a member it cannot take as blocked because no group of the pool exists, not for want of room', () => {
+    const p = plan({
+      deployment: 'prod', targets: [api], members: [member('i-1')], observed: [], scope: { kind: 'all' }, now: '2025-06-01T12:00:00.000Z',
+      regionInventory: { 'eu-west-1': { status: 'complete' } }, safety: { graceSeconds: 300, revokeLimit: {}, force: false }, missing: [{ groupId: 'sg-1', region: 'us-east-1' }],
+    });
+    const v = buildFleetView({ deployment: 'prod', targets: [api], members: [member('i-1')], observed: [], plan: p, regions: [] });
+    expect(v.rows[0]?.standing.api).toEqual({ status: 'blocked', detail: '54.0.0.1/32 443/tcp: no group of the pool exists' });
+  });
+});

@@ -7,6 +7,7 @@
 import type { Member, ObservedRule, Plan, Target } from '../core/model.js';
 import { isManagedBy, ruleMember, ruleTag, TAG } from '../core/ownership.js';
 import { matchesSelector } from '../core/selector.js';
+import type { GroupCheck } from '../controller/group-check.js';
 import type { RegionResult } from '../controller/inventory.js';
 import type { PassReport } from '../controller/report.js';
 import { portText } from './port-text.js';
@@ -15,7 +16,7 @@ import { portText } from './port-text.js';
  * An instance's standing in one target, most urgent first:
  * - `stale`: it holds a rule that should go (old address, stopped, terminated), whether a pass
  *   would revoke it or a safety rule keeps it back for now (blast radius, grace, unknown region);
- * - `blocked`: it should be admitted but no group in the pool has room;
+ * - `blocked`: it should be admitted but no group in the pool has room (or none of its groups exists);
  * - `refused`: it is selected but has no address the target admits, in any of its families;
  * - `missing`: it should be admitted and a pass would add the rule;
  * - `admitted`: every rule it needs is in place;
@@ -62,6 +63,8 @@ export interface FleetView {
   observed: ObservedRule[];
   /** The dry pass as a report (per target: adds, revokes, kept, blocked, foreign, capacity). */
   report?: PassReport;
+  /** Which pool groups do not exist, and where they could not be listed. */
+  groupCheck?: GroupCheck;
 }
 
 export interface FleetViewInput {
@@ -73,6 +76,7 @@ export interface FleetViewInput {
   plan: Plan;
   observed: ObservedRule[];
   report?: PassReport;
+  groupCheck?: GroupCheck;
   at?: string;
 }
 
@@ -95,7 +99,7 @@ function planIndex(input: FleetViewInput) {
   // Each names its port: a target with several ports has a rule per port for one address.
   for (const batch of input.plan.revoke) for (const r of batch.items) push(stale, key(r.target, r.instanceId), `${r.cidr ?? r.ruleId} ${portText(r.port)}: ${r.reason}`);
   for (const r of input.plan.kept) push(kept, key(r.target, r.instanceId), `${r.cidr ?? r.ruleId} ${portText(r.port)} should go, but is kept back (${r.reason}: ${r.detail})`);
-  for (const b of input.plan.blocked) push(blocked, key(b.target, b.instanceId), `${b.cidr} ${portText(b.port)}: no room in the pool`);
+  for (const b of input.plan.blocked) push(blocked, key(b.target, b.instanceId), `${b.cidr} ${portText(b.port)}: ${b.reason === 'no-group' ? 'no group of the pool exists' : 'no room in the pool'}`);
   for (const r of input.plan.refused) push(refused, key(r.target, r.instanceId), r.detail);
   for (const batch of input.plan.authorize) for (const r of batch.items) push(missing, key(r.target, r.instanceId), `${r.cidr} ${portText(r.port)} → ${batch.groupId}`);
   for (const rule of input.observed) {
@@ -162,6 +166,7 @@ export function buildFleetView(input: FleetViewInput): FleetView {
     plan: input.plan,
     observed: input.observed,
     ...(input.report ? { report: input.report } : {}),
+    ...(input.groupCheck ? { groupCheck: input.groupCheck } : {}),
   };
 }
 
