@@ -48,6 +48,7 @@ code, .mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; 
 .gauge svg { width:100%; height:32px; background:#f3f6fa; border-radius:4px; }
 .gauge svg polyline { fill:none; stroke:var(--accent); stroke-width:1.5; }
 .gauge svg line { stroke:var(--bad); stroke-dasharray:3 3; stroke-width:1; }
+.gauge.missing > .wrap { grid-column:3 / span 2; white-space:normal; }
 .muted { color:var(--muted); } .bad { color:var(--bad); } .ok { color:var(--ok); }
 .banner { border-left:4px solid var(--bad); background:#fbe9e7; padding:.6rem .8rem; margin:.6rem 0; border-radius:4px; }
 .banner.info { border-color:var(--accent); background:#e9f0fb; }

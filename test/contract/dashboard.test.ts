@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/index.js';
 import { createDashboard } from '../../src/dashboard/app.js';
+import { loadFleetView } from '../../src/dashboard/fleet-source.js';
 import { FleetState } from '../../src/dashboard/fleet-state.js';
 import type { FleetView } from '../../src/dashboard/fleet-view.js';
-import { HOSTILE_NAME, MEMBER_REGIONS, startDashboardFleet, type DashboardFleet } from '../support/dashboard-fleet.js';
+import { configYaml, HOSTILE_NAME, MEMBER_REGIONS, startDashboardFleet, type DashboardFleet } from '../support/dashboard-fleet.js';
 
 /** Inbound rules of one family in a sandbox group, as AWS counts them against the quota. */
 function inbound(f: DashboardFleet, groupId: string, family: 'ipv4' | 'ipv6'): number {
@@ -153,7 +155,7 @@ describe('a read-only dashboard', () => {
   it('shows on the Drift page what a pass would add, and no reconcile button', async () => {
     const html = await (await f.app.request('/drift')).text();
     expect(html).toMatch(/Would add \(\d+\)/);
-    expect(html).toContain('Blocked: no room in the pool');
+    expect(html).toMatch(/<caption>Blocked \(\d+\)<\/caption>.*no room in the pool/s);
     expect(html).not.toContain('Reconcile now');
     expect(html).not.toContain('name="token"');
   });
@@ -185,6 +187,34 @@ describe('a read-only dashboard', () => {
     const app = createDashboard({ state: f.state, refreshSeconds: 0, activity: () => Promise.resolve([]), activitySource: 'none', allowedHosts: ['127.0.0.1', 'localhost'] });
     expect((await app.request('http://127.0.0.1:8080/healthz', { headers: { host: '127.0.0.1:8080' } })).status).toBe(200);
     expect((await app.request('http://evil.example/healthz', { headers: { host: 'evil.example' } })).status).toBe(403);
+  });
+});
+
+describe('a dashboard whose pool names a group that does not exist', () => {
+  let f: DashboardFleet;
+  let app: ReturnType<typeof createDashboard>;
+  const typo = 'sg-0123456789abcdef0';
+  beforeAll(async () => {
+    f = await startDashboardFleet();
+    const config = parseConfig(configYaml([typo, ...f.pool], f.config.targets[1]!.groupIds[0]!, f.sb.url), f.configFile, {});
+    const state = new FleetState({ load: () => loadFleetView({ config, ec2: f.ec2 }), maxAgeMs: 60_000 });
+    app = createDashboard({ state, refreshSeconds: 0, activity: () => Promise.resolve([]), activitySource: 'none' });
+  });
+  afterAll(() => f.close());
+
+  it('shows it on the Targets page as not existing, where the configuration lists it, with no gauge of room', async () => {
+    const html = await (await app.request('/targets')).text();
+    expect(html).toContain(`<div class="gauge missing" data-group="${typo}" data-family="ipv4" data-missing="true">`);
+    expect(html).toContain('targets[0].groups[0]');
+    expect(html).not.toContain(`aria-label="${typo} ipv4 rules used"`);
+    for (const groupId of f.pool) expect(html).toContain(`data-group="${groupId}" data-family="ipv4" data-used=`);
+  });
+
+  it('names it on the Drift page, and plans nothing into it', async () => {
+    const html = await (await app.request('/drift')).text();
+    expect(html).toMatch(new RegExp(`<p class="banner" role="alert">Security group ${typo} \\(targets\\[0\\]\\.groups\\[0\\] in [^)]*\\) does not exist in us-east-1`));
+    const adds = html.match(/<caption>Would add \(\d+\)<\/caption>.*?<\/table>/s)?.[0] ?? '';
+    expect(adds).not.toContain(typo);
   });
 });
 

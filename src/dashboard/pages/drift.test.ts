@@ -31,3 +31,19 @@ describe('the Drift page', () => {
     expect(rows.map((r) => r[column])).toEqual(['8000-8100/tcp', '443/tcp']);
   });
 });
+
+describe('the Drift page, when a pool group does not exist', () => {
+  const message = 'Security group sg-9 (targets[0].groups[1] in sgsync.yaml) does not exist in us-east-1; nothing is placed in it.';
+  const gone: TargetReport = {
+    ...target, add: [], revoke: [], kept: [], missing: ['sg-9'],
+    blocked: [{ instanceId: 'i-4', memberRegion: 'eu-west-1', cidr: '54.0.0.4/32', family: 'ipv4', port: tcp(443), reason: 'no-group' }],
+  };
+  const broken = { regions: [], plan: { warnings: [] }, report: { outcome: 'incomplete', summary: { add: 0, revoke: 0, kept: 0, blocked: 1, refused: 0, dangerous: 0, missing: 1 }, targets: [gone], errors: [{ code: 'NOT_FOUND', message }] } } as unknown as FleetView;
+
+  it('says so in a banner in the words of the error, and why its members are blocked', async () => {
+    const html = await (DriftSection({ view: broken, refresh: 0 }) as { toString(): string | Promise<string> }).toString();
+    expect(html).toContain(`<p class="banner" role="alert">${message}</p>`);
+    expect(html).not.toContain('In step');
+    expect(html).toMatch(/<caption>Blocked \(1\)<\/caption>.*<td class="wrap">no group of the pool exists<\/td>/s);
+  });
+});

@@ -32,14 +32,17 @@ const port = (p?: PortRange) => (p ? portText(p) : '');
 
 const TargetDrift: FC<{ t: TargetReport }> = ({ t }) => {
   const dangerous = t.foreign.filter((f) => f.dangerous);
-  const quiet = t.add.length + t.revoke.length + t.blocked.length + t.refused.length + t.kept.length + dangerous.length === 0;
+  const quiet = t.add.length + t.revoke.length + t.blocked.length + t.refused.length + t.kept.length + dangerous.length + t.missing.length === 0;
   return (
     <section class="panel" aria-labelledby={`d-${t.name}`} data-target={t.name}>
       <h2 id={`d-${t.name}`}>{`${t.name} (${t.region})`}</h2>
       {quiet ? <p class="ok">In step: nothing to add, revoke or report.</p> : ''}
       <Rows id={`drift:${t.name}:add`} caption="Would add" heads={['Instance', 'Region', 'Address', 'Port', 'Group']} items={t.add} cells={(a) => [a.instanceId, a.memberRegion, a.cidr, port(a.port), a.groupId]} />
       <Rows id={`drift:${t.name}:revoke`} caption="Would revoke" heads={['Rule', 'Address', 'Port', 'Instance', 'Region', 'Why']} items={t.revoke} cells={(r) => [r.ruleId, r.cidr, port(r.port), r.instanceId, r.memberRegion, r.reason]} />
-      <Rows id={`drift:${t.name}:blocked`} caption="Blocked: no room in the pool" heads={['Instance', 'Region', 'Address', 'Port']} items={t.blocked} cells={(b) => [b.instanceId, b.memberRegion, b.cidr, port(b.port)]} />
+      <Rows
+        id={`drift:${t.name}:blocked`} caption="Blocked" heads={['Instance', 'Region', 'Address', 'Port', 'Why']} items={t.blocked}
+        cells={(b) => [b.instanceId, b.memberRegion, b.cidr, port(b.port), b.reason === 'no-group' ? 'no group of the pool exists' : 'no room in the pool']}
+      />
       <Rows id={`drift:${t.name}:refused`} caption="Cannot be admitted" heads={['Instance', 'Region', 'Why']} items={t.refused} cells={(r) => [r.instanceId, r.memberRegion, r.detail]} />
       <Rows id={`drift:${t.name}:kept`} caption="Kept by the safety rules" heads={['Rule', 'Address', 'Port', 'Instance', 'Why']} items={t.kept} cells={(k) => [k.ruleId, k.cidr, port(k.port), k.instanceId, `${k.reason}: ${k.detail}`]} />
       <Rows id={`drift:${t.name}:open`} caption="Open to the world (not sgsync's; never changed)" heads={['Group', 'Rule', 'Source', 'Description']} items={dangerous} cells={(f) => [f.groupId, f.ruleId, f.cidr, f.description]} />
@@ -63,6 +66,9 @@ export const DriftSection: FC<{ view: FleetView; refresh: number; token?: string
       ) : ''}
       {failed.map((r) => (
         <p class="banner" role="alert">{`Inventory of ${r.region} failed: ${r.reason ?? 'unknown'}. Rules of its instances are kept, not revoked.`}</p>
+      ))}
+      {(report?.errors ?? []).filter((e) => e.code === 'NOT_FOUND').map((e) => (
+        <p class="banner" role="alert">{e.message}</p>
       ))}
       {token !== undefined ? (
         <form method="post" action="/reconcile" class="panel">

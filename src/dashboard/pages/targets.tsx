@@ -1,9 +1,11 @@
 /**
  * Targets: how full each group of each pool is, per family, as a gauge and
  * numbers, with its usage over this session as a small chart, and the rules
- * sgsync does not own (the dangerous ones flagged).
+ * sgsync does not own (the dangerous ones flagged). A group that does not
+ * exist gets no gauge: its zero rules are no room.
  */
 import type { FC } from 'hono/jsx';
+import { groupCheckWarning } from '../../controller/group-check.js';
 import type { CapacityLine, Target } from '../../core/model.js';
 import type { FleetView } from '../fleet-view.js';
 import { Badge, poll, ScrollBox } from '../layout.js';
@@ -43,8 +45,24 @@ const Gauge: FC<{ line: CapacityLine; history: UsageHistory }> = ({ line, histor
   );
 };
 
+/** A group of the pool that does not exist: what the pass said about it (where the configuration lists it), in place of a gauge. */
+const Missing: FC<{ line: CapacityLine; said?: string }> = ({ line, said }) => (
+  <div class="gauge missing" data-group={line.groupId} data-family={line.family} data-missing="true">
+    <div>
+      <span class="mono">{line.groupId}</span> <span class="muted">{line.family}</span>
+    </div>
+    <div>
+      <Badge status="failed" label="does not exist" />
+    </div>
+    <div class="wrap">{said ?? `${line.groupId} does not exist in the target's region; nothing is placed in it.`}</div>
+  </div>
+);
+
 const TargetPanel: FC<{ target: Target; view: FleetView; history: UsageHistory }> = ({ target, view, history }) => {
-  const lines = view.plan.capacity.filter((c) => c.target === target.name);
+  // The report's lines know the most: a group AWS refused a rule in as not existing is marked there too.
+  const gone = new Set([...(view.report?.targets.find((t) => t.name === target.name)?.missing ?? []), ...(view.plan.missing ?? []).filter((m) => m.target === target.name).map((m) => m.groupId)]);
+  const lines = view.plan.capacity.filter((c) => c.target === target.name).map((c) => (gone.has(c.groupId) ? { ...c, missing: true as const } : c));
+  const said = (groupId: string) => view.report?.errors.find((e) => e.code === 'NOT_FOUND' && e.groupId === groupId)?.message;
   const foreign = view.plan.foreign.filter((f) => f.target === target.name);
   return (
     <section class="panel" aria-labelledby={`t-${target.name}`} data-target={target.name}>
@@ -52,7 +70,7 @@ const TargetPanel: FC<{ target: Target; view: FleetView; history: UsageHistory }
       <p class="muted">
         {`${target.region} · ${target.ports.map(portText).join(', ')} · ${target.address} ${target.families.join('+')} · quota ${target.quota} per group and family`}
       </p>
-      {lines.map((line) => <Gauge line={line} history={history} />)}
+      {lines.map((line) => (line.missing ? <Missing line={line} said={said(line.groupId)} /> : <Gauge line={line} history={history} />))}
       {foreign.length > 0 ? (
         <ScrollBox id={`targets:${target.name}:foreign`} label={`Rules of ${target.name} sgsync does not own`}>
           <table>
@@ -79,8 +97,12 @@ const TargetPanel: FC<{ target: Target; view: FleetView; history: UsageHistory }
   );
 };
 
-export const TargetsSection: FC<{ view: FleetView; history: UsageHistory; refresh: number }> = ({ view, history, refresh }) => (
-  <section id="targets" {...poll('/fragments/targets', refresh)}>
-    {view.targets.map((t) => <TargetPanel target={t} view={view} history={history} />)}
-  </section>
-);
+export const TargetsSection: FC<{ view: FleetView; history: UsageHistory; refresh: number }> = ({ view, history, refresh }) => {
+  const unchecked = groupCheckWarning(view.groupCheck);
+  return (
+    <section id="targets" {...poll('/fragments/targets', refresh)}>
+      {unchecked ? <p class="banner info" role="status">{unchecked}</p> : ''}
+      {view.targets.map((t) => <TargetPanel target={t} view={view} history={history} />)}
+    </section>
+  );
+};

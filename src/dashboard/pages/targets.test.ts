@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import type { CapacityLine, Target } from '../../core/model.js';
+import type { FleetView } from '../fleet-view.js';
+import { UsageHistory } from '../usage-history.js';
+import { TargetsSection } from './targets.js';
+
+const api: Target = { name: 'api', region: 'us-east-1', groupIds: ['sg-1', 'sg-2'], ports: [{ protocol: 'tcp', fromPort: 443, toPort: 443 }], families: ['ipv4'], address: 'public', quota: 60, selector: {} };
+const message = 'Security group sg-1 (targets[0].groups[0] in sgsync.yaml) does not exist in us-east-1; nothing is placed in it.';
+const capacity: CapacityLine[] = [
+  { target: 'api', groupId: 'sg-1', family: 'ipv4', quota: 60, before: 0, after: 0, managed: 0, foreign: 0, missing: true },
+  { target: 'api', groupId: 'sg-2', family: 'ipv4', quota: 60, before: 5, after: 5, managed: 5, foreign: 0 },
+];
+
+function render(over: Partial<FleetView> = {}): Promise<string> {
+  const view = {
+    targets: [api],
+    plan: { capacity, foreign: [], missing: [{ target: 'api', groupId: 'sg-1', region: 'us-east-1' }] },
+    report: { targets: [], errors: [{ code: 'NOT_FOUND', message, groupId: 'sg-1', region: 'us-east-1' }] },
+    ...over,
+  } as unknown as FleetView;
+  return Promise.resolve((TargetsSection({ view, history: new UsageHistory(), refresh: 0 }) as { toString(): string | Promise<string> }).toString());
+}
+
+describe('the Targets page', () => {
+  it('shows a pool group that does not exist as such, with where the configuration lists it, and no gauge of room in it', async () => {
+    const html = await render();
+    expect(html).toMatch(/<div class="gauge missing" data-group="sg-1" data-family="ipv4" data-missing="true">/);
+    expect(html).toContain('does not exist');
+    expect(html).toContain('targets[0].groups[0] in sgsync.yaml');
+    // Only the group that exists has a meter.
+    expect([...html.matchAll(/<meter /g)]).toHaveLength(1);
+    expect(html).toMatch(/<meter [^>]*aria-label="sg-2 ipv4 rules used"/);
+  });
+
+  it('says when the groups could not be checked, and what permission to add', async () => {
+    const html = await render({ groupCheck: { missing: [], unchecked: [{ region: 'us-east-1', code: 'PERMISSION_DENIED', reason: 'denied' }] } });
+    expect(html).toMatch(/<p class="banner info" role="status">Could not check that the pool groups exist in us-east-1 .*Add ec2:DescribeSecurityGroups to the role/);
+  });
+});
