@@ -20,11 +20,20 @@ describe('iamPolicy', () => {
   it('lets the read-only role describe and nothing else', () => {
     const doc = iamPolicy({ role: 'readonly', config });
     expect(doc.Statement).toEqual([
-      { Sid: 'ReadInstancesAndRules', Effect: 'Allow', Action: ['ec2:DescribeInstances', 'ec2:DescribeRegions', 'ec2:DescribeSecurityGroupRules'], Resource: '*' },
+      {
+        Sid: 'ReadInstancesAndRules',
+        Effect: 'Allow',
+        Action: ['ec2:DescribeInstances', 'ec2:DescribeRegions', 'ec2:DescribeSecurityGroupRules', 'ec2:DescribeSecurityGroups'],
+        Resource: '*',
+      },
     ]);
   });
 
-  it('lets the agent read only rules: it never lists instances or regions', () => {
+  it('lets the controller list the pool groups, to find one that does not exist', () => {
+    expect(statement(iamPolicy({ role: 'controller', config }), 'ReadInstancesAndRules')?.Action).toContain('ec2:DescribeSecurityGroups');
+  });
+
+  it('lets the agent read only rules: it never lists instances, regions or groups', () => {
     expect(statement(iamPolicy({ role: 'agent', config }), 'ReadInstancesAndRules')?.Action).toEqual(['ec2:DescribeSecurityGroupRules']);
   });
 

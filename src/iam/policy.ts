@@ -48,11 +48,13 @@ export interface IamPolicyOptions {
 /**
  * The describes each role's commands send (see src/aws/ec2-adapter.ts). The
  * agent only reads the rules of its targets' groups; the controller and the
- * read-only commands also list instances and regions.
+ * read-only commands also list instances and regions, and the pools' groups
+ * (a group that does not exist reads as an empty one otherwise). The agent
+ * learns of such a group from AWS's refusal of its authorize instead.
  */
 export function describeActions(role: IamRole): string[] {
   if (role === 'agent') return ['ec2:DescribeSecurityGroupRules'];
-  return ['ec2:DescribeInstances', 'ec2:DescribeRegions', 'ec2:DescribeSecurityGroupRules'];
+  return ['ec2:DescribeInstances', 'ec2:DescribeRegions', 'ec2:DescribeSecurityGroupRules', 'ec2:DescribeSecurityGroups'];
 }
 
 const sortedUnique = (items: Iterable<string>): string[] => [...new Set(items)].sort();

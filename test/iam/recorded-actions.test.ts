@@ -158,11 +158,11 @@ function steps(): Step[] {
   return [
     agent('register', ['AuthorizeSecurityGroupIngress']),
     agent('status', ['DescribeSecurityGroupRules']),
-    { name: 'a dry-run controller pass (plan)', role: 'readonly', run: () => controllerPass({ config, ec2: ec2(), apply: false }), sends: ['DescribeInstances'] },
-    ...optional(['plan'], 'readonly', { sends: ['DescribeInstances'] }),
+    { name: 'a dry-run controller pass (plan)', role: 'readonly', run: () => controllerPass({ config, ec2: ec2(), apply: false }), sends: ['DescribeInstances', 'DescribeSecurityGroups'] },
+    ...optional(['plan'], 'readonly', { sends: ['DescribeInstances', 'DescribeSecurityGroups'] }),
     ...optional(['status'], 'readonly'),
     ...optional(['inventory'], 'readonly'),
-    { name: 'a controller pass (reconcile)', role: 'controller', run: () => controllerPass({ config, ec2: ec2(), apply: true }), sends: ['AuthorizeSecurityGroupIngress'] },
+    { name: 'a controller pass (reconcile)', role: 'controller', run: () => controllerPass({ config, ec2: ec2(), apply: true }), sends: ['AuthorizeSecurityGroupIngress', 'DescribeSecurityGroups'] },
     {
       name: 'a controller pass after a worker stopped',
       role: 'controller',

@@ -38,7 +38,7 @@ function onGroup(scope: ScopeBy, action: string, region: string, group: string, 
 }
 
 export function allowed(role: IamRole, scope: ScopeBy): IamRequest[] {
-  const reads = role === 'agent' ? ['DescribeSecurityGroupRules'] : ['DescribeInstances', 'DescribeRegions', 'DescribeSecurityGroupRules'];
+  const reads = role === 'agent' ? ['DescribeSecurityGroupRules'] : ['DescribeInstances', 'DescribeRegions', 'DescribeSecurityGroupRules', 'DescribeSecurityGroups'];
   const out = reads.map(describe);
   if (role === 'readonly') return out;
   for (const g of [G1, G2]) {
@@ -77,7 +77,6 @@ export function denied(role: IamRole, scope: ScopeBy): IamRequest[] {
     { what: 'tag an existing rule (no CreateAction)', action: 'ec2:CreateTags', resource: ruleArn(HOME), context: requestTags(ONE_INSTANCE) },
     { what: 'tag a rule in another region', action: 'ec2:CreateTags', resource: ruleArn(ELSEWHERE), context: { ...CREATE_ACTION, ...requestTags(ONE_INSTANCE) } },
     { what: 'tag a security group', action: 'ec2:CreateTags', resource: groupArn(HOME, G1), context: { ...CREATE_ACTION, ...requestTags(ONE_INSTANCE) } },
-    describe('DescribeSecurityGroups'),
     describe('DescribeVpcs'),
   ];
   if (scope === 'arn') {
@@ -97,7 +96,8 @@ export function denied(role: IamRole, scope: ScopeBy): IamRequest[] {
       },
     );
   }
-  if (role === 'agent') out.push(describe('DescribeInstances'), describe('DescribeRegions'));
+  // The agent lists no groups: it learns of one that does not exist from AWS's refusal of its authorize.
+  if (role === 'agent') out.push(describe('DescribeInstances'), describe('DescribeRegions'), describe('DescribeSecurityGroups'));
   if (role === 'readonly') {
     // Everything the writers may do, the read-only role may not.
     out.push(...allowed('controller', scope).filter((r) => !r.action.startsWith('ec2:Describe')));
