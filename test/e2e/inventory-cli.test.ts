@@ -64,13 +64,15 @@ describe('sgsync inventory', () => {
   it('lists every instance of every member region as JSON, with its rule status', async () => {
     const r = await sgsync(['inventory', '--json', '-c', configFile]);
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { total: number; regions: { region: string; status: string; instances: number }[]; instances: { name: string; targets: string[]; standing: { api: { status: string } } }[]; calls: Record<string, number> };
+    const out = JSON.parse(r.stdout) as { total: number; regions: { region: string; status: string; instances: number }[]; instances: { name: string; targets: string[]; standing: { api: { status: string } } }[]; calls: Record<string, number>; notes: string[] };
     expect(out.total).toBe(instanceCount(REGIONS));
     expect(out.regions.map((x) => [x.region, x.status, x.instances])).toEqual([...REGIONS].sort().map((x) => [x, 'complete', instanceCount([x])]));
     const workers = out.instances.filter((i) => i.targets.includes('api'));
     expect(new Set(workers.map((w) => w.standing.api.status))).toEqual(new Set(['missing', 'idle']));
-    // One page of instances per region, one look at the groups, no DescribeRegions (the config names them).
-    expect(out.calls).toEqual({ DescribeInstances: REGIONS.length, DescribeSecurityGroupRules: 1 });
+    // One page of instances per region, one look at the groups' rules and one at the groups themselves (that they exist),
+    // no DescribeRegions (the config names them).
+    expect(out.calls).toEqual({ DescribeInstances: REGIONS.length, DescribeSecurityGroupRules: 1, DescribeSecurityGroups: 1 });
+    expect(out.notes).toEqual([]);
   });
 
   it('filters by tag and state and sorts by a column', async () => {
