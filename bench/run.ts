@@ -239,6 +239,7 @@ async function atAwsRates(ctx: Context): Promise<ScenarioResult[]> {
       DescribeRegions: reads.DescribeRegions ?? 1,
       DescribeInstances: reads.DescribeInstances ?? 0,
       DescribeSecurityGroupRules: reads.DescribeSecurityGroupRules ?? 0,
+      DescribeSecurityGroups: reads.DescribeSecurityGroups ?? 0,
       AuthorizeSecurityGroupIngress: groups('authorize'),
       RevokeSecurityGroupIngress: groups('revoke'),
     };

@@ -45,6 +45,7 @@ describe('the yardsticks of the benchmark', () => {
       targets: [
         {
           name: 'api',
+          region: 'us-east-1',
           add: [
             { groupId: 'sg-1', instanceId: 'i-1', cidr: '54.0.0.1/32' },
             { groupId: 'sg-1', instanceId: 'i-2', cidr: '54.0.0.2/32' },
@@ -65,8 +66,18 @@ describe('the yardsticks of the benchmark', () => {
       DescribeRegions: 1,
       DescribeInstances: 3 + 1 + 1,
       DescribeSecurityGroupRules: 2, // 999 inbound + 2 outbound rules
+      DescribeSecurityGroups: 1, // that the pool's groups exist
       AuthorizeSecurityGroupIngress: 2,
       RevokeSecurityGroupIngress: 1,
     });
+  });
+
+  it('counts one listing of the pool groups per target region, and one more per 200 groups (EC2\'s filter limit)', () => {
+    const target = (name: string, region: string, groups: number) => ({
+      name, region, add: [], revoke: [], kept: [], blocked: [],
+      capacity: Array.from({ length: groups }, (_, i) => ({ groupId: `sg-${name}-${i}`, before: 0 })),
+    });
+    const report: PassReportView = { outcome: 'in-sync', summary: {}, regions: [], targets: [target('a', 'us-east-1', 150), target('b', 'us-east-1', 60), target('c', 'eu-west-1', 1)], errors: [] };
+    expect(controllerLowerBound(report, 1).DescribeSecurityGroups).toBe(2 + 1);
   });
 });

@@ -3,6 +3,7 @@
  * its work could take, and the least wall time AWS's token buckets allow for
  * the calls it did make.
  */
+import { MAX_FILTER_VALUES } from '../../src/core/ports.js';
 import { BUCKET_SIZES, classify } from '../../src/sandbox/throttle.js';
 import type { Counters } from './sandbox-control.js';
 
@@ -20,6 +21,7 @@ export interface PassReportView {
   regions: { region: string; status: string; instances?: number; reason?: string; code?: string }[];
   targets: {
     name: string;
+    region: string;
     add: { groupId: string; instanceId: string; cidr: string }[];
     revoke: { groupId: string; instanceId?: string; reason: string }[];
     kept: { reason: string; instanceId?: string }[];
@@ -36,17 +38,25 @@ export interface PassReportView {
  * DescribeRegions; per region, the DescribeInstances pages its instances
  * fill at 1000 a page (a region whose API is down: the one call that finds
  * out); the DescribeSecurityGroupRules pages the pool groups' rules fill
- * (inbound as observed, plus each group's outbound rules); one authorize and
- * one revoke call per group that changed.
+ * (inbound as observed, plus each group's outbound rules); per target
+ * region, the DescribeSecurityGroups call that checks the pool groups exist
+ * (one per 200 groups, EC2's limit on filter values: the rule reads cannot
+ * tell a group that does not exist from an empty one, so this call is the
+ * check's whole cost); one authorize and one revoke call per group that
+ * changed.
  */
 export function controllerLowerBound(report: PassReportView, egressPerGroup: number): Record<string, number> {
   const groups = new Set(report.targets.flatMap((t) => t.capacity.map((c) => c.groupId)));
+  const groupsByRegion = new Map<string, Set<string>>();
+  for (const t of report.targets) for (const c of t.capacity) groupsByRegion.set(t.region, (groupsByRegion.get(t.region) ?? new Set()).add(c.groupId));
+  const groupListings = [...groupsByRegion.values()].reduce((n, g) => n + Math.ceil(g.size / MAX_FILTER_VALUES), 0);
   const inbound = report.targets.reduce((n, t) => n + t.capacity.reduce((m, c) => m + c.before, 0), 0);
   const changed = (kind: 'add' | 'revoke') => new Set(report.targets.flatMap((t) => t[kind].map((x) => x.groupId))).size;
   return {
     DescribeRegions: 1,
     DescribeInstances: report.regions.reduce((n, r) => n + (r.status === 'complete' ? pages(r.instances ?? 0) : 1), 0),
     DescribeSecurityGroupRules: pages(inbound + groups.size * egressPerGroup),
+    DescribeSecurityGroups: groupListings,
     AuthorizeSecurityGroupIngress: changed('add'),
     RevokeSecurityGroupIngress: changed('revoke'),
   };

@@ -296,8 +296,10 @@ buy less than sgsync's.
 
 - **Lower bound of calls**: one DescribeRegions; the DescribeInstances pages each region's listed instances
   fill at 1000 a page (a pass lists the instances the targets' common tag admits, and looks up by id any
-  other its rules name); the DescribeSecurityGroupRules pages the pool groups' rules fill; one authorize and one
-  revoke call per group that changed. For agents: one rules page and one authorize each.
+  other its rules name); the DescribeSecurityGroupRules pages the pool groups' rules fill; one DescribeSecurityGroups
+  per target region (per 200 pool groups), the one call it costs to check that the pool groups exist, since a
+  group that does not exist reads as an empty one; one authorize and one revoke call per group that changed. For
+  agents: one rules page and one authorize each (agents do not check the groups: AWS's refusal tells them).
 - **Token-bucket minimum**: for the calls actually made, per bucket max(0, (tokens taken − bucket size) /
   refill rate) at the run's scale; the scenario's minimum is the slowest bucket's. Where every call fits in
   the bursts the minimum is 0 s and the wall-time goal is not judged. A controller pass is also held
