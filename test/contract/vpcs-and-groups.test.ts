@@ -199,6 +199,23 @@ describe('DescribeSecurityGroups', () => {
     expect(new Set(seen).size).toBe(12);
   });
 
+  it('lists for a group-id filter only the groups that exist, page by page, where GroupIds refuses the call', async () => {
+    const existing: string[] = [];
+    for (let i = 0; i < 7; i++) existing.push(await createGroup());
+    const unknown = ['sg-0123456789abcdef0', 'sg-0fedcba987654321f', westGroupId];
+    const seen: string[] = [];
+    let calls = 0;
+    for await (const page of paginateDescribeSecurityGroups({ client: ec2, pageSize: 5 }, { Filters: [{ Name: 'group-id', Values: [...unknown, ...existing] }] })) {
+      calls++;
+      seen.push(...page.SecurityGroups!.map((g) => g.GroupId!));
+    }
+    expect(seen.sort()).toEqual([...existing].sort());
+    expect(calls).toBe(2);
+    // Rules filtered by a group that does not exist: none, as for an empty group.
+    expect((await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [unknown[0]!] }] }))).SecurityGroupRules).toEqual([]);
+    expect(await errorCode(ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [existing[0]!, unknown[0]!] })))).toBe('InvalidGroup.NotFound');
+  });
+
   it.each([
     ['MaxResults with GroupIds', 'InvalidParameterCombination', () => ({ GroupIds: [knownGroupId], MaxResults: 5 })],
     ['MaxResults 4', 'InvalidParameterValue', () => ({ MaxResults: 4 })],
