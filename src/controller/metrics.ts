@@ -104,7 +104,7 @@ export class ControllerMetrics {
       { name: 'sgsync_rules_revoked_total', type: 'counter', help: 'Rules revoked, by reason.', samples: this.revoked.samples() },
       { name: 'sgsync_stale_rules_found_total', type: 'counter', help: 'Stale rules found by passes (planned for revocation), by reason.', samples: this.stale.samples() },
       { name: 'sgsync_rules_blocked', type: 'gauge', help: 'Rules that fit in no group of their pool at the last pass.', samples: this.blocked },
-      { name: 'sgsync_rules_kept', type: 'gauge', help: 'Stale-looking rules the last pass kept, by reason (grace, region-unavailable, blast-radius).', samples: this.kept },
+      { name: 'sgsync_rules_kept', type: 'gauge', help: 'Stale-looking rules the last pass kept, by reason (grace, region-unavailable, blast-radius, replacement-blocked).', samples: this.kept },
       { name: 'sgsync_foreign_rules', type: 'gauge', help: 'Rules in target groups that this deployment does not manage.', samples: this.foreign },
       { name: 'sgsync_inventory_region_up', type: 'gauge', help: '1 when the last inventory of the region was complete, 0 when it failed.', samples: this.regions },
       { name: 'sgsync_aws_api_calls_total', type: 'counter', help: 'EC2 API attempts (retries included), by region and action.', samples: byCall() },

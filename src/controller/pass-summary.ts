@@ -11,7 +11,7 @@ export interface PassSummary {
   revoked: number;
   /** Rules that did not fit in their pool. */
   blocked: number;
-  /** Stale-looking rules kept, by reason (grace, region-unavailable, blast-radius). */
+  /** Stale-looking rules kept, by reason (grace, region-unavailable, blast-radius, replacement-blocked). */
   kept: Record<string, number>;
   regions: { region: string; status: 'complete' | 'failed'; instances: number; reason?: string }[];
   errors: { code: string; message: string }[];

@@ -117,7 +117,14 @@ export type RevokeReason =
   /** Tagged as this deployment's, but not a rule sgsync writes: wider than one address, or naming no region. */
   | 'malformed';
 
-export type KeepReason = 'grace' | 'region-unavailable' | 'blast-radius';
+/**
+ * Why a stale-looking rule stays: `grace` (young, or registered after its
+ * instance was listed), `region-unavailable` (its instance's region was not
+ * listed), `blast-radius` (the pass was halted), `replacement-blocked` (its
+ * port or family is no longer wanted, but the member's new rule found no
+ * room: revoking it would leave the member with neither).
+ */
+export type KeepReason = 'grace' | 'region-unavailable' | 'blast-radius' | 'replacement-blocked';
 
 /** A rule to authorize, fully described: where, what, and the tags that make it managed. */
 export interface PlannedRule extends DesiredRule {

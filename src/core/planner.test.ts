@@ -387,6 +387,49 @@ describe('safety rules', () => {
     });
   });
 
+  describe('a rule replaced: its port range or family changed', () => {
+    // 443 became 443-444: every member's 443 rule is stale, and each needs a 443-444 rule in its place.
+    const wider = target({ groupIds: ['sg-1'], ports: [{ protocol: 'tcp', fromPort: 443, toPort: 444 }], quota: 3 });
+    const members = [member('i-1'), member('i-2'), member('i-3')];
+    const old = members.map((m, n) => managed(`sgr-${n + 1}`, m.instanceId));
+
+    it('keeps the old rules of members whose new ones find no room, and gives their room to nobody', () => {
+      // A foreign rule fills the group's last slot: the old rules' room is all there is, and each new rule needs its member's.
+      const p = plan(input({ targets: [wider], members, observed: [...old, foreign('sgr-f', '203.0.113.0/24')] }));
+      expect(authorized(p)).toEqual([]);
+      expect(revoked(p)).toEqual([]);
+      expect(kept(p)).toEqual(['sgr-1:replacement-blocked', 'sgr-2:replacement-blocked', 'sgr-3:replacement-blocked']);
+      expect(p.blocked.map((b) => b.instanceId).sort()).toEqual(['i-1', 'i-2', 'i-3']);
+      expect(p.kept[0]?.detail).toMatch(/instance i-1's new rule found no room/);
+    });
+
+    it('replaces the rules of the members that find room, keeps the others, and stays within the quota', () => {
+      // Each member now needs two rules (443-444 and 8080) where it had one: four slots hold two members' new rules.
+      const twoPorts = { ...wider, quota: 4, ports: [{ protocol: 'tcp' as const, fromPort: 443, toPort: 444 }, { protocol: 'tcp' as const, fromPort: 8080, toPort: 8080 }] };
+      const p = plan(input({ targets: [twoPorts], members, observed: old }));
+      const lost = new Set(p.revoke.flatMap((b) => b.items.map((r) => r.instanceId)));
+      const blocked = new Set(p.blocked.map((b) => b.instanceId));
+      expect(lost.size).toBeGreaterThan(0);
+      expect(blocked.size).toBeGreaterThan(0);
+      // Whoever lost the old rule was placed in full; whoever was not keeps it: nobody is left with neither.
+      for (const m of members) expect(lost.has(m.instanceId) && blocked.has(m.instanceId)).toBe(false);
+      expect(p.kept.map((k) => `${k.instanceId}:${k.reason}`).sort()).toEqual([...blocked].sort().map((id) => `${id}:replacement-blocked`));
+      expect(p.capacity.every((c) => c.after <= c.quota)).toBe(true);
+    });
+
+    it("revokes a port that nothing replaces, though other members' new rules find no room", () => {
+      const narrower = target({ groupIds: ['sg-1'], ports: [{ protocol: 'tcp', fromPort: 443, toPort: 443 }], quota: 2 });
+      const p = plan(input({
+        targets: [narrower],
+        members: [member('i-1'), member('i-8')],
+        observed: [managed('sgr-1', 'i-1'), managed('sgr-2', 'i-1', { fromPort: 22, toPort: 22 })],
+      }));
+      expect(revoked(p)).toEqual(['sgr-2:port-removed']);
+      expect(p.blocked.map((b) => b.instanceId)).toEqual([]);
+      expect(authorized(p)).toEqual(['i-8@sg-1:54.0.0.8/32']);
+    });
+  });
+
   describe('instance scope', () => {
     const observed = [managed('sgr-7', 'i-7'), managed('sgr-8', 'i-8'), managed('sgr-9', 'i-9', { groupId: 'sg-2' })];
 

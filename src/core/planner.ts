@@ -95,6 +95,9 @@ function missingByTarget(input: PlanInput, known: Known): Map<string, Set<string
   return out;
 }
 
+/** A member of a target, as a key. */
+const memberKey = (target: string, instanceId: string | undefined) => `${target}\u0000${instanceId ?? ''}`;
+
 /** Positions of the members whose rules a pass wants: one instance's, or (undefined) everyone's. */
 function scopedMembers(known: Known, scope: Scope): number[] | undefined {
   if (scope.kind === 'all') return undefined;
@@ -243,9 +246,14 @@ export function plan(input: PlanInput): Plan {
     for (const cidr of placing) placingHashes.add(cidrHash(cidr));
     existing = observed.filter((_, i) => placingHashes.has(cidrHashes[i] ?? 0));
   }
-  const ledger = new CapacityLedger(existing, { cidrs: placing, counted: GroupFamilyCounts.sum(managedCounts, foreignCounts) });
-  // The applier revokes before the authorizes that need the room revokes free, so that room is usable in the same pass.
-  for (const { rule } of revokes) ledger.remove(rule);
+  const counted = GroupFamilyCounts.sum(managedCounts, foreignCounts);
+  const ledgerAfter = (revoking: typeof revokes) => {
+    const ledger = new CapacityLedger(existing, { cidrs: placing, counted });
+    // The applier revokes before the authorizes that need the room revokes free, so that room is usable in the same pass.
+    for (const { rule } of revoking) ledger.remove(rule);
+    return ledger;
+  };
+  let ledger = ledgerAfter(revokes);
 
   // A group that does not exist takes nothing: placement passes it by as it passes a full one, so the
   // search from an instance's own group lands where an agent that found out from AWS would land too.
@@ -262,7 +270,25 @@ export function plan(input: PlanInput): Plan {
   // together spread over the pool instead of racing for one group's last slots, and a
   // controller racing an agent for the same instance picks the same group (decision 0004).
   const full = new Set((input.full ?? []).map((f) => `${f.family} ${f.groupId}`));
-  const placement = placeRules(wanted.toPlace, (name) => pools.get(name), ledger, { spread: true, ...(full.size > 0 ? { full: (g, f) => full.has(`${f} ${g}`) } : {}) });
+  const place = () => placeRules(wanted.toPlace, (name) => pools.get(name), ledger, { spread: true, ...(full.size > 0 ? { full: (g, f) => full.has(`${f} ${g}`) } : {}) });
+  let placement = place();
+  // A member whose new rule (a port range or family changed) found no room keeps the rule it has:
+  // revoking it would leave the member with neither, and hand its room to another member. Keeping
+  // it takes room back, which may block another member's replacement, so placement runs again
+  // until no more are kept; each run keeps more, so this ends, and nearly always after none.
+  for (;;) {
+    const blocked = new Set(placement.blocked.map((r) => memberKey(r.target, r.instanceId)));
+    const replaced = blocked.size === 0 ? [] : revokes.filter(({ revoke }) => revoke.reason === 'port-removed' && blocked.has(memberKey(revoke.target, revoke.instanceId)));
+    if (replaced.length === 0) break;
+    const keeping = new Set(replaced);
+    revokes = revokes.filter((r) => !keeping.has(r));
+    for (const { revoke: r } of replaced) {
+      const detail = `its port or family is no longer wanted, but instance ${r.instanceId ?? ''}'s new rule found no room in the pool; it stays until that rule is placed`;
+      kept.push({ ruleId: r.ruleId, groupId: r.groupId, target: r.target, cidr: r.cidr, port: r.port, instanceId: r.instanceId, reason: 'replacement-blocked', detail });
+    }
+    ledger = ledgerAfter(revokes);
+    placement = place();
+  }
   const authorizes = placement.placed.map(({ rule, groupId }): PlannedRule => {
     const { target, instanceId, memberRegion, family, port, cidr } = rule;
     // Spelled out rather than spread: a cold pass builds a hundred thousand of these.
