@@ -14,7 +14,8 @@ function renamedTargetRule(ec2: FakeEc2): void {
     fromPort: 443,
     toPort: 443,
     cidr: '52.95.9.9/32',
-    tags: { 'sgsync:managed-by': 'prod', 'sgsync:target': 'old-api', 'sgsync:instance': 'i-0fedcba9876543210', 'sgsync:region': 'eu-west-1', 'sgsync:registered-at': '2029-12-31T00:00:00Z' },
+    // This instance's own rule from before the target was renamed: other instances' the agent leaves to the controller unsaid.
+    tags: { 'sgsync:managed-by': 'prod', 'sgsync:target': 'old-api', 'sgsync:instance': WORKER.instanceId, 'sgsync:region': 'eu-west-1', 'sgsync:registered-at': '2029-12-31T00:00:00Z' },
   });
 }
 
@@ -24,7 +25,7 @@ describe('an agent pass', () => {
     renamedTargetRule(ec2);
     const warnings: string[] = [];
     await register(fakeDeps(ec2, new FakeInstance(WORKER), agentConfig(), { onWarning: (w) => warnings.push(w) }));
-    expect(warnings).toEqual([expect.stringMatching(/^rule sgr-00000000000000099 in sg-\w+ is managed by "prod" for unknown target "old-api"; it is left alone$/)]);
+    expect(warnings).toEqual([expect.stringMatching(/^rule sgr-00000000000000099 in sg-\w+ is managed by "prod" for unknown target "old-api"; it is left to fleet passes$/)]);
   });
 
   it('gives each warning once, not again at each look while waiting for the rules to be visible', async () => {

@@ -112,6 +112,10 @@ export type RevokeReason =
   | 'address-changed'
   | 'not-selected'
   | 'port-removed'
+  /** Tagged for a target the configuration no longer defines (renamed or removed). */
+  | 'target-removed'
+  /** In a group its target's pool no longer holds (the group moved to another target's pool). */
+  | 'not-in-pool'
   | 'duplicate'
   | 'deregistered'
   /** Tagged as this deployment's, but not a rule sgsync writes: wider than one address, or naming no region. */

@@ -112,16 +112,21 @@ describe('planner properties', () => {
     );
   });
 
-  it('(b) revokes only rules this deployment manages for a known target', () => {
+  it("(b) revokes only rules this deployment manages, in a group of the revoke's target's pool, and for an unknown target or a group outside its pool only in a fleet pass", () => {
     fc.assert(
       fc.property(worldArb, (world) => {
         const byId = new Map(world.observed.map((r) => [r.ruleId, r]));
-        const names = new Set(world.targets.map((t) => t.name));
+        const pools = new Map(world.targets.map((t) => [t.name, new Set(t.groupIds)]));
         for (const batch of plan(world).revoke) {
           for (const item of batch.items) {
             const rule = byId.get(item.ruleId)!;
             expect(isManagedBy(rule, 'prod')).toBe(true);
-            expect(names.has(ruleTag(rule, TAG.target)!)).toBe(true);
+            expect(pools.get(item.target)?.has(rule.groupId)).toBe(true);
+            const tagged = ruleTag(rule, TAG.target);
+            if (tagged === undefined || !pools.get(tagged)?.has(rule.groupId)) {
+              expect(['target-removed', 'not-in-pool', 'deregistered']).toContain(item.reason);
+              if (item.reason !== 'deregistered') expect(world.scope?.kind ?? 'all').toBe('all');
+            }
           }
         }
       }),

@@ -220,11 +220,48 @@ describe('safety rules', () => {
     expect(p.foreign.map((f) => f.ruleId)).toEqual(['sgr-1']);
   });
 
-  it('warns about, and never revokes, a managed rule for a target it does not know (rule 1)', () => {
-    const p = plan(input({ observed: [managed('sgr-1', 'i-7', {}, { [TAG.target]: 'old-api' })] }));
-    expect(p.revoke).toEqual([]);
-    expect(p.foreign).toEqual([]);
-    expect(p.warnings).toEqual(['rule sgr-1 in sg-1 is managed by "prod" for unknown target "old-api"; it is left alone']);
+  describe("this deployment's rules a changed configuration left behind", () => {
+    // The target was renamed (api → old-api in the tag) or removed; or the group went to another target's pool.
+    const renamed = managed('sgr-1', 'i-7', {}, { [TAG.target]: 'old-api' });
+    const admin = target({ name: 'admin', groupIds: ['sg-9'], ports: [{ protocol: 'tcp', fromPort: 22, toPort: 22 }] });
+    const moved = managed('sgr-2', 'i-8', { groupId: 'sg-9' });
+
+    it('revokes, in a fleet pass, a rule for a target the configuration no longer defines, though its instance runs', () => {
+      const p = plan(input({ observed: [renamed], members: [member('i-7')] }));
+      expect(revoked(p)).toEqual(['sgr-1:target-removed']);
+      // The rule lives in api's group, so the revoke is api's; the member gets api's rule in its place.
+      expect(p.revoke[0]?.items[0]?.target).toBe('api');
+      expect(authorized(p)).toEqual(['i-7@sg-1:54.0.0.7/32']);
+      expect(p.warnings).toEqual([]);
+      expect(p.foreign).toEqual([]);
+    });
+
+    it("revokes a rule in a group its target's pool no longer holds", () => {
+      const p = plan(input({ targets: [target(), admin], observed: [moved], members: [member('i-8')] }));
+      expect(revoked(p)).toEqual(['sgr-2:not-in-pool']);
+      expect(p.revoke[0]).toMatchObject({ groupId: 'sg-9', region: 'us-east-1' });
+    });
+
+    it('keeps such a rule while it is young: an agent with a newer configuration may have written it', () => {
+      const p = plan(input({ observed: [managed('sgr-1', 'i-7', {}, { [TAG.target]: 'old-api', [TAG.registeredAt]: YOUNG })] }));
+      expect(kept(p)).toEqual(['sgr-1:grace']);
+      expect(p.kept[0]?.detail).toMatch(/target "old-api", which the configuration does not define/);
+    });
+
+    it('counts such rules against the blast radius, as every revoke', () => {
+      const p = plan(input({ observed: [renamed, managed('sgr-3', 'i-9', {}, { [TAG.target]: 'old-api' })], safety: { graceSeconds: 300, revokeLimit: { count: 1 }, force: false } }));
+      expect(p.halted).toMatchObject({ wouldRevoke: 2, managed: 2 });
+      expect(p.kept.map((k) => k.wouldRevoke)).toEqual(['target-removed', 'target-removed']);
+    });
+
+    it("leaves them to fleet passes in an instance's own pass, saying so only of its own rule; its deregistration revokes its own", () => {
+      const other = managed('sgr-3', 'i-9', {}, { [TAG.target]: 'old-api' });
+      const own = plan(input({ observed: [renamed, other], members: [member('i-7')], scope: { kind: 'instance', instanceId: 'i-7' } }));
+      expect(revoked(own)).toEqual([]);
+      expect(own.warnings).toEqual(['rule sgr-1 in sg-1 is managed by "prod" for unknown target "old-api"; it is left to fleet passes']);
+      const leaving = plan(input({ observed: [renamed, other], members: [member('i-7')], scope: { kind: 'instance', instanceId: 'i-7', deregister: true } }));
+      expect(revoked(leaving)).toEqual(['sgr-1:deregistered']);
+    });
   });
 
   it.each<[string, Record<string, { status: 'complete' } | { status: 'failed'; reason: string }>, Record<string, string>, string]>([

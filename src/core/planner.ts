@@ -10,12 +10,12 @@ import { ruleDescription } from './description.js';
 import { targetRules, type TargetRules } from './desired.js';
 import type { ForeignRule, KeptRule, MissingGroup, ObservedRule, Plan, PlanInput, PlannedRevoke, PlannedRule, PortSpec, Scope, Target } from './model.js';
 import { MemberIndex } from './member-index.js';
-import { isManagedBy, ownershipTags, ruleInstanceSpan, ruleMember, ruleTag, TAG, type TextSpan } from './ownership.js';
+import { isManagedBy, ownershipTags, registeredAtMs, ruleInstanceSpan, ruleMember, ruleTag, TAG, type TextSpan } from './ownership.js';
 import { capacityLines, sortByKey, toBatches } from './plan-output.js';
 import { decideUnmatched } from './revoke-decision.js';
 import { ipv4HostNumber } from './ip-scan.js';
 import { cidrHash, normalizePort } from './rule-key.js';
-import { heldBack, readNow, revokeLimit } from './safety.js';
+import { heldBack, readNow, revokeLimit, withinGrace } from './safety.js';
 import { StringIndex } from './string-index.js';
 import { RuleMatcher } from './rule-matcher.js';
 
@@ -162,6 +162,8 @@ export function plan(input: PlanInput): Plan {
   const cidrHashes = new Int32Array(observed.length);
   let managedTotal = 0;
   const unnamedWide: { rule: ObservedRule; t: TargetRules }[] = [];
+  /** This deployment's rules for a target the configuration no longer has, or in a group its target's pool no longer holds; `t` is the target whose pool holds the group. */
+  const orphans: { rule: ObservedRule; t: TargetRules; reason: 'target-removed' | 'not-in-pool'; tagged: string }[] = [];
   observed.forEach((rule, i) => {
     // The CIDR is read as an IPv4 host once, for its hash and for the matcher.
     const host = ipv4HostNumber(rule.cidr);
@@ -178,7 +180,18 @@ export function plan(input: PlanInput): Plan {
     const t = tagged === undefined ? undefined : rulesOf.get(tagged);
     const at = t ? known.poolIndex.get(t.target.name)?.get(rule.groupId) : undefined;
     if (!t || at === undefined) {
-      warn(`rule ${rule.ruleId} in ${rule.groupId} is managed by "${deployment}" for ${t ? `target "${t.target.name}", whose pool does not include the group` : `unknown target "${tagged ?? ''}"`}; it is left alone`);
+      // Left behind by a configuration that changed: a target renamed or removed, a group moved to another
+      // target's pool. Still this deployment's rule, in a group it manages: a fleet pass revokes it (past
+      // grace, within the blast radius), and so does the instance's own deregistration; an instance's
+      // other passes leave it to the controller, whose configuration may be the newer one.
+      const owner = known.groupOwner.get(rule.groupId);
+      const mine = scope.kind === 'all' || (ruleInstanceSpan(rule, span) && spells(span, scope.instanceId));
+      if (owner !== undefined && mine && (scope.kind === 'all' || scope.deregister === true)) {
+        managedTotal++;
+        orphans.push({ rule, t: rulesOf.get(owner.name) as TargetRules, reason: t ? 'not-in-pool' : 'target-removed', tagged: tagged ?? '' });
+      } else if (mine) {
+        warn(`rule ${rule.ruleId} in ${rule.groupId} is managed by "${deployment}" for ${t ? `target "${t.target.name}", whose pool does not include the group` : `unknown target "${tagged ?? ''}"`}; it is left to fleet passes`);
+      }
       return;
     }
     managedTotal++;
@@ -222,6 +235,16 @@ export function plan(input: PlanInput): Plan {
       kept.push({ ruleId: rule.ruleId, groupId: rule.groupId, target: t.target.name, cidr: rule.cidr, port: normalizePort(rule) as PortSpec, instanceId, reason: decision.reason, detail: decision.detail });
     }
   });
+
+  for (const { rule, t, reason, tagged } of orphans) {
+    const { instanceId } = ruleMember(rule);
+    if (ctx.deregister) revokes.push({ rule, revoke: toRevoke(rule, t, instanceId, 'deregistered', known.members) });
+    else if (withinGrace(registeredAtMs(rule), now.ms, ctx.graceSeconds)) {
+      const what = reason === 'target-removed' ? `target "${tagged}", which the configuration does not define` : `target "${tagged}", whose pool does not include ${rule.groupId}`;
+      const detail = `the rule is for ${what}; it is younger than ${ctx.graceSeconds}s (an agent with a newer configuration may have written it)`;
+      kept.push({ ruleId: rule.ruleId, groupId: rule.groupId, target: t.target.name, cidr: rule.cidr, port: normalizePort(rule) as PortSpec, instanceId, reason: 'grace', detail });
+    } else revokes.push({ rule, revoke: toRevoke(rule, t, instanceId, reason, known.members) });
+  }
 
   // The blast radius guards fleet-wide passes. An instance-scoped pass can only
   // touch that one instance's own rules, so it is never a blast.

@@ -202,7 +202,7 @@ describe("the Lambda handler's warnings", () => {
       log: pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line) as { level: number; msg: string }) }),
       auditFile,
     });
-    // A rule of this deployment for a target since renamed: every pass leaves it alone, and warns.
+    // A rule of this deployment that names no instance: every pass leaves it alone, and warns.
     const group = pool[0]!;
     const added = await sb.ec2('us-east-1').send(
       new AuthorizeSecurityGroupIngressCommand({
@@ -213,8 +213,7 @@ describe("the Lambda handler's warnings", () => {
             ResourceType: 'security-group-rule',
             Tags: [
               { Key: 'sgsync:managed-by', Value: 'lambda-test' },
-              { Key: 'sgsync:target', Value: 'old-api' },
-              { Key: 'sgsync:instance', Value: 'i-0123456789abcdef0' },
+              { Key: 'sgsync:target', Value: 'api' },
               { Key: 'sgsync:region', Value: 'eu-west-1' },
             ],
           },
@@ -222,7 +221,7 @@ describe("the Lambda handler's warnings", () => {
       }),
     );
     const ruleId = added.SecurityGroupRules![0]!.SecurityGroupRuleId!;
-    const warning = `rule ${ruleId} in ${group} is managed by "lambda-test" for unknown target "old-api"; it is left alone`;
+    const warning = `rule ${ruleId} in ${group} names no instance (no sgsync:instance tag, no sgsync description); it is left alone`;
     const worker = runningWorkers()[0]!;
     const region = MEMBER_REGIONS.find((r) => sb.sandbox.world.region(r)!.instances.has(worker.id))!;
     const running = { 'detail-type': 'EC2 Instance State-change Notification', source: 'aws.ec2', region, detail: { 'instance-id': worker.id, state: 'running' } };

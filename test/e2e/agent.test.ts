@@ -123,9 +123,10 @@ describe('sgsync agent register and deregister', () => {
     expect(replaced.code, replaced.stderr).toBe(0);
     expect(callsOf(replaced.stdout)).toEqual({ DescribeSecurityGroupRules: 1, RevokeSecurityGroupIngress: 1, AuthorizeSecurityGroupIngress: 1 });
     const changes = (JSON.parse(replaced.stdout) as { changes: { action: string; cidr: string; reason: string }[] }).changes;
+    // The new rule first, where the group has room for it: the instance is never without one.
     expect(changes.map((c) => [c.action, c.cidr, c.reason])).toEqual([
-      ['revoke', `${oldAddress}/32`, 'address-changed'],
       ['authorize', `${newAddress}/32`, 'member'],
+      ['revoke', `${oldAddress}/32`, 'address-changed'],
     ]);
     expect((await mine(id!)).map((r) => r.CidrIpv4)).toEqual([`${newAddress}/32`]);
 

@@ -174,7 +174,7 @@ describe('sgsync controller run', () => {
     };
     await morePasses(1);
 
-    // A rule of this deployment for a target since renamed: every pass leaves it alone, and warns.
+    // A rule of this deployment that names no instance: every pass leaves it alone, and warns.
     const group = pool[0]!;
     const added = await sb.ec2('us-east-1').send(
       new AuthorizeSecurityGroupIngressCommand({
@@ -185,8 +185,7 @@ describe('sgsync controller run', () => {
             ResourceType: 'security-group-rule',
             Tags: [
               { Key: 'sgsync:managed-by', Value: 'daemon-test' },
-              { Key: 'sgsync:target', Value: 'old-api' },
-              { Key: 'sgsync:instance', Value: 'i-0123456789abcdef0' },
+              { Key: 'sgsync:target', Value: 'api' },
               { Key: 'sgsync:region', Value: 'eu-west-1' },
             ],
           },
@@ -194,7 +193,7 @@ describe('sgsync controller run', () => {
       }),
     );
     const ruleId = added.SecurityGroupRules![0]!.SecurityGroupRuleId!;
-    const warning = `rule ${ruleId} in ${group} is managed by "daemon-test" for unknown target "old-api"; it is left alone`;
+    const warning = `rule ${ruleId} in ${group} names no instance (no sgsync:instance tag, no sgsync description); it is left alone`;
     // A pass a second: ten seconds are many passes.
     await until(() => Promise.resolve(lines()), (ls) => ls.some((l) => l.msg === warning), 50);
     expect(lines().filter((l) => l.msg === warning)).toHaveLength(1);
