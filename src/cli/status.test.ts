@@ -40,6 +40,13 @@ describe('a pool group that does not exist, in `sgsync status`', () => {
     expect(attention(view([gone], [{ code: 'NOT_FOUND', message, region: 'us-east-1', groupId: 'sg-1' }]))).toEqual([message, 'api: 1 rule(s) blocked: no group of the pool exists']);
   });
 
+  it("needs attention for what the pass warns of and leaves alone, but not for groups it could not check", () => {
+    const leftAlone = 'rule sgr-1 in sg-1 names no instance (no sgsync:instance tag, no sgsync description); it is left alone';
+    const groupCheck = { missing: [], unchecked: [{ region: 'us-east-1', code: 'PERMISSION_DENIED', reason: 'denied' }] };
+    const warned = { regions: [], plan: {}, groupCheck, report: { targets: [], errors: [], warnings: [leftAlone, statusWarnings({ groupCheck } as unknown as FleetView)[0]] } } as unknown as FleetView;
+    expect(attention(warned)).toEqual([leftAlone]);
+  });
+
   it('shows no gauge of room in it, and says why its members are blocked', () => {
     const text = targetLines(gone);
     expect(text).toMatch(/sg-1 +ipv4 +DOES NOT EXIST +- +60 +- +- +-/);

@@ -35,6 +35,10 @@ export function attention(view: FleetView): string[] {
   if (view.plan.halted) out.push(`the blast-radius limit holds back ${view.plan.halted.wouldRevoke} revokes (limit ${view.plan.halted.limit})`);
   // A dry pass changes nothing, so its errors are what it found wrong: a pool group that does not exist, above all.
   for (const e of view.report?.errors ?? []) out.push(e.message);
+  // What the pass warns of is what no pass will mend (a rule it leaves alone, a region no pass lists):
+  // someone must. Only the groups left unchecked are news without being wrong (see statusWarnings).
+  const unchecked = groupCheckWarning(view.groupCheck);
+  for (const w of view.report?.warnings ?? []) if (w !== unchecked) out.push(w);
   for (const t of view.report?.targets ?? []) {
     const dangerous = t.foreign.filter((f) => f.dangerous);
     const say = (n: number, what: string) => n > 0 && out.push(`${t.name}: ${n} ${what}`);
