@@ -94,7 +94,12 @@ function table(head: string[], rows: (string | number)[][]): string {
 function callsCell(s: ScenarioResult): string {
   if (s.lowerBoundTotal === undefined) return int(s.callsTotal);
   const ratio = s.callsTotal / s.lowerBoundTotal;
-  return `${int(s.callsTotal)} / ${int(s.lowerBoundTotal)} = ${f(ratio, 3)}× (${mark(ratio <= GOALS.callsPerLowerBound)})`;
+  const cell = `${int(s.callsTotal)} / ${int(s.lowerBoundTotal)} = ${f(ratio, 3)}× (${mark(ratio <= GOALS.callsPerLowerBound)})`;
+  // The goal's own bound has no group check in it: held to that too, the check's call counts against the pass.
+  const check = s.lowerBound?.DescribeSecurityGroups ?? 0;
+  if (check === 0) return cell;
+  const without = s.lowerBoundTotal - check;
+  return `${cell}; without the group check in the bound: ${int(s.callsTotal)} / ${int(without)} = ${f(s.callsTotal / without, 3)}× (${mark(s.callsTotal / without <= GOALS.callsPerLowerBound)})`;
 }
 
 function wallCell(s: ScenarioResult, judged: boolean): string {
@@ -300,6 +305,8 @@ buy less than sgsync's.
   per target region (per 200 pool groups), the one call it costs to check that the pool groups exist, since a
   group that does not exist reads as an empty one; one authorize and one revoke call per group that changed. For
   agents: one rules page and one authorize each (agents do not check the groups: AWS's refusal tells them).
+  The goal's bound has no group check in it, so each controller pass is also held to the bound without it
+  (the check's call then counts against the pass).
 - **Token-bucket minimum**: for the calls actually made, per bucket max(0, (tokens taken − bucket size) /
   refill rate) at the run's scale; the scenario's minimum is the slowest bucket's. Where every call fits in
   the bursts the minimum is 0 s and the wall-time goal is not judged. A controller pass is also held
