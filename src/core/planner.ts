@@ -163,7 +163,7 @@ export function plan(input: PlanInput): Plan {
   let managedTotal = 0;
   const unnamedWide: { rule: ObservedRule; t: TargetRules }[] = [];
   /** This deployment's rules for a target the configuration no longer has, or in a group its target's pool no longer holds; `t` is the target whose pool holds the group. */
-  const orphans: { rule: ObservedRule; t: TargetRules; reason: 'target-removed' | 'not-in-pool'; tagged: string }[] = [];
+  const orphans: { rule: ObservedRule; t: TargetRules; reason: 'target-removed' | 'not-in-pool' | 'malformed'; tagged: string }[] = [];
   observed.forEach((rule, i) => {
     // The CIDR is read as an IPv4 host once, for its hash and for the matcher.
     const host = ipv4HostNumber(rule.cidr);
@@ -188,7 +188,8 @@ export function plan(input: PlanInput): Plan {
       const mine = scope.kind === 'all' || (ruleInstanceSpan(rule, span) && spells(span, scope.instanceId));
       if (owner !== undefined && mine && (scope.kind === 'all' || scope.deregister === true)) {
         managedTotal++;
-        orphans.push({ rule, t: rulesOf.get(owner.name) as TargetRules, reason: t ? 'not-in-pool' : 'target-removed', tagged: tagged ?? '' });
+        // No target tag at all: not a rule sgsync writes.
+        orphans.push({ rule, t: rulesOf.get(owner.name) as TargetRules, reason: t ? 'not-in-pool' : tagged === undefined ? 'malformed' : 'target-removed', tagged: tagged ?? '' });
       } else if (mine) {
         warn(`rule ${rule.ruleId} in ${rule.groupId} is managed by "${deployment}" for ${t ? `target "${t.target.name}", whose pool does not include the group` : `unknown target "${tagged ?? ''}"`}; it is left to fleet passes`);
       }
@@ -240,21 +241,12 @@ export function plan(input: PlanInput): Plan {
     const { instanceId } = ruleMember(rule);
     if (ctx.deregister) revokes.push({ rule, revoke: toRevoke(rule, t, instanceId, 'deregistered', known.members) });
     else if (withinGrace(registeredAtMs(rule), now.ms, ctx.graceSeconds)) {
-      const what = reason === 'target-removed' ? `target "${tagged}", which the configuration does not define` : `target "${tagged}", whose pool does not include ${rule.groupId}`;
+      const what = reason === 'not-in-pool' ? `target "${tagged}", whose pool does not include ${rule.groupId}` : `target "${tagged}", which the configuration does not define`;
       const detail = `the rule is for ${what}; it is younger than ${ctx.graceSeconds}s (an agent with a newer configuration may have written it)`;
       kept.push({ ruleId: rule.ruleId, groupId: rule.groupId, target: t.target.name, cidr: rule.cidr, port: normalizePort(rule) as PortSpec, instanceId, reason: 'grace', detail });
     } else revokes.push({ rule, revoke: toRevoke(rule, t, instanceId, reason, known.members) });
   }
 
-  // The blast radius guards fleet-wide passes. An instance-scoped pass can only
-  // touch that one instance's own rules, so it is never a blast.
-  const limit = scope.kind === 'all' ? revokeLimit(input.safety?.revokeLimit, managedTotal) : undefined;
-  let halted: Plan['halted'];
-  if (limit !== undefined && revokes.length > limit && input.safety?.force !== true) {
-    halted = { reason: 'blast-radius', wouldRevoke: revokes.length, limit, managed: managedTotal };
-    kept = kept.concat(heldBack(revokes.map((r) => r.revoke), halted));
-    revokes = [];
-  }
   // Only the CIDRs about to be placed can collide with a rule already in a group, and
   // the CIDR hashes find those rules without reading the rest again. With no rule in
   // the groups (a cold pass, placing a hundred thousand rules) there is nothing to find,
@@ -309,6 +301,18 @@ export function plan(input: PlanInput): Plan {
       const detail = `its port or family is no longer wanted, but instance ${r.instanceId ?? ''}'s new rule found no room in the pool; it stays until that rule is placed`;
       kept.push({ ruleId: r.ruleId, groupId: r.groupId, target: r.target, cidr: r.cidr, port: r.port, instanceId: r.instanceId, reason: 'replacement-blocked', detail });
     }
+    ledger = ledgerAfter(revokes);
+    placement = place();
+  }
+  // The blast radius guards fleet-wide passes, judged on what the pass would revoke in the end (after
+  // the replacements kept above). An instance-scoped pass can only touch that one instance's own rules,
+  // so it is never a blast. A halted pass places its rules without the room its revokes would free.
+  const limit = scope.kind === 'all' ? revokeLimit(input.safety?.revokeLimit, managedTotal) : undefined;
+  let halted: Plan['halted'];
+  if (limit !== undefined && revokes.length > limit && input.safety?.force !== true) {
+    halted = { reason: 'blast-radius', wouldRevoke: revokes.length, limit, managed: managedTotal };
+    kept = kept.concat(heldBack(revokes.map((r) => r.revoke), halted));
+    revokes = [];
     ledger = ledgerAfter(revokes);
     placement = place();
   }

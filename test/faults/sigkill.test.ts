@@ -62,9 +62,9 @@ describe('a controller killed with SIGKILL in the middle of applying a plan', ()
     fleet.sandbox.faults.set(slow(['AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupIngress'], 700));
     const audit = fleet.auditFile('killed.jsonl');
     const controller = fleet.controller(audit);
-    // Revokes go first and land; the plan then authorizes into at least two groups at once (no group
-    // has room for all ten newcomers). Killed when the second authorize arrives, both still held.
-    await Promise.race([fleet.arrival('AuthorizeSecurityGroupIngress', 2), controller.done]);
+    // The newcomers' rules that fit in their groups as they are go first and land; then the revokes,
+    // in more than one group. Killed when the second revoke arrives, both still held.
+    await Promise.race([fleet.arrival('RevokeSecurityGroupIngress', 2), controller.done]);
     controller.proc.kill('SIGKILL');
     const killed = await controller.done;
     await fleet.quiet();
@@ -75,8 +75,8 @@ describe('a controller killed with SIGKILL in the middle of applying a plan', ()
     const midway = fleet.changes([audit]);
     expect(midway.length, 'some changes landed before the kill').toBeGreaterThan(0);
     expect(fleet.check({ before, changes: midway, changesComplete: false, samples, admission: 'admitted-before' })).toEqual([]);
-    // The authorizations in flight landed with nobody left to log them: the kill fell between a change and its line.
-    expect(fleet.check({ before, changes: midway, changesComplete: true })).toContainEqual(expect.stringMatching(/^\[6 audit\] rule .* appeared with no authorize line/));
+    // The revokes in flight landed with nobody left to log them: the kill fell between a change and its line.
+    expect(fleet.check({ before, changes: midway, changesComplete: true })).toContainEqual(expect.stringMatching(/^\[6 audit\] rule .* disappeared with no revoke line/));
 
     const settled = fleet.view();
     const next = await fleet.reconcile('after-kill');
