@@ -47,6 +47,14 @@ describe('the text report', () => {
     expect(text).toContain('sgsync reconcile --force');
   });
 
+  it('says what the rules a halted pass holds back would be revoked as, most common first', () => {
+    const held = (ruleId: string, wouldRevoke: 'port-removed' | 'instance-terminated') => ({ groupId: 'sg-1', ruleId, port: { protocol: 'tcp' as const, fromPort: 443, toPort: 443 }, reason: 'blast-radius' as const, detail: 'held', wouldRevoke });
+    const kept = [held('sgr-1', 'port-removed'), held('sgr-2', 'instance-terminated'), held('sgr-3', 'port-removed')];
+    const text = renderPassReport(report({ kind: 'plan', outcome: 'halted', halted, targets: [{ ...emptyTarget, kept }] }));
+    expect(text).toContain('HALTED by the blast radius: the pass would revoke 9 of 10 managed rules (2 port-removed, 1 instance-terminated); the limit is 2. A reconcile would revoke nothing.');
+    expect(text).toContain('sgsync reconcile --force');
+  });
+
   it('flags a foreign rule open to the world and says it was left alone', () => {
     const foreign = [{ groupId: 'sg-1', ruleId: 'sgr-1', family: 'ipv4' as const, protocol: 'tcp', fromPort: 443, toPort: 443, cidr: '0.0.0.0/0', dangerous: true }];
     const text = renderPassReport(report({ targets: [{ ...emptyTarget, foreign }], summary: { foreign: 1, dangerous: 1 } }));

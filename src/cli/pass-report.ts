@@ -8,6 +8,7 @@ import { EXIT, exitCodeFor } from './exit-codes.js';
 import type { ErrorCode } from '../core/errors.js';
 import { portText } from '../dashboard/port-text.js';
 import { renderTable } from './table.js';
+import { heldBackReasons } from '../core/safety.js';
 
 /** Rows per kind and target in the text output; --json always has every row. */
 export const TEXT_ROW_LIMIT = 100;
@@ -86,8 +87,9 @@ function advice(r: PassReport): string[] {
   const out: string[] = [];
   if (r.halted) {
     const what = r.kind === 'plan' ? 'A reconcile would revoke nothing' : 'Nothing was revoked';
+    const why = heldBackReasons(r.targets.flatMap((t) => t.kept));
     out.push(
-      `HALTED by the blast radius: the pass would revoke ${r.halted.wouldRevoke} of ${r.halted.managed} managed rules; the limit is ${r.halted.limit}. ` +
+      `HALTED by the blast radius: the pass would revoke ${r.halted.wouldRevoke} of ${r.halted.managed} managed rules${why ? ` (${why})` : ''}; the limit is ${r.halted.limit}. ` +
         `${what}. Check why so many rules look stale; if it is right, run \`sgsync reconcile --force\` (or raise safety.revokeLimit).`,
     );
   }

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { AuditRecord } from '../controller/audit.js';
 import { groupCheckWarning } from '../controller/group-check.js';
+import { heldBackReasons } from '../core/safety.js';
 import type { TargetReport } from '../controller/report.js';
 import { readAuditTail } from '../dashboard/activity.js';
 import { portText, type PortRange } from '../dashboard/port-text.js';
@@ -32,7 +33,10 @@ export function bar(used: number, quota: number, width = 20): string {
 export function attention(view: FleetView): string[] {
   const out: string[] = [];
   for (const r of view.regions) if (r.status === 'failed') out.push(`inventory of ${r.region} failed: ${r.reason ?? 'unknown'}`);
-  if (view.plan.halted) out.push(`the blast-radius limit holds back ${view.plan.halted.wouldRevoke} revokes (limit ${view.plan.halted.limit})`);
+  if (view.plan.halted) {
+    const why = heldBackReasons(view.plan.kept ?? []);
+    out.push(`the blast-radius limit holds back ${view.plan.halted.wouldRevoke} revokes (${why ? `${why}; ` : ''}limit ${view.plan.halted.limit})`);
+  }
   // A dry pass changes nothing, so its errors are what it found wrong: a pool group that does not exist, above all.
   for (const e of view.report?.errors ?? []) out.push(e.message);
   // What the pass warns of is what no pass will mend (a rule it leaves alone, a region no pass lists):

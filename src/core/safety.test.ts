@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PlannedRevoke, RevokeReason } from './model.js';
-import { heldBack, readNow, revokeLimit, withinGrace } from './safety.js';
+import { heldBack, heldBackReasons, readNow, revokeLimit, withinGrace } from './safety.js';
 
 describe('the blast-radius limit', () => {
   it.each<[string, { count?: number; fraction?: number } | undefined, number, number | undefined]>([
@@ -65,5 +65,14 @@ describe('the rules a halted pass holds back', () => {
       ['sgr-3', 'blast-radius', 'malformed'],
     ]);
     expect(kept[0]?.detail).toBe('the pass would revoke 3 of 10 managed rules; the limit is 2; this rule would be revoked as instance-terminated');
+  });
+});
+
+describe('what a halted pass holds back, by reason', () => {
+  it('counts the held rules by what they would be revoked as, most common first, and leaves other kept rules out', () => {
+    const held = (wouldRevoke: RevokeReason) => ({ reason: 'blast-radius' as const, wouldRevoke });
+    const kept = [held('not-selected'), held('instance-terminated'), held('not-selected'), { reason: 'grace' as const }, held('port-removed')];
+    expect(heldBackReasons(kept)).toBe('2 not-selected, 1 instance-terminated, 1 port-removed');
+    expect(heldBackReasons([{ reason: 'grace' }])).toBe('');
   });
 });

@@ -80,3 +80,19 @@ export function heldBack(revokes: readonly PlannedRevoke[], halted: NonNullable<
     wouldRevoke: r.reason,
   }));
 }
+
+/**
+ * What the rules a halted pass holds back would have been revoked as, most
+ * common first: `38 instance-terminated, 2 not-selected`. A wall of one
+ * reason says what went wrong upstream (a selector gone wrong shows as
+ * `not-selected`, a real scale-in as `instance-terminated`, a changed port
+ * as `port-removed`). Empty when no kept rule was held back.
+ */
+export function heldBackReasons(kept: readonly Pick<KeptRule, 'reason' | 'wouldRevoke'>[]): string {
+  const counts = new Map<string, number>();
+  for (const k of kept) if (k.reason === 'blast-radius' && k.wouldRevoke) counts.set(k.wouldRevoke, (counts.get(k.wouldRevoke) ?? 0) + 1);
+  return [...counts]
+    .sort(([a, m], [b, n]) => n - m || (a < b ? -1 : 1))
+    .map(([reason, n]) => `${n} ${reason}`)
+    .join(', ');
+}

@@ -9,6 +9,7 @@ import type { TargetReport } from '../../controller/report.js';
 import type { FleetView } from '../fleet-view.js';
 import { Badge, poll, ScrollBox } from '../layout.js';
 import { portText, type PortRange } from '../port-text.js';
+import { heldBackReasons } from '../../core/safety.js';
 
 /** One table of a target's drift; `id` names target and table with `:`, which no target name has, so ids never collide. */
 function Rows<T>({ id, caption, heads, items, cells }: { id: string; caption: string; heads: string[]; items: T[]; cells: (item: T) => (string | number | undefined)[] }) {
@@ -62,7 +63,7 @@ export const DriftSection: FC<{ view: FleetView; refresh: number; token?: string
         </p>
       ) : ''}
       {view.plan.halted ? (
-        <p class="banner" role="alert">{`The blast-radius limit stops this pass: it would revoke ${view.plan.halted.wouldRevoke} of ${view.plan.halted.managed} managed rules (limit ${view.plan.halted.limit}). Nothing would be revoked.`}</p>
+        <p class="banner" role="alert">{`The blast-radius limit stops this pass: it would revoke ${view.plan.halted.wouldRevoke} of ${view.plan.halted.managed} managed rules (${[heldBackReasons(view.plan.kept), `limit ${view.plan.halted.limit}`].filter(Boolean).join('; ')}). Nothing would be revoked.`}</p>
       ) : ''}
       {failed.map((r) => (
         <p class="banner" role="alert">{`Inventory of ${r.region} failed: ${r.reason ?? 'unknown'}. Rules of its instances are kept, not revoked.`}</p>
