@@ -80,6 +80,7 @@ export function createHandler(deps: LambdaDeps = {}): (event: unknown, context?:
   // Held while the container lives, as the handler is: a warm container logs a warning once, not at every
   // invocation; a cold start logs again whatever its first pass warns of.
   const warnings = new WarningLog();
+  let configWarned = false;
 
   return async (event, context) => {
     const work: LambdaWork = parseLambdaEvent(event);
@@ -96,7 +97,9 @@ export function createHandler(deps: LambdaDeps = {}): (event: unknown, context?:
       ready = undefined;
       throw e;
     }
-    for (const w of ctx.loaded.warnings) log.warn({ requestId }, w);
+    // The configuration's warnings come with it: once per container, as it is loaded once.
+    if (!configWarned) for (const w of ctx.loaded.warnings) log.warn({ requestId }, w);
+    configWarned = true;
     // An instance in a region no pass lists can be no member: its event is no work, not a call to a region that may
     // not even be enabled (a failed invocation would be retried for nothing). The scheduled pass still covers it.
     const outside = work.kind === 'instance' ? regionLeftOut(ctx.loaded, work.region) : undefined;

@@ -195,6 +195,18 @@ describe('the Lambda handler', () => {
 });
 
 describe("the Lambda handler's warnings", () => {
+  it("logs the configuration's warnings once per container, as it loads the configuration once", async () => {
+    const logged: { level: number; msg: string }[] = [];
+    const warm = createHandler({
+      env: { SGSYNC_CONFIG_YAML: configYaml(pool).replace('    ports: [443]', '    ports: [443]\n    quota: 100'), AWS_ENDPOINT_URL: sb.url },
+      log: pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line) as { level: number; msg: string }) }),
+      auditFile,
+    });
+    await warm(scheduled);
+    await warm(scheduled);
+    expect(logged.filter((l) => l.level === 40 && l.msg.includes('quota 100 is above'))).toHaveLength(1);
+  });
+
   it('logs one when it first appears, not at each invocation of a warm container, and once more when it is gone', async () => {
     const logged: { level: number; msg: string; warning?: string }[] = [];
     const warm = createHandler({
