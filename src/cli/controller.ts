@@ -124,7 +124,7 @@ function finishOnce(
 export function addControllerCommand(program: Command): void {
   const controller = program.command('controller').description('Run the controller: reconcile every target against the fleet of every region, continuously');
   withAwsConnection(controller.command('run'))
-    .description('A pass every interval (with jitter), backoff on failure, /healthz and /metrics on a local port; SIGTERM stops after the pass under way')
+    .description('Run a pass every interval (with jitter), back off after a failure, serve /healthz and /metrics on a local port; SIGTERM stops after the pass under way')
     .option('--interval <seconds>', 'time between passes (default: controller.intervalSeconds)', numberIn('--interval', 1, 86_400, false))
     .option('--metrics-port <port>', 'serve /healthz and /metrics on this port; 0 picks a free one (default: controller.metricsPort, else none)', numberIn('--metrics-port', 0, 65_535, true))
     .option('--metrics-host <host>', 'address for /healthz and /metrics (0.0.0.0 to let a scraper in from outside)', '127.0.0.1')
