@@ -86,6 +86,19 @@ describe('the fleet view', () => {
     expect(filterRows(held.rows, { status: 'stale' }).map((r) => r.instanceId)).toEqual(['i-2', 'i-5']);
   });
 
+  it("shows a member whose new rule finds no room as blocked, with the old rule that admits it meanwhile", () => {
+    const wider: Target = { ...api, groupIds: ['sg-1'], quota: 1, ports: [{ protocol: 'tcp', fromPort: 443, toPort: 444 }] };
+    const ws = [member('i-1')];
+    const seen = [rule('sgr-1', 'i-1', '54.0.0.1/32'), { ...rule('sgr-f', 'i-9', '203.0.113.0/24'), tags: {} }];
+    const p = plan({
+      deployment: 'prod', targets: [wider], members: ws, observed: seen, scope: { kind: 'all' }, now: '2025-06-01T12:00:00.000Z',
+      regionInventory: { 'eu-west-1': { status: 'complete' } }, safety: { graceSeconds: 300, revokeLimit: {}, force: false },
+    });
+    expect(p.kept.map((k) => k.reason)).toEqual(['replacement-blocked']);
+    const standing = buildFleetView({ deployment: 'prod', targets: [wider], members: ws, observed: seen, plan: p, regions: [] }).rows[0]?.standing.api;
+    expect(standing).toEqual({ status: 'blocked', detail: '54.0.0.1/32 443-444/tcp: no room in the pool; 54.0.0.1/32 443/tcp admits it meanwhile' });
+  });
+
   it('names the port of each rule it explains, so a target with two ports lists two different rules', () => {
     const twoPorts: Target = { ...api, quota: 60, ports: [{ protocol: 'tcp', fromPort: 443, toPort: 443 }, { protocol: 'tcp', fromPort: 8000, toPort: 8100 }] };
     const rule2 = (ruleId: string, id: string, port: number, cidr: string) => ({ ...rule(ruleId, id, cidr), fromPort: port, toPort: port === 8000 ? 8100 : port });

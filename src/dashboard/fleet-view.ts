@@ -92,13 +92,18 @@ function push(map: Map<string, string[]>, k: string, value: string): void {
 function planIndex(input: FleetViewInput) {
   const stale = new Map<string, string[]>();
   const kept = new Map<string, string[]>();
+  const replacing = new Map<string, string[]>();
   const blocked = new Map<string, string[]>();
   const refused = new Map<string, string[]>();
   const missing = new Map<string, string[]>();
   const admittedBy = new Map<string, string[]>();
   // Each names its port: a target with several ports has a rule per port for one address.
   for (const batch of input.plan.revoke) for (const r of batch.items) push(stale, key(r.target, r.instanceId), `${r.cidr ?? r.ruleId} ${portText(r.port)}: ${r.reason}`);
-  for (const r of input.plan.kept) push(kept, key(r.target, r.instanceId), `${r.cidr ?? r.ruleId} ${portText(r.port)} should go, but is kept back (${r.reason}: ${r.detail})`);
+  // A rule kept until its member's new one finds room is that member's block, not staleness to wait out.
+  for (const r of input.plan.kept) {
+    if (r.reason === 'replacement-blocked') push(replacing, key(r.target, r.instanceId), `${r.cidr ?? r.ruleId} ${portText(r.port)} admits it meanwhile`);
+    else push(kept, key(r.target, r.instanceId), `${r.cidr ?? r.ruleId} ${portText(r.port)} should go, but is kept back (${r.reason}: ${r.detail})`);
+  }
   for (const b of input.plan.blocked) push(blocked, key(b.target, b.instanceId), `${b.cidr} ${portText(b.port)}: ${b.reason === 'no-group' ? 'no group of the pool exists' : 'no room in the pool'}`);
   for (const r of input.plan.refused) push(refused, key(r.target, r.instanceId), r.detail);
   for (const batch of input.plan.authorize) for (const r of batch.items) push(missing, key(r.target, r.instanceId), `${r.cidr} ${portText(r.port)} → ${batch.groupId}`);
@@ -107,7 +112,7 @@ function planIndex(input: FleetViewInput) {
     const target = ruleTag(rule, TAG.target);
     if (target !== undefined) push(admittedBy, key(target, ruleMember(rule).instanceId), `${rule.ruleId} (${portText(rule)}) in ${rule.groupId}`);
   }
-  return { stale, kept, blocked, refused, missing, admittedBy };
+  return { stale, kept, replacing, blocked, refused, missing, admittedBy };
 }
 
 function standingOf(member: Member, target: Target, index: ReturnType<typeof planIndex>): TargetStanding {
@@ -120,7 +125,7 @@ function standingOf(member: Member, target: Target, index: ReturnType<typeof pla
     return { status: 'stale', detail: why.join('; ') };
   }
   const blocked = index.blocked.get(k);
-  if (blocked) return { status: 'blocked', detail: blocked.join('; ') };
+  if (blocked) return { status: 'blocked', detail: [...blocked, ...(index.replacing.get(k) ?? [])].join('; ') };
   const refused = index.refused.get(k);
   if (refused) return { status: 'refused', detail: refused.join('; ') };
   const missing = index.missing.get(k);
