@@ -82,7 +82,7 @@ describe('the text report', () => {
       { groupId: 'sg-1', family: 'ipv4' as const, quota: 60, before: 0, after: 0, managed: 0, foreign: 0, missing: true as const },
       { groupId: 'sg-2', family: 'ipv4' as const, quota: 60, before: 4, after: 5, managed: 4, foreign: 0 },
     ];
-    const blocked = [{ instanceId: 'i-1', memberRegion: 'eu-west-1', cidr: '54.0.0.1/32', family: 'ipv4' as const, port, reason: 'no-group' }];
+    const blocked = [{ instanceId: 'i-1', memberRegion: 'eu-west-1', cidr: '54.0.0.1/32', family: 'ipv4' as const, port, reason: 'no-group' as const }];
     const message = 'Security group sg-1 (targets[0].groups[0] in sgsync.yaml) does not exist in us-east-1; nothing is placed in it.';
     const text = renderPassReport(report({ outcome: 'incomplete', targets: [{ ...emptyTarget, capacity, blocked, missing: ['sg-1'] }], errors: [{ code: 'NOT_FOUND', message }], summary: { missing: 1, blocked: 1, errors: 1 } }));
     expect(text).toMatch(/sg-1 +ipv4 +60 +- +- +- +- +DOES NOT EXIST/);

@@ -16,6 +16,7 @@ import { EXIT } from './exit-codes.js';
 import { numberIn } from './numbers.js';
 import { readFleet, withFleetOptions, type FleetCliOptions } from './inventory.js';
 import { printable, renderTable } from './table.js';
+import { blockedText } from '../core/plan-output.js';
 
 interface StatusOptions extends FleetCliOptions {
   auditLog?: string;
@@ -48,8 +49,7 @@ export function attention(view: FleetView): string[] {
     const say = (n: number, what: string) => n > 0 && out.push(`${t.name}: ${n} ${what}`);
     say(t.revoke.length, 'stale rule(s) a pass would revoke');
     say(t.add.length, 'member(s) without their rule');
-    say(t.blocked.filter((b) => b.reason !== 'no-group').length, 'rule(s) blocked: no room in the pool');
-    say(t.blocked.filter((b) => b.reason === 'no-group').length, 'rule(s) blocked: no group of the pool exists');
+    for (const reason of ['capacity', 'no-group', 'halted'] as const) say(t.blocked.filter((b) => b.reason === reason).length, `rule(s) blocked: ${blockedText(reason)}`);
     say(t.refused.length, 'member(s) that cannot be admitted (no usable address)');
     say(dangerous.length, 'rule(s) open to the world (not managed by sgsync)');
     for (const c of t.capacity) if (c.before >= c.quota) out.push(`${t.name}: ${c.groupId} ${c.family} is full (${c.before}/${c.quota})`);
@@ -74,7 +74,7 @@ export function targetLines(t: TargetReport): string {
     // Held back by a safety rule: not revoked this time, but not in step either.
     ...t.kept.map((k) => ['kept', k.instanceId, k.cidr, port(k.port), `${k.ruleId} kept back (${k.reason}: ${k.detail})`]),
     ...t.add.map((a) => ['missing', a.instanceId, a.cidr, port(a.port), `would add to ${a.groupId}`]),
-    ...t.blocked.map((b) => ['blocked', b.instanceId, b.cidr, port(b.port), b.reason === 'no-group' ? 'no group of the pool exists' : 'no room in the pool']),
+    ...t.blocked.map((b) => ['blocked', b.instanceId, b.cidr, port(b.port), blockedText(b.reason)]),
     ...t.refused.map((r) => ['refused', r.instanceId, undefined, undefined, r.detail]),
     ...t.foreign.filter((f) => f.dangerous).map((f) => ['dangerous', undefined, f.cidr, port(f), `${f.ruleId} in ${f.groupId}, not sgsync's: ${f.description ?? ''}`]),
   ];

@@ -6,7 +6,7 @@
  * same shape serves anything else that wants to show a pass.
  */
 import type { SgsyncError } from '../core/errors.js';
-import type { CapacityLine, Family, KeptRule, Plan, PortSpec, Target } from '../core/model.js';
+import type { BlockedReason, CapacityLine, Family, KeptRule, Plan, PortSpec, Target } from '../core/model.js';
 import type { AppliedChange } from '../core/reconcile.js';
 import type { RegionResult } from './inventory.js';
 import { controllerPassWarnings, type ControllerPassResult } from './pass.js';
@@ -17,7 +17,7 @@ export interface AddLine { groupId: string; instanceId: string; memberRegion: st
 export interface RevokeLine { groupId: string; ruleId: string; cidr?: string; port?: PortSpec; instanceId?: string; memberRegion?: string; reason: string }
 /** A kept rule as its target's report shows it (the target is the report's). */
 export type KeptLine = Omit<KeptRule, 'target'>;
-export interface BlockedLine { instanceId: string; memberRegion: string; cidr: string; family: Family; port: PortSpec; reason: string }
+export interface BlockedLine { instanceId: string; memberRegion: string; cidr: string; family: Family; port: PortSpec; reason: BlockedReason }
 export interface ForeignLine { groupId: string; ruleId: string; family: Family; protocol: string; fromPort: number; toPort: number; cidr?: string; description?: string; dangerous: boolean }
 export interface CapacityReportLine { groupId: string; family: Family; quota: number; before: number; after: number; managed: number; foreign: number; missing?: true }
 

@@ -160,8 +160,15 @@ export interface GroupBatch<T> {
  * A member's rule no group of the pool can take: `capacity` when the groups
  * that exist are full, `no-group` when none of the pool's groups exists.
  */
+/**
+ * Why a rule a member needs is not planned: `capacity` (no group of the pool
+ * has room), `no-group` (no group of the pool exists), `halted` (the member's
+ * ports or families changed, and the blast radius holds the change back).
+ */
+export type BlockedReason = 'capacity' | 'no-group' | 'halted';
+
 export interface BlockedRule extends DesiredRule {
-  reason: 'capacity' | 'no-group';
+  reason: BlockedReason;
 }
 
 /** A security group EC2 does not know in the given region: a typo in the configuration, or a group deleted. */
@@ -284,3 +291,4 @@ export interface PlanInput {
    */
   missing?: readonly MissingGroup[];
 }
+

@@ -4,7 +4,7 @@
  * everywhere so two plans of the same world compare equal.
  */
 import type { GroupFamilyCounts } from './capacity.js';
-import type { CapacityLine, Family, GroupBatch, Target } from './model.js';
+import type { BlockedReason, CapacityLine, Family, GroupBatch, Target } from './model.js';
 
 function byText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -75,4 +75,16 @@ export function capacityLines({ targets, managed, foreign, after, missing }: Cap
     }
   }
   return lines;
+}
+
+/** A blocked rule's reason in words, as every report and page gives it. */
+export function blockedText(reason: BlockedReason): string {
+  switch (reason) {
+    case 'no-group':
+      return 'no group of the pool exists';
+    case 'halted':
+      return 'held back with the change of ports the blast radius stops';
+    default:
+      return 'no room in the pool';
+  }
 }

@@ -467,6 +467,45 @@ describe('safety rules', () => {
     });
   });
 
+  describe('a change of ports the blast radius stops', () => {
+    // 443 became 8443 for three members; the limit allows one revoke.
+    const moved = target({ ports: [{ protocol: 'tcp', fromPort: 8443, toPort: 8443 }] });
+    const world = (force: boolean, revokeLimit: { count?: number; fraction?: number } = { count: 1 }) =>
+      input({
+        targets: [moved],
+        members: [member('i-1'), member('i-2'), member('i-3'), member('i-8')],
+        observed: [managed('sgr-1', 'i-1'), managed('sgr-2', 'i-2'), managed('sgr-3', 'i-3')],
+        safety: { graceSeconds: 300, revokeLimit, force },
+      });
+
+    it('is held back whole: the members keep their old rules and get no new ones, while a new member is admitted', () => {
+      const p = plan(world(false));
+      expect(p.halted).toMatchObject({ wouldRevoke: 3, limit: 1 });
+      expect(revoked(p)).toEqual([]);
+      expect(kept(p)).toEqual(['sgr-1:blast-radius', 'sgr-2:blast-radius', 'sgr-3:blast-radius']);
+      expect(p.blocked.map((b) => `${b.instanceId}:${b.reason}`).sort()).toEqual(['i-1:halted', 'i-2:halted', 'i-3:halted']);
+      expect(p.authorize.flatMap((b) => b.items.map((r) => `${r.instanceId}:${r.port.fromPort}`))).toEqual(['i-8:8443']);
+    });
+
+    it('so the next pass is halted the same way, not brought under the fraction by new rules of its own', () => {
+      // Half of 3 rules: 1. Had the halted pass added the three 8443 rules, the next would judge 3 of 7 against 3.
+      const half = world(false, { fraction: 0.5 });
+      const first = plan(half);
+      expect(first.halted).toMatchObject({ wouldRevoke: 3, limit: 1 });
+      let n = 0;
+      const next = plan({ ...half, observed: applyPlanToObserved(half.observed, first, () => `sgr-new${++n}`) });
+      expect(next.halted).toMatchObject({ wouldRevoke: 3 });
+      expect(revoked(next)).toEqual([]);
+    });
+
+    it('goes through whole when forced', () => {
+      const p = plan(world(true));
+      expect(revoked(p)).toEqual(['sgr-1:port-removed', 'sgr-2:port-removed', 'sgr-3:port-removed']);
+      expect(p.authorize.flatMap((b) => b.items.map((r) => r.instanceId)).sort()).toEqual(['i-1', 'i-2', 'i-3', 'i-8']);
+      expect(p.blocked).toEqual([]);
+    });
+  });
+
   describe('instance scope', () => {
     const observed = [managed('sgr-7', 'i-7'), managed('sgr-8', 'i-8'), managed('sgr-9', 'i-9', { groupId: 'sg-2' })];
 

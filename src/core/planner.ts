@@ -8,7 +8,7 @@ import { isHostCidr, isOpenToWorld } from './addresses.js';
 import { CapacityLedger, GroupFamilyCounts, placeRules, type Pool } from './capacity.js';
 import { ruleDescription } from './description.js';
 import { targetRules, type TargetRules } from './desired.js';
-import type { ForeignRule, KeptRule, MissingGroup, ObservedRule, Plan, PlanInput, PlannedRevoke, PlannedRule, PortSpec, Scope, Target } from './model.js';
+import type { DesiredRule, ForeignRule, KeptRule, MissingGroup, ObservedRule, Plan, PlanInput, PlannedRevoke, PlannedRule, PortSpec, Scope, Target } from './model.js';
 import { MemberIndex } from './member-index.js';
 import { isManagedBy, ownershipTags, registeredAtMs, ruleInstanceSpan, ruleMember, ruleTag, TAG, type TextSpan } from './ownership.js';
 import { capacityLines, sortByKey, toBatches } from './plan-output.js';
@@ -285,7 +285,8 @@ export function plan(input: PlanInput): Plan {
   // together spread over the pool instead of racing for one group's last slots, and a
   // controller racing an agent for the same instance picks the same group (decision 0004).
   const full = new Set((input.full ?? []).map((f) => `${f.family} ${f.groupId}`));
-  const place = () => placeRules(wanted.toPlace, (name) => pools.get(name), ledger, { spread: true, ...(full.size > 0 ? { full: (g, f) => full.has(`${f} ${g}`) } : {}) });
+  let toPlace = wanted.toPlace;
+  const place = () => placeRules(toPlace, (name) => pools.get(name), ledger, { spread: true, ...(full.size > 0 ? { full: (g, f) => full.has(`${f} ${g}`) } : {}) });
   let placement = place();
   // A member whose new rule (a port range or family changed) found no room keeps the rule it has:
   // revoking it would leave the member with neither, and hand its room to another member. Keeping
@@ -309,9 +310,18 @@ export function plan(input: PlanInput): Plan {
   // so it is never a blast. A halted pass places its rules without the room its revokes would free.
   const limit = scope.kind === 'all' ? revokeLimit(input.safety?.revokeLimit, managedTotal) : undefined;
   let halted: Plan['halted'];
+  let withheld: DesiredRule[] = [];
   if (limit !== undefined && revokes.length > limit && input.safety?.force !== true) {
     halted = { reason: 'blast-radius', wouldRevoke: revokes.length, limit, managed: managedTotal };
     kept = kept.concat(heldBack(revokes.map((r) => r.revoke), halted));
+    // A change of ports or families that the limit holds back is held back whole: the members keep the
+    // rules they have and get no new ones, or the next pass would count the new rules in the fraction and
+    // revoke the old ones unforced. New members, with nothing held back, are admitted as ever.
+    const changing = new Set(revokes.filter(({ revoke }) => revoke.reason === 'port-removed').map(({ revoke }) => memberKey(revoke.target, revoke.instanceId)));
+    if (changing.size > 0) {
+      withheld = toPlace.filter((r) => changing.has(memberKey(r.target, r.instanceId)));
+      toPlace = toPlace.filter((r) => !changing.has(memberKey(r.target, r.instanceId)));
+    }
     revokes = [];
     ledger = ledgerAfter(revokes);
     placement = place();
@@ -335,9 +345,12 @@ export function plan(input: PlanInput): Plan {
       regionOf,
     ),
     // Spelled out rather than spread: at fleet scale this list is long.
-    blocked: placement.blocked.map((r) => ({
-      target: r.target, instanceId: r.instanceId, memberRegion: r.memberRegion, family: r.family, port: r.port, cidr: r.cidr, reason: noGroup(r.target) ? ('no-group' as const) : ('capacity' as const),
-    })),
+    blocked: [
+      ...placement.blocked.map((r) => ({
+        target: r.target, instanceId: r.instanceId, memberRegion: r.memberRegion, family: r.family, port: r.port, cidr: r.cidr, reason: noGroup(r.target) ? ('no-group' as const) : ('capacity' as const),
+      })),
+      ...withheld.map((r) => ({ target: r.target, instanceId: r.instanceId, memberRegion: r.memberRegion, family: r.family, port: r.port, cidr: r.cidr, reason: 'halted' as const })),
+    ],
     refused: wanted.refused,
     kept: sortByKey(kept, (k) => k.ruleId),
     foreign: sortByKey(foreign, (f) => `${f.groupId}\u0000${f.ruleId}`),

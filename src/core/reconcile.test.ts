@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SgsyncError } from './errors.js';
 import type { GroupBatch, Plan, PlannedRevoke, PlannedRule } from './model.js';
 import type { Ec2Port } from './ports.js';
-import { authorizeOrder, runPass } from './reconcile.js';
+import { authorizeOrder, holdIfHalted, runPass } from './reconcile.js';
 
 const port = { protocol: 'tcp' as const, fromPort: 443, toPort: 443 };
 
@@ -41,6 +41,20 @@ describe('runPass', () => {
     expect(result.changes.filter((c) => c.action === 'revoke')).toEqual([]);
     expect(result.plan.halted).toEqual(halted);
     expect(result.lastPlan.kept.map((k) => `${k.ruleId}:${k.reason}`)).toEqual(['sgr-1:blast-radius', 'sgr-2:blast-radius', 'sgr-3:blast-radius', 'sgr-4:blast-radius']);
+  });
+
+  it("holds back, in a later round of a halted pass, the new rules of a member whose old ones it holds for a changed port", () => {
+    const halted = { reason: 'blast-radius' as const, wouldRevoke: 6, limit: 4, managed: 10 };
+    const moved: PlannedRule = { ...add, instanceId: 'i-1', cidr: '54.0.0.1/32', port: { protocol: 'tcp', fromPort: 8443, toPort: 8443 } };
+    const later = emptyPlan({
+      authorize: [{ groupId: 'sg-1', region: 'us-east-1', items: [moved, add] }],
+      revoke: [{ groupId: 'sg-1', region: 'us-east-1', items: [{ ...stale(1), reason: 'port-removed' }, stale(2)] }],
+    });
+    const held = holdIfHalted(later, emptyPlan({ halted }));
+    expect(held.revoke).toEqual([]);
+    expect(held.authorize.flatMap((b) => b.items.map((r) => r.instanceId))).toEqual(['i-9']);
+    expect(held.blocked.map((b) => `${b.instanceId}:${b.reason}`)).toEqual(['i-1:halted']);
+    expect(held.kept.map((k) => `${k.ruleId}:${k.wouldRevoke}`)).toEqual(['sgr-1:port-removed', 'sgr-2:instance-terminated']);
   });
 
   describe('order of changes', () => {

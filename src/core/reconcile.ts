@@ -361,12 +361,24 @@ function learnMissing(learned: PassLearned, batch: GroupBatch<unknown>): void {
  * A later round of a pass whose first plan the blast radius halted revokes
  * nothing either: another writer may have revoked some of the rules since,
  * bringing the rest under the limit, but the pass reports itself halted and
- * exits so, and "halted" means nothing was revoked.
+ * exits so, and "halted" means nothing was revoked. As in the planner, the
+ * new rules of members whose ports or families changed are held back with
+ * their old ones.
  */
-function holdIfHalted(plan: Plan, first: Plan): Plan {
+export function holdIfHalted(plan: Plan, first: Plan): Plan {
   const halted = first.halted;
   if (!halted || plan.revoke.length === 0) return plan;
-  return { ...plan, revoke: [], kept: [...plan.kept, ...heldBack(plan.revoke.flatMap((b) => b.items), halted)], halted };
+  const held = plan.revoke.flatMap((b) => b.items);
+  const changing = new Set(held.filter((r) => r.reason === 'port-removed').map(memberKey));
+  const withheld = plan.authorize.flatMap((b) => b.items.filter((r) => changing.has(memberKey(r))));
+  return {
+    ...plan,
+    revoke: [],
+    authorize: changing.size === 0 ? plan.authorize : plan.authorize.map((b) => ({ ...b, items: b.items.filter((r) => !changing.has(memberKey(r))) })).filter((b) => b.items.length > 0),
+    blocked: [...plan.blocked, ...withheld.map(({ target, instanceId, memberRegion, family, port, cidr }) => ({ target, instanceId, memberRegion, family, port, cidr, reason: 'halted' as const }))],
+    kept: [...plan.kept, ...heldBack(held, halted)],
+    halted,
+  };
 }
 
 /**

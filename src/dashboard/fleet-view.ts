@@ -11,6 +11,7 @@ import type { GroupCheck } from '../controller/group-check.js';
 import type { RegionResult } from '../controller/inventory.js';
 import type { PassReport } from '../controller/report.js';
 import { portText } from './port-text.js';
+import { blockedText } from '../core/plan-output.js';
 
 /**
  * An instance's standing in one target, most urgent first:
@@ -104,7 +105,7 @@ function planIndex(input: FleetViewInput) {
     if (r.reason === 'replacement-blocked') push(replacing, key(r.target, r.instanceId), `${r.cidr ?? r.ruleId} ${portText(r.port)} admits it meanwhile`);
     else push(kept, key(r.target, r.instanceId), `${r.cidr ?? r.ruleId} ${portText(r.port)} should go, but is kept back (${r.reason}: ${r.detail})`);
   }
-  for (const b of input.plan.blocked) push(blocked, key(b.target, b.instanceId), `${b.cidr} ${portText(b.port)}: ${b.reason === 'no-group' ? 'no group of the pool exists' : 'no room in the pool'}`);
+  for (const b of input.plan.blocked) push(blocked, key(b.target, b.instanceId), `${b.cidr} ${portText(b.port)}: ${blockedText(b.reason)}`);
   for (const r of input.plan.refused) push(refused, key(r.target, r.instanceId), r.detail);
   for (const batch of input.plan.authorize) for (const r of batch.items) push(missing, key(r.target, r.instanceId), `${r.cidr} ${portText(r.port)} → ${batch.groupId}`);
   for (const rule of input.observed) {

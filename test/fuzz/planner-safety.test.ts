@@ -233,7 +233,8 @@ describe('the planner, over random worlds', () => {
           const key = desiredKey(r.target, r.instanceId, r.port, r.cidr);
           expect(held.has(key) || planned.has(key) || covered(r)).toBe(true);
         }
-        for (const b of crowded.blocked) expect(b.reason).toBe('capacity');
+        // A halted pass holds back the new rules of members whose ports changed, with their old rules.
+        for (const b of crowded.blocked) expect(b.reason).toBe(b.reason === 'halted' && crowded.halted ? 'halted' : 'capacity');
       }),
       RUNS,
     );

@@ -10,6 +10,7 @@ import type { FleetView } from '../fleet-view.js';
 import { Badge, poll, ScrollBox } from '../layout.js';
 import { portText, type PortRange } from '../port-text.js';
 import { heldBackReasons } from '../../core/safety.js';
+import { blockedText } from '../../core/plan-output.js';
 
 /** One table of a target's drift; `id` names target and table with `:`, which no target name has, so ids never collide. */
 function Rows<T>({ id, caption, heads, items, cells }: { id: string; caption: string; heads: string[]; items: T[]; cells: (item: T) => (string | number | undefined)[] }) {
@@ -42,7 +43,7 @@ const TargetDrift: FC<{ t: TargetReport }> = ({ t }) => {
       <Rows id={`drift:${t.name}:revoke`} caption="Would revoke" heads={['Rule', 'Address', 'Port', 'Instance', 'Region', 'Why']} items={t.revoke} cells={(r) => [r.ruleId, r.cidr, port(r.port), r.instanceId, r.memberRegion, r.reason]} />
       <Rows
         id={`drift:${t.name}:blocked`} caption="Blocked" heads={['Instance', 'Region', 'Address', 'Port', 'Why']} items={t.blocked}
-        cells={(b) => [b.instanceId, b.memberRegion, b.cidr, port(b.port), b.reason === 'no-group' ? 'no group of the pool exists' : 'no room in the pool']}
+        cells={(b) => [b.instanceId, b.memberRegion, b.cidr, port(b.port), blockedText(b.reason)]}
       />
       <Rows id={`drift:${t.name}:refused`} caption="Cannot be admitted" heads={['Instance', 'Region', 'Why']} items={t.refused} cells={(r) => [r.instanceId, r.memberRegion, r.detail]} />
       <Rows id={`drift:${t.name}:kept`} caption="Kept by the safety rules" heads={['Rule', 'Address', 'Port', 'Instance', 'Why']} items={t.kept} cells={(k) => [k.ruleId, k.cidr, port(k.port), k.instanceId, `${k.reason}: ${k.detail}`]} />
