@@ -124,8 +124,9 @@ export type RevokeReason =
 /**
  * Why a stale-looking rule stays: `grace` (young, or registered after its
  * instance was listed), `region-unavailable` (its instance's region was not
- * listed), `blast-radius` (the pass was halted), `replacement-blocked` (its
- * port or family is no longer wanted, but the member's new rule found no
+ * listed), `blast-radius` (the pass was halted), `replacement-blocked` (it
+ * is being replaced after a change of ports, families or the target's name,
+ * but the member's new rule found no
  * room: revoking it would leave the member with neither).
  */
 export type KeepReason = 'grace' | 'region-unavailable' | 'blast-radius' | 'replacement-blocked';

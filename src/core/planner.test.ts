@@ -254,6 +254,17 @@ describe('safety rules', () => {
       expect(p.kept.map((k) => k.wouldRevoke)).toEqual(['target-removed', 'target-removed']);
     });
 
+    it("keeps a renamed target's old rule while the member's rule under the new name finds no room", () => {
+      // One group, full with the old rule and a foreign one: the new name's rule would need the old one's room, and more.
+      const p = plan(input({ targets: [target({ groupIds: ['sg-1'], quota: 1 })], observed: [renamed, foreign('sgr-f', '203.0.113.0/24')], members: [member('i-7')] }));
+      expect(revoked(p)).toEqual([]);
+      expect(kept(p)).toEqual(['sgr-1:replacement-blocked']);
+      expect(p.kept[0]?.detail).toMatch(/being replaced \(target-removed\)/);
+      // The old rule holds the same permission in the pool, so it admits the member meanwhile: nothing to add, nobody blocked.
+      expect(authorized(p)).toEqual([]);
+      expect(p.blocked).toEqual([]);
+    });
+
     it("leaves them to fleet passes in an instance's own pass, saying so only of its own rule; its deregistration revokes its own", () => {
       const other = managed('sgr-3', 'i-9', {}, { [TAG.target]: 'old-api' });
       const own = plan(input({ observed: [renamed, other], members: [member('i-7')], scope: { kind: 'instance', instanceId: 'i-7' } }));

@@ -15,7 +15,7 @@ import { capacityLines, sortByKey, toBatches } from './plan-output.js';
 import { decideUnmatched } from './revoke-decision.js';
 import { ipv4HostNumber } from './ip-scan.js';
 import { cidrHash, normalizePort } from './rule-key.js';
-import { heldBack, readNow, revokeLimit, withinGrace } from './safety.js';
+import { heldBack, isReplaced, readNow, revokeLimit, withinGrace } from './safety.js';
 import { StringIndex } from './string-index.js';
 import { RuleMatcher } from './rule-matcher.js';
 
@@ -288,18 +288,18 @@ export function plan(input: PlanInput): Plan {
   let toPlace = wanted.toPlace;
   const place = () => placeRules(toPlace, (name) => pools.get(name), ledger, { spread: true, ...(full.size > 0 ? { full: (g, f) => full.has(`${f} ${g}`) } : {}) });
   let placement = place();
-  // A member whose new rule (a port range or family changed) found no room keeps the rule it has:
+  // A member whose new rule (a port range, family or target name changed) found no room keeps the rule it has:
   // revoking it would leave the member with neither, and hand its room to another member. Keeping
   // it takes room back, which may block another member's replacement, so placement runs again
   // until no more are kept; each run keeps more, so this ends, and nearly always after none.
   for (;;) {
     const blocked = new Set(placement.blocked.map((r) => memberKey(r.target, r.instanceId)));
-    const replaced = blocked.size === 0 ? [] : revokes.filter(({ revoke }) => revoke.reason === 'port-removed' && blocked.has(memberKey(revoke.target, revoke.instanceId)));
+    const replaced = blocked.size === 0 ? [] : revokes.filter(({ revoke }) => isReplaced(revoke.reason) && blocked.has(memberKey(revoke.target, revoke.instanceId)));
     if (replaced.length === 0) break;
     const keeping = new Set(replaced);
     revokes = revokes.filter((r) => !keeping.has(r));
     for (const { revoke: r } of replaced) {
-      const detail = `its port or family is no longer wanted, but instance ${r.instanceId ?? ''}'s new rule found no room in the pool; it stays until that rule is placed`;
+      const detail = `it is being replaced (${r.reason}), but instance ${r.instanceId ?? ''}'s new rule found no room in the pool; it stays until that rule is placed`;
       kept.push({ ruleId: r.ruleId, groupId: r.groupId, target: r.target, cidr: r.cidr, port: r.port, instanceId: r.instanceId, reason: 'replacement-blocked', detail });
     }
     ledger = ledgerAfter(revokes);
@@ -314,10 +314,10 @@ export function plan(input: PlanInput): Plan {
   if (limit !== undefined && revokes.length > limit && input.safety?.force !== true) {
     halted = { reason: 'blast-radius', wouldRevoke: revokes.length, limit, managed: managedTotal };
     kept = kept.concat(heldBack(revokes.map((r) => r.revoke), halted));
-    // A change of ports or families that the limit holds back is held back whole: the members keep the
+    // A change of ports, families or a target's name that the limit holds back is held back whole: the members keep the
     // rules they have and get no new ones, or the next pass would count the new rules in the fraction and
     // revoke the old ones unforced. New members, with nothing held back, are admitted as ever.
-    const changing = new Set(revokes.filter(({ revoke }) => revoke.reason === 'port-removed').map(({ revoke }) => memberKey(revoke.target, revoke.instanceId)));
+    const changing = new Set(revokes.filter(({ revoke }) => isReplaced(revoke.reason)).map(({ revoke }) => memberKey(revoke.target, revoke.instanceId)));
     if (changing.size > 0) {
       withheld = toPlace.filter((r) => changing.has(memberKey(r.target, r.instanceId)));
       toPlace = toPlace.filter((r) => !changing.has(memberKey(r.target, r.instanceId)));

@@ -2,7 +2,7 @@ import { SgsyncError, isSgsyncError } from './errors.js';
 import { mapLimit } from './limit.js';
 import type { Family, GroupBatch, MissingGroup, ObservedRule, Plan, PlannedRevoke, PlannedRule, PortSpec, Target } from './model.js';
 import type { Ec2Port } from './ports.js';
-import { heldBack } from './safety.js';
+import { heldBack, isReplaced } from './safety.js';
 
 /** One change a pass made, as the audit log records it. */
 export interface AppliedChange {
@@ -280,7 +280,7 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
       await mapLimit(early, concurrency, async (batch) => {
         if (!(await applyBatch(batch, authorize, (r) => alreadyThere.push(r)))) for (const r of batch.items) unplaced.add(memberKey(r));
       });
-      // A member whose new rule did not land keeps the one it has for a port or family it no longer needs: it is not left with neither.
+      // A member whose new rule did not land keeps the one it was to replace (see isReplaced): it is not left with neither.
       const revokes = unplaced.size === 0 ? applying.revoke : keepingReplaced(applying.revoke, unplaced);
       await mapLimit(revokes, concurrency, (batch) => applyBatch(batch, revoke, (r) => alreadyGone.push(r)));
       await mapLimit(late, concurrency, (batch) => applyBatch(batch, authorize, (r) => alreadyThere.push(r)));
@@ -329,10 +329,10 @@ export function authorizeOrder(plan: Pick<Plan, 'authorize' | 'capacity'>): { ea
 
 const memberKey = (r: { target: string; instanceId?: string }) => `${r.target}\u0000${r.instanceId ?? ''}`;
 
-/** `batches` without the `port-removed` revokes of the members in `unplaced` (by `memberKey`), and without batches left empty. */
+/** `batches` without the revokes of the members in `unplaced` (by `memberKey`) that their new rules were to replace (see `isReplaced`), and without batches left empty. */
 function keepingReplaced(batches: GroupBatch<PlannedRevoke>[], unplaced: ReadonlySet<string>): GroupBatch<PlannedRevoke>[] {
   return batches
-    .map((batch) => ({ ...batch, items: batch.items.filter((r) => r.reason !== 'port-removed' || !unplaced.has(memberKey(r))) }))
+    .map((batch) => ({ ...batch, items: batch.items.filter((r) => !isReplaced(r.reason) || !unplaced.has(memberKey(r))) }))
     .filter((batch) => batch.items.length > 0);
 }
 
@@ -369,7 +369,7 @@ export function holdIfHalted(plan: Plan, first: Plan): Plan {
   const halted = first.halted;
   if (!halted || plan.revoke.length === 0) return plan;
   const held = plan.revoke.flatMap((b) => b.items);
-  const changing = new Set(held.filter((r) => r.reason === 'port-removed').map(memberKey));
+  const changing = new Set(held.filter((r) => isReplaced(r.reason)).map(memberKey));
   const withheld = plan.authorize.flatMap((b) => b.items.filter((r) => changing.has(memberKey(r))));
   return {
     ...plan,

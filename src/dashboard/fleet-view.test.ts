@@ -99,6 +99,18 @@ describe('the fleet view', () => {
     expect(standing).toEqual({ status: 'blocked', detail: '54.0.0.1/32 443-444/tcp: no room in the pool; 54.0.0.1/32 443/tcp admits it meanwhile' });
   });
 
+  it("shows a member admitted by its rule under a renamed target's old name, kept until the new name's has room, as admitted by it", () => {
+    const full: Target = { ...api, groupIds: ['sg-1'], quota: 1 };
+    const ws = [member('i-1')];
+    const seen = [{ ...rule('sgr-1', 'i-1', '54.0.0.1/32'), tags: { ...rule('sgr-1', 'i-1', '54.0.0.1/32').tags, [TAG.target]: 'old-api' } }, { ...rule('sgr-f', 'i-9', '203.0.113.0/24'), tags: {} }];
+    const p = plan({
+      deployment: 'prod', targets: [full], members: ws, observed: seen, scope: { kind: 'all' }, now: '2025-06-01T12:00:00.000Z',
+      regionInventory: { 'eu-west-1': { status: 'complete' } }, safety: { graceSeconds: 300, revokeLimit: {}, force: false },
+    });
+    const standing = buildFleetView({ deployment: 'prod', targets: [full], members: ws, observed: seen, plan: p, regions: [] }).rows[0]?.standing.api;
+    expect(standing).toEqual({ status: 'admitted', detail: '54.0.0.1/32 443/tcp admits it meanwhile' });
+  });
+
   it('names the port of each rule it explains, so a target with two ports lists two different rules', () => {
     const twoPorts: Target = { ...api, quota: 60, ports: [{ protocol: 'tcp', fromPort: 443, toPort: 443 }, { protocol: 'tcp', fromPort: 8000, toPort: 8100 }] };
     const rule2 = (ruleId: string, id: string, port: number, cidr: string) => ({ ...rule(ruleId, id, cidr), fromPort: port, toPort: port === 8000 ? 8100 : port });

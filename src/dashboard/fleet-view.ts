@@ -131,6 +131,9 @@ function standingOf(member: Member, target: Target, index: ReturnType<typeof pla
   if (refused) return { status: 'refused', detail: refused.join('; ') };
   const missing = index.missing.get(k);
   if (missing) return { status: 'missing', detail: `a pass would add ${missing.join('; ')}` };
+  // Its rule under a target's old name holds the same permission: it admits the member until the new one has room.
+  const replacing = index.replacing.get(k);
+  if (replacing) return { status: 'admitted', detail: replacing.join('; ') };
   const rules = index.admittedBy.get(k);
   if (rules) return { status: 'admitted', detail: rules.join('; ') };
   if (!matchesSelector(member, target.selector)) return { status: 'not-member', detail: 'the selector does not pick this instance' };
