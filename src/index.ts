@@ -18,8 +18,7 @@
  * const result = await reconcile({ config, ec2: createEc2Adapter({ config }) });
  * console.log(result.changes.length, 'changes', result.errors);
  */
-import { Ec2Adapter } from './aws/ec2-adapter.js';
-import type { AwsOptions } from './aws/clients.js';
+import { createEc2Adapter } from './aws/ec2-adapter.js';
 import type { LoadedConfig } from './config/index.js';
 import { controllerPass, type ControllerPassOptions, type ControllerPassResult } from './controller/pass.js';
 
@@ -27,28 +26,11 @@ export * from './core/index.js';
 export type { Ec2Port, ListFilter } from './core/ports.js';
 export { passWarnings, type AppliedChange, type PassResult, type PassTimings } from './core/reconcile.js';
 export { configJsonSchema, findConfigFile, formatIssue, loadConfig, parseConfig, type ConfigIssue, type LoadedConfig, type SgsyncConfig } from './config/index.js';
-export { Ec2Adapter } from './aws/ec2-adapter.js';
+export { createEc2Adapter, Ec2Adapter } from './aws/ec2-adapter.js';
 export type { AwsOptions } from './aws/clients.js';
 export type { ControllerPassResult } from './controller/pass.js';
 export type { Inventory, RegionResult } from './controller/inventory.js';
 export { EXIT, exitCodeFor } from './cli/exit-codes.js';
-
-/**
- * An EC2 adapter for every region. With `config`, its `aws` section
- * (endpoint, profile, pacing) applies as it does for the CLI; `options`
- * win over it. Without an endpoint, the SDK's own chain applies
- * (`AWS_ENDPOINT_URL`, profiles, the instance role).
- */
-export function createEc2Adapter(options: AwsOptions & { config?: LoadedConfig } = {}): Ec2Adapter {
-  const { config, ...aws } = options;
-  const fromConfig = config?.config.aws;
-  return new Ec2Adapter({
-    ...(fromConfig?.endpoint !== undefined ? { endpoint: fromConfig.endpoint } : {}),
-    ...(fromConfig?.profile !== undefined ? { profile: fromConfig.profile } : {}),
-    ...(fromConfig?.pacing !== undefined ? { pacing: fromConfig.pacing } : {}),
-    ...aws,
-  });
-}
 
 export interface ReconcileOptions extends Pick<ControllerPassOptions, 'regions' | 'force' | 'onChange' | 'onRegion' | 'now'> {
   config: LoadedConfig;

@@ -15,6 +15,7 @@ import { INSTANCE_ID_PATTERN } from '../core/instance-id-index.js';
 import { commonTags } from '../core/ownership.js';
 import type { GroupBatch, Member, ObservedRule, PlannedRevoke, PlannedRule } from '../core/model.js';
 import { MAX_FILTER_VALUES, type AuthorizeOutcome, type Ec2Port, type ListFilter, type RevokeOutcome } from '../core/ports.js';
+import type { LoadedConfig } from '../config/load.js';
 import { Ec2Clients, type AwsOptions } from './clients.js';
 import type { ListedInstance } from './listing-protocol.js';
 import { isAlreadyDone, mapAwsError, type CallContext } from './errors.js';
@@ -276,4 +277,17 @@ export class Ec2Adapter implements Ec2Port {
       throw this.fail(e, { action: 'RevokeSecurityGroupIngress', region: batch.region, groupId: batch.groupId });
     }
   }
+}
+
+/**
+ * An EC2 adapter for every region, with the configuration's `aws` section
+ * (endpoint, profile, pacing) as every command and the Lambda apply it; an
+ * option given here wins over it (`--endpoint`, `--profile`). Without an
+ * endpoint, the SDK's own chain applies (`AWS_ENDPOINT_URL`, profiles, the
+ * instance role).
+ */
+export function createEc2Adapter(options: AwsOptions & { config?: LoadedConfig } = {}): Ec2Adapter {
+  const { config, ...given } = options;
+  const aws = config?.config.aws;
+  return new Ec2Adapter({ ...given, endpoint: given.endpoint ?? aws?.endpoint, profile: given.profile ?? aws?.profile, pacing: given.pacing ?? aws?.pacing });
 }

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { Ec2Adapter } from '../aws/ec2-adapter.js';
+import { createEc2Adapter, type Ec2Adapter } from '../aws/ec2-adapter.js';
 import { loadConfig, type LoadedConfig } from '../config/index.js';
 
 /** Options every command that talks to AWS accepts. */
@@ -41,9 +41,7 @@ export function withAwsConnection(cmd: Command): Command {
  */
 export async function awsContext(options: AwsCliOptions, maxAttempts?: (loaded: LoadedConfig) => number): Promise<AwsContext> {
   const loaded = await loadConfig({ configPath: options.config, env: process.env });
-  const endpoint = options.endpoint ?? loaded.config.aws.endpoint;
-  const profile = options.profile ?? loaded.config.aws.profile;
-  const ec2 = new Ec2Adapter({ endpoint, profile, maxAttempts: maxAttempts?.(loaded), pacing: loaded.config.aws.pacing });
+  const ec2 = createEc2Adapter({ config: loaded, endpoint: options.endpoint, profile: options.profile, maxAttempts: maxAttempts?.(loaded) });
   return { loaded, ec2 };
 }
 

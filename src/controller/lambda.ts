@@ -3,7 +3,7 @@
  * EC2 state-change event from any region runs a pass scoped to its instance.
  * Bundled to one file by `npm run build:lambda` (docs/lambda.md).
  */
-import { Ec2Adapter } from '../aws/ec2-adapter.js';
+import { createEc2Adapter, type Ec2Adapter } from '../aws/ec2-adapter.js';
 import { createLogger, type Logger } from '../cli/logger.js';
 import { loadConfig, parseConfig, type Env, type LoadedConfig } from '../config/index.js';
 import { messageOf } from '../core/errors.js';
@@ -52,8 +52,8 @@ interface Context {
 export async function lambdaContext(env: Env): Promise<Context> {
   const inline = env.SGSYNC_CONFIG_YAML;
   const loaded = inline ? parseConfig(inline, '$SGSYNC_CONFIG_YAML', env) : await loadConfig({ env, cwd: env.LAMBDA_TASK_ROOT ?? process.cwd() });
-  const endpoint = loaded.config.aws.endpoint ?? (env.AWS_ENDPOINT_URL || undefined);
-  return { loaded, ec2: new Ec2Adapter({ endpoint, profile: loaded.config.aws.profile, pacing: loaded.config.aws.pacing }) };
+  // The handler's env may be given, not the process's, so the SDK would not see its AWS_ENDPOINT_URL.
+  return { loaded, ec2: createEc2Adapter({ config: loaded, endpoint: loaded.config.aws.endpoint ?? (env.AWS_ENDPOINT_URL || undefined) }) };
 }
 
 function callTotals(ec2: Ec2Adapter): Map<string, number> {
