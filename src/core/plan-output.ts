@@ -4,7 +4,8 @@
  * everywhere so two plans of the same world compare equal.
  */
 import type { GroupFamilyCounts } from './capacity.js';
-import type { BlockedReason, CapacityLine, Family, GroupBatch, Target } from './model.js';
+import type { BlockedReason, BlockedRule, CapacityLine, DesiredRule, Family, GroupBatch, PlannedRevoke, Target } from './model.js';
+import { isReplaced } from './safety.js';
 
 function byText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -87,4 +88,21 @@ export function blockedText(reason: BlockedReason): string {
     default:
       return 'no room in the pool';
   }
+}
+
+/** A member of a target as one key: what the rules, revokes and blocked rules of one member in one target share. */
+export function memberKey(target: string, instanceId: string | undefined): string {
+  return `${target}\u0000${instanceId ?? ''}`;
+}
+
+/** The members (by `memberKey`) whose revokes have a successor (see `isReplaced`): a halted pass holds their new rules back with the old. */
+export function replacingMembers(revokes: Iterable<PlannedRevoke>): Set<string> {
+  const out = new Set<string>();
+  for (const r of revokes) if (isReplaced(r.reason)) out.add(memberKey(r.target, r.instanceId));
+  return out;
+}
+
+/** A desired rule the plan does not place, and why. Spelled out rather than spread: at fleet scale this list is long. */
+export function asBlocked(r: DesiredRule, reason: BlockedReason): BlockedRule {
+  return { target: r.target, instanceId: r.instanceId, memberRegion: r.memberRegion, family: r.family, port: r.port, cidr: r.cidr, reason };
 }

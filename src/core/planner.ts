@@ -11,7 +11,7 @@ import { targetRules, type TargetRules } from './desired.js';
 import type { DesiredRule, ForeignRule, KeptRule, MissingGroup, ObservedRule, Plan, PlanInput, PlannedRevoke, PlannedRule, PortSpec, Scope, Target } from './model.js';
 import { MemberIndex } from './member-index.js';
 import { isManagedBy, ownershipTags, registeredAtMs, ruleInstanceSpan, ruleMember, ruleTag, TAG, type TextSpan } from './ownership.js';
-import { capacityLines, sortByKey, toBatches } from './plan-output.js';
+import { asBlocked, capacityLines, memberKey, replacingMembers, sortByKey, toBatches } from './plan-output.js';
 import { decideUnmatched } from './revoke-decision.js';
 import { ipv4HostNumber } from './ip-scan.js';
 import { cidrHash, normalizePort } from './rule-key.js';
@@ -94,9 +94,6 @@ function missingByTarget(input: PlanInput, known: Known): Map<string, Set<string
   }
   return out;
 }
-
-/** A member of a target, as a key. */
-const memberKey = (target: string, instanceId: string | undefined) => `${target}\u0000${instanceId ?? ''}`;
 
 /** Positions of the members whose rules a pass wants: one instance's, or (undefined) everyone's. */
 function scopedMembers(known: Known, scope: Scope): number[] | undefined {
@@ -317,7 +314,7 @@ export function plan(input: PlanInput): Plan {
     // A change of ports, families or a target's name that the limit holds back is held back whole: the members keep the
     // rules they have and get no new ones, or the next pass would count the new rules in the fraction and
     // revoke the old ones unforced. New members, with nothing held back, are admitted as ever.
-    const changing = new Set(revokes.filter(({ revoke }) => isReplaced(revoke.reason)).map(({ revoke }) => memberKey(revoke.target, revoke.instanceId)));
+    const changing = replacingMembers(revokes.map((r) => r.revoke));
     if (changing.size > 0) {
       withheld = toPlace.filter((r) => changing.has(memberKey(r.target, r.instanceId)));
       toPlace = toPlace.filter((r) => !changing.has(memberKey(r.target, r.instanceId)));
@@ -345,12 +342,7 @@ export function plan(input: PlanInput): Plan {
       regionOf,
     ),
     // Spelled out rather than spread: at fleet scale this list is long.
-    blocked: [
-      ...placement.blocked.map((r) => ({
-        target: r.target, instanceId: r.instanceId, memberRegion: r.memberRegion, family: r.family, port: r.port, cidr: r.cidr, reason: noGroup(r.target) ? ('no-group' as const) : ('capacity' as const),
-      })),
-      ...withheld.map((r) => ({ target: r.target, instanceId: r.instanceId, memberRegion: r.memberRegion, family: r.family, port: r.port, cidr: r.cidr, reason: 'halted' as const })),
-    ],
+    blocked: [...placement.blocked.map((r) => asBlocked(r, noGroup(r.target) ? 'no-group' : 'capacity')), ...withheld.map((r) => asBlocked(r, 'halted'))],
     refused: wanted.refused,
     kept: sortByKey(kept, (k) => k.ruleId),
     foreign: sortByKey(foreign, (f) => `${f.groupId}\u0000${f.ruleId}`),

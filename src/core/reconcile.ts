@@ -2,6 +2,7 @@ import { SgsyncError, isSgsyncError } from './errors.js';
 import { mapLimit } from './limit.js';
 import type { Family, GroupBatch, MissingGroup, ObservedRule, Plan, PlannedRevoke, PlannedRule, PortSpec, Target } from './model.js';
 import type { Ec2Port } from './ports.js';
+import { asBlocked, memberKey, replacingMembers } from './plan-output.js';
 import { heldBack, isReplaced } from './safety.js';
 
 /** One change a pass made, as the audit log records it. */
@@ -278,7 +279,7 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     await timed('applyMs', async () => {
       const unplaced = new Set<string>();
       await mapLimit(early, concurrency, async (batch) => {
-        if (!(await applyBatch(batch, authorize, (r) => alreadyThere.push(r)))) for (const r of batch.items) unplaced.add(memberKey(r));
+        if (!(await applyBatch(batch, authorize, (r) => alreadyThere.push(r)))) for (const r of batch.items) unplaced.add(memberKey(r.target, r.instanceId));
       });
       // A member whose new rule did not land keeps the one it was to replace (see isReplaced): it is not left with neither.
       const revokes = unplaced.size === 0 ? applying.revoke : keepingReplaced(applying.revoke, unplaced);
@@ -327,12 +328,10 @@ export function authorizeOrder(plan: Pick<Plan, 'authorize' | 'capacity'>): { ea
   return { early, late };
 }
 
-const memberKey = (r: { target: string; instanceId?: string }) => `${r.target}\u0000${r.instanceId ?? ''}`;
-
 /** `batches` without the revokes of the members in `unplaced` (by `memberKey`) that their new rules were to replace (see `isReplaced`), and without batches left empty. */
 function keepingReplaced(batches: GroupBatch<PlannedRevoke>[], unplaced: ReadonlySet<string>): GroupBatch<PlannedRevoke>[] {
   return batches
-    .map((batch) => ({ ...batch, items: batch.items.filter((r) => !isReplaced(r.reason) || !unplaced.has(memberKey(r))) }))
+    .map((batch) => ({ ...batch, items: batch.items.filter((r) => !isReplaced(r.reason) || !unplaced.has(memberKey(r.target, r.instanceId))) }))
     .filter((batch) => batch.items.length > 0);
 }
 
@@ -369,13 +368,13 @@ export function holdIfHalted(plan: Plan, first: Plan): Plan {
   const halted = first.halted;
   if (!halted || plan.revoke.length === 0) return plan;
   const held = plan.revoke.flatMap((b) => b.items);
-  const changing = new Set(held.filter((r) => isReplaced(r.reason)).map(memberKey));
-  const withheld = plan.authorize.flatMap((b) => b.items.filter((r) => changing.has(memberKey(r))));
+  const changing = replacingMembers(held);
+  const withheld = (r: PlannedRule) => changing.has(memberKey(r.target, r.instanceId));
   return {
     ...plan,
     revoke: [],
-    authorize: changing.size === 0 ? plan.authorize : plan.authorize.map((b) => ({ ...b, items: b.items.filter((r) => !changing.has(memberKey(r))) })).filter((b) => b.items.length > 0),
-    blocked: [...plan.blocked, ...withheld.map(({ target, instanceId, memberRegion, family, port, cidr }) => ({ target, instanceId, memberRegion, family, port, cidr, reason: 'halted' as const }))],
+    authorize: changing.size === 0 ? plan.authorize : plan.authorize.map((b) => ({ ...b, items: b.items.filter((r) => !withheld(r)) })).filter((b) => b.items.length > 0),
+    blocked: [...plan.blocked, ...plan.authorize.flatMap((b) => b.items.filter(withheld).map((r) => asBlocked(r, 'halted')))],
     kept: [...plan.kept, ...heldBack(held, halted)],
     halted,
   };

@@ -11,7 +11,7 @@ import type { GroupCheck } from '../controller/group-check.js';
 import type { RegionResult } from '../controller/inventory.js';
 import type { PassReport } from '../controller/report.js';
 import { portText } from './port-text.js';
-import { blockedText } from '../core/plan-output.js';
+import { blockedText, memberKey } from '../core/plan-output.js';
 
 /**
  * An instance's standing in one target, most urgent first:
@@ -81,7 +81,6 @@ export interface FleetViewInput {
   at?: string;
 }
 
-const key = (target: string, instanceId: string | undefined) => `${target}\u0000${instanceId ?? ''}`;
 
 function push(map: Map<string, string[]>, k: string, value: string): void {
   const list = map.get(k);
@@ -99,25 +98,25 @@ function planIndex(input: FleetViewInput) {
   const missing = new Map<string, string[]>();
   const admittedBy = new Map<string, string[]>();
   // Each names its port: a target with several ports has a rule per port for one address.
-  for (const batch of input.plan.revoke) for (const r of batch.items) push(stale, key(r.target, r.instanceId), `${r.cidr ?? r.ruleId} ${portText(r.port)}: ${r.reason}`);
+  for (const batch of input.plan.revoke) for (const r of batch.items) push(stale, memberKey(r.target, r.instanceId), `${r.cidr ?? r.ruleId} ${portText(r.port)}: ${r.reason}`);
   // A rule kept until its member's new one finds room is that member's block, not staleness to wait out.
   for (const r of input.plan.kept) {
-    if (r.reason === 'replacement-blocked') push(replacing, key(r.target, r.instanceId), `${r.cidr ?? r.ruleId} ${portText(r.port)} admits it meanwhile`);
-    else push(kept, key(r.target, r.instanceId), `${r.cidr ?? r.ruleId} ${portText(r.port)} should go, but is kept back (${r.reason}: ${r.detail})`);
+    if (r.reason === 'replacement-blocked') push(replacing, memberKey(r.target, r.instanceId), `${r.cidr ?? r.ruleId} ${portText(r.port)} admits it meanwhile`);
+    else push(kept, memberKey(r.target, r.instanceId), `${r.cidr ?? r.ruleId} ${portText(r.port)} should go, but is kept back (${r.reason}: ${r.detail})`);
   }
-  for (const b of input.plan.blocked) push(blocked, key(b.target, b.instanceId), `${b.cidr} ${portText(b.port)}: ${blockedText(b.reason)}`);
-  for (const r of input.plan.refused) push(refused, key(r.target, r.instanceId), r.detail);
-  for (const batch of input.plan.authorize) for (const r of batch.items) push(missing, key(r.target, r.instanceId), `${r.cidr} ${portText(r.port)} → ${batch.groupId}`);
+  for (const b of input.plan.blocked) push(blocked, memberKey(b.target, b.instanceId), `${b.cidr} ${portText(b.port)}: ${blockedText(b.reason)}`);
+  for (const r of input.plan.refused) push(refused, memberKey(r.target, r.instanceId), r.detail);
+  for (const batch of input.plan.authorize) for (const r of batch.items) push(missing, memberKey(r.target, r.instanceId), `${r.cidr} ${portText(r.port)} → ${batch.groupId}`);
   for (const rule of input.observed) {
     if (!isManagedBy(rule, input.deployment)) continue;
     const target = ruleTag(rule, TAG.target);
-    if (target !== undefined) push(admittedBy, key(target, ruleMember(rule).instanceId), `${rule.ruleId} (${portText(rule)}) in ${rule.groupId}`);
+    if (target !== undefined) push(admittedBy, memberKey(target, ruleMember(rule).instanceId), `${rule.ruleId} (${portText(rule)}) in ${rule.groupId}`);
   }
   return { stale, kept, replacing, blocked, refused, missing, admittedBy };
 }
 
 function standingOf(member: Member, target: Target, index: ReturnType<typeof planIndex>): TargetStanding {
-  const k = key(target.name, member.instanceId);
+  const k = memberKey(target.name, member.instanceId);
   // A rule the safety rules keep back is still one that should go: held back is not admitted.
   const stale = index.stale.get(k);
   const kept = index.kept.get(k);
