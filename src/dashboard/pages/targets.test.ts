@@ -37,3 +37,22 @@ describe('the Targets page', () => {
     expect(html).toMatch(/<p class="banner info" role="status">Could not check that the pool groups exist in us-east-1 .*Add ec2:DescribeSecurityGroups to the role/);
   });
 });
+
+describe('the Targets page ports', () => {
+  it('reads a target\'s ports and a foreign rule\'s as every other view does (ICMP any type, all traffic)', async () => {
+    const ports = [
+      { protocol: 'icmp', fromPort: -1, toPort: -1 },
+      { protocol: 'tcp', fromPort: 8000, toPort: 8100 },
+    ];
+    const foreign = [{ ruleId: 'sgr-1', groupId: 'sg-2', target: 'api', family: 'ipv4', protocol: '-1', fromPort: -1, toPort: -1, cidr: '192.0.2.0/24', dangerous: false }];
+    const view = {
+      targets: [{ ...api, ports }],
+      plan: { capacity, foreign, missing: [] },
+      report: { targets: [], errors: [] },
+    } as unknown as FleetView;
+    const html = await Promise.resolve((TargetsSection({ view, history: new UsageHistory(), refresh: 0 }) as { toString(): string | Promise<string> }).toString());
+    expect(html).toContain('us-east-1 · icmp, 8000-8100/tcp ·');
+    expect(html).not.toContain('-1/icmp');
+    expect(html).toMatch(/<td>all<\/td>/);
+  });
+});

@@ -9,15 +9,11 @@ import { groupCheckWarning } from '../../controller/group-check.js';
 import type { CapacityLine, Target } from '../../core/model.js';
 import type { FleetView } from '../fleet-view.js';
 import { Badge, poll, ScrollBox } from '../layout.js';
+import { portText } from '../port-text.js';
 import { sparklinePoints, usageKey, type UsageHistory } from '../usage-history.js';
 
 const W = 160;
 const H = 32;
-
-function portText(p: { protocol: string; fromPort: number; toPort: number }): string {
-  if (p.protocol === '-1') return 'all traffic';
-  return p.fromPort === p.toPort ? `${p.fromPort}/${p.protocol}` : `${p.fromPort}-${p.toPort}/${p.protocol}`;
-}
 
 const Gauge: FC<{ line: CapacityLine; history: UsageHistory }> = ({ line, history }) => {
   const samples = history.get(usageKey(line));
