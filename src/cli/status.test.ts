@@ -76,3 +76,31 @@ describe('the last changes in `sgsync status`', () => {
     expect(lastChanges({ auditLog: 'audit.jsonl', changes: 1 }, [record], true)).toMatch(/^\nLast changes \(audit\.jsonl\):\ntime +who +action/);
   });
 });
+
+describe('pools in `sgsync status`', () => {
+  const line = (groupId: string, before: number, after = before) => ({ target: 'api', groupId, family: 'ipv4' as const, quota: 60, before, after, managed: before, foreign: 0 });
+  const calm = (capacity: TargetReport['capacity']): TargetReport => ({ ...target, add: [], revoke: [], kept: [], blocked: [], capacity });
+  const view = (t: TargetReport) => ({ regions: [], plan: {}, report: { targets: [t], errors: [] } }) as unknown as FleetView;
+
+  it('is calm about a full group while its pool has room: placement fills groups one by one', () => {
+    expect(attention(view(calm([line('sg-1', 60), line('sg-2', 12)])))).toEqual([]);
+  });
+
+  it('needs attention when the pool is full after the pass, and not when the pass frees room', () => {
+    expect(attention(view(calm([line('sg-1', 60), line('sg-2', 59, 60)])))).toEqual([
+      'api: the pool is full for ipv4 (120 of 120 rules after a pass, in 2 group(s)): a new member would be blocked',
+    ]);
+    expect(attention(view(calm([line('sg-1', 60), line('sg-2', 60, 58)])))).toEqual([]);
+  });
+
+  it('counts no room in a group over its quota, and none in a group that does not exist', () => {
+    const gone = { ...line('sg-3', 0), missing: true as const };
+    expect(attention(view(calm([line('sg-1', 61), line('sg-2', 59, 60), gone])))).toEqual([
+      'api: the pool is full for ipv4 (121 of 120 rules after a pass, in 2 group(s)): a new member would be blocked',
+    ]);
+  });
+
+  it('sums the pool above its gauges', () => {
+    expect(targetLines(calm([line('sg-1', 60), line('sg-2', 12, 10)]))).toContain('Pool ipv4: 72 of 120 rules used in 2 groups (1 full), 70 after a pass; room for 50 more\n');
+  });
+});

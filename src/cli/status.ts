@@ -16,7 +16,7 @@ import { EXIT } from './exit-codes.js';
 import { numberIn } from './numbers.js';
 import { readFleet, withFleetOptions, type FleetCliOptions } from './inventory.js';
 import { printable, renderTable } from './table.js';
-import { blockedText } from '../core/plan-output.js';
+import { blockedText, poolText, poolTotals } from '../core/plan-output.js';
 
 interface StatusOptions extends FleetCliOptions {
   auditLog?: string;
@@ -52,7 +52,8 @@ export function attention(view: FleetView): string[] {
     for (const reason of ['capacity', 'no-group', 'halted'] as const) say(t.blocked.filter((b) => b.reason === reason).length, `rule(s) blocked: ${blockedText(reason)}`);
     say(t.refused.length, 'member(s) that cannot be admitted (no usable address)');
     say(dangerous.length, 'rule(s) open to the world (not managed by sgsync)');
-    for (const c of t.capacity) if (c.before >= c.quota) out.push(`${t.name}: ${c.groupId} ${c.family} is full (${c.before}/${c.quota})`);
+    // Placement fills groups one by one, so a full group is no news while its pool has room; a full pool is.
+    for (const p of poolTotals(t.capacity)) if (p.groups > 0 && p.room === 0) out.push(`${t.name}: the pool is full for ${p.family} (${p.after} of ${p.quota} rules after a pass, in ${p.groups} group(s)): a new member would be blocked`);
   }
   return out;
 }
@@ -78,7 +79,8 @@ export function targetLines(t: TargetReport): string {
     ...t.refused.map((r) => ['refused', r.instanceId, undefined, undefined, r.detail]),
     ...t.foreign.filter((f) => f.dangerous).map((f) => ['dangerous', undefined, f.cidr, port(f), `${f.ruleId} in ${f.groupId}, not sgsync's: ${f.description ?? ''}`]),
   ];
-  return `Target ${printable(t.name)} (${t.region})\n${gauges}${drift.length ? `\n${renderTable(['drift', 'instance', 'address', 'port', 'detail'], drift)}` : '\nNo drift.\n'}`;
+  const pools = poolTotals(t.capacity).map((p) => `Pool ${poolText(p)}\n`).join('');
+  return `Target ${printable(t.name)} (${t.region})\n${pools}${gauges}${drift.length ? `\n${renderTable(['drift', 'instance', 'address', 'port', 'detail'], drift)}` : '\nNo drift.\n'}`;
 }
 
 /**
@@ -127,7 +129,7 @@ export function addStatusCommand(program: Command): void {
       const problems = attention(view);
       const warnings = statusWarnings(view);
       if (options.json) {
-        const targets = (view.report?.targets ?? []).map((t) => ({ name: t.name, region: t.region, capacity: t.capacity, missing: t.missing, revoke: t.revoke, kept: t.kept, add: t.add, blocked: t.blocked, refused: t.refused, foreign: t.foreign }));
+        const targets = (view.report?.targets ?? []).map((t) => ({ name: t.name, region: t.region, pools: poolTotals(t.capacity), capacity: t.capacity, missing: t.missing, revoke: t.revoke, kept: t.kept, add: t.add, blocked: t.blocked, refused: t.refused, foreign: t.foreign }));
         process.stdout.write(`${JSON.stringify({ at: view.at, deployment: view.deployment, ok: problems.length === 0, attention: problems, warnings, regions: view.regions, targets, changes }, null, 2)}\n`);
       } else {
         const sections = (view.report?.targets ?? []).map(targetLines);

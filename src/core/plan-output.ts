@@ -78,6 +78,50 @@ export function capacityLines({ targets, managed, foreign, after, missing }: Cap
   return lines;
 }
 
+/** One target's pool for one family, summed over the groups that exist. */
+export interface PoolTotal {
+  family: Family;
+  /** Groups of the pool that exist (a group that does not exist has no room). */
+  groups: number;
+  /** Rules the pool can hold: the quota per group times those groups. */
+  quota: number;
+  before: number;
+  after: number;
+  /** Rules the pool can still take once the pass is applied: each group's room, added up (a group over its quota has none). */
+  room: number;
+  /** Groups that hold their quota or more before the pass. */
+  fullGroups: number;
+}
+
+/**
+ * One target's pool per family, from that target's capacity lines: what a
+ * reader wants before the group-by-group gauges, since placement fills groups
+ * one by one and a full group is no news while the pool has room.
+ */
+export function poolTotals(lines: readonly Pick<CapacityLine, 'family' | 'quota' | 'before' | 'after' | 'missing'>[]): PoolTotal[] {
+  const totals = new Map<Family, PoolTotal>();
+  for (const c of lines) {
+    let t = totals.get(c.family);
+    if (!t) totals.set(c.family, (t = { family: c.family, groups: 0, quota: 0, before: 0, after: 0, room: 0, fullGroups: 0 }));
+    if (c.missing) continue;
+    t.groups++;
+    t.quota += c.quota;
+    t.before += c.before;
+    t.after += c.after;
+    t.room += Math.max(0, c.quota - c.after);
+    if (c.before >= c.quota) t.fullGroups++;
+  }
+  return [...totals.values()];
+}
+
+/** `ipv4: 950 of 960 rules used in 16 groups (14 full); room for 20 more after a pass`: a pool in one line. */
+export function poolText(p: PoolTotal): string {
+  if (p.groups === 0) return `${p.family}: no group of the pool exists`;
+  const full = p.fullGroups > 0 ? ` (${p.fullGroups} full)` : '';
+  const after = p.after !== p.before ? `, ${p.after} after a pass` : '';
+  return `${p.family}: ${p.before} of ${p.quota} rules used in ${p.groups} group${p.groups === 1 ? '' : 's'}${full}${after}; room for ${p.room} more`;
+}
+
 /** A blocked rule's reason in words, as every report and page gives it. */
 export function blockedText(reason: BlockedReason): string {
   switch (reason) {

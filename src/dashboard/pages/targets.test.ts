@@ -56,3 +56,10 @@ describe('the Targets page ports', () => {
     expect(html).toMatch(/<td>all<\/td>/);
   });
 });
+
+describe('the Targets page pool line', () => {
+  it('sums the groups that exist above their gauges', async () => {
+    const html = await render();
+    expect(html).toContain('<p class="pool" data-family="ipv4" data-room="55"><strong>Pool</strong> ipv4: 5 of 60 rules used in 1 group; room for 55 more</p>');
+  });
+});

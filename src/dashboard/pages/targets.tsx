@@ -7,6 +7,7 @@
 import type { FC } from 'hono/jsx';
 import { groupCheckWarning } from '../../controller/group-check.js';
 import type { CapacityLine, Target } from '../../core/model.js';
+import { poolText, poolTotals } from '../../core/plan-output.js';
 import type { FleetView } from '../fleet-view.js';
 import { Badge, poll, ScrollBox } from '../layout.js';
 import { portText } from '../port-text.js';
@@ -66,6 +67,11 @@ const TargetPanel: FC<{ target: Target; view: FleetView; history: UsageHistory }
       <p class="muted">
         {`${target.region} · ${target.ports.map(portText).join(', ')} · ${target.address} ${target.families.join('+')} · quota ${target.quota} per group and family`}
       </p>
+      {poolTotals(lines).map((p) => (
+        <p class="pool" data-family={p.family} data-room={String(p.room)}>
+          <strong>Pool</strong> {poolText(p)}
+        </p>
+      ))}
       {lines.map((line) => (line.missing ? <Missing line={line} said={said(line.groupId)} /> : <Gauge line={line} history={history} />))}
       {foreign.length > 0 ? (
         <ScrollBox id={`targets:${target.name}:foreign`} label={`Rules of ${target.name} sgsync does not own`}>
