@@ -3,7 +3,7 @@
  * `sgsync inventory` flags and the dashboard's Fleet filters, so both answer
  * the same question the same way.
  */
-import { RULE_STATUSES, type FleetView, type InstanceRow, type RuleStatus } from './fleet-view.js';
+import { holdsStale, RULE_STATUSES, type FleetView, type InstanceRow, type RuleStatus } from './fleet-view.js';
 
 export interface FleetFilter {
   regions?: string[];
@@ -50,7 +50,8 @@ export function filterRows(rows: readonly InstanceRow[], filter: FleetFilter): I
     if (filter.target !== undefined && filter.status === undefined && !row.targets.includes(filter.target)) return false;
     if (filter.status !== undefined) {
       const standings = filter.target !== undefined ? [row.standing[filter.target]] : Object.values(row.standing);
-      if (!standings.some((s) => s?.status === filter.status)) return false;
+      // A member with a new address both lacks its rule and holds its old one: either filter finds it.
+      if (!standings.some((s) => s?.status === filter.status || (filter.status === 'stale' && holdsStale(s)))) return false;
     }
     return !q || matchesText(row, q);
   });

@@ -58,7 +58,7 @@ describe('the fleet view', () => {
 
   it.each([
     ['i-1', 'admitted', 'its rule is in place'],
-    ['i-2', 'stale', 'its rule carries an old address'],
+    ['i-2', 'missing', 'a stop/start gave it a new address, which a pass would add'],
     ['i-3', 'missing', 'it fits and a pass would add it'],
     ['i-4', 'blocked', 'the pool is full'],
     ['i-5', 'stale', 'it is stopped but its rule remains'],
@@ -71,6 +71,7 @@ describe('the fleet view', () => {
 
   it('explains a stale rule with the reason a pass would revoke it', () => {
     expect(v.rows.find((r) => r.instanceId === 'i-2')?.standing.api?.detail).toContain('address-changed');
+    expect(v.rows.find((r) => r.instanceId === 'i-5')?.standing.api?.stale).toBeUndefined();
     expect(v.rows.find((r) => r.instanceId === 'i-5')?.standing.api?.detail).toContain('instance-stopped');
   });
 
@@ -78,10 +79,10 @@ describe('the fleet view', () => {
     const held = view(members, observed, { count: 1 });
     expect(held.plan.halted).toBeDefined();
     const standing = (id: string) => held.rows.find((r) => r.instanceId === id)?.standing.api;
-    for (const id of ['i-2', 'i-5']) {
-      expect(standing(id)?.status).toBe('stale');
-      expect(standing(id)?.detail).toMatch(/blast-radius: the pass would revoke 2 of 3 managed rules; the limit is 1/);
-    }
+    // i-2's new address finds no room while its old rule is held back: it is blocked, and holds a rule that should go.
+    expect(standing('i-2')).toMatchObject({ status: 'blocked', stale: true });
+    expect(standing('i-5')?.status).toBe('stale');
+    for (const id of ['i-2', 'i-5']) expect(standing(id)?.detail).toMatch(/blast-radius: the pass would revoke 2 of 3 managed rules; the limit is 1/);
     expect(standing('i-1')?.status).toBe('admitted');
     expect(filterRows(held.rows, { status: 'stale' }).map((r) => r.instanceId)).toEqual(['i-2', 'i-5']);
   });
@@ -126,13 +127,24 @@ describe('the fleet view', () => {
     expect(detail('i-5')).toBe('a pass would revoke 54.0.0.55/32 443/tcp: instance-stopped; 54.0.0.55/32 8000-8100/tcp: instance-stopped');
   });
 
+  it('shows a member with a new address as missing its rule, naming the old one that should go, and finds it with either filter', () => {
+    const i2 = v.rows.find((r) => r.instanceId === 'i-2')?.standing.api;
+    expect(i2).toEqual({
+      status: 'missing',
+      stale: true,
+      detail: 'a pass would add 54.0.0.2/32 443/tcp → sg-1; it also holds a rule that should go: a pass would revoke 54.9.9.9/32 443/tcp: address-changed',
+    });
+    expect(filterRows(v.rows, { target: 'api', status: 'missing' }).map((r) => r.instanceId)).toEqual(['i-2', 'i-3']);
+    expect(filterRows(v.rows, { status: 'stale' }).map((r) => r.instanceId)).toEqual(['i-2', 'i-5']);
+  });
+
   it('lists the targets that pick each instance, stopped ones included', () => {
     expect(v.rows.filter((r) => r.targets.includes('api')).map((r) => r.instanceId)).toEqual(['i-1', 'i-2', 'i-3', 'i-4', 'i-5', 'i-6', 'i-8']);
   });
 
   it('ranks an instance by its most urgent standing', () => {
     expect(v.rows.map((r) => [r.instanceId, worstStatus(r)])).toEqual([
-      ['i-1', 'admitted'], ['i-2', 'stale'], ['i-3', 'missing'], ['i-4', 'blocked'], ['i-5', 'stale'], ['i-6', 'idle'], ['i-7', 'not-member'], ['i-8', 'refused'],
+      ['i-1', 'admitted'], ['i-2', 'missing'], ['i-3', 'missing'], ['i-4', 'blocked'], ['i-5', 'stale'], ['i-6', 'idle'], ['i-7', 'not-member'], ['i-8', 'refused'],
     ]);
   });
 

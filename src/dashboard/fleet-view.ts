@@ -15,8 +15,10 @@ import { blockedText, memberKey } from '../core/plan-output.js';
 
 /**
  * An instance's standing in one target, most urgent first:
- * - `stale`: it holds a rule that should go (old address, stopped, terminated), whether a pass
- *   would revoke it or a safety rule keeps it back for now (blast radius, grace, unknown region);
+ * - `stale`: it holds a rule that should go (stopped, terminated, no longer selected), whether a pass
+ *   would revoke it or a safety rule keeps it back for now (blast radius, grace, unknown region),
+ *   and needs no new one; a member that needs a new rule too (a stop/start gave it a new address)
+ *   shows that need, `blocked`, `refused` or `missing`, with `stale` set on its standing;
  * - `blocked`: it should be admitted but no group in the pool has room (or none of its groups exists);
  * - `refused`: it is selected but has no address the target admits, in any of its families;
  * - `missing`: it should be admitted and a pass would add the rule;
@@ -35,6 +37,13 @@ export interface TargetStanding {
   status: RuleStatus;
   /** Why, in words: the plan's reasons, or the rule ids that admit it. */
   detail: string;
+  /** Set when the status is a need (`blocked`, `refused`, `missing`) and the member also holds a rule that should go. */
+  stale?: true;
+}
+
+/** Whether a standing is, or includes, a rule that should go: what the `stale` filter finds. */
+export function holdsStale(s: TargetStanding | undefined): boolean {
+  return s?.status === 'stale' || s?.stale === true;
 }
 
 export interface InstanceRow {
@@ -115,21 +124,28 @@ function planIndex(input: FleetViewInput) {
   return { stale, kept, replacing, blocked, refused, missing, admittedBy };
 }
 
-function standingOf(member: Member, target: Target, index: ReturnType<typeof planIndex>): TargetStanding {
-  const k = memberKey(target.name, member.instanceId);
-  // A rule the safety rules keep back is still one that should go: held back is not admitted.
-  const stale = index.stale.get(k);
-  const kept = index.kept.get(k);
-  if (stale || kept) {
-    const why = [...(stale ? [`a pass would revoke ${stale.join('; ')}`] : []), ...(kept ?? [])];
-    return { status: 'stale', detail: why.join('; ') };
-  }
+/** What a member lacks in a target, most urgent first: no room for its rule, no usable address, or a rule a pass would add. */
+function needOf(k: string, index: ReturnType<typeof planIndex>): TargetStanding | undefined {
   const blocked = index.blocked.get(k);
   if (blocked) return { status: 'blocked', detail: [...blocked, ...(index.replacing.get(k) ?? [])].join('; ') };
   const refused = index.refused.get(k);
   if (refused) return { status: 'refused', detail: refused.join('; ') };
   const missing = index.missing.get(k);
   if (missing) return { status: 'missing', detail: `a pass would add ${missing.join('; ')}` };
+  return undefined;
+}
+
+function standingOf(member: Member, target: Target, index: ReturnType<typeof planIndex>): TargetStanding {
+  const k = memberKey(target.name, member.instanceId);
+  // A rule the safety rules keep back is still one that should go: held back is not admitted.
+  const stale = index.stale.get(k);
+  const kept = index.kept.get(k);
+  const goes = stale || kept ? [...(stale ? [`a pass would revoke ${stale.join('; ')}`] : []), ...(kept ?? [])].join('; ') : undefined;
+  const need = needOf(k, index);
+  // A member that needs a rule it lacks (a stop/start gave it a new address) is not admitted, which
+  // is what its status says; the rule of its old address that should go is told beside it.
+  if (need) return goes === undefined ? need : { status: need.status, detail: `${need.detail}; it also holds a rule that should go: ${goes}`, stale: true };
+  if (goes !== undefined) return { status: 'stale', detail: goes };
   // Its rule under a target's old name holds the same permission: it admits the member until the new one has room.
   const replacing = index.replacing.get(k);
   if (replacing) return { status: 'admitted', detail: replacing.join('; ') };
