@@ -1,4 +1,5 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlreadyDone } from './errors.js';
 import { ListingProtocol } from './listing-protocol.js';
@@ -52,7 +53,7 @@ export class CallStats {
   }
 
   /** One attempt; `already-done`: an error that means the change is already made (see `isAlreadyDone`). */
-  record(region: string, action: string, outcome: 'ok' | 'error' | 'throttled' | 'already-done'): void {
+  record(region: string, action: string, outcome: 'ok' | 'error' | 'throttled' | 'already-done' | 'cancelled'): void {
     const key = `${region} ${action} ${outcome}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
   }
@@ -68,6 +69,15 @@ export class CallStats {
       .reduce((n, e) => n + e.count, 0);
   }
 }
+
+/**
+ * The signal of the caller of the EC2 call being made, if it gave one: a call
+ * that fails once its caller stopped it (a pass stopping a listing it no
+ * longer needs) failed because sgsync gave up on it, not because AWS failed.
+ * Kept per call in the call's async context, which reaches the middleware
+ * that counts each attempt.
+ */
+const callerSignal = new AsyncLocalStorage<AbortSignal | undefined>();
 
 /**
  * One EC2 client per region, created on first use, with adaptive retry (the
@@ -96,12 +106,15 @@ export class Ec2Clients {
       ...(this.options.profile ? { profile: this.options.profile } : {}),
     });
     // Every call, paginators' pages included, gets its own deadline: the only bound the SDK has on a slow answer body.
+    // A caller's own signal (a pass cancelling a listing it no longer needs) is added to the deadline, not put in its place.
     const send = client.send.bind(client) as (command: unknown, ...rest: unknown[]) => Promise<unknown>;
     const timeoutMs = this.options.callTimeoutMs ?? CALL_TIMEOUT_MS;
-    client.send = ((command: unknown, ...rest: unknown[]) =>
-      typeof rest[0] === 'function' || rest.length > 1
-        ? send(command, ...rest)
-        : send(command, { abortSignal: AbortSignal.timeout(timeoutMs), ...(rest[0] ?? {}) })) as EC2Client['send'];
+    client.send = ((command: unknown, ...rest: unknown[]) => {
+      if (typeof rest[0] === 'function' || rest.length > 1) return send(command, ...rest);
+      const given = (rest[0] ?? {}) as { abortSignal?: AbortSignal };
+      const deadline = AbortSignal.timeout(timeoutMs);
+      return callerSignal.run(given.abortSignal, () => send(command, { ...given, abortSignal: given.abortSignal ? AbortSignal.any([deadline, given.abortSignal]) : deadline }));
+    }) as EC2Client['send'];
     const { stats, pacer } = this;
     client.middlewareStack.add(
       (next, context) => async (args) => {
@@ -119,7 +132,7 @@ export class Ec2Clients {
           const name = (e as { name?: string }).name;
           const throttled = name === 'RequestLimitExceeded';
           if (throttled) pacer?.throttled(region, action);
-          stats.record(region, action, throttled ? 'throttled' : isAlreadyDone(action, name) ? 'already-done' : 'error');
+          stats.record(region, action, throttled ? 'throttled' : isAlreadyDone(action, name) ? 'already-done' : callerSignal.getStore()?.aborted === true ? 'cancelled' : 'error');
           throw e;
         }
       },

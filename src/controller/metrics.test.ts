@@ -102,6 +102,7 @@ describe('the controller metrics', () => {
       { region: 'us-east-1', action: 'AuthorizeSecurityGroupIngress', outcome: 'error', count: 1 },
       { region: 'us-east-1', action: 'AuthorizeSecurityGroupIngress', outcome: 'already-done', count: 4 },
       { region: 'us-east-1', action: 'RevokeSecurityGroupIngress', outcome: 'already-done', count: 2 },
+      { region: 'ap-south-1', action: 'DescribeInstances', outcome: 'cancelled', count: 3 },
     ]);
     const s = samples(text);
     expect(s.get('sgsync_aws_api_calls_total{region="eu-west-1",action="DescribeInstances"}')).toBe(9);
@@ -113,6 +114,9 @@ describe('the controller metrics', () => {
     expect(s.get('sgsync_aws_api_already_done_total{region="us-east-1",action="AuthorizeSecurityGroupIngress"}')).toBe(4);
     expect(s.get('sgsync_aws_api_already_done_total{region="us-east-1",action="RevokeSecurityGroupIngress"}')).toBe(2);
     expect(s.has('sgsync_aws_api_errors_total{region="us-east-1",action="RevokeSecurityGroupIngress"}')).toBe(false);
+    // A listing a failed pass stopped is no error of that region either.
+    expect(s.get('sgsync_aws_api_cancelled_total{region="ap-south-1",action="DescribeInstances"}')).toBe(3);
+    expect(s.has('sgsync_aws_api_errors_total{region="ap-south-1",action="DescribeInstances"}')).toBe(false);
   });
 
   it('show the waits of sgsync\'s own pacing, by region and action', () => {

@@ -106,7 +106,7 @@ export class ControllerMetrics {
       { name: 'sgsync_rules_blocked', type: 'gauge', help: 'Rules that fit in no group of their pool at the last pass.', samples: this.blocked },
       { name: 'sgsync_rules_kept', type: 'gauge', help: 'Stale-looking rules the last pass kept, by reason (grace, region-unavailable, blast-radius, replacement-blocked).', samples: this.kept },
       { name: 'sgsync_foreign_rules', type: 'gauge', help: 'Rules in target groups that this deployment does not manage.', samples: this.foreign },
-      { name: 'sgsync_inventory_region_up', type: 'gauge', help: '1 when the last inventory of the region was complete, 0 when it failed.', samples: this.regions },
+      { name: 'sgsync_inventory_region_up', type: 'gauge', help: '1 when the region\'s inventory in the last pass that got as far as planning was complete, 0 when it failed (a pass that failed as a whole leaves it as it was).', samples: this.regions },
       { name: 'sgsync_aws_api_calls_total', type: 'counter', help: 'EC2 API attempts (retries included), by region and action.', samples: byCall() },
       {
         name: 'sgsync_aws_api_errors_total',
@@ -119,6 +119,12 @@ export class ControllerMetrics {
         type: 'counter',
         help: 'EC2 API attempts answered that the change was already made (a rule to authorize exists, one to revoke is gone): races, taken as success.',
         samples: byCall('already-done'),
+      },
+      {
+        name: 'sgsync_aws_api_cancelled_total',
+        type: 'counter',
+        help: 'EC2 API attempts sgsync abandoned itself: listings a pass no longer needed once another of its reads had failed.',
+        samples: byCall('cancelled'),
       },
       { name: 'sgsync_aws_api_throttles_total', type: 'counter', help: 'EC2 API attempts throttled (RequestLimitExceeded).', samples: byCall('throttled') },
       {

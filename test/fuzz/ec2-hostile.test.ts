@@ -102,6 +102,24 @@ describe('DescribeSecurityGroupRules answered with hostile XML', () => {
     await expect(adapter.listRules('us-east-1', [GROUP])).rejects.toMatchObject({ code: 'AWS_UNAVAILABLE' });
   });
 
+  it('gives up on an answer that never finishes when the listing has a signal of its own too', async () => {
+    server.answer((_req, res) => trickle(res, rulesPage([]), 20));
+    adapter = new Ec2Adapter({ endpoint: server.url, maxAttempts: 1, callTimeoutMs: 400 });
+    // Every controller pass lists with a signal to stop the listing early: the call's deadline still holds.
+    await expect(adapter.listMembers('us-east-1', { signal: new AbortController().signal })).rejects.toMatchObject({ code: 'AWS_UNAVAILABLE' });
+    expect(adapter.clients.stats.total({ outcome: 'error' })).toBe(1);
+  });
+
+  it('counts a listing its caller stops as cancelled, not as an error of AWS', async () => {
+    server.answer((_req, res) => trickle(res, rulesPage([]), 20));
+    adapter = new Ec2Adapter({ endpoint: server.url, maxAttempts: 1, callTimeoutMs: 60_000 });
+    const stop = new AbortController();
+    const listing = adapter.listMembers('us-east-1', { signal: stop.signal });
+    setTimeout(() => stop.abort(), 200);
+    await expect(listing).rejects.toBeInstanceOf(SgsyncError);
+    expect(adapter.clients.stats.entries().map((e) => [e.action, e.outcome, e.count])).toEqual([['DescribeInstances', 'cancelled', 1]]);
+  });
+
   it('reads a page of five thousand rules, and markup and unicode as plain text', async () => {
     const hostile = '<script>alert("x")</script> 🙂 \u202e';
     const items = Array.from({ length: 5000 }, (_, i) => rule(`sgr-${i}`, `54.0.${i >> 8}.${i & 255}/32`, { Name: hostile }, { description: hostile }));
