@@ -3,7 +3,7 @@
  * `sgsync inventory` flags and the dashboard's Fleet filters, so both answer
  * the same question the same way.
  */
-import { holdsStale, RULE_STATUSES, type FleetView, type InstanceRow, type RuleStatus } from './fleet-view.js';
+import { holdsStale, RULE_STATUSES, worstStatus, type FleetView, type InstanceRow, type RuleStatus } from './fleet-view.js';
 
 export interface FleetFilter {
   regions?: string[];
@@ -17,13 +17,22 @@ export interface FleetFilter {
   q?: string;
 }
 
-export const SORT_COLUMNS = ['region', 'id', 'name', 'state', 'type', 'public', 'private', 'launched'] as const;
+/**
+ * `attention` puts the most urgent rows first (a row's most urgent status in
+ * any target, in the order of RULE_STATUSES): at fleet scale, what an
+ * operator opens the page for.
+ */
+export const SORT_COLUMNS = ['region', 'id', 'name', 'state', 'type', 'public', 'private', 'launched', 'attention'] as const;
 export type SortColumn = (typeof SORT_COLUMNS)[number];
 
 /** Parses `k=v` (or `k` alone, any value) as given to `--tag`. */
 export function parseTagFilter(text: string): [string, string] {
   const at = text.indexOf('=');
   return at < 0 ? [text, '*'] : [text.slice(0, at), text.slice(at + 1)];
+}
+
+export function isSortColumn(text: string | undefined): text is SortColumn {
+  return text !== undefined && (SORT_COLUMNS as readonly string[]).includes(text);
 }
 
 export function isRuleStatus(text: string | undefined): text is RuleStatus {
@@ -66,6 +75,8 @@ const SORT_VALUE: Record<SortColumn, (r: InstanceRow) => string> = {
   public: (r) => paddedIp(r.publicIpv4),
   private: (r) => paddedIp(r.privateIpv4),
   launched: (r) => r.launchTime ?? '',
+  // One digit per status: there are fewer than ten.
+  attention: (r) => String(RULE_STATUSES.indexOf(worstStatus(r))),
 };
 
 /** IPv4 addresses sort numerically (10.0.0.9 before 10.0.0.10). */
