@@ -104,7 +104,7 @@ export function createDashboard(options: DashboardOptions): Hono {
     }
     return c.html(
       document(
-        <Layout title={title} active={title} at={view.at} deployment={view.deployment} problem={staleness(state, view)}>
+        <Layout title={title} active={title} at={view.at} age={state.ageOf(view)} deployment={view.deployment} problem={staleness(state, view)}>
           {body(view) as JSX.Element}
         </Layout>,
       ),
@@ -113,7 +113,7 @@ export function createDashboard(options: DashboardOptions): Hono {
   /** What every refreshed section carries out of band: when its data was read, and whether the last read failed. */
   const freshness = (view: FleetView | undefined) => (
     <>
-      <ReadAt deployment={view?.deployment} at={view?.at} oob />
+      <ReadAt deployment={view?.deployment} at={view?.at} age={view ? state.ageOf(view) : undefined} oob />
       <Freshness problem={staleness(state, view)} oob />
     </>
   );

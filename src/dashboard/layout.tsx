@@ -19,6 +19,8 @@ export interface LayoutProps {
   active: PageName;
   /** When the data shown was read, as ISO text. */
   at?: string;
+  /** How long ago that read began, in ms, as the server saw it when it answered. */
+  age?: number;
   deployment?: string;
   /** Why the data shown may be old or missing, for the banner under the title. */
   problem?: string;
@@ -30,12 +32,26 @@ export interface LayoutProps {
  * (`oob`), so a page left open shows when the data in front of it was read,
  * not when the page was first opened.
  */
-export const ReadAt: FC<{ deployment?: string; at?: string; oob?: boolean }> = ({ deployment, at, oob }) => (
+export const ReadAt: FC<{ deployment?: string; at?: string; age?: number; oob?: boolean }> = ({ deployment, at, age, oob }) => (
   <span class="meta" id="read-at" hx-swap-oob={oob ? 'true' : undefined}>
     {deployment ? `deployment ${deployment}` : ''}
     {at ? ` · read ${shortTime(at)}` : ''}
+    {at && age !== undefined ? ` (${ago(age)})` : ''}
   </span>
 );
+
+/**
+ * "12 s ago", "3 min ago", "2 h ago": how old the data is, since a page
+ * refreshed in the background may show a read a whole interval old.
+ *
+ * @example ago(12_400) // '12 s ago'
+ */
+export function ago(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 120) return `${s} s ago`;
+  if (s < 7200) return `${Math.floor(s / 60)} min ago`;
+  return `${Math.floor(s / 3600)} h ago`;
+}
 
 /**
  * The banner saying the data shown is old (the last read failed) or missing;
@@ -57,7 +73,7 @@ export const Freshness: FC<{ problem?: string; oob?: boolean }> = ({ problem, oo
  */
 const HTMX_CONFIG = JSON.stringify({ includeIndicatorStyles: false, allowEval: false, selfRequestsOnly: true, historyCacheSize: 0, refreshOnHistoryMiss: true });
 
-export const Layout: FC<LayoutProps> = ({ title, active, at, deployment, problem, children }) => (
+export const Layout: FC<LayoutProps> = ({ title, active, at, age, deployment, problem, children }) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
@@ -82,7 +98,7 @@ export const Layout: FC<LayoutProps> = ({ title, active, at, deployment, problem
             ))}
           </ul>
         </nav>
-        <ReadAt deployment={deployment} at={at} />
+        <ReadAt deployment={deployment} at={at} age={age} />
       </header>
       <main id="content">
         <h1>{title}</h1>

@@ -223,10 +223,13 @@ describe('the dashboard in chromium', () => {
     await page.goto(`${served.url}/targets`);
     // Gone if the browser loaded the page again.
     await page.evaluate('window.__sameDocument = true');
-    const readAt = () => page.locator('header.top .meta').textContent();
+    const header = () => page.locator('header.top .meta').textContent();
+    // When the data was read; the header also says how long ago, which grows at every refresh.
+    const readAt = async () => (await header())?.replace(/ \(\d+ s ago\)$/, '');
     const banner = page.locator('main [role=alert]', { hasText: 'The last refresh failed' });
     const first = await readAt();
     expect(first).toMatch(/read \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
+    expect(await header()).toMatch(/read \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(\d+ s ago\)$/);
     await expect.poll(readAt, { timeout: 15_000 }).not.toBe(first);
 
     // Reading the groups' rules fails: the whole read fails, and the page keeps the last good view.
