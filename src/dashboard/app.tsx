@@ -13,12 +13,13 @@ import type { AuditRecord } from '../controller/audit.js';
 import { messageOf } from '../core/errors.js';
 import { refuseCrossSite, newToken } from './csrf.js';
 import { isRuleStatus, type FleetFilter } from './fleet-filter.js';
+import { pageNumber, PAGE_SIZE } from './fleet-page.js';
 import type { FleetState } from './fleet-state.js';
 import type { FleetView } from './fleet-view.js';
 import { Freshness, Layout, ReadAt, shortTime, type PageName } from './layout.js';
 import { ActivitySection } from './pages/activity.js';
 import { DriftSection } from './pages/drift.js';
-import { FleetFilters, FleetSection, filterQuery } from './pages/fleet.js';
+import { FleetFilters, FleetSection, filterQuery, sortOf, type FleetPosition } from './pages/fleet.js';
 import { TargetsSection } from './pages/targets.js';
 import { STYLES } from './styles.js';
 import { visibleText } from './visible-text.js';
@@ -34,6 +35,8 @@ export interface DashboardOptions {
   allowedHosts?: string[];
   /** The form token; a fresh random one by default. */
   token?: string;
+  /** Rows per page of the Fleet table. */
+  pageSize?: number;
 }
 
 const HTMX = readFileSync(createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js'), 'utf8');
@@ -64,6 +67,13 @@ function filterOf(c: Context): FleetFilter {
   };
 }
 
+function positionOf(c: Context): FleetPosition {
+  return { sort: sortOf(c.req.query('sort')), page: pageNumber(c.req.query('page')) };
+}
+
+/** Requests that move to another filter or page of the Fleet table (not its refresh): the address bar follows them. */
+const NAVIGATES = /^(filters$|pager-)/;
+
 /** The banner over a view the last read could not replace; undefined while reads succeed. */
 function staleness(state: FleetState, view: FleetView | undefined): string | undefined {
   if (state.lastError === undefined) return undefined;
@@ -80,6 +90,7 @@ function document(node: JSX.Element) {
 export function createDashboard(options: DashboardOptions): Hono {
   const { state, refreshSeconds: refresh } = options;
   const token = state.canReconcile ? (options.token ?? newToken()) : undefined;
+  const pageSize = options.pageSize ?? PAGE_SIZE;
   const app = new Hono();
 
   app.use(async (c, next) => {
@@ -134,12 +145,18 @@ export function createDashboard(options: DashboardOptions): Hono {
     );
   };
 
-  app.get('/', (c) => page(c, 'Fleet', (v) => <><FleetFilters view={v} filter={filterOf(c)} /><FleetSection view={v} filter={filterOf(c)} refresh={refresh} /></>));
+  app.get('/', (c) => {
+    const [filter, position] = [filterOf(c), positionOf(c)];
+    return page(c, 'Fleet', (v) => <><FleetFilters view={v} filter={filter} sort={position.sort} /><FleetSection view={v} filter={filter} position={position} pageSize={pageSize} refresh={refresh} /></>);
+  });
   app.get('/fragments/fleet', (c) => {
-    const filter = filterOf(c);
-    // The filter form asked: make the address bar show the filtered page, so it can be bookmarked.
-    if (c.req.header('hx-trigger') === 'filters') c.header('hx-push-url', `/${filterQuery(filter) ? `?${filterQuery(filter)}` : ''}`);
-    return fragment(c, (v) => <FleetSection view={v} filter={filter} refresh={refresh} />);
+    const [filter, position] = [filterOf(c), positionOf(c)];
+    // The filter form or a page link asked: make the address bar show that page, so it can be bookmarked.
+    if (NAVIGATES.test(c.req.header('hx-trigger') ?? '')) {
+      const query = filterQuery(filter, position);
+      c.header('hx-push-url', `/${query ? `?${query}` : ''}`);
+    }
+    return fragment(c, (v) => <FleetSection view={v} filter={filter} position={position} pageSize={pageSize} refresh={refresh} />);
   });
   app.get('/targets', (c) => page(c, 'Targets', (v) => <TargetsSection view={v} history={state.history} refresh={refresh} />));
   app.get('/fragments/targets', (c) => fragment(c, (v) => <TargetsSection view={v} history={state.history} refresh={refresh} />));

@@ -28,7 +28,8 @@ form.filters label { display:flex; flex-direction:column; font-size:.8rem; color
 input, select, button { font:inherit; padding:.35rem .5rem; border:1px solid #b8c0cc; border-radius:6px; background:#fff; color:var(--fg); }
 button { background:var(--accent); color:#fff; border-color:var(--accent); cursor:pointer; }
 button.danger { background:var(--bad); border-color:var(--bad); }
-.scroll { overflow-x:auto; }
+/* relative: the hidden words for screen readers stay inside the box, not out past the page's edge. */
+.scroll { overflow-x:auto; position:relative; }
 table { border-collapse:collapse; width:100%; background:var(--card); font-size:.9rem; }
 caption { text-align:left; font-weight:600; padding:.4rem 0; }
 th, td { text-align:left; padding:.35rem .55rem; border-bottom:1px solid var(--line); white-space:nowrap; vertical-align:top; }
@@ -50,6 +51,12 @@ code, .mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; 
 .gauge svg line { stroke:var(--bad); stroke-dasharray:3 3; stroke-width:1; }
 .gauge.missing > .wrap { grid-column:3 / span 2; white-space:normal; }
 .muted { color:var(--muted); } .bad { color:var(--bad); } .ok { color:var(--ok); }
+.vh { position:absolute; width:1px; height:1px; margin:-1px; padding:0; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; border:0; }
+td.nm { color:var(--idle); text-align:center; }
+.legend { font-size:.85rem; margin:.3rem 0; }
+nav.pager { display:flex; flex-wrap:wrap; gap:.3rem .9rem; align-items:center; margin:.5rem 0; }
+nav.pager a, nav.pager .off { padding:.2rem .4rem; } nav.pager .off { color:var(--muted); }
+nav.pager .where { font-variant-numeric:tabular-nums; }
 .banner { border-left:4px solid var(--bad); background:#fbe9e7; padding:.6rem .8rem; margin:.6rem 0; border-radius:4px; }
 .banner.info { border-color:var(--accent); background:#e9f0fb; }
 @media (max-width: 700px) {

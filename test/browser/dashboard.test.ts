@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDashboard } from '../../src/dashboard/app.js';
 import { serveDashboard, type ServedDashboard } from '../../src/dashboard/serve.js';
 import { HOSTILE_NAME, MEMBER_REGIONS, startDashboardFleet, type DashboardFleet } from '../support/dashboard-fleet.js';
 
@@ -115,7 +116,7 @@ describe('the dashboard in chromium', () => {
     const inSa = world.region('sa-east-1')!.instances.size;
     await expect.poll(() => rowCount(page)).toBe(inSa);
     await expect.poll(() => page.url()).toContain('region=sa-east-1');
-    expect(await page.locator('#shown').textContent()).toBe(`${inSa} of ${total} instances shown`);
+    expect(await page.locator('#shown').textContent()).toBe(`Showing 1–${inSa} of ${inSa} instances (filtered from ${total})`);
 
     // Each change sends a request, and htmx queues the next behind the one in flight: the
     // address bar names the filter whose answer was shown last, so wait for it before counting.
@@ -130,6 +131,60 @@ describe('the dashboard in chromium', () => {
     await expect.poll(() => page.url()).toMatch(/\/\?q=api-euw1$/);
     await expect.poll(() => rowCount(page)).toBe(2);
     await page.close();
+  });
+
+  it('pages through the instances with Next, keeps the page across refreshes, and sorts what needs attention first', async () => {
+    const { f } = readOnly;
+    // The same fleet, four rows a page and refreshing every second: the demo fleet makes a few pages.
+    const paged = await serveDashboard(createDashboard({ state: f.state, refreshSeconds: 1, pageSize: 4, activity: () => Promise.resolve([]), activitySource: 'none' }), { host: '127.0.0.1', port: 0 });
+    try {
+      const { page } = await tab();
+      await page.goto(paged.url);
+      const total = Number(await page.locator('[data-count="instances"] .n').textContent());
+      expect(total).toBeGreaterThan(12);
+      const shown = () => page.locator('#shown').textContent();
+      const column = (attribute: string) => page.evaluate<string[]>(`[...document.querySelectorAll('#instances tbody tr')].map((r) => r.getAttribute('${attribute}'))`);
+      const ids = () => column('data-instance');
+      expect(await shown()).toBe(`Showing 1–4 of ${total} instances`);
+      const first = await ids();
+
+      await page.evaluate('window.__sameDocument = true');
+      await page.locator('#pager-top-next').click();
+      await expect.poll(() => page.url()).toBe(`${paged.url}/?page=2`);
+      await expect.poll(shown).toBe(`Showing 5–8 of ${total} instances`);
+      const second = await ids();
+      expect(second).toHaveLength(4);
+      expect(second.filter((id) => first.includes(id))).toEqual([]);
+      // A refresh brings the same page again, not the first.
+      await page.waitForResponse((r) => r.url().endsWith('/fragments/fleet?page=2'), { timeout: 15_000 });
+      await page.waitForTimeout(300);
+      expect(await ids()).toEqual(second);
+      expect(await page.evaluate('window.__sameDocument')).toBe(true);
+
+      // A new sort starts again at its first page, most urgent first.
+      await page.selectOption('select[name=sort]', 'attention');
+      await expect.poll(() => page.url()).toBe(`${paged.url}/?sort=attention`);
+      await expect.poll(shown).toBe(`Showing 1–4 of ${total} instances, sorted by needs attention first`);
+      const order = ['stale', 'blocked', 'refused', 'missing', 'admitted', 'idle', 'not-member'];
+      const ranks = (await column('data-status')).map((status) => order.indexOf(status));
+      expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+      expect(ranks[0]).toBeLessThanOrEqual(order.indexOf('missing'));
+      await page.locator('#pager-bottom-next').click();
+      await expect.poll(() => page.url()).toBe(`${paged.url}/?sort=attention&page=2`);
+      await expect.poll(shown).toBe(`Showing 5–8 of ${total} instances, sorted by needs attention first`);
+
+      // Last, then Back: the address bar's page, loaded again.
+      await page.locator('#pager-top-last').click();
+      const last = Math.ceil(total / 4);
+      await expect.poll(() => page.url()).toBe(`${paged.url}/?sort=attention&page=${last}`);
+      expect(await page.locator('#pager-top-next').count()).toBe(0);
+      await page.goBack();
+      await expect.poll(shown).toBe(`Showing 5–8 of ${total} instances, sorted by needs attention first`);
+      expect(await page.locator('select[name=sort]').inputValue()).toBe('attention');
+      await page.close();
+    } finally {
+      await paged.close();
+    }
   });
 
   it('shows in the filter form, after Back and Forward, the filter of the address bar and the table', async () => {

@@ -1,9 +1,11 @@
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.js';
 import { createDashboard } from '../../src/dashboard/app.js';
 import { loadFleetView } from '../../src/dashboard/fleet-source.js';
 import { FleetState } from '../../src/dashboard/fleet-state.js';
 import type { FleetView } from '../../src/dashboard/fleet-view.js';
+import { serveDashboard, type ServedDashboard } from '../../src/dashboard/serve.js';
 import { configYaml, HOSTILE_NAME, MEMBER_REGIONS, startDashboardFleet, type DashboardFleet } from '../support/dashboard-fleet.js';
 
 /** Inbound rules of one family in a sandbox group, as AWS counts them against the quota. */
@@ -115,7 +117,7 @@ describe('a read-only dashboard', () => {
     const html = await (await f.app.request('/')).text();
     const all = instancesIn(f, ['us-east-1', ...MEMBER_REGIONS]);
     expect(rowsOf(html).sort()).toEqual(all.sort());
-    expect(html).toContain(`${all.length} of ${all.length} instances shown`);
+    expect(html).toContain(`Showing 1–${all.length} of ${all.length} instances`);
     for (const region of MEMBER_REGIONS) {
       expect(html).toContain(`data-region="${region}" data-instances="${instancesIn(f, [region]).length}"`);
     }
@@ -267,4 +269,77 @@ describe('a dashboard started with --allow-apply', () => {
     const targets = await (await f.app.request('/targets')).text();
     expect(targets).toContain(`data-group="${f.pool[0]}" data-family="ipv4" data-used="4" data-quota="4"`);
   });
+});
+
+/** GET or POST over HTTP as a browser would, keeping the bytes as they came over the wire. */
+function fetchRaw(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; headers: IncomingHttpHeaders; wire: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, wire: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+const bodyOf = (r: { wire: Buffer }) => r.wire.toString('utf8');
+
+describe('a dashboard served over HTTP for a fleet of 20,000 instances', () => {
+  const FLEET = 20_000;
+  let f: DashboardFleet;
+  let served: ServedDashboard;
+  let url: string;
+  beforeAll(async () => {
+    f = await startDashboardFleet();
+    const demo = await f.state.view();
+    // The demo fleet's rows, copied under new ids until there are 20,000 of them.
+    const rows = Array.from({ length: FLEET }, (_, i) => {
+      const row = demo.rows[i % demo.rows.length]!;
+      return { ...row, instanceId: `i-${i.toString(16).padStart(17, '0')}` };
+    });
+    const big: FleetView = { ...demo, rows };
+    const state = new FleetState({ load: () => Promise.resolve(big), maxAgeMs: 60_000 });
+    const app = createDashboard({ state, refreshSeconds: 10, activity: () => Promise.resolve([]), activitySource: 'none', token: 'test-token-0123456789', allowedHosts: ['127.0.0.1'] });
+    served = await serveDashboard(app, { host: '127.0.0.1', port: 0 });
+    url = served.url;
+  });
+  afterAll(async () => {
+    await served?.close();
+    await f?.close();
+  });
+
+  it.each(['/', '/fragments/fleet'])('answers %s with one page of rows, whatever the size of the fleet, and counts them all', async (path) => {
+    const res = await fetchRaw(`${url}${path}`);
+    const html = bodyOf(res);
+    expect(rowsOf(html)).toHaveLength(200);
+    expect(html).toContain('Showing 1–200 of 20,000 instances');
+    expect(html).toContain(`<div class="card" data-count="instances"><span class="n">${FLEET}</span>`);
+    // A page's worth of rows, whatever the size of the fleet; all 20,000 would be megabytes.
+    expect(res.wire.length).toBeLessThan(300_000);
+  });
+
+  it.each([
+    ['?page=2', 'Showing 201–400 of 20,000 instances', 'page=3'],
+    ['?page=100', 'Showing 19,801–20,000 of 20,000 instances', undefined],
+    ['?page=5000', 'Showing 19,801–20,000 of 20,000 instances', undefined],
+    ['?page=-1', 'Showing 1–200 of 20,000 instances', 'page=2'],
+    ['?page=next', 'Showing 1–200 of 20,000 instances', 'page=2'],
+  ])('pages %s', async (query, shown, next) => {
+    const html = bodyOf(await fetchRaw(`${url}/fragments/fleet${query}`));
+    expect(rowsOf(html)).toHaveLength(200);
+    expect(html).toContain(shown);
+    if (next) expect(html).toContain(`<a id="pager-top-next" href="/?${next}"`);
+    else expect(html).not.toContain('id="pager-top-next"');
+  });
+
+  it('puts the page a page link asked for in the address bar, and not a refresh of it', async () => {
+    const link = await fetchRaw(`${url}/fragments/fleet?sort=attention&page=3`, { headers: { 'hx-request': 'true', 'hx-trigger': 'pager-bottom-next' } });
+    expect(link.headers['hx-push-url']).toBe('/?sort=attention&page=3');
+    const poll = await fetchRaw(`${url}/fragments/fleet?sort=attention&page=3`, { headers: { 'hx-request': 'true', 'hx-trigger': 'fleet' } });
+    expect(poll.headers['hx-push-url']).toBeUndefined();
+  });
+
 });

@@ -79,7 +79,7 @@ describe('sgsync demo', () => {
     const token = /name="token" value="([^"]+)"/.exec(drift)?.[1];
     const post = await fetch(`${demo.url}/reconcile`, { method: 'POST', body: new URLSearchParams({ token: token ?? '' }), redirect: 'manual' });
     expect(post.status).toBe(303);
-    expect(await (await fetch(`${demo.url}/?status=stale`)).text()).toContain('0 of ');
+    expect(await (await fetch(`${demo.url}/?status=stale`)).text()).toContain('No instances match (of ');
 
     demo.proc.kill('SIGINT');
     expect(await new Promise<number | null>((r) => demo.proc.once('exit', (c) => r(c)))).toBe(0);
@@ -94,7 +94,7 @@ describe('sgsync dashboard', () => {
     expect(dash.out()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+ \(read-only\)/);
     const page = await fetch(dash.url);
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain('instances shown');
+    expect(await page.text()).toMatch(/Showing 1–\d+ of \d+ instances/);
     expect((await fetch(`${dash.url}/reconcile`, { method: 'POST', body: 'token=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status).toBe(404);
     // A page on another name that resolves to 127.0.0.1 (DNS rebinding) gets nothing.
     expect(await statusWithHost(`${dash.url}/healthz`, 'attacker.example')).toBe(403);
