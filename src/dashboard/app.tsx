@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Hono, type Context } from 'hono';
+import { compress } from 'hono/compress';
 import { html } from 'hono/html';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import type { AuditRecord } from '../controller/audit.js';
@@ -93,6 +94,8 @@ export function createDashboard(options: DashboardOptions): Hono {
   const pageSize = options.pageSize ?? PAGE_SIZE;
   const app = new Hono();
 
+  // Outermost, so it compresses the answer as the browser gets it: after the headers and the text rewrite below.
+  app.use(compress());
   app.use(async (c, next) => {
     const allowed = options.allowedHosts;
     if (allowed && !allowed.includes(hostName(c.req.header('host')))) {
@@ -103,7 +106,12 @@ export function createDashboard(options: DashboardOptions): Hono {
     await next();
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v);
     // Escaping keeps AWS text from being markup; this keeps it from reordering what is shown.
-    if (c.res.headers.get('content-type')?.startsWith('text/html')) c.res = new Response(visibleText(await c.res.text()), c.res);
+    if (c.res.headers.get('content-type')?.startsWith('text/html')) {
+      const text = visibleText(await c.res.text());
+      c.res = new Response(text, c.res);
+      // Known length: compression skips answers too small to gain from it.
+      c.res.headers.set('content-length', String(Buffer.byteLength(text)));
+    }
   });
 
   const page = async (c: Context, title: PageName, body: (view: FleetView) => unknown) => {

@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../src/config/index.js';
 import { createDashboard } from '../../src/dashboard/app.js';
 import { loadFleetView } from '../../src/dashboard/fleet-source.js';
@@ -285,13 +286,14 @@ function fetchRaw(url: string, options: { method?: string; headers?: Record<stri
   });
 }
 
-const bodyOf = (r: { wire: Buffer }) => r.wire.toString('utf8');
+const bodyOf = (r: { headers: IncomingHttpHeaders; wire: Buffer }) => (r.headers['content-encoding'] === 'gzip' ? gunzipSync(r.wire) : r.wire).toString('utf8');
 
 describe('a dashboard served over HTTP for a fleet of 20,000 instances', () => {
   const FLEET = 20_000;
   let f: DashboardFleet;
   let served: ServedDashboard;
   let url: string;
+  const reconcile = vi.fn(() => Promise.resolve({ at: new Date(0).toISOString(), passId: 'p', added: 0, revoked: 0, errors: [] }));
   beforeAll(async () => {
     f = await startDashboardFleet();
     const demo = await f.state.view();
@@ -301,7 +303,7 @@ describe('a dashboard served over HTTP for a fleet of 20,000 instances', () => {
       return { ...row, instanceId: `i-${i.toString(16).padStart(17, '0')}` };
     });
     const big: FleetView = { ...demo, rows };
-    const state = new FleetState({ load: () => Promise.resolve(big), maxAgeMs: 60_000 });
+    const state = new FleetState({ load: () => Promise.resolve(big), reconcile, maxAgeMs: 60_000 });
     const app = createDashboard({ state, refreshSeconds: 10, activity: () => Promise.resolve([]), activitySource: 'none', token: 'test-token-0123456789', allowedHosts: ['127.0.0.1'] });
     served = await serveDashboard(app, { host: '127.0.0.1', port: 0 });
     url = served.url;
@@ -342,4 +344,27 @@ describe('a dashboard served over HTTP for a fleet of 20,000 instances', () => {
     expect(poll.headers['hx-push-url']).toBeUndefined();
   });
 
+  it.each(['/', '/fragments/fleet?page=7', '/targets', '/fragments/targets', '/drift', '/fragments/drift', '/activity', '/static/htmx.min.js', '/static/app.css'])(
+    'compresses %s for a browser that accepts gzip, and not for one that does not',
+    async (path) => {
+      const gzip = await fetchRaw(`${url}${path}`, { headers: { 'accept-encoding': 'gzip, deflate, br' } });
+      expect(gzip.status).toBe(200);
+      expect(gzip.headers['content-encoding']).toBe('gzip');
+      expect(gzip.headers.vary).toMatch(/accept-encoding/i);
+      expect(gzip.headers['content-security-policy']).toContain("script-src 'self'");
+      const plain = await fetchRaw(`${url}${path}`);
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(bodyOf(gzip)).toBe(plain.wire.toString('utf8'));
+      expect(gzip.wire.length).toBeLessThan(plain.wire.length);
+    },
+  );
+
+  it('takes the reconcile form POST as before from a browser that accepts gzip', async () => {
+    const refused = await fetchRaw(`${url}/reconcile`, { method: 'POST', headers: { 'accept-encoding': 'gzip', 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' }, body: 'token=test-token-0123456789' });
+    expect(refused.status).toBe(403);
+    expect(reconcile).not.toHaveBeenCalled();
+    const ok = await fetchRaw(`${url}/reconcile`, { method: 'POST', headers: { 'accept-encoding': 'gzip', 'content-type': 'application/x-www-form-urlencoded', origin: url, 'sec-fetch-site': 'same-origin' }, body: 'token=test-token-0123456789' });
+    expect([ok.status, ok.headers.location]).toEqual([303, '/activity']);
+    expect(reconcile).toHaveBeenCalledTimes(1);
+  });
 });
