@@ -31,7 +31,7 @@ export function addDashboardCommand(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on; 0 picks a free one', parse.port, 8080)
     .option('--allow-apply', 'add a "Reconcile now" button (a POST guarded by a per-process token and an Origin check)')
-    .option('--refresh <seconds>', 'how often pages refresh and the fleet is read again; 0: never', numberIn('--refresh', 0, 3600, true), 10)
+    .option('--refresh <seconds>', 'how often pages refresh and the fleet is read again; 0: pages do not refresh themselves, and loading one reads the fleet again when the last read is a second old', numberIn('--refresh', 0, 3600, true), 10)
     .option('--audit-log <file>', 'the audit log to show on the Activity page (and to append to with --allow-apply)')
     .action(async (options: DashboardCliOptions) => {
       const { loaded, ec2 } = await awsContext(options);

@@ -75,6 +75,17 @@ describe('the Fleet section at scale', () => {
   });
 });
 
+describe('a member a stop/start gave a new address', () => {
+  it('shows what it lacks and, beside it, that it holds a rule that should go', async () => {
+    const detail = 'a pass would add 54.0.0.2/32 443/tcp → sg-1; it also holds a rule that should go: a pass would revoke 54.9.9.9/32 443/tcp: address-changed';
+    const view = fleet(1);
+    view.rows[0]!.standing.api = { status: 'missing', detail, stale: true };
+    const html = await render(view);
+    const cell = /<tr data-instance="i-00000"[^>]*>.*?<\/tr>/s.exec(html)?.[0] ?? '';
+    expect([...cell.matchAll(/class="badge s-(\w+)"/g)].map((m) => m[1])).toEqual(['missing', 'stale']);
+  });
+});
+
 describe('the words over the table', () => {
   it.each([
     [{ page: 1, pages: 1, start: 0, end: 1, total: 1 }, 1, 'Showing 1–1 of 1 instance'],

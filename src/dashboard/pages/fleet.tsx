@@ -275,5 +275,11 @@ export const FleetSection: FC<{ view: FleetView; filter: FleetFilter; position?:
 const StandingCell: FC<{ standing: InstanceRow['standing'][string] | undefined }> = ({ standing }) => {
   if (!standing) return <td></td>;
   if (standing.status === 'not-member') return <td class="nm"><span aria-hidden="true">–</span><span class="vh">not a member</span></td>;
-  return <td><Badge status={standing.status} title={standing.detail} /></td>;
+  // A member with a new address lacks its rule and holds its old one: both are shown, the tooltip says which is which.
+  return (
+    <td>
+      <Badge status={standing.status} title={standing.detail} />
+      {standing.stale ? <> <Badge status="stale" title={standing.detail} /></> : ''}
+    </td>
+  );
 };
