@@ -415,6 +415,13 @@ async function main(): Promise<void> {
     if (failedRegion?.status !== 'failed') throw new ScenarioFailed(`one region down: the pass did not report ${DOWN} as failed (${JSON.stringify(failedRegion)})`);
     const keptThere = regionDown.report.targets.flatMap((t) => t.kept).filter((k) => k.reason === 'region-unavailable').length;
     const revokedElsewhere = regionDown.report.targets.flatMap((t) => t.revoke).length;
+    // What the scenario is for: the members terminated where the API answers lose their rules; those where it fails keep them.
+    const revokedIds = new Set(regionDown.report.targets.flatMap((t) => t.revoke.map((r) => r.instanceId)));
+    const missed = terminated.filter((m) => m.region !== DOWN && !revokedIds.has(m.id)).map((m) => m.id);
+    const wrongly = terminated.filter((m) => m.region === DOWN && revokedIds.has(m.id)).map((m) => m.id);
+    if (missed.length > 0 || wrongly.length > 0) {
+      throw new ScenarioFailed(`one region down: rules not revoked for terminated members in ${ELSEWHERE} (${missed.join(', ') || 'none'}), revoked in ${DOWN} (${wrongly.join(', ') || 'none'})`);
+    }
     const terminatedDown = terminated.filter((m) => m.region === DOWN).length;
     regionDown.result.notes.push(
       `${terminatedDown} members terminated in ${DOWN} and ${terminated.length - terminatedDown} in ${ELSEWHERE} before the pass; ` +

@@ -234,6 +234,20 @@ export async function churn(url: string, ec2: FleetClients, fleet: Fleet, thrott
   return result;
 }
 
+/** The instances a rule in the sandbox names (in its description, where sgsync writes the member's id, or its instance tag). */
+async function admittedInstances(url: string): Promise<Set<string>> {
+  const snapshot = await control<{ regions: { rules: { description?: string; tags?: Record<string, string> }[] }[] }>(url, 'snapshot');
+  const ids = new Set<string>();
+  for (const region of snapshot.regions) {
+    for (const rule of region.rules) {
+      for (const id of rule.description?.match(/\bi-[0-9a-f]{8,17}\b/g) ?? []) ids.add(id);
+      const tagged = rule.tags?.['sgsync:instance'];
+      if (tagged) ids.add(tagged);
+    }
+  }
+  return ids;
+}
+
 /**
  * Terminates `perTarget` members of each target in `down` and as many in
  * `elsewhere`, throttling off: with `down`'s API failing, the pass should
@@ -241,11 +255,13 @@ export async function churn(url: string, ec2: FleetClients, fleet: Fleet, thrott
  */
 export async function terminateIn(url: string, ec2: FleetClients, fleet: Fleet, regions: string[], perTarget: number, throttle: { mode: 'aws'; scale: number }): Promise<Placed[]> {
   await control(url, 'throttle', 'PUT', { mode: 'off' });
+  // Only members whose rule is in place: one the churns above stopped or terminated has none left to revoke or keep.
+  const admitted = await admittedInstances(url);
   const gone: Placed[] = [];
   for (const t of TARGETS) {
     for (const region of regions) {
-      // The last ones launched in the region: never touched by the churn above.
-      const picked = fleet.members[t]!.filter((m) => m.region === region).slice(-perTarget);
+      // The last ones launched in the region that hold a rule.
+      const picked = fleet.members[t]!.filter((m) => m.region === region && admitted.has(m.id)).slice(-perTarget);
       if (picked.length === 0) continue;
       await ec2.get(region).send(new TerminateInstancesCommand({ InstanceIds: picked.map((m) => m.id) }));
       gone.push(...picked);
