@@ -114,7 +114,7 @@ export function poolTotals(lines: readonly Pick<CapacityLine, 'family' | 'quota'
   return [...totals.values()];
 }
 
-/** `ipv4: 950 of 960 rules used in 16 groups (14 full); room for 20 more after a pass`: a pool in one line. */
+/** `ipv4: 950 of 960 rules used in 16 groups (14 full), 940 after a pass; room for 20 more`: a pool in one line. */
 export function poolText(p: PoolTotal): string {
   if (p.groups === 0) return `${p.family}: no group of the pool exists`;
   const full = p.fullGroups > 0 ? ` (${p.fullGroups} full)` : '';
