@@ -112,8 +112,19 @@ export class Ec2Clients {
     client.send = ((command: unknown, ...rest: unknown[]) => {
       if (typeof rest[0] === 'function' || rest.length > 1) return send(command, ...rest);
       const given = (rest[0] ?? {}) as { abortSignal?: AbortSignal };
-      const deadline = AbortSignal.timeout(timeoutMs);
-      return callerSignal.run(given.abortSignal, () => send(command, { ...given, abortSignal: given.abortSignal ? AbortSignal.any([deadline, given.abortSignal]) : deadline }));
+      // One controller, held by this call until it ends, that either aborts: a signal made by
+      // AbortSignal.any holds its sources weakly, and a timeout signal collected early never fires.
+      const call = new AbortController();
+      const timer = setTimeout(() => call.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+      const stop = () => call.abort(given.abortSignal?.reason);
+      if (given.abortSignal?.aborted) stop();
+      else given.abortSignal?.addEventListener('abort', stop, { once: true });
+      return callerSignal
+        .run(given.abortSignal, () => send(command, { ...given, abortSignal: call.signal }))
+        .finally(() => {
+          clearTimeout(timer);
+          given.abortSignal?.removeEventListener('abort', stop);
+        });
     }) as EC2Client['send'];
     const { stats, pacer } = this;
     client.middlewareStack.add(
