@@ -5,6 +5,8 @@
  * problem at once; hence they read the input defensively.
  */
 import { AWS_LIMITS, DEFAULTS } from './defaults.js';
+import type { Target } from '../core/model.js';
+import { portServes } from '../core/rule-key.js';
 
 interface IssueSink {
   addIssue(issue: { code: 'custom'; path: PropertyKey[]; message: string; input?: unknown }): void;
@@ -88,6 +90,23 @@ export function configWarnings(config: { targets: { name: string; groups: string
         `target ${t.name}: ${t.groups.length} groups is above AWS's default of ${AWS_LIMITS.defaultGroupsPerInterface} ` +
           'security groups per network interface; request an increase first',
       );
+    }
+  }
+  return warnings;
+}
+
+/**
+ * Ports that can serve none of their target's families: ICMP runs over IPv4
+ * only and ICMPv6 over IPv6 only, so `icmpv6` on an IPv4-only target admits
+ * nothing. Passes write no rule for such a pairing (and revoke one found).
+ */
+export function portFamilyWarnings(targets: readonly Pick<Target, 'name' | 'ports' | 'families'>[]): string[] {
+  const warnings: string[] = [];
+  for (const t of targets) {
+    for (const port of t.ports) {
+      if (t.families.some((f) => portServes(port, f))) continue;
+      const needs = port.protocol === 'icmp' ? 'ipv4' : 'ipv6';
+      warnings.push(`target ${t.name}: port ${port.protocol} serves none of its families (${t.families.join(', ')}): ${port.protocol === 'icmp' ? 'ICMP runs over IPv4' : 'ICMPv6 runs over IPv6'} only, so no rule is written for it; add ${needs} to families or remove the port`);
     }
   }
   return warnings;

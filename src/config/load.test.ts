@@ -214,6 +214,16 @@ describe('warnings', () => {
   });
 });
 
+describe('a port that serves none of its target\'s families', () => {
+  it('is a warning that says why and what to change; one that serves a family of the target is not', () => {
+    const only4 = TARGET.replace('ports: [443]', 'ports: [443, icmpv6]');
+    expect(parseConfig(only4, 'sgsync.yaml').warnings).toEqual([
+      'target api: port icmpv6 serves none of its families (ipv4): ICMPv6 runs over IPv6 only, so no rule is written for it; add ipv6 to families or remove the port',
+    ]);
+    expect(parseConfig(only4.replace('ports: [443, icmpv6]', 'ports: [443, icmpv6, icmp]\n    families: [ipv4, ipv6]'), 'sgsync.yaml').warnings).toEqual([]);
+  });
+});
+
 describe('finding the configuration', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sgsync-config-'));
   writeFileSync(join(dir, 'sgsync.yaml'), TARGET);

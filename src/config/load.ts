@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { isAlias, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { messageOf, SgsyncError } from '../core/errors.js';
 import type { Target } from '../core/model.js';
-import { configWarnings } from './checks.js';
+import { configWarnings, portFamilyWarnings } from './checks.js';
 import { DEFAULT_CONFIG_FILE, ENV_OVERRIDES } from './defaults.js';
 import { explainIssues } from './issues.js';
 import { configJsonSchema } from './json-schema.js';
@@ -102,7 +102,8 @@ export function parseConfig(text: string, file: string, env: Env = {}): LoadedCo
     throw invalid(file, issues);
   }
   const config = result.data;
-  return { file, config, targets: toTargets(config), safety: toSafety(config), warnings: configWarnings(config) };
+  const targets = toTargets(config);
+  return { file, config, targets, safety: toSafety(config), warnings: [...configWarnings(config), ...portFamilyWarnings(targets)] };
 }
 
 /** Where the first alias (`*name`) of a document is: what an alias bomb is made of. */

@@ -5,7 +5,7 @@
  */
 import { admits, admittedHost, classifyAddress, hostCidr } from './addresses.js';
 import type { DesiredRule, Family, Member, PortSpec, RefusedMember, Target } from './model.js';
-import { normalizePort, portKey } from './rule-key.js';
+import { normalizePort, portKey, portServes } from './rule-key.js';
 import { selectorMatcher } from './selector.js';
 import { sortByText } from './text-order.js';
 
@@ -114,7 +114,7 @@ export function addMemberRules(t: TargetRules, member: Member, rules: DesiredRul
     admitted = true;
     const cidr = address + HOST_SUFFIX[family];
     for (const port of t.ports) {
-      rules.push({ target, instanceId: member.instanceId, memberRegion: member.region, family, port, cidr });
+      if (portServes(port, family)) rules.push({ target, instanceId: member.instanceId, memberRegion: member.region, family, port, cidr });
     }
   }
   if (!admitted) for (const family of t.families) refuseMember(t.target, member, family, refused, refusedBefore);

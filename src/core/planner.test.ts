@@ -797,3 +797,31 @@ describe('the planner never throws on odd input', () => {
     expect(kept(p)).toEqual(['sgr-1:grace', 'sgr-2:grace']);
   });
 });
+
+describe('ICMP and ICMPv6 on a target of both families', () => {
+  const icmp = { protocol: 'icmp' as const, fromPort: -1, toPort: -1 };
+  const icmpv6 = { protocol: 'icmpv6' as const, fromPort: -1, toPort: -1 };
+  const tcp = { protocol: 'tcp' as const, fromPort: 443, toPort: 443 };
+  const dual = target({ families: ['ipv4', 'ipv6'], ports: [icmp, icmpv6, tcp] });
+  const m = member('i-7', { ipv6: ['2600:1f18::7'] });
+  const rules = (p: Plan) => p.authorize.flatMap((b) => b.items.map((r) => `${r.port.protocol} ${r.cidr}`)).sort();
+
+  it('writes ICMP for the IPv4 address and ICMPv6 for the IPv6 one only: the other pairings match no traffic and cost quota', () => {
+    expect(rules(plan(input({ targets: [dual], members: [m] })))).toEqual(['icmp 54.0.0.7/32', 'icmpv6 2600:1f18::7/128', 'tcp 2600:1f18::7/128', 'tcp 54.0.0.7/32']);
+  });
+
+  it('revokes such a pairing found in a group, and plans nothing more once the rest are there', () => {
+    const have = [
+      managed('sgr-1', 'i-7', { protocol: 'icmp', fromPort: -1, toPort: -1 }),
+      managed('sgr-2', 'i-7', { protocol: 'icmpv6', fromPort: -1, toPort: -1 }),
+      managed('sgr-3', 'i-7'),
+      managed('sgr-4', 'i-7', { family: 'ipv6', protocol: 'icmpv6', fromPort: -1, toPort: -1, cidr: '2600:1f18::7/128' }),
+      managed('sgr-5', 'i-7', { family: 'ipv6', cidr: '2600:1f18::7/128' }),
+      managed('sgr-6', 'i-7', { family: 'ipv6', protocol: 'icmp', fromPort: -1, toPort: -1, cidr: '2600:1f18::7/128' }),
+    ];
+    const p = plan(input({ targets: [dual], members: [m], observed: have }));
+    expect(revoked(p)).toEqual(['sgr-2:port-removed', 'sgr-6:port-removed']);
+    expect(p.authorize).toEqual([]);
+    expect(p.blocked).toEqual([]);
+  });
+});

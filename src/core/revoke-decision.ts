@@ -3,7 +3,7 @@
  * why), kept (and why), or left alone. This is where "unknown is not gone"
  * (rule 2) and grace (rule 3) are decided, rule by rule.
  */
-import { canonicalCidr, samePort } from './rule-key.js';
+import { canonicalCidr, portServes, samePort } from './rule-key.js';
 import type { KeepReason, Member, ObservedRule, RegionInventory, RevokeReason } from './model.js';
 import { memberCidr, type TargetRules } from './desired.js';
 import { registeredAtMs, TAG } from './ownership.js';
@@ -43,7 +43,8 @@ export function decideUnmatched(rule: ObservedRule, t: TargetRules, owner: RuleO
   if (ctx.deregister) return { action: 'revoke', reason: 'deregistered' };
   // Whoever wrote it, sgsync did not: it admits only single addresses. Revoked at once, grace or not.
   if (!isHostCidr(rule.cidr)) return { action: 'revoke', reason: 'malformed' };
-  if (!t.families.includes(rule.family) || !t.ports.some((p) => samePort(p, rule))) return { action: 'revoke', reason: 'port-removed' };
+  // A port of the target paired with a family it cannot serve (ICMPv6 to an IPv4 address) is no port of the target's either.
+  if (!t.families.includes(rule.family) || !t.ports.some((p) => samePort(p, rule) && portServes(p, rule.family))) return { action: 'revoke', reason: 'port-removed' };
   const { target } = t;
   const { instanceId } = owner;
 

@@ -7,7 +7,7 @@
 import { isCanonicalCidr, parseCidr } from './addresses.js';
 import { ipv4HostNumber } from './ip-scan.js';
 import { hashRange } from './string-index.js';
-import type { DesiredRule, PortSpec } from './model.js';
+import type { DesiredRule, Family, PortSpec } from './model.js';
 
 const PROTOCOL_NUMBERS: Record<string, string> = { '6': 'tcp', '17': 'udp', '1': 'icmp', '58': 'icmpv6', all: '-1' };
 
@@ -23,6 +23,17 @@ export function normalizeProtocol(protocol: string): string {
 export function normalizePort(port: { protocol: string; fromPort: number; toPort: number }): { protocol: string; fromPort: number; toPort: number } {
   const protocol = normalizeProtocol(port.protocol);
   return protocol === '-1' ? { protocol, fromPort: -1, toPort: -1 } : { protocol, fromPort: port.fromPort, toPort: port.toPort };
+}
+
+/**
+ * Whether a port spec can admit traffic of a family: ICMP runs over IPv4
+ * only and ICMPv6 over IPv6 only, so a rule pairing either with the other
+ * family's address matches nothing (EC2 accepts it all the same, and counts
+ * it against the quota). Every other protocol serves both.
+ */
+export function portServes(port: { protocol: string }, family: Family): boolean {
+  const protocol = normalizeProtocol(port.protocol);
+  return protocol === 'icmp' ? family === 'ipv4' : protocol === 'icmpv6' ? family === 'ipv6' : true;
 }
 
 /** `tcp|443|443`: one port spec, for set membership. */

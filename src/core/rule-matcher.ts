@@ -20,12 +20,14 @@ import { admittedAddress, HOST_SUFFIX, refuseMember, sortForPlacement, type Targ
 import { ipv4Number } from './ip-scan.js';
 import { QUEUED, type MemberIndex } from './member-index.js';
 import type { DesiredRule, Family, Member, ObservedRule, RefusedMember } from './model.js';
-import { canonicalCidr, samePort } from './rule-key.js';
+import { canonicalCidr, portServes, samePort } from './rule-key.js';
 
 const NONE = -1;
 /** Rules matched together (see `RuleMatcher.queue`): enough for their waits on memory to overlap, few enough for the rules to stay in cache meanwhile. */
 const BATCH = 256;
 /** Flags of a member's record per target (see `RuleMatcher.record`). */
+/** A slot no rule fills: its port cannot serve its family (see `portServes`), so it is wanted by nobody. */
+const UNSERVED = -1;
 const SELECTED = 1;
 const IPV4 = 2;
 
@@ -56,6 +58,8 @@ export class RuleMatcher {
   private readonly offsets: number[] = [];
   /** The first column (target and family) of each target; each member has `columns` in all. */
   private readonly columnOffsets: number[] = [];
+  /** Per target, its slots (family × ports + port) that no rule fills: a port and family that cannot go together. */
+  private readonly unserved: number[][] = [];
   private readonly columns: number;
   /**
    * One record of `stride` words per member (member × stride), holding what
@@ -66,7 +70,8 @@ export class RuleMatcher {
    *   the member has an IPv4 address for;
    * - per column (target and family), that address as a 32-bit number (see
    *   `ipv4Number`), when the flag says there is one;
-   * - per slot, 1 + the first rule that fills it, or 0.
+   * - per slot, 1 + the first rule that fills it, or 0; UNSERVED for a
+   *   port and family that cannot go together (ICMPv6 and IPv4).
    */
   private readonly record: Int32Array;
   private readonly stride: number;
@@ -110,6 +115,9 @@ export class RuleMatcher {
     for (const t of targets) {
       this.offsets.push(slots);
       this.columnOffsets.push(columns);
+      const unserved: number[] = [];
+      t.families.forEach((family, f) => t.ports.forEach((port, p) => portServes(port, family) || unserved.push(f * t.ports.length + p)));
+      this.unserved.push(unserved);
       slots += t.families.length * t.ports.length;
       columns += t.families.length;
     }
@@ -147,6 +155,8 @@ export class RuleMatcher {
         }
       }
       this.record[base + ti] = flags;
+      const slots = base + this.slotsAt + (this.offsets[ti] ?? 0);
+      for (const k of this.unserved[ti] as number[]) this.record[slots + k] = UNSERVED;
     }
   }
 
@@ -176,7 +186,8 @@ export class RuleMatcher {
       // An IPv4 /32 is the member's address exactly when the numbers agree (as 32 bits, as stored).
       for (let f = 0; f < t.families.length; f++) {
         if ((flags & (IPV4 << f)) === 0 || this.record[base + this.columnsAt + firstColumn + f] !== (host | 0)) continue;
-        this.claim(i, base + this.slotsAt + first + f * t.ports.length);
+        const key = base + this.slotsAt + first + f * t.ports.length;
+        if (this.record[key] !== UNSERVED) this.claim(i, key);
         return;
       }
       return;
@@ -189,7 +200,8 @@ export class RuleMatcher {
       if (v6 !== undefined && v6 !== (family === 'ipv6')) continue;
       const address = this.address[column + f];
       if (address === undefined || !isHost(rule.cidr, address, HOST_SUFFIX[family])) continue;
-      this.claim(i, base + this.slotsAt + first + f * t.ports.length);
+      const key = base + this.slotsAt + first + f * t.ports.length;
+      if (this.record[key] !== UNSERVED) this.claim(i, key);
       return;
     }
   }
