@@ -74,10 +74,10 @@ export function csvField(value: string | number | undefined): string {
   return `"${text.replace(/"/g, '""')}"`;
 }
 
-const HEAD = ['region', 'id', 'name', 'state', 'type', 'public', 'private', 'launched', 'targets'];
+const HEAD = ['region', 'id', 'name', 'state', 'type', 'public', 'private', 'ipv6', 'launched', 'targets'];
 
 function cells(view: FleetView, r: InstanceRow): (string | undefined)[] {
-  return [r.region, r.instanceId, r.name, r.state, r.type, r.publicIpv4, r.privateIpv4, r.launchTime, r.targets.join(' '), ...view.targets.map((t) => r.standing[t.name]?.status)];
+  return [r.region, r.instanceId, r.name, r.state, r.type, r.publicIpv4, r.privateIpv4, r.ipv6.join(' '), r.launchTime, r.targets.join(' '), ...view.targets.map((t) => r.standing[t.name]?.status)];
 }
 
 /**

@@ -5,7 +5,7 @@ import type { InstanceRow, RuleStatus } from './fleet-view.js';
 /** A row standing as given in targets a and b (in the view's order: region, Name, id). */
 function row(id: string, a: RuleStatus, b: RuleStatus = 'not-member'): InstanceRow {
   return {
-    region: 'eu-west-1', instanceId: id, name: id, state: 'running', tags: {}, targets: [],
+    region: 'eu-west-1', instanceId: id, name: id, state: 'running', ipv6: [], tags: {}, targets: [],
     standing: { a: { status: a, detail: '' }, b: { status: b, detail: '' } },
   };
 }

@@ -41,7 +41,7 @@ export function isRuleStatus(text: string | undefined): text is RuleStatus {
 
 function matchesText(row: InstanceRow, q: string): boolean {
   const needle = q.toLowerCase();
-  const hay = [row.instanceId, row.name, row.region, row.state, row.type, row.publicIpv4, row.privateIpv4, ...Object.values(row.tags)];
+  const hay = [row.instanceId, row.name, row.region, row.state, row.type, row.publicIpv4, row.privateIpv4, ...row.ipv6, ...Object.values(row.tags)];
   return hay.some((v) => v !== undefined && v.toLowerCase().includes(needle));
 }
 

@@ -185,6 +185,32 @@ describe('filtering and sorting rows', () => {
   });
 });
 
+describe('the fleet view of an IPv6 member', () => {
+  const six: Target = { ...api, families: ['ipv6'] };
+  const m = member('i-1', { publicIpv4: undefined, ipv6: ['2600:1f18::1'] });
+  const have = { ...rule('sgr-1', 'i-1', '2600:1f18::1/128'), family: 'ipv6' as const };
+  const p = plan({
+    deployment: 'prod', targets: [six], members: [m], observed: [have], scope: { kind: 'all' }, now: '2025-06-01T12:00:00.000Z',
+    regionInventory: { 'eu-west-1': { status: 'complete' } }, safety: { graceSeconds: 300, revokeLimit: {}, force: false },
+  });
+  const v = buildFleetView({ deployment: 'prod', targets: [six], members: [m], observed: [have], plan: p, regions: [] });
+
+  it('shows its IPv6 address, and names the rule that admits it by address and port', () => {
+    expect(v.rows[0]?.ipv6).toEqual(['2600:1f18::1']);
+    expect(v.rows[0]?.standing.api).toEqual({ status: 'admitted', detail: '2600:1f18::1/128 443/tcp: sgr-1 in sg-1' });
+  });
+
+  it('is found by a search for its IPv6 address', () => {
+    expect(filterRows(v.rows, { q: '2600:1F18::1' }).map((r) => r.instanceId)).toEqual(['i-1']);
+  });
+
+  it('has a column of its own in the Fleet table', async () => {
+    const html = await (FleetSection({ view: v, filter: {}, refresh: 0 }) as { toString(): string | Promise<string> }).toString();
+    expect(html).toContain('<th scope="col">IPv6</th>');
+    expect(html).toContain('<td class="mono">2600:1f18::1</td>');
+  });
+});
+
 describe('the fleet view of a pool whose group does not exist', () => {
   it('shows a member it cannot take as blocked because no group of the pool exists, not for want of room', () => {
     const p = plan({

@@ -55,6 +55,8 @@ export interface InstanceRow {
   type?: string;
   publicIpv4?: string;
   privateIpv4?: string;
+  /** Its IPv6 addresses, the one a target admits first. */
+  ipv6: string[];
   launchTime?: string;
   tags: Record<string, string>;
   /** Targets whose selector picks this instance. */
@@ -119,7 +121,7 @@ function planIndex(input: FleetViewInput) {
   for (const rule of input.observed) {
     if (!isManagedBy(rule, input.deployment)) continue;
     const target = ruleTag(rule, TAG.target);
-    if (target !== undefined) push(admittedBy, memberKey(target, ruleMember(rule).instanceId), `${rule.ruleId} (${portText(rule)}) in ${rule.groupId}`);
+    if (target !== undefined) push(admittedBy, memberKey(target, ruleMember(rule).instanceId), `${rule.cidr ?? rule.ruleId} ${portText(rule)}: ${rule.ruleId} in ${rule.groupId}`);
   }
   return { stale, kept, replacing, blocked, refused, missing, admittedBy };
 }
@@ -174,6 +176,7 @@ export function buildFleetView(input: FleetViewInput): FleetView {
       type: m.instanceType,
       publicIpv4: m.publicIpv4,
       privateIpv4: m.privateIpv4,
+      ipv6: Array.isArray(m.ipv6) ? m.ipv6 : [],
       launchTime: m.launchTime,
       tags: m.tags,
       targets: input.targets.filter((t) => matchesSelector(m, t.selector)).map((t) => t.name),

@@ -7,7 +7,7 @@ const REGIONS = ['ap-southeast-2', 'eu-west-1'];
 /** n instances, alternately in two regions; every seventh missing its rule in target api, the rest in no target. */
 function fleet(n: number): FleetView {
   const rows: InstanceRow[] = Array.from({ length: n }, (_, i) => ({
-    region: REGIONS[i % 2]!, instanceId: `i-${String(i).padStart(5, '0')}`, name: `web-${i}`, state: 'running', tags: {}, targets: i % 7 === 0 ? ['api'] : [],
+    region: REGIONS[i % 2]!, instanceId: `i-${String(i).padStart(5, '0')}`, name: `web-${i}`, state: 'running', ipv6: [], tags: {}, targets: i % 7 === 0 ? ['api'] : [],
     standing: { api: i % 7 === 0 ? { status: 'missing', detail: 'a pass would add it' } : { status: 'not-member', detail: 'the selector does not pick this instance' } },
   }));
   rows.sort((a, b) => (a.region < b.region ? -1 : a.region > b.region ? 1 : a.instanceId < b.instanceId ? -1 : 1));

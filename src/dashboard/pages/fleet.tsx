@@ -196,7 +196,7 @@ export const FleetSection: FC<{ view: FleetView; filter: FleetFilter; position?:
     const q = filterQuery(filter, { sort, page });
     return q ? `?${q}` : '';
   };
-  const heads = ['Region', 'Instance', 'Name', 'State', 'Type', 'Public', 'Private', 'Launched'];
+  const heads = ['Region', 'Instance', 'Name', 'State', 'Type', 'Public', 'Private', 'IPv6', 'Launched'];
   return (
     <section id="fleet" aria-labelledby="fleet-title" {...poll(`/fragments/fleet${query ? `?${query}` : ''}`, refresh)}>
       <div class="cards">
@@ -255,6 +255,7 @@ export const FleetSection: FC<{ view: FleetView; filter: FleetFilter; position?:
                 <td>{r.type ?? ''}</td>
                 <td class="mono">{r.publicIpv4 ?? ''}</td>
                 <td class="mono">{r.privateIpv4 ?? ''}</td>
+                <td class="mono">{r.ipv6.join(' ')}</td>
                 <td>{shortTime(r.launchTime)}</td>
                 {view.targets.map((t) => <StandingCell standing={r.standing[t.name]} />)}
               </tr>
