@@ -6,7 +6,7 @@
  */
 import { AWS_LIMITS, DEFAULTS } from './defaults.js';
 import type { Target } from '../core/model.js';
-import { portServes } from '../core/rule-key.js';
+import { portFamily } from '../core/rule-key.js';
 
 interface IssueSink {
   addIssue(issue: { code: 'custom'; path: PropertyKey[]; message: string; input?: unknown }): void;
@@ -104,9 +104,10 @@ export function portFamilyWarnings(targets: readonly Pick<Target, 'name' | 'port
   const warnings: string[] = [];
   for (const t of targets) {
     for (const port of t.ports) {
-      if (t.families.some((f) => portServes(port, f))) continue;
-      const needs = port.protocol === 'icmp' ? 'ipv4' : 'ipv6';
-      warnings.push(`target ${t.name}: port ${port.protocol} serves none of its families (${t.families.join(', ')}): ${port.protocol === 'icmp' ? 'ICMP runs over IPv4' : 'ICMPv6 runs over IPv6'} only, so no rule is written for it; add ${needs} to families or remove the port`);
+      const only = portFamily(port);
+      if (only === undefined || t.families.includes(only)) continue;
+      const what = only === 'ipv4' ? 'ICMP runs over IPv4' : 'ICMPv6 runs over IPv6';
+      warnings.push(`target ${t.name}: port ${port.protocol} serves none of its families (${t.families.join(', ')}): ${what} only, so no rule is written for it; add ${only} to families or remove the port`);
     }
   }
   return warnings;

@@ -26,14 +26,22 @@ export function normalizePort(port: { protocol: string; fromPort: number; toPort
 }
 
 /**
- * Whether a port spec can admit traffic of a family: ICMP runs over IPv4
- * only and ICMPv6 over IPv6 only, so a rule pairing either with the other
- * family's address matches nothing (EC2 accepts it all the same, and counts
- * it against the quota). Every other protocol serves both.
+ * The one family a port spec serves, if it serves only one: ICMP runs over
+ * IPv4 only and ICMPv6 over IPv6 only. Every other protocol serves both.
+ */
+export function portFamily(port: { protocol: string }): Family | undefined {
+  const protocol = normalizeProtocol(port.protocol);
+  return protocol === 'icmp' ? 'ipv4' : protocol === 'icmpv6' ? 'ipv6' : undefined;
+}
+
+/**
+ * Whether a port spec can admit traffic of a family (see `portFamily`): a
+ * rule pairing ICMP or ICMPv6 with the other family's address matches nothing
+ * (EC2 accepts it all the same, and counts it against the quota).
  */
 export function portServes(port: { protocol: string }, family: Family): boolean {
-  const protocol = normalizeProtocol(port.protocol);
-  return protocol === 'icmp' ? family === 'ipv4' : protocol === 'icmpv6' ? family === 'ipv6' : true;
+  const only = portFamily(port);
+  return only === undefined || only === family;
 }
 
 /** `tcp|443|443`: one port spec, for set membership. */
