@@ -8,7 +8,7 @@
  * members; it prints Markdown tables and writes the same tables to
  * docs/benchmarks.md and every raw figure to bench/results/latest.json.
  *
- *   npm run bench                          # the full run (about 5 minutes on 2 cores)
+ *   npm run bench                          # the full run (about 3 minutes on 2 cores)
  *   npm run bench -- --scale small         # a one-minute smoke run: bench/results/small.json only
  *   npm run bench -- --throttle-scale 20   # refills 20× AWS's instead of 10×
  *   npm run bench -- --build               # rebuild dist/ even when it looks fresh

@@ -326,7 +326,7 @@ buy less than sgsync's.
 - **Goals**: calls ≤ 1.05 × the lower bound; no mutating call in a no-op pass; wall ≤ 1.2 × the bucket
   minimum where it is above 0; planning 100,000 members in under 200 ms; peak memory under 300 MB.
 
-Rerun with \`npm run bench\` (about 5 minutes on 2 cores; it builds dist/ first when it is missing or
+Rerun with \`npm run bench\` (about 3 minutes on 2 cores; it builds dist/ first when it is missing or
 older than the sources). \`npm run bench -- --scale small\` is a one-minute smoke run that writes
 bench/results/small.json and leaves this page alone.
 
