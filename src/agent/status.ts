@@ -8,6 +8,7 @@ export interface AgentStatus {
   region: string;
   publicIpv4?: string;
   privateIpv4?: string;
+  ipv6: string[];
   /** Targets whose selector admits this instance. */
   targets: string[];
   rules: (Pick<ObservedRule, 'ruleId' | 'groupId' | 'family' | 'protocol' | 'fromPort' | 'toPort' | 'cidr'> & { target?: string })[];
@@ -38,6 +39,7 @@ export async function agentStatus(deps: AgentDeps): Promise<AgentStatus> {
     region: self.region,
     publicIpv4: self.publicIpv4,
     privateIpv4: self.privateIpv4,
+    ipv6: self.ipv6,
     targets: selected.map((t) => t.name),
     rules: mine,
     capacity: look.plan.capacity,

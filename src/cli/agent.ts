@@ -147,7 +147,8 @@ export function addAgentCommand(program: Command): void {
         ['target', 'group', 'family', 'used', 'quota', 'left'],
         st.capacity.map((c) => [c.target, c.groupId, c.family, c.before, c.quota, Math.max(0, c.quota - c.before)]),
       );
-      const head = `${st.instanceId} (${st.region}, ${st.publicIpv4 ?? st.privateIpv4 ?? 'no address'}) — targets: ${st.targets.join(', ') || 'none'}${st.drift ? ' — a register would change something' : ''}`;
+      const addresses = [st.publicIpv4 ?? st.privateIpv4, ...st.ipv6].filter((a) => a !== undefined).join(', ') || 'no address';
+      const head = `${st.instanceId} (${st.region}, ${addresses}) — targets: ${st.targets.join(', ') || 'none'}${st.drift ? ' — a register would change something' : ''}`;
       const problems = st.problems.length ? `\nNeeds attention:\n${st.problems.map((p) => `  - ${p}`).join('\n')}\n` : '';
       print(options, st, `${head}\n\n${st.rules.length ? rules : 'No rules for this instance.\n'}\n${capacity}${problems}`);
       if (st.drift || st.problems.length > 0) process.exitCode = 10;

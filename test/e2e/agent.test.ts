@@ -63,6 +63,14 @@ describe('sgsync agent register and deregister', () => {
     }
     expect((await mine(v4only!)).map((r) => [r.CidrIpv4, r.CidrIpv6])).toEqual([[`${publicIp(v4only!)}/32`, undefined]]);
     expect((await mine(both!)).map((r) => (r.CidrIpv4 ? 'ipv4' : 'ipv6')).sort()).toEqual(['ipv4', 'ipv6']);
+
+    // status names the instance by every address a rule of it may hold.
+    const ipv6 = (await mine(both!)).find((r) => r.CidrIpv6)?.CidrIpv6?.replace('/128', '');
+    const status = await fleet.run(both!, ['agent', 'status', '-c', dual]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout.split('\n')[0]).toBe(`${both} (eu-west-1, ${publicIp(both!)}, ${ipv6}) — targets: api`);
+    const json = await fleet.run(both!, ['agent', 'status', '-c', dual, '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ publicIpv4: publicIp(both!), ipv6: [ipv6] });
   });
 
   it('exits 1 for the target that refuses an instance, and says which targets admitted it', async () => {
