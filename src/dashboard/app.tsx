@@ -4,8 +4,6 @@
  * unless built with a reconcile function (`--allow-apply`); then one POST,
  * guarded against cross-site requests, runs a pass.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { Hono, type Context } from 'hono';
 import { compress } from 'hono/compress';
 import { html } from 'hono/html';
@@ -22,7 +20,7 @@ import { ActivitySection } from './pages/activity.js';
 import { DriftSection } from './pages/drift.js';
 import { FleetFilters, FleetSection, filterQuery, sortOf, type FleetPosition } from './pages/fleet.js';
 import { TargetsSection } from './pages/targets.js';
-import { STYLES } from './styles.js';
+import { ASSET_CACHE_CONTROL, STATIC_ASSETS } from './static-assets.js';
 import { visibleText } from './visible-text.js';
 
 export interface DashboardOptions {
@@ -39,8 +37,6 @@ export interface DashboardOptions {
   /** Rows per page of the Fleet table. */
   pageSize?: number;
 }
-
-const HTMX = readFileSync(createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js'), 'utf8');
 
 const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
@@ -105,6 +101,8 @@ export function createDashboard(options: DashboardOptions): Hono {
     }
     await next();
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v);
+    // Its path names its content, so it may be kept; everything else is read afresh.
+    if (c.res.status === 200 && STATIC_ASSETS.some((a) => a.path === c.req.path)) c.header('cache-control', ASSET_CACHE_CONTROL);
     // Escaping keeps AWS text from being markup; this keeps it from reordering what is shown.
     if (c.res.headers.get('content-type')?.startsWith('text/html')) {
       const text = visibleText(await c.res.text());
@@ -190,8 +188,7 @@ export function createDashboard(options: DashboardOptions): Hono {
   // The audit log is read every time; the fleet is not read for it, only the time of its last read shown.
   app.get('/fragments/activity', async (c) => c.html(<>{await activity()}{freshness(state.latest)}</>));
 
-  app.get('/static/htmx.min.js', (c) => c.body(HTMX, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
-  app.get('/static/app.css', (c) => c.body(STYLES, 200, { 'content-type': 'text/css; charset=utf-8' }));
+  for (const a of STATIC_ASSETS) app.get(a.path, (c) => c.body(a.body, 200, { 'content-type': a.contentType }));
   app.get('/favicon.ico', (c) => c.body(null, 204));
   app.get('/healthz', (c) => c.json({ status: 'ok', readOnly: token === undefined }));
 

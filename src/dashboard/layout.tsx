@@ -4,6 +4,7 @@
  * text, which hono/jsx escapes; nothing here builds HTML from strings.
  */
 import type { Child, FC } from 'hono/jsx';
+import { HTMX, STYLESHEET } from './static-assets.js';
 
 export const PAGES = [
   { path: '/', name: 'Fleet' },
@@ -80,8 +81,8 @@ export const Layout: FC<LayoutProps> = ({ title, active, at, age, deployment, pr
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <meta name="htmx-config" content={HTMX_CONFIG} />
       <title>{`${title} · sgsync`}</title>
-      <link rel="stylesheet" href="/static/app.css" />
-      <script src="/static/htmx.min.js" defer></script>
+      <link rel="stylesheet" href={STYLESHEET.path} />
+      <script src={HTMX.path} defer></script>
     </head>
     <body>
       <a class="skip" href="#content">Skip to content</a>

@@ -1,5 +1,5 @@
 /**
- * The dashboard's whole stylesheet, served from /static/app.css. Kept in
+ * The dashboard's whole stylesheet, served from /static/app.<hash>.css. Kept in
  * code so the build ships it without a copy step. System fonts, no external
  * resources; the layout collapses to one column on a phone.
  */

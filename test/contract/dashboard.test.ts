@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -7,6 +8,7 @@ import { loadFleetView } from '../../src/dashboard/fleet-source.js';
 import { FleetState } from '../../src/dashboard/fleet-state.js';
 import type { FleetView } from '../../src/dashboard/fleet-view.js';
 import { serveDashboard, type ServedDashboard } from '../../src/dashboard/serve.js';
+import { HTMX, STYLESHEET } from '../../src/dashboard/static-assets.js';
 import { configYaml, HOSTILE_NAME, MEMBER_REGIONS, startDashboardFleet, type DashboardFleet } from '../support/dashboard-fleet.js';
 
 /** Inbound rules of one family in a sandbox group, as AWS counts them against the quota. */
@@ -36,7 +38,9 @@ describe('a read-only dashboard', () => {
     expect(res.headers.get('x-frame-options')).toBe('DENY');
     const html = await res.text();
     expect(html.startsWith('<!doctype html>')).toBe(true);
-    expect(html).toContain('<script src="/static/htmx.min.js" defer=""></script>');
+    expect(html).toContain(`<script src="${HTMX.path}" defer=""></script>`);
+    expect(html).toContain(`<link rel="stylesheet" href="${STYLESHEET.path}"/>`);
+    expect(res.headers.get('cache-control')).toBe('no-store');
     expect(html).toMatch(/<a href="[^"]*" aria-current="page">/);
   });
 
@@ -183,12 +187,22 @@ describe('a read-only dashboard', () => {
     expect(res.status).toBe(404);
   });
 
-  it('serves htmx and its stylesheet from this process', async () => {
-    const js = await f.app.request('/static/htmx.min.js');
+  it('serves htmx and its stylesheet from this process, at paths named by their content, to be kept for good', async () => {
+    const js = await f.app.request(HTMX.path);
     expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(await js.text()).toContain('htmx');
-    const css = await f.app.request('/static/app.css');
+    const css = await f.app.request(STYLESHEET.path);
     expect(css.headers.get('content-type')).toMatch(/^text\/css/);
+    for (const [res, body] of [[js, HTMX.body], [css, STYLESHEET.body]] as const) {
+      expect(res.headers.get('cache-control')).toBe('max-age=31536000, immutable');
+      expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+      // The path changes whenever the content does, so a kept copy is never stale.
+      expect(HTMX.path + STYLESHEET.path).toContain(`.${createHash('sha256').update(body).digest('hex').slice(0, 12)}.`);
+    }
+    for (const old of ['/static/htmx.min.js', '/static/app.css', HTMX.path.replace(/\.\w+\.js$/, '.000000000000.js')]) {
+      const res = await f.app.request(old);
+      expect([old, res.status, res.headers.get('cache-control')]).toEqual([old, 404, 'no-store']);
+    }
   });
 
   it('refuses requests for another host name when bound to loopback (DNS rebinding)', async () => {
@@ -344,7 +358,7 @@ describe('a dashboard served over HTTP for a fleet of 20,000 instances', () => {
     expect(poll.headers['hx-push-url']).toBeUndefined();
   });
 
-  it.each(['/', '/fragments/fleet?page=7', '/targets', '/fragments/targets', '/drift', '/fragments/drift', '/activity', '/static/htmx.min.js', '/static/app.css'])(
+  it.each(['/', '/fragments/fleet?page=7', '/targets', '/fragments/targets', '/drift', '/fragments/drift', '/activity', HTMX.path, STYLESHEET.path])(
     'compresses %s for a browser that accepts gzip, and not for one that does not',
     async (path) => {
       const gzip = await fetchRaw(`${url}${path}`, { headers: { 'accept-encoding': 'gzip, deflate, br' } });

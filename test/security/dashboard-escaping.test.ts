@@ -14,6 +14,7 @@ import { TAG } from '../../src/core/ownership.js';
 import { createDashboard } from '../../src/dashboard/app.js';
 import { loadFleetView } from '../../src/dashboard/fleet-source.js';
 import { FleetState } from '../../src/dashboard/fleet-state.js';
+import { HTMX, STYLESHEET } from '../../src/dashboard/static-assets.js';
 import { capturingEc2, HOSTILE, hostileFailure, PAYLOADS } from './hostile-fleet.js';
 
 const POOL = ['sg-0a1b2c3d4e5f60718', 'sg-0a1b2c3d4e5f60719'];
@@ -80,7 +81,7 @@ function expectOnlyOwnMarkup(html: string): void {
       expect(name, `<${t.name} ${name}>`).toMatch(/^[a-z][a-z0-9:-]*$/);
       if (URL_ATTRIBUTES.has(name)) expect(value.replace(/&[a-z]+;|&#\d+;/g, '').trim()).not.toMatch(/^(javascript|data|vbscript):/i);
     }
-    if (t.name === 'script' && !t.closing) expect(t.attributes).toEqual([['src', '/static/htmx.min.js'], ['defer', '']]);
+    if (t.name === 'script' && !t.closing) expect(t.attributes).toEqual([['src', HTMX.path], ['defer', '']]);
   }
   // A payload with markup never survives in its raw form, in text or in an attribute.
   for (const p of PAYLOADS.filter((x) => x.includes('<'))) expect(html).not.toContain(p);
@@ -186,7 +187,7 @@ describe('requests that would change something', () => {
   });
 
   it.each(['PUT', 'PATCH', 'DELETE'])('serves no %s on any route', async (method) => {
-    for (const path of ['/', '/reconcile', '/drift', '/activity', '/healthz', '/static/app.css']) {
+    for (const path of ['/', '/reconcile', '/drift', '/activity', '/healthz', STYLESHEET.path]) {
       const res = await app.request(path, { method, headers: { host: HOST, origin: `http://${HOST}` }, body: `token=${TOKEN}` });
       expect(res.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
     }
@@ -216,7 +217,7 @@ describe('the security headers', () => {
   it.each<[string, string, Record<string, string>?]>([
     ['a page', '/'],
     ['a fragment', '/fragments/drift'],
-    ['a script', '/static/htmx.min.js'],
+    ['a script', HTMX.path],
     ['a missing page', '/no-such-page'],
     ['a refused host', '/', { host: 'evil.example' }],
   ])('come with %s', async (_what, path, headers) => {
