@@ -7,6 +7,7 @@ import { watch } from '../agent/watch.js';
 import type { AgentDeps } from '../agent/agent-pass.js';
 import { Imds } from '../aws/imds.js';
 import { redactSecrets } from '../aws/secrets.js';
+import { loadConfig } from '../config/index.js';
 import type { SgsyncError } from '../core/errors.js';
 import type { AppliedChange } from '../core/reconcile.js';
 import { cloudInit } from '../deploy/cloud-init.js';
@@ -16,7 +17,8 @@ import { numberIn } from './numbers.js';
 import { roundLogger } from './plan.js';
 import { onStopSignals } from './signals.js';
 import { START_LIMIT_MS, systemdNotifier, systemdNotify } from './systemd-notify.js';
-import { createLogger } from './logger.js';
+import { EXIT } from './exit-codes.js';
+import { createLogger, type Logger } from './logger.js';
 import { renderTable } from './table.js';
 
 interface AgentCliOptions extends AwsCliOptions {
@@ -30,7 +32,8 @@ function withAwsOptions(cmd: Command): Command {
     .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['debug', 'info', 'warn', 'error']).default('info'));
 }
 
-async function deps(options: AgentCliOptions): Promise<{ deps: AgentDeps; counts: () => Record<string, number> }> {
+/** What every agent command runs with: the agent's dependencies, its logger, and the calls it made so far. */
+async function agentContext(options: AgentCliOptions): Promise<{ deps: AgentDeps; log: Logger; counts: () => Record<string, number> }> {
   const ctx = await awsContext(options, (loaded) => loaded.config.agent.retries + 1);
   const log = createLogger({ level: options.logLevel });
   for (const w of ctx.loaded.warnings) log.warn(w);
@@ -44,8 +47,15 @@ async function deps(options: AgentCliOptions): Promise<{ deps: AgentDeps; counts
       onWarning: (w: string) => log.warn(w),
       onRound: roundLogger(log),
     },
+    log,
     counts: () => callCounts(ctx.ec2),
   };
+}
+
+/** An instance as the first line of a result names it: id, region and addresses. */
+function instanceText(self: { instanceId: string; region: string; publicIpv4?: string; privateIpv4?: string; ipv6: readonly string[] }): string {
+  const addresses = [self.publicIpv4 ?? self.privateIpv4, ...self.ipv6].filter((a) => a !== undefined).join(', ') || 'no address';
+  return `${self.instanceId} (${self.region}, ${addresses})`;
 }
 
 function summary(changes: readonly AppliedChange[]): string {
@@ -86,10 +96,10 @@ export function addAgentCommand(program: Command): void {
     .description("Add this instance's rules to every target that selects it; replace rules with an old address")
     .option('--wait', 'return only once the rules are observable in AWS (up to agent.waitSeconds)')
     .action(async (options: AgentCliOptions & { wait?: boolean }) => {
-      const { deps: d, counts } = await deps(options);
+      const { deps: d, counts } = await agentContext(options);
       const { result, problem } = await registerOutcome(d, { wait: options.wait });
       const s = result.self;
-      const where = `${s.instanceId} (${s.region}, ${s.publicIpv4 ?? s.privateIpv4 ?? 'no address'})`;
+      const where = instanceText(s);
       const text =
         result.targets.length === 0
           ? `${where}: no target selects this instance; nothing to do`
@@ -100,7 +110,7 @@ export function addAgentCommand(program: Command): void {
   withAwsOptions(agent.command('deregister'))
     .description("Remove every rule of this instance from every target (whatever its address)")
     .action(async (options: AgentCliOptions) => {
-      const { deps: d, counts } = await deps(options);
+      const { deps: d, counts } = await agentContext(options);
       const { result, problem } = await deregisterOutcome(d);
       printOutcome(
         options,
@@ -117,8 +127,7 @@ export function addAgentCommand(program: Command): void {
     .action(async (options: AgentCliOptions & { pollSeconds?: number; notifySystemd?: boolean }) => {
       // Made first, so that its extensions of the start timeout count from as near the start as can be.
       const notifier = options.notifySystemd && process.env.NOTIFY_SOCKET ? systemdNotifier({ send: systemdNotify }) : undefined;
-      const { deps: d } = await deps(options);
-      const log = createLogger({ level: options.logLevel });
+      const { deps: d, log } = await agentContext(options);
       const stop = new AbortController();
       onStopSignals(log, 'this instance may keep rules it was removing', (signal) => {
         log.info({ signal }, 'signal received: deregistering (a second signal stops at once)');
@@ -137,7 +146,7 @@ export function addAgentCommand(program: Command): void {
   withAwsOptions(agent.command('status'))
     .description("Show this instance's rules per target, the group each is in, and the room left in each pool")
     .action(async (options: AgentCliOptions) => {
-      const { deps: d } = await deps(options);
+      const { deps: d } = await agentContext(options);
       const st = await agentStatus(d);
       const rules = renderTable(
         ['target', 'group', 'rule', 'protocol', 'ports', 'cidr'],
@@ -147,11 +156,10 @@ export function addAgentCommand(program: Command): void {
         ['target', 'group', 'family', 'used', 'quota', 'left'],
         st.capacity.map((c) => [c.target, c.groupId, c.family, c.before, c.quota, Math.max(0, c.quota - c.before)]),
       );
-      const addresses = [st.publicIpv4 ?? st.privateIpv4, ...st.ipv6].filter((a) => a !== undefined).join(', ') || 'no address';
-      const head = `${st.instanceId} (${st.region}, ${addresses}) — targets: ${st.targets.join(', ') || 'none'}${st.drift ? ' — a register would change something' : ''}`;
+      const head = `${instanceText(st)} — targets: ${st.targets.join(', ') || 'none'}${st.drift ? ' — a register would change something' : ''}`;
       const problems = st.problems.length ? `\nNeeds attention:\n${st.problems.map((p) => `  - ${p}`).join('\n')}\n` : '';
       print(options, st, `${head}\n\n${st.rules.length ? rules : 'No rules for this instance.\n'}\n${capacity}${problems}`);
-      if (st.drift || st.problems.length > 0) process.exitCode = 10;
+      if (st.drift || st.problems.length > 0) process.exitCode = EXIT.CHANGES_PENDING;
     });
 
   agent
@@ -172,7 +180,7 @@ export function addAgentCommand(program: Command): void {
     .option('--before <unit...>', 'services that need the rule; the agent starts before them')
     .option('--node-setup <command>', 'shell command that makes Node.js 20.19 or newer (and npm) available (default: the distribution\'s nodejs and npm, only when node is missing)')
     .action(async (options: { config?: string; package: string; before?: string[]; nodeSetup?: string }) => {
-      const { loaded } = await awsContext({ config: options.config });
+      const loaded = await loadConfig({ configPath: options.config, env: process.env });
       const text = await readFile(loaded.file, 'utf8');
       process.stdout.write(cloudInit({ config: text, packageSpec: options.package, before: options.before, nodeSetup: options.nodeSetup }));
     });
