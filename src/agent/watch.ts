@@ -1,4 +1,5 @@
 import { isSgsyncError, messageOf, type SgsyncError } from '../core/errors.js';
+import { changeCounts } from '../core/reconcile.js';
 import type { Member } from '../core/model.js';
 import type { Logger } from 'pino';
 import { readSelf, targetsFor, type AgentDeps } from './agent-pass.js';
@@ -186,9 +187,7 @@ export async function watch(deps: AgentDeps, options: WatchOptions): Promise<Wat
         const result = await register(tracked, { wait: true, self });
         self = result.self;
         admitted = standing;
-        const added = result.changes.filter((c) => c.action === 'authorize').length;
-        const removed = result.changes.filter((c) => c.action === 'revoke').length;
-        log.info({ instance: self.instanceId, address: standing.address, targets: result.targets, added, removed }, 'registered');
+        log.info({ instance: self.instanceId, address: standing.address, targets: result.targets, ...changeCounts(result.changes) }, 'registered');
         const where = self.publicIpv4 ?? self.privateIpv4 ?? 'no address';
         report({ admitted: true, text: result.targets.length ? `admitted by ${result.targets.join(', ')} (${where})` : `no target selects this instance (${where})` });
       }

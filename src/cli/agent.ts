@@ -9,7 +9,7 @@ import { Imds } from '../aws/imds.js';
 import { redactSecrets } from '../aws/secrets.js';
 import { loadConfig } from '../config/index.js';
 import type { SgsyncError } from '../core/errors.js';
-import type { AppliedChange } from '../core/reconcile.js';
+import { changeCounts, type AppliedChange } from '../core/reconcile.js';
 import { cloudInit } from '../deploy/cloud-init.js';
 import { systemdUnit } from '../deploy/systemd-unit.js';
 import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
@@ -59,10 +59,9 @@ function instanceText(self: { instanceId: string; region: string; publicIpv4?: s
 }
 
 function summary(changes: readonly AppliedChange[]): string {
-  const added = changes.filter((c) => c.action === 'authorize').length;
-  const removed = changes.filter((c) => c.action === 'revoke').length;
-  if (added + removed === 0) return 'nothing to change';
-  return [added ? `added ${added} rule${added === 1 ? '' : 's'}` : '', removed ? `removed ${removed} rule${removed === 1 ? '' : 's'}` : '']
+  const { added, revoked } = changeCounts(changes);
+  if (added + revoked === 0) return 'nothing to change';
+  return [added ? `added ${added} rule${added === 1 ? '' : 's'}` : '', revoked ? `removed ${revoked} rule${revoked === 1 ? '' : 's'}` : '']
     .filter(Boolean)
     .join(', ');
 }

@@ -61,6 +61,8 @@ describe('the summary of a pass', () => {
     const result = await controllerPass({ config: parseConfig(yaml('safety: { revokeLimit: { count: 2 } }'), 'f'), ec2: fakeEc2(rules, false), apply: true });
     const summary = summarizePass(result);
     expect(summary).toMatchObject({ ok: false, revoked: 0, added: 1, kept: { 'blast-radius': 4 } });
-    expect(summary.problems).toEqual(['the pass would revoke 4 of 4 managed rules, over the limit of 2; nothing was revoked']);
+    expect(summary.problems).toEqual([
+      'the pass would revoke 4 of 4 managed rules, over the limit of 2; nothing was revoked. Check why so many rules look stale; if it is right, run `sgsync reconcile --force` once (or raise safety.revokeLimit)',
+    ]);
   });
 });

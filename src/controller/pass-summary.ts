@@ -1,3 +1,5 @@
+import { changeCounts } from '../core/reconcile.js';
+import { haltedText } from '../core/safety.js';
 import type { ControllerPassResult } from './pass.js';
 
 /** What one pass did and whether it needs attention, in a few numbers a log line or a Lambda result can carry. */
@@ -35,17 +37,13 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): Record<strin
 export function summarizePass(result: ControllerPassResult): PassSummary {
   const problems: string[] = [];
   for (const r of result.inventory.regions) if (r.status === 'failed') problems.push(`inventory of ${r.region} failed: ${r.reason ?? 'unknown reason'}`);
-  const halted = result.plan.halted;
-  if (halted) {
-    problems.push(`the pass would revoke ${halted.wouldRevoke} of ${halted.managed} managed rules, over the limit of ${halted.limit}; nothing was revoked`);
-  }
+  if (result.plan.halted) problems.push(haltedText(result.plan.halted));
   for (const e of result.errors) problems.push(`${e.code}: ${e.message}`);
   return {
     passId: result.passId,
     ok: problems.length === 0,
     problems,
-    added: result.changes.filter((c) => c.action === 'authorize').length,
-    revoked: result.changes.filter((c) => c.action === 'revoke').length,
+    ...changeCounts(result.changes),
     blocked: result.lastPlan.blocked.length,
     kept: countBy(result.plan.kept, (k) => k.reason),
     regions: result.inventory.regions.map(({ region, status, instances, reason }) => ({ region, status, instances, ...(reason ? { reason } : {}) })),

@@ -20,6 +20,13 @@ export interface AppliedChange {
   reason: string;
 }
 
+/** How many rules a pass's changes added and revoked. */
+export function changeCounts(changes: readonly Pick<AppliedChange, 'action'>[]): { added: number; revoked: number } {
+  let added = 0;
+  for (const c of changes) if (c.action === 'authorize') added++;
+  return { added, revoked: changes.length - added };
+}
+
 /** What AWS's answers taught a pass, for its next plan. */
 export interface PassLearned {
   /** Groups AWS refused a rule in as over its quota, and the families refused. */

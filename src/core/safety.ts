@@ -109,3 +109,15 @@ export function heldBackReasons(kept: readonly Pick<KeptRule, 'reason' | 'wouldR
     .map(([reason, n]) => `${n} ${reason}`)
     .join(', ');
 }
+
+/**
+ * A halted pass in one sentence, with what to do about it: what the daemon,
+ * the Lambda and the dashboard report (`reconcile` and `plan` print the
+ * longer advice of cli/pass-report.ts).
+ */
+export function haltedText(halted: NonNullable<Plan['halted']>): string {
+  return (
+    `the pass would revoke ${halted.wouldRevoke} of ${halted.managed} managed rules, over the limit of ${halted.limit}; nothing was revoked. ` +
+    'Check why so many rules look stale; if it is right, run `sgsync reconcile --force` once (or raise safety.revokeLimit)'
+  );
+}

@@ -5,6 +5,8 @@
  */
 import type { LoadedConfig } from '../config/index.js';
 import type { Ec2Port } from '../core/ports.js';
+import { changeCounts } from '../core/reconcile.js';
+import { haltedText } from '../core/safety.js';
 import { auditRecord, type AuditLog, type AuditRecord } from '../controller/audit.js';
 import { controllerPass } from '../controller/pass.js';
 import type { ReconcileOutcome } from './fleet-state.js';
@@ -53,9 +55,8 @@ export function reconcileNow(options: ReconcileNowOptions): () => Promise<Reconc
     return {
       at: new Date(now()).toISOString(),
       passId: pass.passId,
-      added: pass.changes.filter((c) => c.action === 'authorize').length,
-      revoked: pass.changes.filter((c) => c.action === 'revoke').length,
-      errors: [...pass.errors.map((e) => e.message), ...(pass.plan.halted ? [`blast-radius limit: ${pass.plan.halted.wouldRevoke} revokes held back`] : [])],
+      ...changeCounts(pass.changes),
+      errors: [...pass.errors.map((e) => e.message), ...(pass.plan.halted ? [haltedText(pass.plan.halted)] : [])],
     };
   };
 }
