@@ -1,5 +1,6 @@
 import { missingGroupText, missingGroupWarnings, MISSING_GROUP_FIX, type LoadedConfig } from '../config/index.js';
 import { SgsyncError } from '../core/errors.js';
+import { haltedText } from '../core/safety.js';
 import type { Member, ObservedRule, Plan, Target } from '../core/model.js';
 import { ruleMember, isManagedBy } from '../core/ownership.js';
 import type { Ec2Port, InstancePort } from '../core/ports.js';
@@ -177,8 +178,7 @@ export function outcomeProblem(result: AgentPassResult, targets: readonly Target
       { details: { blocked } },
     );
   }
-  if (plan.halted) {
-    return new SgsyncError('BLAST_RADIUS', `Refusing to revoke ${plan.halted.wouldRevoke} rules (limit ${plan.halted.limit}); nothing was revoked.`);
-  }
+  // The planner halts fleet passes only, never one scoped to an instance; this keeps a halt, should that change, from reading as success.
+  if (plan.halted) return new SgsyncError('BLAST_RADIUS', `${haltedText(plan.halted)}.`);
   return undefined;
 }

@@ -7,7 +7,7 @@
 import { isCanonicalCidr, parseCidr } from './addresses.js';
 import { ipv4HostNumber } from './ip-scan.js';
 import { hashRange } from './string-index.js';
-import type { DesiredRule, Family, PortSpec } from './model.js';
+import type { Family, PortSpec } from './model.js';
 
 const PROTOCOL_NUMBERS: Record<string, string> = { '6': 'tcp', '17': 'udp', '1': 'icmp', '58': 'icmpv6', all: '-1' };
 
@@ -97,13 +97,4 @@ export function identityKey(port: { protocol: string; fromPort: number; toPort: 
 /** One desired rule: the identity plus whose it is. Two targets or two members never share one. */
 export function desiredKey(target: string, instanceId: string, port: PortSpec | { protocol: string; fromPort: number; toPort: number }, cidr: string | undefined): string {
   return `${target}\u0000${instanceId}\u0000${identityKey(port, cidr)}`;
-}
-
-/**
- * `desiredKey` for a rule sgsync built itself: its CIDR is canonical by
- * construction (see `hostCidr`), so it skips re-parsing it, which matters
- * when a pass computes a hundred thousand of them.
- */
-export function keyOfDesired(rule: Pick<DesiredRule, 'target' | 'instanceId' | 'port' | 'cidr'>): string {
-  return `${rule.target}\u0000${rule.instanceId}\u0000${portKey(rule.port)}|${rule.cidr}`;
 }

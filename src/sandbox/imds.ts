@@ -6,7 +6,6 @@ import { ANY_INSTANCE } from './imds-tokens.js';
 import type { Sandbox } from './sandbox.js';
 import type { Instance, Region } from './world.js';
 
-export { ImdsTokens } from './imds-tokens.js';
 
 /** AWS's bounds for `X-aws-ec2-metadata-token-ttl-seconds`. */
 export const MAX_TOKEN_TTL_SECONDS = 21_600;

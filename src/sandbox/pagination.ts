@@ -22,17 +22,6 @@ export function readPageRequest(params: Params, fingerprint: string, bounds = { 
   return { maxResults, start };
 }
 
-/**
- * Takes one page from `items` (already filtered, in stable order), starting at
- * `page.start`, and returns the token for the next page if there is one.
- */
-export function takePage<T>(items: readonly T[], page: PageRequest, fingerprint: string): { items: T[]; nextToken?: string } {
-  if (page.maxResults === undefined) return { items: items.slice(page.start) };
-  const end = page.start + page.maxResults;
-  const slice = items.slice(page.start, end);
-  return end < items.length ? { items: slice, nextToken: encodeToken(end, fingerprint) } : { items: slice };
-}
-
 export function encodeToken(position: number, fingerprint: string): string {
   return Buffer.from(JSON.stringify({ p: position, f: hash(fingerprint) })).toString('base64url');
 }

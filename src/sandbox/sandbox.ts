@@ -1,7 +1,7 @@
 import { Counters } from './counters.js';
 import { EventLog } from './events.js';
 import { Faults } from './faults.js';
-import { ImdsTokens } from './imds.js';
+import { ImdsTokens } from './imds-tokens.js';
 import { Throttle, type ThrottleMode } from './throttle.js';
 import { World, type WorldOptions } from './world.js';
 

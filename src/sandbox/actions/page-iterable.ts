@@ -3,8 +3,8 @@ import { encodeToken, type PageRequest } from '../pagination.js';
 /**
  * One page from a filtered sequence, without materialising the whole
  * sequence: it stops one item past the page, which is all it needs to know
- * whether a next page exists. Same tokens as `takePage`, so a listing can
- * move between the two without breaking callers.
+ * whether a next page exists. Its tokens are `encodeToken`'s, which
+ * `readPageRequest` reads back.
  */
 export function pageOf<T>(items: Iterable<T>, page: PageRequest, fingerprint: string): { items: T[]; nextToken?: string } {
   const out: T[] = [];
