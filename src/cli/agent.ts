@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { deregisterOutcome } from '../agent/deregister.js';
 import { registerOutcome } from '../agent/register.js';
 import { agentStatus } from '../agent/status.js';
@@ -13,12 +13,11 @@ import { changeCounts, type AppliedChange } from '../core/reconcile.js';
 import { cloudInit } from '../deploy/cloud-init.js';
 import { systemdUnit } from '../deploy/systemd-unit.js';
 import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
-import { numberIn } from './numbers.js';
-import { roundLogger } from './plan.js';
+import { logLevelOption, numberIn } from './options.js';
 import { onStopSignals } from './signals.js';
 import { START_LIMIT_MS, systemdNotifier, systemdNotify } from './systemd-notify.js';
 import { EXIT } from './exit-codes.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, roundLogger, type Logger } from './logger.js';
 import { renderTable } from './table.js';
 
 interface AgentCliOptions extends AwsCliOptions {
@@ -29,7 +28,7 @@ interface AgentCliOptions extends AwsCliOptions {
 function withAwsOptions(cmd: Command): Command {
   return withAwsConnection(cmd)
     .option('--json', 'print the result as JSON on stdout')
-    .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['debug', 'info', 'warn', 'error']).default('info'));
+    .addOption(logLevelOption());
 }
 
 /** What every agent command runs with: the agent's dependencies, its logger, and the calls it made so far. */

@@ -11,7 +11,7 @@ type Register = (program: Command) => void;
 const COMMANDS: readonly (readonly [name: string, load: () => Promise<Register>])[] = [
   ['sandbox', async () => (await import('./sandbox.js')).addSandboxCommand],
   ['demo', async () => (await import('./demo.js')).addDemoCommand],
-  ['config', async () => (await import('./config.js')).registerConfigCommand],
+  ['config', async () => (await import('./config.js')).addConfigCommand],
   ['agent', async () => (await import('./agent.js')).addAgentCommand],
   ['plan', async () => (await import('./plan.js')).addPlanCommand],
   ['reconcile', async () => (await import('./reconcile.js')).addReconcileCommand],

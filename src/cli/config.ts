@@ -46,7 +46,7 @@ async function validate(file: string | undefined, options: ValidateOptions): Pro
 }
 
 /** Adds `sgsync config schema` and `sgsync config validate [FILE]`. */
-export function registerConfigCommand(program: Command): void {
+export function addConfigCommand(program: Command): void {
   const config = program.command('config').description('Check sgsync.yaml, or print its JSON Schema');
 
   config

@@ -4,7 +4,7 @@
  * and a clean stop on SIGTERM (the pass under way finishes first).
  */
 import { listenError } from '../http/listen.js';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { AuditLog } from '../controller/audit.js';
 import { healthOf, startHealthServer, type RunningHealthServer } from '../controller/health-server.js';
 import { runLoop } from '../controller/loop.js';
@@ -15,11 +15,10 @@ import { buildReport, passTimings } from '../controller/report.js';
 import { logPassWarnings, WarningLog } from '../controller/warning-log.js';
 import { isSgsyncError, messageOf } from '../core/errors.js';
 import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
-import { numberIn } from './numbers.js';
-import { roundLogger } from './plan.js';
+import { logLevelOption, numberIn } from './options.js';
 import { onStopSignals } from './signals.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
-import { createLogger } from './logger.js';
+import { createLogger, roundLogger } from './logger.js';
 import { passExitCode } from './pass-report.js';
 
 interface RunOptions extends AwsCliOptions {
@@ -131,7 +130,7 @@ export function addControllerCommand(program: Command): void {
     .option('--once', 'run one pass and exit with the code `sgsync reconcile` would give')
     .option('--audit-log <file>', 'append the audit log (JSON lines, one per change) to this file instead of stderr')
     .option('--json', 'with --once: print the pass summary as JSON')
-    .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .addOption(logLevelOption())
     .addHelpText(
       'after',
       '\nOnce the metrics server listens, "metrics on http://HOST:PORT" is printed on stderr.\n' +

@@ -13,8 +13,9 @@ import { FleetState } from '../dashboard/fleet-state.js';
 import { RecentChanges, reconcileNow } from '../dashboard/reconcile-now.js';
 import { loopbackHosts, serveDashboard } from '../dashboard/serve.js';
 import { awsContext, type AwsCliOptions, withAwsConnection } from './aws-context.js';
-import { numberIn } from './numbers.js';
-import { parse, untilSignal } from './sandbox.js';
+import { numberIn } from './options.js';
+import { parse } from './sandbox.js';
+import { untilSignal } from './signals.js';
 
 interface DashboardCliOptions extends AwsCliOptions {
   host: string;

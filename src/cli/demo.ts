@@ -10,7 +10,8 @@ import { loopbackHosts, serveDashboard, type ServedDashboard } from '../dashboar
 import { UsageHistory } from '../dashboard/usage-history.js';
 import type { World } from '../sandbox/world.js';
 import { playDemoStory, type DemoStory } from './demo-story.js';
-import { openSandbox, parse, stopAndExit, untilSignal, type OpenedSandbox } from './sandbox.js';
+import { openSandbox, parse, stopAndExit, type OpenedSandbox } from './sandbox.js';
+import { untilSignal } from './signals.js';
 
 export interface DemoOptions {
   host: string;

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import type { PassOptions } from '../core/reconcile.js';
 import { redactSecrets, secretValues } from '../aws/secrets.js';
 
 export type { Logger } from 'pino';
@@ -66,4 +67,15 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       else process.stderr.write(text);
     },
   });
+}
+
+/**
+ * Says, before each further round of a pass, when AWS refused something and
+ * the pass is trying again: as information, not a warning, since under
+ * contention (agents booting, another controller) it is how a pass succeeds.
+ */
+export function roundLogger(log: Pick<Logger, 'info'>): NonNullable<PassOptions['onRound']> {
+  return (round, maxRounds, refusal) => {
+    if (refusal) log.info({ round, maxRounds, code: refusal.code }, `AWS refused a change (${refusal.message}); looking again, round ${round} of at most ${maxRounds}`);
+  };
 }

@@ -4,14 +4,15 @@
  * target and group, without changing anything. Exit 10 when changes are
  * pending, 0 when the allow-lists are in step (docs/controller.md).
  */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { REGION_PATTERN } from '../config/schema.js';
 import { SgsyncError } from '../core/errors.js';
-import type { AppliedChange, PassOptions } from '../core/reconcile.js';
+import type { AppliedChange } from '../core/reconcile.js';
 import { controllerPass } from '../controller/pass.js';
 import { buildReport, type PassReport, type ReportKind } from '../controller/report.js';
 import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, roundLogger } from './logger.js';
+import { logLevelOption } from './options.js';
 import { passExitCode, renderPassReport } from './pass-report.js';
 
 export interface PassCliOptions extends AwsCliOptions {
@@ -26,7 +27,7 @@ export function withPassOptions(cmd: Command): Command {
   return withAwsConnection(cmd)
     .option('--region <region...>', "list instances only in these regions; other regions' rules are kept, not revoked (default: controller.regions, then every enabled region)")
     .option('--json', 'print the report as JSON on stdout')
-    .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['debug', 'info', 'warn', 'error']).default('info'));
+    .addOption(logLevelOption());
 }
 
 function checkRegions(regions: string[] | undefined): string[] | undefined {
@@ -78,13 +79,3 @@ export function addPlanCommand(program: Command): void {
     });
 }
 
-/**
- * Says, before each further round of a pass, when AWS refused something and
- * the pass is trying again: as information, not a warning, since under
- * contention (agents booting, another controller) it is how a pass succeeds.
- */
-export function roundLogger(log: Pick<Logger, 'info'>): NonNullable<PassOptions['onRound']> {
-  return (round, maxRounds, refusal) => {
-    if (refusal) log.info({ round, maxRounds, code: refusal.code }, `AWS refused a change (${refusal.message}); looking again, round ${round} of at most ${maxRounds}`);
-  };
-}

@@ -9,6 +9,7 @@ import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { loadStateFile, saveStateFile } from '../sandbox/state-file.js';
 import { parseThrottleMode, type ThrottleMode } from '../sandbox/throttle.js';
 import { DEFAULT_REGIONS, OPT_IN_REGIONS } from '../sandbox/world.js';
+import { untilSignal } from './signals.js';
 
 export interface SandboxCommandOptions {
   host: string;
@@ -133,19 +134,6 @@ export async function openSandbox(options: SandboxCommandOptions): Promise<Opene
   };
 }
 
-/** Resolves on the first SIGINT or SIGTERM; a second one exits at once. */
-export function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    let received = false;
-    const on = (signal: NodeJS.Signals) => {
-      if (received) process.exit(130);
-      received = true;
-      resolve(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
-}
 
 /**
  * Resolves when `input` ends, closes or fails; what is read from it is

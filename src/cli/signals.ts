@@ -8,12 +8,21 @@ import type { Logger } from 'pino';
  * the log or the audit log, which is what `consequence` tells them.
  */
 export function onStopSignals(log: Pick<Logger, 'warn'>, consequence: string, first: (signal: NodeJS.Signals) => void): void {
+  onTwoSignals(first, (signal) => {
+    log.warn({ signal }, `second ${signal}: stopping at once; ${consequence}`);
+    process.exit(130);
+  });
+}
+
+/** Resolves on the first SIGINT or SIGTERM; a second one exits at once with 130 (nothing is under way to be cut short). */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => onTwoSignals(resolve, () => process.exit(130)));
+}
+
+function onTwoSignals(first: (signal: NodeJS.Signals) => void, second: (signal: NodeJS.Signals) => void): void {
   let received = false;
   const on = (signal: NodeJS.Signals) => {
-    if (received) {
-      log.warn({ signal }, `second ${signal}: stopping at once; ${consequence}`);
-      process.exit(130);
-    }
+    if (received) return second(signal);
     received = true;
     first(signal);
   };

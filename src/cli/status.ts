@@ -13,7 +13,7 @@ import { readAuditTail } from '../dashboard/activity.js';
 import { portText, type PortRange } from '../dashboard/port-text.js';
 import type { FleetView } from '../dashboard/fleet-view.js';
 import { EXIT } from './exit-codes.js';
-import { numberIn } from './numbers.js';
+import { numberIn } from './options.js';
 import { readFleet, withFleetOptions, type FleetCliOptions } from './inventory.js';
 import { printable, renderTable } from './table.js';
 import { blockedText, poolText, poolTotals } from '../core/plan-output.js';

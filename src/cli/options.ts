@@ -1,4 +1,5 @@
-import { InvalidArgumentError } from 'commander';
+/** Option parsers and options that several commands share. */
+import { InvalidArgumentError, Option } from 'commander';
 
 /** A commander parser for a number option within [min, max], whole when `integer`: a usage error (exit 2) otherwise. */
 export function numberIn(name: string, min: number, max: number, integer: boolean): (v: string) => number {
@@ -9,4 +10,9 @@ export function numberIn(name: string, min: number, max: number, integer: boolea
     }
     return n;
   };
+}
+
+/** `--log-level`, as every command that logs takes it. */
+export function logLevelOption(): Option {
+  return new Option('--log-level <level>', 'log level on stderr').choices(['debug', 'info', 'warn', 'error']).default('info');
 }
