@@ -32,9 +32,8 @@ function withAwsOptions(cmd: Command): Command {
 }
 
 /** What every agent command runs with: the agent's dependencies, its logger, and the calls it made so far. */
-async function agentContext(options: AgentCliOptions): Promise<{ deps: AgentDeps; log: Logger; counts: () => Record<string, number> }> {
+async function agentContext(options: AgentCliOptions, log = createLogger({ level: options.logLevel })): Promise<{ deps: AgentDeps; log: Logger; counts: () => Record<string, number> }> {
   const ctx = await awsContext(options, (loaded) => loaded.config.agent.retries + 1);
-  const log = createLogger({ level: options.logLevel });
   for (const w of ctx.loaded.warnings) log.warn(w);
   return {
     deps: {
@@ -125,13 +124,15 @@ export function addAgentCommand(program: Command): void {
     .action(async (options: AgentCliOptions & { pollSeconds?: number; notifySystemd?: boolean }) => {
       // Made first, so that its extensions of the start timeout count from as near the start as can be.
       const notifier = options.notifySystemd && process.env.NOTIFY_SOCKET ? systemdNotifier({ send: systemdNotify }) : undefined;
-      const { deps: d, log } = await agentContext(options);
+      const log = createLogger({ level: options.logLevel });
+      // Before the rest starts up, so that a stop asked for meanwhile is handled as documented.
       const stop = new AbortController();
       onStopSignals(log, 'this instance may keep rules it was removing', (signal) => {
         log.info({ signal }, 'signal received: deregistering (a second signal stops at once)');
         notifier?.stop();
         stop.abort();
       });
+      const { deps: d } = await agentContext(options, log);
       const end = await watch(d, {
         pollMs: (options.pollSeconds ?? d.config.config.agent.pollSeconds) * 1000,
         signal: stop.signal,

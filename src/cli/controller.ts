@@ -32,8 +32,14 @@ interface RunOptions extends AwsCliOptions {
 }
 
 async function run(options: RunOptions): Promise<void> {
-  const { loaded, ec2 } = await awsContext(options);
   const log = createLogger({ level: options.logLevel });
+  // First, so that a stop asked for while the rest starts up is handled as documented (no pass then runs).
+  const stop = new AbortController();
+  onStopSignals(log, 'changes in flight may land without an audit line', (signal) => {
+    log.info({ signal }, 'stopping after the pass under way (a second signal stops at once)');
+    stop.abort();
+  });
+  const { loaded, ec2 } = await awsContext(options);
   for (const w of loaded.warnings) log.warn(w);
   const controller = loaded.config.controller;
   const intervalMs = (options.interval ?? controller.intervalSeconds) * 1000;
@@ -41,11 +47,6 @@ async function run(options: RunOptions): Promise<void> {
   const jitterMs = Math.min(controller.jitterSeconds * 1000, intervalMs);
   const metrics = new ControllerMetrics();
   const audit = AuditLog.open({ file: options.auditLog, deployment: loaded.config.deployment });
-  const stop = new AbortController();
-  onStopSignals(log, 'changes in flight may land without an audit line', (signal) => {
-    log.info({ signal }, 'stopping after the pass under way (a second signal stops at once)');
-    stop.abort();
-  });
 
   let server: RunningHealthServer | undefined;
   const port = options.metricsPort ?? controller.metricsPort;
