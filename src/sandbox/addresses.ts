@@ -80,6 +80,28 @@ export function allocateIpv6(vpc: Vpc, subnetIndex: number, rng: Random, inUse: 
   }
 }
 
+/**
+ * The availability zone (by index) whose /64 of the VPC block holds
+ * `address`, or undefined when the address lies in none of the VPC's subnets
+ * (see `allocateIpv6`: one /64 per zone, numbered by the zone's index).
+ */
+export function ipv6SubnetIndex(vpc: Vpc, address: string, zoneCount: number): number | undefined {
+  if (!ipaddr.IPv6.isValid(address)) return undefined;
+  const [base] = ipaddr.IPv6.parseCIDR(ipv6BlockOf(vpc));
+  const parts = ipaddr.IPv6.parse(address).parts;
+  if (parts.slice(0, 3).some((p, i) => p !== base.parts[i]) || (parts[3]! & 0xff00) !== (base.parts[3]! & 0xff00)) return undefined;
+  const index = parts[3]! & 0xff;
+  return index < zoneCount ? index : undefined;
+}
+
+/** Orders IPv6 addresses by their value (as 128-bit numbers), for lists that are sorted by address. */
+export function compareIpv6(a: string, b: string): number {
+  const x = ipaddr.IPv6.parse(a).toByteArray();
+  const y = ipaddr.IPv6.parse(b).toByteArray();
+  for (let i = 0; i < 16; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return 0;
+}
+
 /** `ip-172-31-0-10.ec2.internal` in us-east-1, `ip-….REGION.compute.internal` elsewhere. */
 export function privateDnsName(privateIp: string, region: string): string {
   const host = `ip-${privateIp.replace(/\./g, '-')}`;

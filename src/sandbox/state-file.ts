@@ -65,7 +65,12 @@ const instanceSchema = z
     availabilityZone: z.string(),
     privateIp: z.string(),
     publicIp: z.string().optional(),
-    ipv6: z.string().optional(),
+    // A state file saved before instances had several IPv6 addresses holds one, as a string.
+    ipv6: z
+      .union([z.string(), z.array(z.string())])
+      .transform((v) => (typeof v === 'string' ? [v] : v))
+      .optional(),
+    primaryIpv6: z.boolean().optional(),
     wantsIpv6: z.boolean(),
     noPublicIp: z.boolean().optional(),
     securityGroupIds: z.array(z.string()),
@@ -138,7 +143,7 @@ export function serializeWorld(world: World, realNow: () => number = Date.now): 
       vpcs: [...r.vpcs.values()].map((v) => ({ ...v, tags: obj(v.tags) })),
       groups: [...r.groups.values()].map((g) => ({ ...g, tags: obj(g.tags), ruleIds: [...g.ruleIds] })),
       rules: [...r.rules.values()].map((x) => ({ ...x, tags: obj(x.tags) })),
-      instances: [...r.instances.values()].map((i) => ({ ...i, tags: obj(i.tags), securityGroupIds: [...i.securityGroupIds] })),
+      instances: [...r.instances.values()].map((i) => ({ ...i, tags: obj(i.tags), securityGroupIds: [...i.securityGroupIds], ...(i.ipv6 ? { ipv6: [...i.ipv6] } : {}) })),
     })),
   };
 }
@@ -203,6 +208,7 @@ export function restoreWorld(state: SandboxState, options: Omit<WorldOptions, 'r
     for (const i of saved.instances) {
       region.instances.set(i.id, { ...i, tags: map(i.tags) });
       if (i.publicIp) world.publicIps.add(i.publicIp);
+      for (const a of i.ipv6 ?? []) world.publicIps.add(a);
     }
     for (const x of [...saved.vpcs, ...saved.groups, ...saved.rules, ...saved.instances]) world.claimId(x.id);
     for (const i of saved.instances) world.claimId(i.subnetId);

@@ -90,7 +90,13 @@ export interface Instance {
   availabilityZone: string;
   privateIp: string;
   publicIp?: string;
-  ipv6?: string;
+  /**
+   * The IPv6 addresses of its (one, primary) network interface, in the order
+   * they were assigned: IMDS lists them so, and shows the first as `ipv6`.
+   */
+  ipv6?: string[];
+  /** Launched with `EnablePrimaryIpv6`: the first IPv6 address is its primary IPv6 address, which stays until termination. */
+  primaryIpv6?: boolean;
   wantsIpv6: boolean;
   /** Launched with `AssociatePublicIpAddress=false`: never gets a public IPv4, not even on start. */
   noPublicIp?: boolean;

@@ -2,6 +2,7 @@ import type { ActionHandler } from './context.js';
 import { describeInstances } from './describe-instances.js';
 import { startInstances, stopInstances, terminateInstances } from './instance-state.js';
 import { modifyInstanceMetadataOptions } from './instance-metadata.js';
+import { assignIpv6Addresses, unassignIpv6Addresses } from './ipv6-addresses.js';
 import { runInstances } from './run-instances.js';
 import { describeRegions } from './regions.js';
 import { authorizeSecurityGroupIngress, describeSecurityGroupRules, revokeSecurityGroupIngress } from './rules.js';
@@ -29,4 +30,6 @@ export const actions: Record<string, ActionHandler> = {
   StartInstances: startInstances,
   TerminateInstances: terminateInstances,
   ModifyInstanceMetadataOptions: modifyInstanceMetadataOptions,
+  AssignIpv6Addresses: assignIpv6Addresses,
+  UnassignIpv6Addresses: unassignIpv6Addresses,
 };

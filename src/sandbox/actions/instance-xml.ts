@@ -2,6 +2,7 @@ import { macAddressOf, privateDnsName, publicDnsName } from '../addresses.js';
 import { INSTANCE_STATE_CODES, type Instance, type InstanceStateName, type Region } from '../world.js';
 import { escapeXml, RawXml, type XmlObject } from '../xml.js';
 import { reservationIdOf } from './instances.js';
+import { instanceIpv6, listedIpv6 } from './ipv6-addresses.js';
 
 /**
  * Instances as EC2's XML shows them. DescribeInstances renders up to a
@@ -38,6 +39,15 @@ function tagSetXml(tags: ReadonlyMap<string, string>): string {
   return `<tagSet>${out}</tagSet>`;
 }
 
+/** The interface's IPv6 addresses (see `listedIpv6`), the primary one marked `isPrimaryIpv6`. */
+function ipv6SetXml(instance: Instance): string {
+  if (!instance.ipv6?.length) return '';
+  const primary = instance.primaryIpv6 === true ? instance.ipv6[0] : undefined;
+  let out = '';
+  for (const a of listedIpv6(instance)) out += `<item><ipv6Address>${a}</ipv6Address>${a === primary ? '<isPrimaryIpv6>true</isPrimaryIpv6>' : ''}</item>`;
+  return `<ipv6AddressesSet>${out}</ipv6AddressesSet>`;
+}
+
 /**
  * The markup inside one `instancesSet` item. `asLaunched` gives the
  * RunInstances view: `pending`, and no public address yet (AWS assigns it a
@@ -52,7 +62,7 @@ export function instanceMarkup(instance: Instance, region: Region, ownerId: stri
     ? `<stateReason>${element('code', instance.stateReason)}${element('message', STATE_MESSAGES[instance.stateReason] ?? instance.stateReason)}</stateReason>`
     : '';
   const association = publicIp ? `<association><publicIp>${publicIp}</publicIp><publicDnsName>${publicDns}</publicDnsName><ipOwnerId>amazon</ipOwnerId></association>` : '';
-  const ipv6Set = instance.ipv6 ? `<ipv6AddressesSet><item><ipv6Address>${instance.ipv6}</ipv6Address></item></ipv6AddressesSet>` : '';
+  const ipv6Set = ipv6SetXml(instance);
   const networkInterface = instance.state === 'terminated' ? '' :
     `<networkInterfaceSet><item><networkInterfaceId>eni-${instance.id.slice(2)}</networkInterfaceId>` +
     `<subnetId>${instance.subnetId}</subnetId><vpcId>${instance.vpcId}</vpcId><ownerId>${ownerId}</ownerId><status>in-use</status>` +
@@ -67,7 +77,7 @@ export function instanceMarkup(instance: Instance, region: Region, ownerId: stri
     `<launchTime>${new Date(instance.launchTime).toISOString()}</launchTime>` +
     `<placement><availabilityZone>${instance.availabilityZone}</availabilityZone><tenancy>default</tenancy></placement>` +
     `<subnetId>${instance.subnetId}</subnetId><vpcId>${instance.vpcId}</vpcId><privateIpAddress>${instance.privateIp}</privateIpAddress>` +
-    `${element('ipAddress', publicIp)}${element('ipv6Address', instance.ipv6)}${groupSetXml(instance, region)}${reason}` +
+    `${element('ipAddress', publicIp)}${element('ipv6Address', instanceIpv6(instance))}${groupSetXml(instance, region)}${reason}` +
     `<architecture>${architectureOf(instance.instanceType)}</architecture><rootDeviceType>ebs</rootDeviceType><rootDeviceName>/dev/xvda</rootDeviceName>` +
     `${instance.spot ? '<instanceLifecycle>spot</instanceLifecycle>' : ''}${tagSetXml(instance.tags)}${networkInterface}`
   );

@@ -1,10 +1,11 @@
-import { allocateIpv6, allocatePrivateIpv4 } from '../addresses.js';
+import { allocatePrivateIpv4 } from '../addresses.js';
 import { Ec2Error, errors } from '../errors.js';
 import type { Params } from '../query.js';
-import type { Instance, Region, SecurityGroup, Tags, Vpc } from '../world.js';
+import type { Instance, Region, SecurityGroup, Tags, Vpc, World } from '../world.js';
 import type { ActionHandler } from './context.js';
 import { instanceXml } from './instance-xml.js';
 import { availabilityZones, findSubnet, subnetIdOf, sweepTerminated, transition } from './instances.js';
+import { assignIpv6, checkIpv6Addresses, MAX_IPV6_PER_INTERFACE, readIpv6Request, requestedCount } from './ipv6-addresses.js';
 import { defaultVpc, findGroupById, findGroupByName, isWellFormedId } from './lookup.js';
 import { checkTag, MAX_TAGS } from './tags.js';
 
@@ -18,7 +19,10 @@ interface Placement {
   vpc: Vpc;
   availabilityZone?: string;
   groups: SecurityGroup[];
-  ipv6Count: number;
+  /** A number of IPv6 addresses to pick, or the addresses asked for (then `availabilityZone` is their subnet's). */
+  ipv6: { count: number } | { addresses: string[] };
+  /** `EnablePrimaryIpv6` (or the interface's `PrimaryIpv6`): the first IPv6 address is the primary one. */
+  primaryIpv6: boolean;
   noPublicIp: boolean;
 }
 
@@ -42,7 +46,7 @@ function readInstanceTags(params: Params): Tags {
  * a group alone is enough to pick a VPC (its pseudo subnets are named in
  * DescribeInstances).
  */
-function readPlacement(region: Region, params: Params): Placement {
+function readPlacement(world: World, region: Region, params: Params): Placement {
   const nics = params.list('NetworkInterface');
   if (nics.length > 1) throw errors.invalidValue('The sandbox attaches one network interface per instance.');
   const nic = nics[0];
@@ -76,10 +80,33 @@ function readPlacement(region: Region, params: Params): Placement {
     }
     availabilityZone = zone;
   }
-  const ipv6Count = source.int('Ipv6AddressCount', { min: 0 }) ?? 0;
-  if (ipv6Count > 1) throw errors.invalidValue('The sandbox assigns at most one IPv6 address per instance (Ipv6AddressCount 0 or 1).');
   const noPublicIp = nic?.bool('AssociatePublicIpAddress') === false;
-  return { vpc, availabilityZone, groups, ipv6Count, noPublicIp };
+  const { ipv6, zoneIndex } = readIpv6(world, region, params, nic, vpc, availabilityZone);
+  if (zoneIndex !== undefined) availabilityZone = availabilityZones(region.name)[zoneIndex];
+  const primaryIpv6 = (nic ? nic.bool('PrimaryIpv6') : params.bool('EnablePrimaryIpv6')) === true;
+  if (primaryIpv6 && requestedCount(ipv6) === 0) throw errors.invalidValue('A primary IPv6 address needs an IPv6 address: give Ipv6AddressCount or Ipv6Addresses.');
+  return { vpc, availabilityZone, groups, ipv6, primaryIpv6, noPublicIp };
+}
+
+/**
+ * The IPv6 addresses asked for, on the instance (`Ipv6AddressCount`,
+ * `Ipv6Address.N.Ipv6Address`) or on its interface (`NetworkInterface.1.Ipv6AddressCount`,
+ * `NetworkInterface.1.Ipv6Addresses.N.Ipv6Address`), never both; specific
+ * addresses only for a single instance, and the zone whose subnet holds them.
+ */
+function readIpv6(world: World, region: Region, params: Params, nic: Params | undefined, vpc: Vpc, zone: string | undefined): { ipv6: Placement['ipv6']; zoneIndex?: number } {
+  const onInstance = readIpv6Request(params, 'Ipv6Address', 'Ipv6Address');
+  if (nic && onInstance) throw errors.combination('Network interfaces and an instance-level IPv6 address or IPv6 address count may not be specified on the same request');
+  const request = nic ? readIpv6Request(nic, 'Ipv6Addresses', 'Ipv6Address') : onInstance;
+  if (request === undefined) return { ipv6: { count: 0 } };
+  if (requestedCount(request) > MAX_IPV6_PER_INTERFACE) {
+    throw errors.invalidValue(`A network interface can hold at most ${MAX_IPV6_PER_INTERFACE} IPv6 addresses; ${requestedCount(request)} were asked for.`);
+  }
+  if ('count' in request) return { ipv6: request };
+  if ((params.int('MaxCount', { min: 1 }) ?? 1) > 1) throw errors.combination('Specific IPv6 addresses can only be given when launching one instance (MaxCount 1).');
+  const zoneIndex = zone === undefined ? undefined : availabilityZones(region.name).indexOf(zone);
+  const checked = checkIpv6Addresses(world, region, vpc, request.addresses, zoneIndex);
+  return { ipv6: { addresses: checked.addresses }, zoneIndex: checked.zoneIndex };
 }
 
 /** A member of a structure parameter, such as `Placement.AvailabilityZone`. */
@@ -122,7 +149,7 @@ export const runInstances: ActionHandler = (ctx) => {
   const keyName = params.str('KeyName');
   const metadataTags = readMetadataTags(member(params, 'MetadataOptions.InstanceMetadataTags'), 'MetadataOptions.InstanceMetadataTags');
   const tags = readInstanceTags(params);
-  const placement = readPlacement(region, params);
+  const placement = readPlacement(world, region, params);
   if (ctx.dryRun) throw errors.dryRun();
 
   sweepTerminated(region, now);
@@ -142,18 +169,16 @@ export const runInstances: ActionHandler = (ctx) => {
       subnetId: subnetIdOf(placement.vpc.id, zone),
       availabilityZone: zone,
       privateIp: allocatePrivateIpv4(placement.vpc, region),
-      wantsIpv6: placement.ipv6Count > 0,
+      wantsIpv6: requestedCount(placement.ipv6) > 0,
       securityGroupIds: placement.groups.map((g) => g.id),
       tags: new Map(tags),
       keyName,
       spot: market === 'spot',
       noPublicIp: placement.noPublicIp || undefined,
       ...(metadataTags === 'disabled' ? { metadataTags } : {}),
+      ...(placement.primaryIpv6 ? { primaryIpv6: true } : {}),
     };
-    if (instance.wantsIpv6) {
-      instance.ipv6 = allocateIpv6(placement.vpc, zones.indexOf(zone), world.rng, world.publicIps);
-      world.publicIps.add(instance.ipv6);
-    }
+    if (instance.wantsIpv6) instance.ipv6 = assignIpv6(world, placement.vpc, zones.indexOf(zone), placement.ipv6);
     region.instances.set(instance.id, instance);
     transition(ctx, instance, ['pending', 'running']);
     launched.push(instance);
