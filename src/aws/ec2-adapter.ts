@@ -12,6 +12,7 @@ import {
 import { parseCidr } from '../core/addresses.js';
 import { isSgsyncError, SgsyncError } from '../core/errors.js';
 import { INSTANCE_ID_PATTERN } from '../core/instance-id-index.js';
+import { orderIpv6 } from '../core/ipv6-order.js';
 import { commonTags } from '../core/ownership.js';
 import type { GroupBatch, Member, ObservedRule, PlannedRevoke, PlannedRule } from '../core/model.js';
 import { MAX_FILTER_VALUES, type AuthorizeOutcome, type Ec2Port, type ListFilter, type RevokeOutcome } from '../core/ports.js';
@@ -68,9 +69,10 @@ export function toMember(region: string, i: ListedInstance, accountId?: string):
   if (!INSTANCE_ID_PATTERN.test(i.InstanceId)) {
     throw new SgsyncError('AWS_UNAVAILABLE', `EC2 listed an instance in ${region} whose id ${JSON.stringify(i.InstanceId.slice(0, 40))} is not an instance id.`);
   }
-  const ipv6 = new Set<string>();
-  if (i.Ipv6Address) ipv6.add(i.Ipv6Address);
-  for (const eni of i.NetworkInterfaces ?? []) for (const a of eni.Ipv6Addresses ?? []) if (a.Ipv6Address) ipv6.add(a.Ipv6Address);
+  // Every interface's addresses, ordered as the agent orders what IMDS shows (see orderIpv6), not as listed.
+  const interfaces = (i.NetworkInterfaces ?? []).map((eni) => ({ primary: eni.Attachment?.DeviceIndex === 0, addresses: (eni.Ipv6Addresses ?? []).map((a) => a.Ipv6Address) }));
+  // The instance's own address is one of its primary interface's; a listing without interfaces still names it.
+  interfaces.push({ primary: true, addresses: [i.Ipv6Address] });
   return {
     instanceId: i.InstanceId,
     region,
@@ -78,7 +80,7 @@ export function toMember(region: string, i: ListedInstance, accountId?: string):
     state: i.State?.Name ?? 'pending',
     publicIpv4: i.PublicIpAddress,
     privateIpv4: i.PrivateIpAddress,
-    ipv6: [...ipv6],
+    ipv6: orderIpv6(interfaces),
     tags: tagsToRecord(i.Tags),
     launchTime: i.LaunchTime?.toISOString(),
     instanceType: i.InstanceType,

@@ -2,6 +2,7 @@ import { Agent, request, type IncomingMessage } from 'node:http';
 import { classifyAddress } from '../core/addresses.js';
 import { SgsyncError } from '../core/errors.js';
 import { INSTANCE_ID_PATTERN } from '../core/instance-id-index.js';
+import { orderIpv6, type InterfaceIpv6 } from '../core/ipv6-order.js';
 import type { Family, Member } from '../core/model.js';
 import type { InstancePort } from '../core/ports.js';
 
@@ -37,6 +38,10 @@ const TOKEN_TTL_SECONDS = 21_600;
 export const MAX_ANSWER_BYTES = 64 * 1024;
 /** AWS allows 50 user tags per instance. */
 const MAX_TAGS = 50;
+/** More network interfaces than any instance type takes (the largest take a few dozen). */
+const MAX_INTERFACES = 128;
+/** A MAC address as IMDS writes one: `0e:49:61:0f:c3:11`. */
+const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i;
 
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const ACCOUNT_ID = /^\d{12}$/;
@@ -241,12 +246,45 @@ export class Imds implements InstancePort {
     return address.canonical;
   }
 
+  /** One IPv6 address a line (`…/ipv6s`): absent (404) is none, any line but an IPv6 address is refused. */
+  private async addressList(path: string): Promise<string[]> {
+    const lines = ((await this.optional(path)) ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+    return lines.map((line) => {
+      const address = classifyAddress(line);
+      if (address?.family !== 'ipv6') throw this.garbled(path, line, 'an IPv6 address');
+      return address.canonical;
+    });
+  }
+
+  /**
+   * Every IPv6 address of the instance, in the order the controller puts
+   * them too (see `orderIpv6`): each interface's `ipv6s`, the primary one
+   * named by `mac`, and `ipv6` (the primary interface's first assigned). An
+   * IMDS without the interface listing still gives `ipv6`.
+   */
+  private async ipv6Addresses(): Promise<string[]> {
+    const macsPath = 'latest/meta-data/network/interfaces/macs/';
+    const [first, primaryMac, macList] = await Promise.all([
+      this.address('latest/meta-data/ipv6', 'ipv6'),
+      this.optional('latest/meta-data/mac'),
+      this.optional(macsPath),
+    ]);
+    const macs = (macList ?? '').split('\n').map((l) => l.trim().replace(/\/$/, '')).filter(Boolean);
+    if (macs.length > MAX_INTERFACES) throw this.garbled(macsPath, `${macs.length} interfaces`, `at most ${MAX_INTERFACES} network interfaces`);
+    for (const mac of macs) if (!MAC.test(mac)) throw this.garbled(macsPath, mac, 'a MAC address');
+    const primary = primaryMac?.trim().toLowerCase();
+    const interfaces: InterfaceIpv6[] = await Promise.all(
+      macs.map(async (mac) => ({ primary: mac.toLowerCase() === primary, addresses: await this.addressList(`${macsPath}${mac}/ipv6s`) })),
+    );
+    return orderIpv6([...interfaces, { primary: true, addresses: [first] }]);
+  }
+
   async self(): Promise<Member> {
     const doc = this.identity(await this.required('latest/dynamic/instance-identity/document'));
     const [publicIpv4, localIpv4, ipv6, tagKeys] = await Promise.all([
       this.address('latest/meta-data/public-ipv4', 'ipv4'),
       this.address('latest/meta-data/local-ipv4', 'ipv4'),
-      this.address('latest/meta-data/ipv6', 'ipv6'),
+      this.ipv6Addresses(),
       this.optional('latest/meta-data/tags/instance'),
     ]);
     const keys = (tagKeys ?? '').split('\n').filter(Boolean);
@@ -264,7 +302,7 @@ export class Imds implements InstancePort {
       state: 'running',
       publicIpv4,
       privateIpv4: localIpv4 ?? doc.privateIp,
-      ipv6: ipv6 ? [ipv6] : [],
+      ipv6,
       tags,
       launchTime: doc.pendingTime,
       instanceType: doc.instanceType,

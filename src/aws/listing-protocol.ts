@@ -30,7 +30,7 @@ export const LISTED_INSTANCE = {
   PublicIpAddress: true,
   PrivateIpAddress: true,
   Ipv6Address: true,
-  NetworkInterfaces: { Ipv6Addresses: { Ipv6Address: true } },
+  NetworkInterfaces: { Attachment: { DeviceIndex: true }, Ipv6Addresses: { Ipv6Address: true } },
   Tags: { Key: true, Value: true },
   LaunchTime: true,
   InstanceType: true,

@@ -5,7 +5,7 @@
  */
 import { admits, admittedHost, classifyAddress, hostCidr } from './addresses.js';
 import type { DesiredRule, Family, Member, PortSpec, RefusedMember, Target } from './model.js';
-import { normalizePort, portKey, portServes } from './rule-key.js';
+import { canonicalCidr, normalizePort, portKey, portServes } from './rule-key.js';
 import { selectorMatcher } from './selector.js';
 import { sortByText } from './text-order.js';
 
@@ -29,7 +29,8 @@ export const HOST_SUFFIX: Record<Family, string> = { ipv4: '/32', ipv6: '/128' }
 /**
  * The /32 or /128 a target admits for one member and family, or why none.
  * IPv4 uses the public or private address as the target asks; IPv6 uses the
- * member's first IPv6 address either way (see `admits`).
+ * member's first IPv6 address either way (see `admits`), first in the order
+ * `orderIpv6` gives both the agent and the controller.
  */
 export function memberCidr(target: Pick<Target, 'address'>, member: Member, family: Family): AddressChoice {
   const text = addressText(target, member, family);
@@ -59,6 +60,33 @@ export function memberCidr(target: Pick<Target, 'address'>, member: Member, fami
 export function admittedAddress(target: Pick<Target, 'address'>, member: Member, family: Family): string | undefined {
   const text = addressText(target, member, family);
   return text === undefined || text === '' ? undefined : admittedHost(target.address, family, text);
+}
+
+/**
+ * Every address of a member whose rule the target keeps for one family,
+ * canonical, the admitted one (`admittedAddress`) first; none when the member
+ * is not admitted in that family. IPv4 has one. A member admitted in IPv6
+ * holds each of its IPv6 addresses the target admits: a rule for any of them
+ * is its rule, whichever side wrote it, and only a rule for an address the
+ * member no longer has (or that the target does not admit) is a stale one.
+ */
+export function heldAddresses(target: Pick<Target, 'address'>, member: Member, family: Family): string[] {
+  const admitted = admittedAddress(target, member, family);
+  if (admitted === undefined) return [];
+  const held = [admitted];
+  if (family !== 'ipv6' || !Array.isArray(member.ipv6)) return held;
+  for (let i = 1; i < member.ipv6.length; i++) {
+    const text = member.ipv6[i];
+    const address = typeof text === 'string' && text !== '' ? admittedHost(target.address, family, text) : undefined;
+    if (address !== undefined && !held.includes(address)) held.push(address);
+  }
+  return held;
+}
+
+/** Whether `cidr` is the host CIDR of one of the addresses the member holds (see `heldAddresses`). */
+export function holdsCidr(target: Pick<Target, 'address'>, member: Member, family: Family, cidr: string | undefined): boolean {
+  const wanted = canonicalCidr(cidr);
+  return heldAddresses(target, member, family).some((a) => a + HOST_SUFFIX[family] === wanted);
 }
 
 /**

@@ -825,3 +825,42 @@ describe('ICMP and ICMPv6 on a target of both families', () => {
     expect(p.blocked).toEqual([]);
   });
 });
+
+describe('a member with several IPv6 addresses', () => {
+  const v6 = target({ families: ['ipv6'] });
+  const m = member('i-7', { ipv6: ['2600:1f18::a', '2600:1f18::b', '2600:1f18::c'] });
+  const rule = (ruleId: string, cidr: string, over: Partial<ObservedRule> = {}) => managed(ruleId, 'i-7', { family: 'ipv6', cidr, ...over });
+  const scopes: [string, PlanInput['scope']][] = [
+    ['a controller pass', { kind: 'all' }],
+    ["the instance's own agent pass", { kind: 'instance', instanceId: 'i-7' }],
+  ];
+
+  it.each(scopes)('admits the first; in %s, a rule for any other it holds is its rule: kept, and nothing added beside it', (_what, scope) => {
+    expect(authorized(plan(input({ targets: [v6], members: [m], scope })))).toEqual(['i-7@sg-1:2600:1f18::a/128']);
+    for (const cidr of ['2600:1f18::b/128', '2600:1f18:0:0::c/128']) {
+      const p = plan(input({ targets: [v6], members: [m], scope, observed: [rule('sgr-1', cidr)] }));
+      expect(revoked(p)).toEqual([]);
+      expect(p.authorize).toEqual([]);
+      expect(p.kept).toEqual([]);
+    }
+  });
+
+  it.each(scopes)('in %s, keeps one of two rules for its addresses on one port, and revokes a rule for an address it no longer holds', (_what, scope) => {
+    const p = plan(input({ targets: [v6], members: [m], scope, observed: [rule('sgr-1', '2600:1f18::c/128'), rule('sgr-2', '2600:1f18::b/128'), rule('sgr-3', '2600:1f18::d/128', { protocol: 'udp' }), rule('sgr-4', '2600:1f18::d/128', { groupId: 'sg-2' })] }));
+    expect(revoked(p)).toEqual(['sgr-2:duplicate', 'sgr-3:port-removed', 'sgr-4:address-changed']);
+    expect(p.authorize).toEqual([]);
+  });
+
+  it('holds only the addresses the target admits: a ULA is no address of a public target', () => {
+    const withUla = member('i-7', { ipv6: ['2600:1f18::a', 'fd00::a'] });
+    const p = plan(input({ targets: [v6], members: [withUla], observed: [rule('sgr-1', 'fd00::a/128')] }));
+    expect(revoked(p)).toEqual(['sgr-1:address-changed']);
+    expect(authorized(p)).toEqual(['i-7@sg-1:2600:1f18::a/128']);
+    expect(revoked(plan(input({ targets: [target({ families: ['ipv6'], address: 'private' })], members: [withUla], observed: [rule('sgr-1', 'fd00::a/128')] })))).toEqual([]);
+  });
+
+  it('leaves the rule a pending member holds for any of its addresses', () => {
+    const p = plan(input({ targets: [v6], members: [{ ...m, state: 'pending' }], observed: [rule('sgr-1', '2600:1f18::c/128'), rule('sgr-2', '2600:1f18::d/128', { groupId: 'sg-2' })] }));
+    expect(revoked(p)).toEqual(['sgr-2:address-changed']);
+  });
+});

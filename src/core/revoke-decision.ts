@@ -3,9 +3,9 @@
  * why), kept (and why), or left alone. This is where "unknown is not gone"
  * (rule 2) and grace (rule 3) are decided, rule by rule.
  */
-import { canonicalCidr, portServes, samePort } from './rule-key.js';
+import { portServes, samePort } from './rule-key.js';
 import type { KeepReason, Member, ObservedRule, RegionInventory, RevokeReason } from './model.js';
-import { memberCidr, type TargetRules } from './desired.js';
+import { holdsCidr, type TargetRules } from './desired.js';
 import { registeredAtMs, TAG } from './ownership.js';
 import { graceMs, withinGrace } from './safety.js';
 import { isHostCidr } from './addresses.js';
@@ -88,8 +88,8 @@ function decideByListing(rule: ObservedRule, t: TargetRules, member: Member): De
     case 'pending':
     case 'running': {
       if (!t.selects(member)) return { action: 'revoke', reason: 'not-selected' };
-      const current = memberCidr(t.target, member, rule.family);
-      if ('refused' in current || canonicalCidr(current.cidr) !== canonicalCidr(rule.cidr)) return { action: 'revoke', reason: 'address-changed' };
+      // A rule for any address the member still holds is its rule (see `heldAddresses`); one for an address it lost is stale.
+      if (!holdsCidr(t.target, member, rule.family, rule.cidr)) return { action: 'revoke', reason: 'address-changed' };
       // A pending instance keeps the rule it already has; it is admitted anew once running.
       return { action: 'leave' };
     }

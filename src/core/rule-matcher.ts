@@ -7,16 +7,18 @@
  * member the pass wants, and its admitted address per target and family,
  * IPv4 also as a number. Then the rules, as the planner reads them: a rule
  * fills its member's slot when its port and CIDR are one of the member's
- * desired rules, an IPv4 /32 by comparing two numbers. Last, the members
- * again, for the slots nothing filled. What the match learns is kept in
- * typed arrays, out of the garbage collector's way: a pass over a hundred
- * thousand rules would otherwise spend most of its time collecting.
+ * desired rules, an IPv4 /32 by comparing two numbers (an IPv6 /128 fills it
+ * for any of the member's IPv6 addresses the target admits: see
+ * `heldAddresses`). Last, the members again, for the slots nothing filled.
+ * What the match learns is kept in typed arrays, out of the garbage
+ * collector's way: a pass over a hundred thousand rules would otherwise
+ * spend most of its time collecting.
  *
  * A member's desired rules for a target are numbered slots, family by family
  * and port by port (the order `desiredRules` builds them in).
  */
 import { isCanonicalCidr } from './addresses.js';
-import { admittedAddress, HOST_SUFFIX, refuseMember, sortForPlacement, type TargetRules } from './desired.js';
+import { admittedAddress, heldAddresses, HOST_SUFFIX, refuseMember, sortForPlacement, type TargetRules } from './desired.js';
 import { ipv4Number } from './ip-scan.js';
 import { QUEUED, type MemberIndex } from './member-index.js';
 import type { DesiredRule, Family, Member, ObservedRule, RefusedMember } from './model.js';
@@ -80,6 +82,13 @@ export class RuleMatcher {
   private readonly slotsAt: number;
   /** A selected member's admitted address per column (member × columns + column), or undefined when it has none. */
   private readonly address: (string | undefined)[];
+  /**
+   * The other addresses a member holds in a column (see `heldAddresses`), by
+   * the column's place in `address`: only for members with several IPv6
+   * addresses. A rule for one of them fills the member's slot as a rule for
+   * the admitted address does.
+   */
+  private readonly held = new Map<number, string[]>();
   /** Member slots filled more than once (by their place in `record`), with every rule filling them, in the order they were read. */
   private readonly contested = new Map<number, number[]>();
   /** Rules queued and not yet matched: `add`'s arguments, the member's id as `MemberIndex.queue` read it, and its answer. */
@@ -148,6 +157,10 @@ export class RuleMatcher {
         const family = t.families[f] as Family;
         const address = admittedAddress(t.target, member, family);
         this.address[m * this.columns + firstColumn + f] = address;
+        if (family === 'ipv6' && address !== undefined && Array.isArray(member.ipv6) && member.ipv6.length > 1) {
+          const others = heldAddresses(t.target, member, family).slice(1);
+          if (others.length > 0) this.held.set(m * this.columns + firstColumn + f, others);
+        }
         // An admitted IPv4 address is spelled as dotted quad (see `admittedHost`).
         if (family === 'ipv4' && address !== undefined) {
           flags |= IPV4 << f;
@@ -199,11 +212,17 @@ export class RuleMatcher {
       const family = t.families[f] as Family;
       if (v6 !== undefined && v6 !== (family === 'ipv6')) continue;
       const address = this.address[column + f];
-      if (address === undefined || !isHost(rule.cidr, address, HOST_SUFFIX[family])) continue;
+      if (address === undefined || !(isHost(rule.cidr, address, HOST_SUFFIX[family]) || this.holds(column + f, rule.cidr, HOST_SUFFIX[family]))) continue;
       const key = base + this.slotsAt + first + f * t.ports.length;
       if (this.record[key] !== UNSERVED) this.claim(i, key);
       return;
     }
+  }
+
+  /** Whether `cidr` is one of the other addresses the member holds in the column at `at` in `address`. */
+  private holds(at: number, cidr: string | undefined, suffix: string): boolean {
+    const others = this.held.get(at);
+    return others !== undefined && others.some((a) => isHost(cidr, a, suffix));
   }
 
   /**

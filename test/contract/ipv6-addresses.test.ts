@@ -14,10 +14,15 @@ import {
 import { MetadataService } from '@aws-sdk/ec2-metadata-service';
 import ipaddr from 'ipaddr.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ec2Adapter } from '../../src/aws/ec2-adapter.js';
+import { Imds } from '../../src/aws/imds.js';
 import { ipv6BlockOf } from '../../src/sandbox/addresses.js';
 import { defaultVpc } from '../../src/sandbox/actions/lookup.js';
 import { loadStateFile, serializeWorld } from '../../src/sandbox/state-file.js';
 import { errorCode, startTestSandbox, type TestSandbox } from './helpers.js';
+
+process.env.AWS_ACCESS_KEY_ID = 'AKIDSANDBOX';
+process.env.AWS_SECRET_ACCESS_KEY = 'sandbox';
 
 let sb: TestSandbox;
 let ec2: EC2Client;
@@ -160,6 +165,43 @@ describe('AssignIpv6Addresses and UnassignIpv6Addresses', () => {
     expect(listed(await describe1(i.InstanceId!))).toEqual([address(0, 'c1')]);
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [i.InstanceId!] }));
     expect(await errorCode(ec2.send(new AssignIpv6AddressesCommand({ NetworkInterfaceId: eni, Ipv6AddressCount: 1 })))).toBe('InvalidNetworkInterfaceID.NotFound');
+  });
+});
+
+describe("the agent's and the controller's view of an instance with several IPv6 addresses", () => {
+  /** `Member.ipv6` as the agent on the instance reads it, and as a controller listing reads it. */
+  async function views(id: string): Promise<[string[], string[]]> {
+    const imds = new Imds({ endpoint: sb.imdsUrl(id) });
+    const adapter = new Ec2Adapter({ endpoint: sb.url, maxAttempts: 1 });
+    try {
+      const [listed] = await adapter.listMembers('eu-west-1', { instanceIds: [id] });
+      return [(await imds.self()).ipv6, listed!.ipv6];
+    } finally {
+      imds.close();
+      adapter.clients.destroy();
+    }
+  }
+
+  it('is the same list, lowest first, though IMDS and DescribeInstances list the addresses in other orders', async () => {
+    const i = await launch({ Ipv6Addresses: [address(1, 'e2'), address(1, 'e0'), address(1, 'e1')].map((Ipv6Address) => ({ Ipv6Address })) });
+    const [agent, controller] = await views(i.InstanceId!);
+    expect(agent).toEqual([address(1, 'e0'), address(1, 'e1'), address(1, 'e2')]);
+    expect(controller).toEqual(agent);
+  });
+
+  it('stays the same list as addresses come and go', async () => {
+    const i = await launch({ Ipv6AddressCount: 2 });
+    await ec2.send(new AssignIpv6AddressesCommand({ NetworkInterfaceId: eniOf(i), Ipv6AddressCount: 3 }));
+    const [agent, controller] = await views(i.InstanceId!);
+    expect(agent).toHaveLength(5);
+    expect(controller).toEqual(agent);
+  });
+
+  it('with a primary IPv6 address too, which the lowest address comes before', async () => {
+    const i = await launch({ Ipv6Addresses: [{ Ipv6Address: address(1, 'f9') }, { Ipv6Address: address(1, 'f1') }], EnablePrimaryIpv6: true });
+    const [agent, controller] = await views(i.InstanceId!);
+    expect(agent).toEqual([address(1, 'f1'), address(1, 'f9')]);
+    expect(controller).toEqual(agent);
   });
 });
 

@@ -18,6 +18,9 @@ const GOOD: Record<string, string> = {
   'latest/meta-data/public-ipv4': '54.1.2.3',
   'latest/meta-data/local-ipv4': '10.0.0.5',
   'latest/meta-data/ipv6': '2600:1f18::5',
+  'latest/meta-data/mac': '0e:49:61:0f:c3:11',
+  'latest/meta-data/network/interfaces/macs/': '0e:49:61:0f:c3:11/',
+  'latest/meta-data/network/interfaces/macs/0e:49:61:0f:c3:11/ipv6s': '2600:1f18::5\n2600:1f18::4',
   'latest/meta-data/tags/instance': 'role\nName',
   'latest/meta-data/tags/instance/role': 'api',
   'latest/meta-data/tags/instance/Name': '<script>alert(1)</script>',
@@ -78,7 +81,7 @@ const withPath = (path: string, body: string) => imdsv2({ ...GOOD, [path]: body 
 describe('an IMDS that answers well', () => {
   it('gives the member as the instance describes itself', async () => {
     const out = await readSelf(imdsv2(GOOD));
-    expect(out).toMatchObject({ instanceId: IDENTITY.instanceId, region: 'eu-west-1', accountId: '123456789012', publicIpv4: '54.1.2.3', privateIpv4: '10.0.0.5', ipv6: ['2600:1f18::5'], tags: { role: 'api', Name: '<script>alert(1)</script>' } });
+    expect(out).toMatchObject({ instanceId: IDENTITY.instanceId, region: 'eu-west-1', accountId: '123456789012', publicIpv4: '54.1.2.3', privateIpv4: '10.0.0.5', ipv6: ['2600:1f18::4', '2600:1f18::5'], tags: { role: 'api', Name: '<script>alert(1)</script>' } });
   });
 });
 
@@ -103,6 +106,9 @@ describe('an IMDS that answers with garbage', () => {
     ['a local-ipv4 that is a hostname', 'latest/meta-data/local-ipv4', 'ip-10-0-0-5.ec2.internal', 'IPv4'],
     ['an ipv6 that is a network', 'latest/meta-data/ipv6', '::/0', 'IPv6'],
     ['an ipv6 with a zone', 'latest/meta-data/ipv6', 'fe80::1%eth0', 'IPv6'],
+    ['an interface listing that is no MAC addresses', 'latest/meta-data/network/interfaces/macs/', '../../dynamic/instance-identity/', 'MAC address'],
+    ['a thousand interfaces', 'latest/meta-data/network/interfaces/macs/', Array.from({ length: 1000 }, (_, i) => `0e:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}/`).join('\n'), 'network interfaces'],
+    ['an interface address that is a network', 'latest/meta-data/network/interfaces/macs/0e:49:61:0f:c3:11/ipv6s', '2600:1f18::5\n::/0', 'IPv6'],
     ['a tag key with a slash', 'latest/meta-data/tags/instance', 'role\n../../dynamic/instance-identity/document', 'tag key'],
     ['a thousand tag keys', 'latest/meta-data/tags/instance', Array.from({ length: 1000 }, (_, i) => `k${i}`).join('\n'), '50'],
   ])('refuses %s', async (_what, path, body, mention) => {
