@@ -46,7 +46,8 @@ export function requestedCount(request: { count: number } | { addresses: readonl
   return 'count' in request ? request.count : request.addresses.length;
 }
 
-function checkRoom(have: number, adding: number): void {
+/** Refuses to give an interface holding `have` IPv6 addresses `adding` more, beyond {@link MAX_IPV6_PER_INTERFACE}. */
+export function checkIpv6Room(have: number, adding: number): void {
   if (have + adding > MAX_IPV6_PER_INTERFACE) {
     throw errors.invalidValue(`A network interface can hold at most ${MAX_IPV6_PER_INTERFACE} IPv6 addresses; this request would give it ${have + adding}.`);
   }
@@ -141,7 +142,7 @@ export const assignIpv6Addresses: ActionHandler = ({ world, region, params, now 
   if (request === undefined || requestedCount(request) === 0) throw errors.missing('Ipv6AddressCount or Ipv6Addresses');
   const vpc = region.vpcs.get(instance.vpcId)!;
   const have = instance.ipv6 ?? [];
-  checkRoom(have.length, requestedCount(request));
+  checkIpv6Room(have.length, requestedCount(request));
   const zone = zoneIndexOf(region, instance);
   const checked = 'addresses' in request ? { addresses: checkIpv6Addresses(world, region, vpc, request.addresses, zone).addresses } : request;
   const assigned = assignIpv6(world, vpc, zone, checked);

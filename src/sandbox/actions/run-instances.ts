@@ -5,7 +5,7 @@ import type { Instance, Region, SecurityGroup, Tags, Vpc, World } from '../world
 import type { ActionHandler } from './context.js';
 import { instanceXml } from './instance-xml.js';
 import { availabilityZones, findSubnet, subnetIdOf, sweepTerminated, transition } from './instances.js';
-import { assignIpv6, checkIpv6Addresses, MAX_IPV6_PER_INTERFACE, readIpv6Request, requestedCount } from './ipv6-addresses.js';
+import { assignIpv6, checkIpv6Addresses, checkIpv6Room, readIpv6Request, requestedCount } from './ipv6-addresses.js';
 import { defaultVpc, findGroupById, findGroupByName, isWellFormedId } from './lookup.js';
 import { checkTag, MAX_TAGS } from './tags.js';
 
@@ -99,9 +99,7 @@ function readIpv6(world: World, region: Region, params: Params, nic: Params | un
   if (nic && onInstance) throw errors.combination('Network interfaces and an instance-level IPv6 address or IPv6 address count may not be specified on the same request');
   const request = nic ? readIpv6Request(nic, 'Ipv6Addresses', 'Ipv6Address') : onInstance;
   if (request === undefined) return { ipv6: { count: 0 } };
-  if (requestedCount(request) > MAX_IPV6_PER_INTERFACE) {
-    throw errors.invalidValue(`A network interface can hold at most ${MAX_IPV6_PER_INTERFACE} IPv6 addresses; ${requestedCount(request)} were asked for.`);
-  }
+  checkIpv6Room(0, requestedCount(request));
   if ('count' in request) return { ipv6: request };
   if ((params.int('MaxCount', { min: 1 }) ?? 1) > 1) throw errors.combination('Specific IPv6 addresses can only be given when launching one instance (MaxCount 1).');
   const zoneIndex = zone === undefined ? undefined : availabilityZones(region.name).indexOf(zone);
