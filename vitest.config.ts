@@ -69,6 +69,8 @@ export default defineConfig({
           globalSetup: ['./test/support/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          // A wait for the page to show something: 1 s (vitest's default) is too short for a reload while every other suite runs too.
+          expect: { poll: { timeout: 15_000 } },
         },
       },
     ],
