@@ -49,6 +49,19 @@ export class Random {
     return out.slice(0, n);
   }
 
+  /** The four words of state, to carry the sequence on where it stopped (`resume`). */
+  state(): [number, number, number, number] {
+    return [this.s[0]!, this.s[1]!, this.s[2]!, this.s[3]!];
+  }
+
+  /** Goes on from `state()`'s words. All four zero is no state the generator reaches, and is refused. */
+  resume(words: readonly number[]): void {
+    if (words.length !== 4 || words.every((w) => w === 0) || words.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffff_ffff)) {
+      throw new RangeError('a generator state is four 32-bit words, not all zero');
+    }
+    this.s.set(words);
+  }
+
   /** A fresh generator whose sequence depends only on this one's seed and `label`. */
   fork(label: string): Random {
     let h = 2166136261;

@@ -101,6 +101,17 @@ export const stateSchema = z
     savedAt: z.string(),
     accountId: z.string().regex(/^\d{12}$/, 'a 12-digit account id'),
     seed: z.number().int().min(0).max(0xffff_ffff),
+    /**
+     * Where the seeded sequence of ids and addresses stopped, so that a
+     * restored sandbox goes on from there: started again from the seed, it
+     * handed out again the ids of every rule revoked before the save. Absent
+     * in files written before it was kept.
+     */
+    random: z
+      .array(z.number().int().min(0).max(0xffff_ffff))
+      .length(4)
+      .refine((w) => w.some((x) => x !== 0), 'four words, not all zero')
+      .optional(),
     /** How far the sandbox clock ran ahead of real time. */
     clockOffsetMs: z.number().min(0),
     /** The enabled regions; every other known region is `not-opted-in`. */
@@ -136,6 +147,7 @@ export function serializeWorld(world: World, realNow: () => number = Date.now): 
     savedAt: new Date(world.clock.now()).toISOString(),
     accountId: world.accountId,
     seed: world.seed,
+    random: world.rng.state(),
     clockOffsetMs: Math.max(0, world.clock.now() - realNow()),
     regions: regions.map((r) => ({
       name: r.name,
@@ -195,6 +207,7 @@ export function validateState(raw: unknown, what: string): SandboxState {
 export function restoreWorld(state: SandboxState, options: Omit<WorldOptions, 'regions' | 'seed' | 'accountId'> = {}): World {
   const world = new World({ ...options, regions: state.regions.map((r) => r.name), seed: state.seed, accountId: state.accountId });
   if (state.clockOffsetMs > 0) world.clock.advance(state.clockOffsetMs);
+  if (state.random) world.rng.resume(state.random);
   for (const saved of state.regions) {
     const region = world.regions.get(saved.name)!;
     region.quota = saved.quota;

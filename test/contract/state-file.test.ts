@@ -8,6 +8,7 @@ import {
   DescribeInstancesCommand,
   DescribeSecurityGroupRulesCommand,
   EC2Client,
+  RevokeSecurityGroupIngressCommand,
   RunInstancesCommand,
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -81,6 +82,34 @@ describe('the state file', () => {
       const loadedIds = new Set(JSON.stringify(serializeWorld(world)).match(/\b(?:sg|sgr|i|vpc)-0[0-9a-f]{16}\b/g));
       const { GroupId } = await client.send(new CreateSecurityGroupCommand({ GroupName: 'after-restore', Description: 'new' }));
       expect(loadedIds.has(GroupId!)).toBe(false);
+    } finally {
+      client.destroy();
+      await running.close();
+    }
+  });
+
+  it('never hands out again an id it handed out before the save, even of a rule revoked since', async () => {
+    const sb = await startTestSandbox({ seed: 5 });
+    open.push(sb);
+    const ec2 = sb.ec2('eu-west-1');
+    const { GroupId } = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'pool', Description: 'pool' }));
+    const authorize = async (client: EC2Client, prefix: string) => {
+      const cidrs = Array.from({ length: 6 }, (_, i) => ({ CidrIp: `${prefix}.${i + 1}/32` }));
+      const res = await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: cidrs }] }));
+      return res.SecurityGroupRules!.map((r) => r.SecurityGroupRuleId!);
+    };
+    const first = await authorize(ec2, '198.18.0');
+    await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId, SecurityGroupRuleIds: first }));
+    const path = join(dir, 'ids.json');
+    saveStateFile(path, sb.sandbox.world);
+
+    const sandbox = new Sandbox({ seed: 5 });
+    sandbox.reset(loadStateFile(path));
+    const running = await startSandbox({ port: 0, host: '127.0.0.1' }, sandbox);
+    const client = new EC2Client({ region: 'eu-west-1', endpoint: running.url, credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox' } });
+    try {
+      const again = await authorize(client, '203.0.113');
+      expect(again.filter((id) => first.includes(id))).toEqual([]);
     } finally {
       client.destroy();
       await running.close();
