@@ -1,7 +1,7 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlreadyDone } from './errors.js';
+import { errorName, isAlreadyDone } from './errors.js';
 import { ListingProtocol } from './listing-protocol.js';
 import { AWS_DEFAULT_RATES, Pacer, type PacingRates } from './pacing.js';
 
@@ -140,7 +140,7 @@ export class Ec2Clients {
           stats.record(region, action, 'ok');
           return out;
         } catch (e) {
-          const name = (e as { name?: string }).name;
+          const name = errorName(e);
           const throttled = name === 'RequestLimitExceeded';
           if (throttled) pacer?.throttled(region, action);
           stats.record(region, action, throttled ? 'throttled' : isAlreadyDone(action, name) ? 'already-done' : callerSignal.getStore()?.aborted === true ? 'cancelled' : 'error');

@@ -19,7 +19,7 @@ import { MAX_FILTER_VALUES, type AuthorizeOutcome, type Ec2Port, type ListFilter
 import type { LoadedConfig } from '../config/load.js';
 import { Ec2Clients, type AwsOptions } from './clients.js';
 import type { ListedInstance } from './listing-protocol.js';
-import { isAlreadyDone, mapAwsError, type CallContext } from './errors.js';
+import { errorName, isAlreadyDone, mapAwsError, type CallContext } from './errors.js';
 
 const PAGE = 1000;
 /** Pages one listing may take: a million items, far beyond any real region, yet an end to a listing that never ends. */
@@ -57,7 +57,7 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
 }
 
 /** True for a /32 of an IPv4 address or a /128 of an IPv6 one, of the family the rule claims. */
-function isHostCidr(cidr: unknown, family: string): boolean {
+function isHostCidrOfFamily(cidr: unknown, family: string): boolean {
   const parsed = typeof cidr === 'string' ? parseCidr(cidr) : undefined;
   return parsed !== undefined && parsed.family === family && parsed.prefixLength === (family === 'ipv4' ? 32 : 128);
 }
@@ -141,6 +141,20 @@ export class Ec2Adapter implements Ec2Port {
     return mapAwsError(e, { ...ctx, ...(this.profile ? { profile: this.profile } : {}) });
   }
 
+  /**
+   * The pages of one listing (`bounded`: `what` names it in the error when
+   * it never ends), with AWS's errors, from opening the paginator on, made
+   * sgsync's for `ctx`.
+   */
+  private async *pages<T extends { NextToken?: string }>(open: () => AsyncIterable<T>, what: string, ctx: CallContext): AsyncGenerator<T> {
+    try {
+      yield* bounded(open(), what, this.maxPages);
+    } catch (e) {
+      if (isSgsyncError(e)) throw e;
+      throw this.fail(e, ctx);
+    }
+  }
+
   /** Regions are listed through `via`: by default us-east-1, which every account of the commercial partition has. */
   async enabledRegions(via = 'us-east-1'): Promise<string[]> {
     try {
@@ -156,28 +170,23 @@ export class Ec2Adapter implements Ec2Port {
     const given = options.filters ?? [];
     // Ids share the request's filter values with the filters given.
     const room = Math.max(1, MAX_FILTER_VALUES - given.reduce((n, f) => n + f.Values.length, 0));
-    try {
-      const batches = options.instanceIds ? chunk(options.instanceIds, room) : [undefined];
-      for (const ids of batches) {
-        // Ids go in a filter, not InstanceIds, so that one missing id is not an error and pages stay bounded.
-        const filters: ListFilter[] = [...given, ...(ids ? [{ Name: 'instance-id', Values: ids }] : [])];
-        const pages = paginateDescribeInstances(
+    for (const ids of options.instanceIds ? chunk(options.instanceIds, room) : [undefined]) {
+      // Ids go in a filter, not InstanceIds, so that one missing id is not an error and pages stay bounded.
+      const filters: ListFilter[] = [...given, ...(ids ? [{ Name: 'instance-id', Values: ids }] : [])];
+      const open = () =>
+        paginateDescribeInstances(
           { client: this.clients.get(region), pageSize: PAGE },
           { MaxResults: PAGE, ...(filters.length ? { Filters: filters } : {}) },
           ...(options.signal ? [{ abortSignal: options.signal }] : []),
         );
-        for await (const page of bounded(pages, `the instances of ${region}`, this.maxPages)) {
-          for (const reservation of page.Reservations ?? []) {
-            for (const instance of reservation.Instances ?? []) {
-              const m = toMember(region, instance, reservation.OwnerId);
-              if (m) members.push(m);
-            }
+      for await (const page of this.pages(open, `the instances of ${region}`, { action: 'DescribeInstances', region })) {
+        for (const reservation of page.Reservations ?? []) {
+          for (const instance of reservation.Instances ?? []) {
+            const m = toMember(region, instance, reservation.OwnerId);
+            if (m) members.push(m);
           }
         }
       }
-    } catch (e) {
-      if (isSgsyncError(e)) throw e;
-      throw this.fail(e, { action: 'DescribeInstances', region });
     }
     return members;
   }
@@ -185,21 +194,13 @@ export class Ec2Adapter implements Ec2Port {
   async listRules(region: string, groupIds: readonly string[]): Promise<ObservedRule[]> {
     const rules: ObservedRule[] = [];
     for (const ids of chunk(groupIds, MAX_FILTER_VALUES)) {
-      try {
-        const pages = paginateDescribeSecurityGroupRules(
-          { client: this.clients.get(region), pageSize: PAGE },
-          { Filters: [{ Name: 'group-id', Values: ids }], MaxResults: PAGE },
-        );
-        for await (const page of bounded(pages, `the rules of ${ids.join(', ')} in ${region}`, this.maxPages)) {
-          for (const r of page.SecurityGroupRules ?? []) {
-            if (r.IsEgress) continue;
-            const rule = toObservedRule(r);
-            if (rule) rules.push(rule);
-          }
+      const open = () => paginateDescribeSecurityGroupRules({ client: this.clients.get(region), pageSize: PAGE }, { Filters: [{ Name: 'group-id', Values: ids }], MaxResults: PAGE });
+      for await (const page of this.pages(open, `the rules of ${ids.join(', ')} in ${region}`, { action: 'DescribeSecurityGroupRules', region, groupId: ids.join(',') })) {
+        for (const r of page.SecurityGroupRules ?? []) {
+          if (r.IsEgress) continue;
+          const rule = toObservedRule(r);
+          if (rule) rules.push(rule);
         }
-      } catch (e) {
-        if (isSgsyncError(e)) throw e;
-        throw this.fail(e, { action: 'DescribeSecurityGroupRules', region, groupId: ids.join(',') });
       }
     }
     return rules;
@@ -214,17 +215,9 @@ export class Ec2Adapter implements Ec2Port {
   async existingGroups(region: string, groupIds: readonly string[]): Promise<string[]> {
     const found: string[] = [];
     for (const ids of chunk(groupIds, MAX_FILTER_VALUES)) {
-      try {
-        const pages = paginateDescribeSecurityGroups(
-          { client: this.clients.get(region), pageSize: PAGE },
-          { Filters: [{ Name: 'group-id', Values: ids }], MaxResults: PAGE },
-        );
-        for await (const page of bounded(pages, `the security groups ${ids.join(', ')} in ${region}`, this.maxPages)) {
-          for (const g of page.SecurityGroups ?? []) if (g.GroupId) found.push(g.GroupId);
-        }
-      } catch (e) {
-        if (isSgsyncError(e)) throw e;
-        throw this.fail(e, { action: 'DescribeSecurityGroups', region });
+      const open = () => paginateDescribeSecurityGroups({ client: this.clients.get(region), pageSize: PAGE }, { Filters: [{ Name: 'group-id', Values: ids }], MaxResults: PAGE });
+      for await (const page of this.pages(open, `the security groups ${ids.join(', ')} in ${region}`, { action: 'DescribeSecurityGroups', region })) {
+        for (const g of page.SecurityGroups ?? []) if (g.GroupId) found.push(g.GroupId);
       }
     }
     return found;
@@ -233,7 +226,7 @@ export class Ec2Adapter implements Ec2Port {
   async authorize(batch: GroupBatch<PlannedRule>): Promise<AuthorizeOutcome> {
     if (batch.items.length === 0) return { created: [], duplicate: false };
     // The last line of safety rule 5: whatever built the batch, nothing wider than one address leaves this process.
-    const wide = batch.items.find((r) => !isHostCidr(r.cidr, r.family));
+    const wide = batch.items.find((r) => !isHostCidrOfFamily(r.cidr, r.family));
     if (wide) {
       throw new SgsyncError('REFUSED', `Refusing to authorize ${JSON.stringify(wide.cidr)} on ${batch.groupId} in ${batch.region}: sgsync only adds rules for one address (/32 or /128).`, {
         details: { groupId: batch.groupId, cidr: wide.cidr, instanceId: wide.instanceId },
@@ -261,7 +254,7 @@ export class Ec2Adapter implements Ec2Port {
         duplicate: false,
       };
     } catch (e) {
-      if (isAlreadyDone('AuthorizeSecurityGroupIngress', (e as { name?: string }).name)) return { created: [], duplicate: true };
+      if (isAlreadyDone('AuthorizeSecurityGroupIngress', errorName(e))) return { created: [], duplicate: true };
       throw this.fail(e, { action: 'AuthorizeSecurityGroupIngress', region: batch.region, groupId: batch.groupId });
     }
   }
@@ -275,7 +268,7 @@ export class Ec2Adapter implements Ec2Port {
       const revoked = (out.RevokedSecurityGroupRules ?? []).map((r) => r.SecurityGroupRuleId ?? '').filter(Boolean);
       return { revoked: revoked.length ? revoked : batch.items.map((r) => r.ruleId), notFound: false };
     } catch (e) {
-      if (isAlreadyDone('RevokeSecurityGroupIngress', (e as { name?: string }).name)) return { revoked: [], notFound: true };
+      if (isAlreadyDone('RevokeSecurityGroupIngress', errorName(e))) return { revoked: [], notFound: true };
       throw this.fail(e, { action: 'RevokeSecurityGroupIngress', region: batch.region, groupId: batch.groupId });
     }
   }

@@ -27,6 +27,12 @@ interface AwsLikeError {
  * adapter takes them as success (safety rule 7), and the call statistics
  * count them apart from errors.
  */
+/** The error's name, which is AWS's error code for an SDK service error (`InvalidPermission.Duplicate`). */
+export function errorName(e: unknown): string | undefined {
+  const name = (e as { name?: unknown } | null | undefined)?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
 export function isAlreadyDone(action: string, name: string | undefined): boolean {
   if (action === 'AuthorizeSecurityGroupIngress') return name === 'InvalidPermission.Duplicate';
   if (action === 'RevokeSecurityGroupIngress') return name === 'InvalidPermission.NotFound' || name === 'InvalidSecurityGroupRuleId.NotFound';
