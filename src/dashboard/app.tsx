@@ -4,7 +4,7 @@
  * unless built with a reconcile function (`--allow-apply`); then one POST,
  * guarded against cross-site requests, runs a pass.
  */
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { compress } from 'hono/compress';
 import { html } from 'hono/html';
 import type { JSX } from 'hono/jsx/jsx-runtime';
@@ -92,25 +92,7 @@ export function createDashboard(options: DashboardOptions): Hono {
 
   // Outermost, so it compresses the answer as the browser gets it: after the headers and the text rewrite below.
   app.use(compress());
-  app.use(async (c, next) => {
-    const allowed = options.allowedHosts;
-    if (allowed && !allowed.includes(hostName(c.req.header('host')))) {
-      // The refusal carries the headers too: it is a page a browser renders like any other.
-      for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v);
-      return c.text('This dashboard answers only to its own address.', 403);
-    }
-    await next();
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v);
-    // Its path names its content, so it may be kept; everything else is read afresh.
-    if (c.res.status === 200 && STATIC_ASSETS.some((a) => a.path === c.req.path)) c.header('cache-control', ASSET_CACHE_CONTROL);
-    // Escaping keeps AWS text from being markup; this keeps it from reordering what is shown.
-    if (c.res.headers.get('content-type')?.startsWith('text/html')) {
-      const text = visibleText(await c.res.text());
-      c.res = new Response(text, c.res);
-      // Known length: compression skips answers too small to gain from it.
-      c.res.headers.set('content-length', String(Buffer.byteLength(text)));
-    }
-  });
+  app.use(guard(options.allowedHosts));
 
   const page = async (c: Context, title: PageName, body: (view: FleetView) => unknown) => {
     let view: FleetView;
@@ -164,10 +146,13 @@ export function createDashboard(options: DashboardOptions): Hono {
     }
     return fragment(c, (v) => <FleetSection view={v} filter={filter} position={position} pageSize={pageSize} refresh={refresh} />);
   });
-  app.get('/targets', (c) => page(c, 'Targets', (v) => <TargetsSection view={v} history={state.history} refresh={refresh} />));
-  app.get('/fragments/targets', (c) => fragment(c, (v) => <TargetsSection view={v} history={state.history} refresh={refresh} />));
-  app.get('/drift', (c) => page(c, 'Drift', (v) => <DriftSection view={v} refresh={refresh} token={token} />));
-  app.get('/fragments/drift', (c) => fragment(c, (v) => <DriftSection view={v} refresh={refresh} token={token} />));
+  /** A page whose live section is the same whole and as a fragment. */
+  const section = (path: string, title: PageName, render: (view: FleetView) => unknown) => {
+    app.get(path, (c) => page(c, title, render));
+    app.get(`/fragments${path}`, (c) => fragment(c, render));
+  };
+  section('/targets', 'Targets', (v) => <TargetsSection view={v} history={state.history} refresh={refresh} />);
+  section('/drift', 'Drift', (v) => <DriftSection view={v} refresh={refresh} token={token} />);
 
   const activity = async () => {
     // A log that cannot be read is said on the page, which keeps polling and shows the log once it can be read.
@@ -209,7 +194,38 @@ export function createDashboard(options: DashboardOptions): Hono {
     });
   }
 
-  // A page asked for with a method it does not take: 405 with those it does, as HTTP has it, not 404.
+  answerOtherMethods(app);
+  return app;
+}
+
+/**
+ * What every answer goes through: the host-name check (DNS rebinding), the
+ * security headers, caching only for the static assets, and the text
+ * rewrite of every page.
+ */
+function guard(allowedHosts: readonly string[] | undefined): MiddlewareHandler {
+  return async (c, next) => {
+    if (allowedHosts && !allowedHosts.includes(hostName(c.req.header('host')))) {
+      // The refusal carries the headers too: it is a page a browser renders like any other.
+      for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v);
+      return c.text('This dashboard answers only to its own address.', 403);
+    }
+    await next();
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v);
+    // Its path names its content, so it may be kept; everything else is read afresh.
+    if (c.res.status === 200 && STATIC_ASSETS.some((a) => a.path === c.req.path)) c.header('cache-control', ASSET_CACHE_CONTROL);
+    // Escaping keeps AWS text from being markup; this keeps it from reordering what is shown.
+    if (c.res.headers.get('content-type')?.startsWith('text/html')) {
+      const text = visibleText(await c.res.text());
+      c.res = new Response(text, c.res);
+      // Known length: compression skips answers too small to gain from it.
+      c.res.headers.set('content-length', String(Buffer.byteLength(text)));
+    }
+  };
+}
+
+/** A page asked for with a method it does not take: 405 with those it does, as HTTP has it, not 404. Added after every route. */
+function answerOtherMethods(app: Hono): void {
   const methods = new Map<string, Set<string>>();
   for (const r of app.routes) if (r.method !== 'ALL') methods.set(r.path, (methods.get(r.path) ?? new Set()).add(r.method));
   app.all('*', (c) => {
@@ -219,5 +235,4 @@ export function createDashboard(options: DashboardOptions): Hono {
     // Nothing of the request is echoed back.
     return c.text(`Method not allowed: this page takes ${allow}.`, 405, { allow });
   });
-  return app;
 }
