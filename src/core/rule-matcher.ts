@@ -27,9 +27,9 @@ import { canonicalCidr, portServes, samePort } from './rule-key.js';
 const NONE = -1;
 /** Rules matched together (see `RuleMatcher.queue`): enough for their waits on memory to overlap, few enough for the rules to stay in cache meanwhile. */
 const BATCH = 256;
-/** Flags of a member's record per target (see `RuleMatcher.record`). */
 /** A slot no rule fills: its port cannot serve its family (see `portServes`), so it is wanted by nobody. */
 const UNSERVED = -1;
+/** Flags of a member's record per target (see `RuleMatcher.record`). */
 const SELECTED = 1;
 const IPV4 = 2;
 
@@ -102,7 +102,11 @@ export class RuleMatcher {
     ids: new Int32Array(BATCH * 3),
     found: new Int32Array(BATCH),
   };
-  /** What `flush` read ahead (see there). */
+  /**
+   * What `flush` read ahead, kept where the engine must assume it is used:
+   * a read whose result nothing uses may be dropped, and with it the early
+   * wait on memory that the read ahead is for.
+   */
   private seen = 0;
 
   /**
