@@ -33,22 +33,28 @@ export function crossCheck(value: unknown, ctx: IssueSink): void {
       } else nameAt.set(t.name, i);
     }
     const groups = asArray(t.groups).filter((g): g is string => typeof g === 'string');
-    const seen = new Set<string>();
-    asArray(t.groups).forEach((g, k) => {
-      if (typeof g !== 'string') return;
-      if (seen.has(g)) {
-        ctx.addIssue({ code: 'custom', path: ['targets', i, 'groups', k], message: `${g} is listed twice in this pool` });
-        return;
-      }
-      seen.add(g);
-      const home = groupHome.get(g);
-      if (home && region && home.region !== region) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['targets', i, 'groups', k],
-          message: `${g} is also in target "${home.target}" in ${home.region}; a security group lives in one region`,
-        });
-      } else if (!home && region) groupHome.set(g, { target: name, region });
+    /** Checks each group id of `key`: listed once in it, never also in `clash`, and in one region across every target. */
+    const checkGroups = (key: 'groups' | 'retiredGroups', twice: string, clash?: { ids: ReadonlySet<string>; message: string }) => {
+      const seen = new Set<string>();
+      asArray(t[key]).forEach((g, k) => {
+        if (typeof g !== 'string') return;
+        const path = ['targets', i, key, k];
+        if (seen.has(g)) {
+          ctx.addIssue({ code: 'custom', path, message: `${g} is listed twice in ${twice}` });
+          return;
+        }
+        seen.add(g);
+        if (clash?.ids.has(g)) ctx.addIssue({ code: 'custom', path, message: `${g} ${clash.message}` });
+        const home = groupHome.get(g);
+        if (home && region && home.region !== region) {
+          ctx.addIssue({ code: 'custom', path, message: `${g} is also in target "${home.target}" in ${home.region}; a security group lives in one region` });
+        } else if (!home && region) groupHome.set(g, { target: name, region });
+      });
+    };
+    checkGroups('groups', 'this pool');
+    checkGroups('retiredGroups', 'retiredGroups', {
+      ids: new Set(groups),
+      message: "is in this target's groups too: a group is in the pool or retired, not both",
     });
     const quota = typeof t.quota === 'number' ? t.quota : DEFAULTS.quota;
     const needed = quota * groups.length;

@@ -100,6 +100,27 @@ describe('a configuration with mistakes', () => {
       ],
     ],
     [
+      'a group both in the pool and retired, and a retired group listed twice',
+      TARGET.replace('ports: [443]', 'ports: [443]\n    retiredGroups: [sg-0123456789abcdef0, sg-0123456789abcdef1, sg-0123456789abcdef1]'),
+      [
+        "sgsync.yaml:7:21 targets[0].retiredGroups[0]: sg-0123456789abcdef0 is in this target's groups too: a group is in the pool or retired, not both",
+        'sgsync.yaml:7:65 targets[0].retiredGroups[2]: sg-0123456789abcdef1 is listed twice in retiredGroups',
+      ],
+    ],
+    [
+      'a retired group that is a pool group of a target in another region',
+      `${TARGET}  - name: web\n    region: eu-west-1\n    groups: [sg-0123456789abcdef1]\n    retiredGroups: [sg-0123456789abcdef0, sg-1]\n    ports: [all]\n    members: {}\n`,
+      [
+        'sgsync.yaml:11:21 targets[1].retiredGroups[0]: sg-0123456789abcdef0 is also in target "api" in us-east-1; a security group lives in one region',
+        'sgsync.yaml:11:43 targets[1].retiredGroups[1]: "sg-1" is not a security group id such as sg-0123456789abcdef0',
+      ],
+    ],
+    [
+      'more retired groups than an interface takes',
+      TARGET.replace('ports: [443]', `ports: [443]\n    retiredGroups: [${Array.from({ length: 17 }, (_, i) => `sg-${String(i + 1).padStart(17, '0')}`).join(', ')}]`),
+      ['sgsync.yaml:7:20 targets[0].retiredGroups: at most 16 retired groups'],
+    ],
+    [
       'a number given as text and a fraction above one',
       `${TARGET}controller: {concurrency: "8"}\nsafety:\n  revokeLimit: {fraction: 1.5}\n`,
       ['sgsync.yaml:8:27 controller.concurrency: expected a number, got "8"', 'sgsync.yaml:10:27 safety.revokeLimit.fraction: number 1.5 is too big: the maximum is 1'],
@@ -119,6 +140,14 @@ describe('a configuration with mistakes', () => {
     ['an empty file', '', [expect.stringMatching(/^sgsync\.yaml:1:1 the file is empty; start from an example in .*examples/)]],
   ])('reports %s with file, line and column', (_what, text, expected) => {
     expect(problems(text)).toEqual(expected);
+  });
+
+  it("allows a group one target retired in another target's pool of the same region: it is just no longer the first one's", () => {
+    const text = `${TARGET.replace('ports: [443]', 'ports: [443]\n    retiredGroups: [sg-0123456789abcdef1]')}  - name: web\n    region: us-east-1\n    groups: [sg-0123456789abcdef1]\n    ports: [80]\n    members: {}\n`;
+    expect(parseConfig(text, 'sgsync.yaml', {}).targets.map((t) => [t.name, t.groupIds, t.retiredGroupIds])).toEqual([
+      ['api', ['sg-0123456789abcdef0'], ['sg-0123456789abcdef1']],
+      ['web', ['sg-0123456789abcdef1'], undefined],
+    ]);
   });
 
   it('reports every problem at once, in the order of the file, and keeps them for --json', () => {

@@ -18,6 +18,8 @@ const region = z
   .string()
   .regex(REGION_PATTERN, { error: (iss) => `${show(iss.input)} is not an AWS region name such as us-east-1` });
 
+const groupId = z.string().regex(GROUP_ID_PATTERN, { error: (iss) => `${show(iss.input)} is not a security group id such as sg-0123456789abcdef0` });
+
 const seconds = (max: number) => z.int().min(0).max(max);
 
 const portNumber = z.int({ error: notAPort }).min(0, { error: notAPort }).max(65535, { error: notAPort });
@@ -70,12 +72,17 @@ const targetSchema = z
       .regex(/^[a-z0-9][a-z0-9._-]*$/, { error: 'use lower-case letters, digits, ".", "_" and "-", starting with a letter or digit' }),
     region: region.describe('Region of the security groups'),
     groups: z
-      .array(z.string().regex(GROUP_ID_PATTERN, { error: (iss) => `${show(iss.input)} is not a security group id such as sg-0123456789abcdef0` }))
+      .array(groupId)
       .min(1, { error: 'list at least one security group' })
       .max(AWS_LIMITS.maxGroupsPerInterface, {
         error: `at most ${AWS_LIMITS.maxGroupsPerInterface} groups: AWS attaches at most ${AWS_LIMITS.maxGroupsPerInterface} security groups to a network interface`,
       })
       .describe('Pool of security groups: a new rule goes to the group its instance id picks, or the next with room'),
+    retiredGroups: z
+      .array(groupId)
+      .max(AWS_LIMITS.maxGroupsPerInterface, { error: `at most ${AWS_LIMITS.maxGroupsPerInterface} retired groups` })
+      .optional()
+      .describe("Groups this target no longer uses: nothing is placed there, and its rules there are revoked once their members hold rules in the pool; remove a group once it is empty"),
     ports: z.array(portSchema).min(1, { error: 'list at least one port' }),
     families: z.array(z.enum(['ipv4', 'ipv6'])).min(1).max(2).default([...DEFAULTS.families]),
     address: z.enum(['public', 'private']).default(DEFAULTS.address).describe('public: over the internet; private: over VPC peering or Transit Gateway'),

@@ -70,6 +70,17 @@ describe('targets from a configuration', () => {
     ]);
   });
 
+  it('gives a target its retired groups, in the order written, and none when it lists none', () => {
+    const yaml = `${header}  - {name: b, region: us-east-1, groups: [sg-0000000000000000b], retiredGroups: [sg-0000000000000000d, sg-0000000000000000a], ports: [22], members: {}}
+  - {name: a, region: us-east-1, groups: [sg-0000000000000000c], retiredGroups: [], ports: [22], members: {}}
+`;
+    const targets = parseConfig(yaml, 'sgsync.yaml').targets;
+    expect(targets.map((t) => [t.name, t.retiredGroupIds])).toEqual([
+      ['b', ['sg-0000000000000000d', 'sg-0000000000000000a']],
+      ['a', undefined],
+    ]);
+  });
+
   it('turns the safety section into the settings of a pass, never forced by the file', () => {
     const yaml = `${header}  - {name: a, region: us-east-1, groups: [sg-0000000000000000c], ports: [22], members: {}}
 safety: {graceSeconds: 30, revokeLimit: {count: 5}}

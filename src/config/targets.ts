@@ -46,6 +46,7 @@ export function toTargets(config: SgsyncConfig): Target[] {
     name: t.name,
     region: t.region,
     groupIds: [...t.groups],
+    ...(t.retiredGroups && t.retiredGroups.length > 0 ? { retiredGroupIds: [...t.retiredGroups] } : {}),
     ports: canonicalPorts(t.ports),
     families: [...new Set(t.families)],
     address: t.address,
