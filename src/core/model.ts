@@ -51,6 +51,12 @@ export interface Target {
   region: string;
   /** Security groups in pool order: new rules go to the first with room (an instance-scoped pass starts at a group its id picks, decision 0004). */
   groupIds: string[];
+  /**
+   * Groups the target no longer uses (`retiredGroups`): nothing is placed in
+   * them, and its managed rules there are revoked (`group-retired`) once
+   * their members hold their rules in the pool, or need none.
+   */
+  retiredGroupIds?: string[];
   ports: PortSpec[];
   families: Family[];
   address: AddressKind;
@@ -116,6 +122,8 @@ export type RevokeReason =
   | 'target-removed'
   /** In a group its target's pool no longer holds (the group moved to another target's pool). */
   | 'not-in-pool'
+  /** In a group its target retired (`retiredGroups`), and its member holds its rule in the pool or is about to. */
+  | 'group-retired'
   | 'duplicate'
   | 'deregistered'
   /** Tagged as this deployment's, but not a rule sgsync writes: wider than one address, or naming no region. */
@@ -126,7 +134,7 @@ export type RevokeReason =
  * instance was listed), `region-unavailable` (its instance's region was not
  * listed), `blast-radius` (the pass was halted), `replacement-blocked` (it
  * is being replaced after a change of ports, families or the target's name,
- * but the member's new rule found no
+ * or sits in a group its target retired, but the member's new rule found no
  * room: revoking it would leave the member with neither).
  */
 export type KeepReason = 'grace' | 'region-unavailable' | 'blast-radius' | 'replacement-blocked';
@@ -234,6 +242,23 @@ export interface CapacityLine {
   missing?: true;
 }
 
+/**
+ * One retired group of a target (`retiredGroups`): how many of the target's
+ * managed rules it holds before the pass and after it. Zero left: the group
+ * is drained, and the key can go.
+ */
+export interface RetiredGroupLine {
+  target: string;
+  groupId: string;
+  region: string;
+  /** The target's managed rules in the group before the pass. */
+  rules: number;
+  /** Once the plan is applied. */
+  left: number;
+  /** EC2 says the group does not exist: nothing of it is left to drain. */
+  missing?: true;
+}
+
 /** The result of planning: everything a pass would do and everything it refused to do, with reasons. */
 export interface Plan {
   deployment: string;
@@ -249,6 +274,8 @@ export interface Plan {
   capacity: CapacityLine[];
   /** Groups of a target's pool that do not exist (see `PlanInput.missing`), once per target whose pool lists them. */
   missing: (MissingGroup & { target: string })[];
+  /** The retired groups of every target that has some (absent when none has). */
+  retired?: RetiredGroupLine[];
   /** Set when the blast-radius rule emptied the revoke list. */
   halted?: { reason: 'blast-radius'; wouldRevoke: number; limit: number; managed: number };
   warnings: string[];

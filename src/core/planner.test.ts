@@ -4,6 +4,7 @@ import { TAG } from './ownership.js';
 import { spreadStart } from './capacity.js';
 import { plan } from './planner.js';
 import { applyPlanToObserved } from './simulate.js';
+import { authorizeOrder } from './reconcile.js';
 
 const NOW = '2025-06-01T12:00:00.000Z';
 const OLD = '2025-06-01T11:00:00.000Z';
@@ -862,5 +863,172 @@ describe('a member with several IPv6 addresses', () => {
   it('leaves the rule a pending member holds for any of its addresses', () => {
     const p = plan(input({ targets: [v6], members: [{ ...m, state: 'pending' }], observed: [rule('sgr-1', '2600:1f18::c/128'), rule('sgr-2', '2600:1f18::d/128', { groupId: 'sg-2' })] }));
     expect(revoked(p)).toEqual(['sgr-2:address-changed']);
+  });
+});
+
+describe('retired groups', () => {
+  // The pool is sg-1; sg-9 was the pool's second group until it was retired.
+  const pool = target({ groupIds: ['sg-1'], retiredGroupIds: ['sg-9'], quota: 3 });
+  const inRetired = (ruleId: string, id: string, over: Partial<ObservedRule> = {}, tags: Record<string, string> = {}) => managed(ruleId, id, { groupId: 'sg-9', ...over }, tags);
+  const world = (over: Partial<PlanInput> = {}) => input({ targets: [pool], ...over });
+
+  it("adds a member's rule to the pool and revokes the one in the retired group, the new one first where the group has room", () => {
+    const p = plan(world({ members: [member('i-1')], observed: [inRetired('sgr-1', 'i-1')] }));
+    expect(authorized(p)).toEqual(['i-1@sg-1:54.0.0.1/32']);
+    expect(revoked(p)).toEqual(['sgr-1:group-retired']);
+    // sg-1 has room for the new rule as it is, so the applier authorizes it before any revoke (see authorizeOrder).
+    expect(authorizeOrder(p).early.map((b) => b.groupId)).toEqual(['sg-1']);
+    expect(p.retired).toEqual([{ target: 'api', groupId: 'sg-9', region: 'us-east-1', rules: 1, left: 0 }]);
+  });
+
+  it('revokes it at once when the member holds its rule in the pool already', () => {
+    const p = plan(world({ members: [member('i-1')], observed: [managed('sgr-1', 'i-1'), inRetired('sgr-9', 'i-1')] }));
+    expect([authorized(p), revoked(p)]).toEqual([[], ['sgr-9:group-retired']]);
+  });
+
+  it('keeps it while the pool has no room for the member, which is blocked, and gives its room to nobody', () => {
+    const full = [foreign('sgr-f1', '8.8.8.1/32'), foreign('sgr-f2', '8.8.8.2/32'), foreign('sgr-f3', '8.8.8.3/32')];
+    const p = plan(world({ members: [member('i-1')], observed: [...full, inRetired('sgr-1', 'i-1')] }));
+    expect([authorized(p), revoked(p)]).toEqual([[], []]);
+    expect(kept(p)).toEqual(['sgr-1:replacement-blocked']);
+    expect(p.kept[0]?.detail).toMatch(/being replaced \(group-retired\), but instance i-1's new rule found no room/);
+    expect(p.blocked.map((b) => `${b.instanceId}:${b.reason}`)).toEqual(['i-1:capacity']);
+    expect(p.retired).toEqual([{ target: 'api', groupId: 'sg-9', region: 'us-east-1', rules: 1, left: 1 }]);
+  });
+
+  it("places nothing in a retired group, and does not count its room as the pool's", () => {
+    const p = plan(world({ members: [member('i-1'), member('i-2'), member('i-3'), member('i-4')] }));
+    expect(authorized(p).map((a) => a.split(':')[0])).toEqual(['i-1@sg-1', 'i-2@sg-1', 'i-3@sg-1']);
+    expect(p.blocked.map((b) => b.instanceId)).toEqual(['i-4']);
+    expect(p.capacity.map((c) => c.groupId)).toEqual(['sg-1']);
+  });
+
+  it.each<[string, Partial<Member> | undefined, string]>([
+    ['terminated', { state: 'terminated' }, 'instance-terminated'],
+    ['stopped', { state: 'stopped' }, 'instance-stopped'],
+    ['no longer selected', { tags: {} }, 'not-selected'],
+    ['re-addressed', { publicIpv4: '54.9.9.9' }, 'address-changed'],
+    ['gone', undefined, 'instance-gone'],
+  ])('revokes the rule of a member that is %s for that reason, and adds nothing for the old address', (_case, over, reason) => {
+    const selective = { ...pool, selector: { tags: { role: ['worker'] } } };
+    const members = over === undefined ? [] : [member('i-1', { tags: { role: 'worker' }, ...over })];
+    const p = plan(world({ targets: [selective], members, observed: [inRetired('sgr-1', 'i-1')] }));
+    expect(revoked(p)).toEqual([`sgr-1:${reason}`]);
+    expect(authorized(p).filter((a) => a.endsWith(':54.0.0.1/32'))).toEqual([]);
+  });
+
+  it('keeps the young rule of an unseen instance, and the rule of one whose region was not listed (rules 2, 3)', () => {
+    const p = plan(world({
+      observed: [inRetired('sgr-1', 'i-1', {}, { [TAG.registeredAt]: YOUNG }), inRetired('sgr-2', 'i-2', {}, { [TAG.region]: 'sa-east-1' })],
+    }));
+    expect(revoked(p)).toEqual([]);
+    expect(kept(p)).toEqual(['sgr-1:grace', 'sgr-2:region-unavailable']);
+  });
+
+  it('leaves the rule of a pending member alone: it is admitted anew once it runs', () => {
+    const p = plan(world({ members: [member('i-1', { state: 'pending' })], observed: [inRetired('sgr-1', 'i-1')] }));
+    expect([authorized(p), revoked(p), kept(p)]).toEqual([[], [], []]);
+  });
+
+  it('never touches a foreign rule there, and reports it under the target as any foreign rule (rule 1)', () => {
+    const p = plan(world({ members: [member('i-1')], observed: [foreign('sgr-f', '0.0.0.0/0', { groupId: 'sg-9' }), inRetired('sgr-1', 'i-1')] }));
+    expect(revoked(p)).toEqual(['sgr-1:group-retired']);
+    expect(p.foreign.map((f) => `${f.ruleId}:${f.target}:${f.dangerous}`)).toEqual(['sgr-f:api:true']);
+  });
+
+  describe('a drain the blast radius stops (rule 4)', () => {
+    const members = ['i-1', 'i-2', 'i-3', 'i-4'].map((id) => member(id));
+    const drain = (force: boolean) =>
+      world({
+        targets: [{ ...pool, quota: 60 }],
+        members,
+        observed: members.map((m, n) => inRetired(`sgr-${n + 1}`, m.instanceId)),
+        safety: { graceSeconds: 300, revokeLimit: { count: 2 }, force },
+      });
+
+    it('revokes nothing, and holds the members back whole: they keep their old rules and get no new ones', () => {
+      const p = plan(drain(false));
+      expect(p.halted).toMatchObject({ wouldRevoke: 4, limit: 2 });
+      expect(revoked(p)).toEqual([]);
+      expect(p.kept.map((k) => `${k.ruleId}:${k.reason}:${k.wouldRevoke}`)).toEqual(['sgr-1', 'sgr-2', 'sgr-3', 'sgr-4'].map((r) => `${r}:blast-radius:group-retired`));
+      expect(p.blocked.map((b) => `${b.instanceId}:${b.reason}`)).toEqual(['i-1:halted', 'i-2:halted', 'i-3:halted', 'i-4:halted']);
+      expect(p.retired?.[0]).toMatchObject({ rules: 4, left: 4 });
+    });
+
+    it('goes through when forced', () => {
+      const p = plan(drain(true));
+      expect(revoked(p)).toHaveLength(4);
+      expect(authorized(p)).toHaveLength(4);
+    });
+  });
+
+  it('has nothing left to do once its plan is applied (rule 7), and says the group is empty', () => {
+    const w = world({
+      targets: [{ ...pool, quota: 2 }],
+      members: [member('i-1'), member('i-2'), member('i-3'), member('i-4', { state: 'terminated' })],
+      observed: [inRetired('sgr-1', 'i-1'), inRetired('sgr-2', 'i-2'), inRetired('sgr-3', 'i-3'), inRetired('sgr-4', 'i-4'), managed('sgr-5', 'i-5')],
+    });
+    const first = plan(w);
+    expect(revoked(first).sort()).toEqual(['sgr-1:group-retired', 'sgr-2:group-retired', 'sgr-4:instance-terminated', 'sgr-5:instance-gone']);
+    expect(kept(first)).toEqual(['sgr-3:replacement-blocked']);
+    let n = 0;
+    const second = plan({ ...w, observed: applyPlanToObserved(w.observed, first, () => `sgr-new-${++n}`) });
+    expect([second.authorize, second.revoke]).toEqual([[], []]);
+    expect(second.blocked).toEqual(first.blocked);
+    expect(second.retired).toEqual([{ target: 'api', groupId: 'sg-9', region: 'us-east-1', rules: 1, left: 1 }]);
+    // The blocked member's rule is the last: the pool grows, and the next pass drains the group.
+    const grown = plan({ ...w, targets: [{ ...pool, groupIds: ['sg-1', 'sg-2'] }], observed: applyPlanToObserved(w.observed, first, () => `sgr-new-${++n}`) });
+    expect(revoked(grown)).toEqual(['sgr-3:group-retired']);
+    expect(grown.retired?.[0]).toMatchObject({ rules: 1, left: 0 });
+  });
+
+  it('still ignores the rules of a group that is in no pool and retired by no target', () => {
+    const p = plan(world({ members: [member('i-1')], observed: [managed('sgr-1', 'i-1'), inRetired('sgr-2', 'i-2', { groupId: 'sg-x' })] }));
+    expect([authorized(p), revoked(p), kept(p)]).toEqual([[], [], []]);
+    expect(p.warnings).toEqual(["1 rule(s) in sg-x, which is in no target's pool, were ignored"]);
+  });
+
+  it('says a retired group is empty, and that one EC2 does not know is done', () => {
+    const p = plan(world({ targets: [{ ...pool, retiredGroupIds: ['sg-9', 'sg-8'] }], missing: [{ groupId: 'sg-8', region: 'us-east-1' }] }));
+    expect(p.retired).toEqual([
+      { target: 'api', groupId: 'sg-9', region: 'us-east-1', rules: 0, left: 0 },
+      { target: 'api', groupId: 'sg-8', region: 'us-east-1', rules: 0, left: 0, missing: true },
+    ]);
+    expect(p.missing).toEqual([]);
+    expect(plan(input()).retired).toBeUndefined();
+  });
+
+  describe("a group one target retired and another's pool holds", () => {
+    // web took sg-9 over from api's pool: the sgsync:target tag says whose each rule is.
+    const web = target({ name: 'web', groupIds: ['sg-9'], quota: 3 });
+    const shared = (observed: ObservedRule[]) => world({ targets: [pool, web], members: [member('i-1'), member('i-2')], observed });
+
+    it("drains api's rules there and keeps web's, and web places its members there as in any pool", () => {
+      const p = plan(shared([inRetired('sgr-1', 'i-1'), inRetired('sgr-2', 'i-2', {}, { [TAG.target]: 'web' })]));
+      expect(revoked(p)).toEqual(['sgr-1:group-retired']);
+      expect(authorized(p)).toEqual(['i-1@sg-1:54.0.0.1/32', 'i-2@sg-1:54.0.0.2/32', 'i-1@sg-9:54.0.0.1/32']);
+      expect(p.retired).toEqual([{ target: 'api', groupId: 'sg-9', region: 'us-east-1', rules: 1, left: 0 }]);
+    });
+
+    it("reports a foreign rule there under web, whose pool it is, and counts it against web's room", () => {
+      const p = plan(shared([foreign('sgr-f', '8.8.8.8/32', { groupId: 'sg-9' })]));
+      expect(p.foreign.map((f) => f.target)).toEqual(['web']);
+      expect(p.capacity.find((c) => c.target === 'web')).toMatchObject({ groupId: 'sg-9', before: 1, after: 3 });
+    });
+  });
+
+  describe("an instance's own pass (the agent)", () => {
+    const others = [inRetired('sgr-1', 'i-1'), inRetired('sgr-2', 'i-2')];
+
+    it('places its rule in the pool, never in the retired group, and revokes its own rule there only', () => {
+      const p = plan(world({ members: [member('i-1')], observed: others, scope: { kind: 'instance', instanceId: 'i-1' } }));
+      expect(authorized(p)).toEqual(['i-1@sg-1:54.0.0.1/32']);
+      expect(revoked(p)).toEqual(['sgr-1:group-retired']);
+    });
+
+    it('revokes its own rule there on deregistration', () => {
+      const p = plan(world({ members: [member('i-1')], observed: [...others, managed('sgr-3', 'i-1')], scope: { kind: 'instance', instanceId: 'i-1', deregister: true } }));
+      expect(revoked(p).sort()).toEqual(['sgr-1:deregistered', 'sgr-3:deregistered']);
+    });
   });
 });

@@ -18,6 +18,7 @@ import { cidrHash, normalizePort } from './rule-key.js';
 import { heldBack, isReplaced, readNow, revokeLimit, withinGrace } from './safety.js';
 import { StringIndex } from './string-index.js';
 import { RuleMatcher } from './rule-matcher.js';
+import { decideRetired, indexRetired, RetiredCounts, type RetiredIndex } from './retired-groups.js';
 
 interface Known {
   targets: Target[];
@@ -25,13 +26,23 @@ interface Known {
   poolIndex: Map<string, Map<string, number>>;
   /** Group id → the first target whose pool holds it. */
   groupOwner: Map<string, Target>;
+  /** Each target's retired groups (`retiredGroups`). */
+  retired: RetiredIndex;
   members: MemberIndex;
   observed: ObservedRule[];
 }
 
 /** Indexes the input once, dropping (and reporting) duplicates and strays. */
 function index(input: PlanInput, warn: (w: string) => void): Known {
-  const known: Known = { targets: [], byName: new Map(), poolIndex: new Map(), groupOwner: new Map(), members: new MemberIndex(input.members ?? []), observed: [] };
+  const known: Known = {
+    targets: [],
+    byName: new Map(),
+    poolIndex: new Map(),
+    groupOwner: new Map(),
+    retired: { byTarget: new Map(), owner: new Map() },
+    members: new MemberIndex(input.members ?? []),
+    observed: [],
+  };
   for (const target of input.targets ?? []) {
     if (typeof target?.name !== 'string') continue;
     if (known.byName.has(target.name)) {
@@ -50,6 +61,7 @@ function index(input: PlanInput, warn: (w: string) => void): Known {
       else if (owner.region !== target.region) warn(`${g} is in the pools of "${owner.name}" (${owner.region}) and "${target.name}" (${target.region}); a group lives in one region`);
     }
   }
+  known.retired = indexRetired(known.targets, (name) => known.poolIndex.get(name));
   for (const id of known.members.duplicates) warn(`instance ${id} is listed twice; the first entry is used`);
   const observed = input.observed ?? [];
   const ruleIds = new StringIndex((i) => (observed[i] as ObservedRule).ruleId, observed.length);
@@ -58,7 +70,7 @@ function index(input: PlanInput, warn: (w: string) => void): Known {
   observed.forEach((rule, i) => {
     if (typeof rule?.groupId !== 'string') {
       dropped.add(i);
-    } else if (!known.groupOwner.has(rule.groupId)) {
+    } else if (!known.groupOwner.has(rule.groupId) && !known.retired.owner.has(rule.groupId)) {
       dropped.add(i);
       if (ruleIds.indexOf(rule.ruleId) >= 0) warn(`rule ${rule.ruleId} was observed twice; the first copy is used`);
       else strays.set(rule.groupId, (strays.get(rule.groupId) ?? 0) + 1);
@@ -159,6 +171,9 @@ export function plan(input: PlanInput): Plan {
   const cidrHashes = new Int32Array(observed.length);
   let managedTotal = 0;
   const unnamedWide: { rule: ObservedRule; t: TargetRules }[] = [];
+  /** This deployment's rules in a group their target retired, naming an instance in scope. */
+  const retiring: { rule: ObservedRule; t: TargetRules }[] = [];
+  const retiredCounts = new RetiredCounts();
   /** This deployment's rules for a target the configuration no longer has, or in a group its target's pool no longer holds; `t` is the target whose pool holds the group. */
   const orphans: { rule: ObservedRule; t: TargetRules; reason: 'target-removed' | 'not-in-pool' | 'malformed'; tagged: string }[] = [];
   observed.forEach((rule, i) => {
@@ -168,7 +183,7 @@ export function plan(input: PlanInput): Plan {
     if (!isManagedBy(rule, deployment)) {
       countRule(foreignCounts, rule);
       const { ruleId, groupId, family, protocol, fromPort, toPort, cidr, description } = rule;
-      const target = known.groupOwner.get(groupId)?.name ?? '';
+      const target = (known.groupOwner.get(groupId) ?? known.retired.owner.get(groupId))?.name ?? '';
       foreign.push({ ruleId, groupId, target, family, protocol, fromPort, toPort, cidr, description, dangerous: isOpenToWorld(cidr) });
       return;
     }
@@ -176,12 +191,14 @@ export function plan(input: PlanInput): Plan {
     const tagged = ruleTag(rule, TAG.target);
     const t = tagged === undefined ? undefined : rulesOf.get(tagged);
     const at = t ? known.poolIndex.get(t.target.name)?.get(rule.groupId) : undefined;
-    if (!t || at === undefined) {
+    // In a group its target retired: judged apart (see decideRetired), and never a member's rule in the pool.
+    const retired = t !== undefined && at === undefined && known.retired.byTarget.get(t.target.name)?.has(rule.groupId) === true;
+    if (!t || (at === undefined && !retired)) {
       // Left behind by a configuration that changed: a target renamed or removed, a group moved to another
       // target's pool. Still this deployment's rule, in a group it manages: a fleet pass revokes it (past
       // grace, within the blast radius), and so does the instance's own deregistration; an instance's
       // other passes leave it to the controller, whose configuration may be the newer one.
-      const owner = known.groupOwner.get(rule.groupId);
+      const owner = known.groupOwner.get(rule.groupId) ?? known.retired.owner.get(rule.groupId);
       const mine = scope.kind === 'all' || (ruleInstanceSpan(rule, span) && spells(span, scope.instanceId));
       if (owner !== undefined && mine && (scope.kind === 'all' || scope.deregister === true)) {
         managedTotal++;
@@ -193,6 +210,7 @@ export function plan(input: PlanInput): Plan {
       return;
     }
     managedTotal++;
+    if (retired) retiredCounts.count(t.target.name, rule);
     const named = ruleInstanceSpan(rule, span);
     if (scope.kind === 'instance' && !(named && spells(span, scope.instanceId))) return;
     if (!named) {
@@ -204,7 +222,8 @@ export function plan(input: PlanInput): Plan {
       warn(`rule ${rule.ruleId} in ${rule.groupId} names no instance (no ${TAG.instance} tag, no sgsync description); it is left alone`);
       return;
     }
-    matcher.queue(i, targets.indexOf(t), at, span.text, span.start, span.end, host);
+    if (retired) retiring.push({ rule, t });
+    else matcher.queue(i, targets.indexOf(t), at as number, span.text, span.start, span.end, host);
   });
   matcher.flush();
 
@@ -223,16 +242,20 @@ export function plan(input: PlanInput): Plan {
     graceSeconds: input.safety?.graceSeconds ?? 0,
     deregister: scope.kind === 'instance' && scope.deregister === true,
   };
-  observed.forEach((rule, i) => {
-    const t = targets[matcher.target[i] ?? -1];
-    if (t === undefined || matcher.isClaimed(i)) return;
+  /** Revokes or keeps a managed rule of target `t` as `decide` says. */
+  const settle = (rule: ObservedRule, t: TargetRules, decide: typeof decideUnmatched) => {
     const { instanceId, memberRegion } = ruleMember(rule) as { instanceId: string; memberRegion?: string };
-    const decision = decideUnmatched(rule, t, { instanceId, memberRegion }, ctx);
+    const decision = decide(rule, t, { instanceId, memberRegion }, ctx);
     if (decision.action === 'revoke') revokes.push({ rule, revoke: toRevoke(rule, t, instanceId, decision.reason, known.members) });
     if (decision.action === 'keep') {
       kept.push({ ruleId: rule.ruleId, groupId: rule.groupId, target: t.target.name, cidr: rule.cidr, port: normalizePort(rule) as PortSpec, instanceId, reason: decision.reason, detail: decision.detail });
     }
+  };
+  observed.forEach((rule, i) => {
+    const t = targets[matcher.target[i] ?? -1];
+    if (t !== undefined && !matcher.isClaimed(i)) settle(rule, t, decideUnmatched);
   });
+  for (const { rule, t } of retiring) settle(rule, t, decideRetired);
 
   for (const { rule, t, reason, tagged } of orphans) {
     const { instanceId } = ruleMember(rule);
@@ -331,6 +354,9 @@ export function plan(input: PlanInput): Plan {
   const regionOf = (item: { target: string }) => rulesOf.get(item.target)?.target.region ?? '';
 
   const revokeItems = sortByKey(revokes, (r) => r.rule.ruleId);
+  for (const { revoke } of revokes) retiredCounts.revoke(revoke.ruleId);
+  const said = new Set(((Array.isArray(input.missing) ? input.missing : []) as readonly Partial<MissingGroup>[]).map((m) => `${m?.region} ${m?.groupId}`));
+  const retired = retiredCounts.lines(known.targets, known.retired, (t, g) => said.has(`${t.region} ${g}`));
   return {
     deployment,
     scope,
@@ -348,6 +374,7 @@ export function plan(input: PlanInput): Plan {
     foreign: sortByKey(foreign, (f) => `${f.groupId}\u0000${f.ruleId}`),
     capacity: capacityLines({ targets: known.targets, managed: managedCounts, foreign: foreignCounts, after: (g, f) => ledger.used(g, f), missing: (t, g) => missing.get(t.name)?.has(g) === true }),
     missing: known.targets.flatMap((t) => [...(missing.get(t.name) ?? [])].map((groupId) => ({ target: t.name, groupId, region: t.region }))),
+    ...(retired.length > 0 ? { retired } : {}),
     ...(halted ? { halted } : {}),
     warnings: [...warnings].sort(),
   };

@@ -8,14 +8,15 @@ import type { KeptRule, Plan, PlannedRevoke, RevokeReason, SafetySettings } from
 /**
  * Whether a rule revoked for `reason` has a successor: the same member's new
  * rule in the same target's pool, after a change of the target's ports or
- * families (`port-removed`) or of its name (`target-removed`). Such a rule
+ * families (`port-removed`) or of its name (`target-removed`), or after its
+ * group was retired (`group-retired`). Such a rule
  * stays while its successor cannot be placed, is held back with it when the
  * blast radius stops the pass, and goes only once the successor landed: the
  * member is never left with neither. An old address, a stopped instance or a
  * group that left the pool have none.
  */
 export function isReplaced(reason: RevokeReason): boolean {
-  return reason === 'port-removed' || reason === 'target-removed';
+  return reason === 'port-removed' || reason === 'target-removed' || reason === 'group-retired';
 }
 
 /**
