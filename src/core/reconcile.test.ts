@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SgsyncError } from './errors.js';
 import type { GroupBatch, Plan, PlannedRevoke, PlannedRule } from './model.js';
 import type { Ec2Port } from './ports.js';
-import { authorizeOrder, holdIfHalted, runPass } from './reconcile.js';
+import { authorizeOrder, holdIfHalted, revokeOrder, runPass } from './reconcile.js';
 
 const port = { protocol: 'tcp' as const, fromPort: 443, toPort: 443 };
 
@@ -105,6 +105,46 @@ describe('runPass', () => {
       const calls: string[] = [];
       await pass(recording(calls), replacing(60));
       expect(calls).toEqual(['revoke sgr-1', 'authorize 54.0.0.1/32']);
+    });
+
+    describe("a member's rule in a retired group", () => {
+      // i-1's rule is in sg-9, which its target retired; its new rule goes to sg-1, which is full until i-2's rule goes.
+      const moving: PlannedRule = { ...add, instanceId: 'i-1', cidr: '54.0.0.1/32' };
+      const retired: PlannedRevoke = { ...stale(1), ruleId: 'sgr-r', groupId: 'sg-9', reason: 'group-retired' };
+      const draining = (before: number) =>
+        emptyPlan({
+          authorize: [{ groupId: 'sg-1', region: 'us-east-1', items: [moving] }],
+          revoke: [{ groupId: 'sg-1', region: 'us-east-1', items: [stale(2)] }, { groupId: 'sg-9', region: 'us-east-1', items: [retired] }],
+          capacity: [line(before)],
+        });
+
+      it('goes after its new rule in the pool when that rule has room as it is', async () => {
+        const calls: string[] = [];
+        await pass(recording(calls), draining(10));
+        expect(calls).toEqual(['authorize 54.0.0.1/32', 'revoke sgr-2', 'revoke sgr-r']);
+      });
+
+      it('goes after its new rule in the pool when that rule needs the room a revoke frees, too', async () => {
+        const calls: string[] = [];
+        await pass(recording(calls), draining(60));
+        expect(calls).toEqual(['revoke sgr-2', 'authorize 54.0.0.1/32', 'revoke sgr-r']);
+      });
+
+      it('stays when its new rule is refused, so the member is never left with neither', async () => {
+        const calls: string[] = [];
+        await pass(recording(calls, new SgsyncError('PERMISSION_DENIED', 'not allowed')), draining(60));
+        expect(calls).toEqual(['revoke sgr-2', 'authorize 54.0.0.1/32']);
+      });
+
+      it('goes with the other revokes when a late batch goes into its own group, whose room it may free', () => {
+        const late = [{ groupId: 'sg-9', region: 'us-east-1', items: [moving] }];
+        const batches = [{ groupId: 'sg-9', region: 'us-east-1', items: [retired, stale(2)] }];
+        expect(revokeOrder(batches, late)).toEqual({ now: batches, afterLate: [] });
+        expect(revokeOrder(batches, [{ ...late[0]!, groupId: 'sg-1' }])).toEqual({
+          now: [{ ...batches[0]!, items: [stale(2)] }],
+          afterLate: [{ ...batches[0]!, items: [retired] }],
+        });
+      });
     });
 
     it.each<[string, number, number, string[]]>([

@@ -103,12 +103,21 @@ export interface PassTimings {
   applyMs: number;
 }
 
-/** The groups of every target, per region: what an agent pass observes. */
+/**
+ * The groups of every target, per region: what a pass observes. Retired
+ * groups too, after the pools: their rules are read in the same calls, so
+ * that a pass can drain them.
+ */
 export function groupsByRegion(targets: readonly Target[]): { region: string; groupIds: string[] }[] {
   const byRegion = new Map<string, Set<string>>();
   for (const t of targets) {
     const set = byRegion.get(t.region) ?? new Set<string>();
     for (const g of t.groupIds) set.add(g);
+    byRegion.set(t.region, set);
+  }
+  for (const t of targets) {
+    const set = byRegion.get(t.region) ?? new Set<string>();
+    for (const g of t.retiredGroupIds ?? []) set.add(g);
     byRegion.set(t.region, set);
   }
   return [...byRegion].map(([region, ids]) => ({ region, groupIds: [...ids] }));
@@ -283,15 +292,20 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     };
     const applying = plan;
     const { early, late } = authorizeOrder(applying);
+    const { now: revokeNow, afterLate } = revokeOrder(applying.revoke, late);
     await timed('applyMs', async () => {
       const unplaced = new Set<string>();
-      await mapLimit(early, concurrency, async (batch) => {
-        if (!(await applyBatch(batch, authorize, (r) => alreadyThere.push(r)))) for (const r of batch.items) unplaced.add(memberKey(r.target, r.instanceId));
-      });
+      const authorizeAll = (batches: GroupBatch<PlannedRule>[]) =>
+        mapLimit(batches, concurrency, async (batch) => {
+          if (!(await applyBatch(batch, authorize, (r) => alreadyThere.push(r)))) for (const r of batch.items) unplaced.add(memberKey(r.target, r.instanceId));
+        });
       // A member whose new rule did not land keeps the one it was to replace (see isReplaced): it is not left with neither.
-      const revokes = unplaced.size === 0 ? applying.revoke : keepingReplaced(applying.revoke, unplaced);
-      await mapLimit(revokes, concurrency, (batch) => applyBatch(batch, revoke, (r) => alreadyGone.push(r)));
-      await mapLimit(late, concurrency, (batch) => applyBatch(batch, authorize, (r) => alreadyThere.push(r)));
+      const revokeAll = (batches: GroupBatch<PlannedRevoke>[]) =>
+        mapLimit(unplaced.size === 0 ? batches : keepingReplaced(batches, unplaced), concurrency, (batch) => applyBatch(batch, revoke, (r) => alreadyGone.push(r)));
+      await authorizeAll(early);
+      await revokeAll(revokeNow);
+      await authorizeAll(late);
+      await revokeAll(afterLate);
     });
     if (!raced || lastRound) {
       // Without a race the plan landed as planned; there is nothing new to observe.
@@ -333,6 +347,34 @@ export function authorizeOrder(plan: Pick<Plan, 'authorize' | 'capacity'>): { ea
   const late: GroupBatch<PlannedRule>[] = [];
   for (const batch of plan.authorize) (fits(batch) ? early : late).push(batch);
   return { early, late };
+}
+
+/**
+ * Which revokes go before the late authorizations (`now`) and which after
+ * them (`afterLate`). A rule with a successor (see `isReplaced`) whose
+ * member's new rule waits for room the revokes free would otherwise go
+ * before that rule stands; it waits for it instead, unless a late batch goes
+ * into its own group, whose room it may be what frees (a changed port in the
+ * same group). So a rule in a retired group goes after its member's new rule
+ * in the pool, whatever room that rule needed.
+ */
+export function revokeOrder(revokes: GroupBatch<PlannedRevoke>[], late: readonly GroupBatch<PlannedRule>[]): { now: GroupBatch<PlannedRevoke>[]; afterLate: GroupBatch<PlannedRevoke>[] } {
+  if (late.length === 0) return { now: revokes, afterLate: [] };
+  const waiting = new Set(late.flatMap((b) => b.items.map((r) => memberKey(r.target, r.instanceId))));
+  const lateGroups = new Set(late.map((b) => `${b.region} ${b.groupId}`));
+  const now: GroupBatch<PlannedRevoke>[] = [];
+  const afterLate: GroupBatch<PlannedRevoke>[] = [];
+  for (const batch of revokes) {
+    const waits = (r: PlannedRevoke) => !lateGroups.has(`${batch.region} ${batch.groupId}`) && isReplaced(r.reason) && waiting.has(memberKey(r.target, r.instanceId));
+    const later = batch.items.filter(waits);
+    if (later.length === 0) now.push(batch);
+    else {
+      const rest = batch.items.filter((r) => !waits(r));
+      if (rest.length > 0) now.push({ ...batch, items: rest });
+      afterLate.push({ ...batch, items: later });
+    }
+  }
+  return { now, afterLate };
 }
 
 /** `batches` without the revokes of the members in `unplaced` (by `memberKey`) that their new rules were to replace (see `isReplaced`), and without batches left empty. */
