@@ -3,6 +3,7 @@ import { API_GROUP, DB_GROUP, FakeEc2, FakeInstance, WORKER, agentConfig, fakeDe
 import { parseConfig } from '../config/index.js';
 import { SgsyncError } from '../core/errors.js';
 import { register, registerOutcome } from './register.js';
+import { deregister } from './deregister.js';
 
 /** A rule of this deployment for a target the configuration no longer has (it was renamed). */
 function renamedTargetRule(ec2: FakeEc2): void {
@@ -108,5 +109,46 @@ describe('a pool group that does not exist', () => {
       code: 'NOT_FOUND',
       message: expect.stringMatching(/^No group of the pool of target api exists, so i-0123456789abcdef0 cannot be admitted: Security group sg-0dddddddddddddddd \(targets\[0\]\.groups\[0\] in sgsync\.yaml\) does not exist in us-east-1\./),
     });
+  });
+});
+
+describe('a retired group', () => {
+  const RETIRED = 'sg-0eeeeeeeeeeeeeee5';
+  const OTHER = 'i-0fedcba9876543210';
+  const retiring = parseConfig(
+    ['deployment: prod', 'targets:', `  - { name: api, region: us-east-1, groups: [${API_GROUP}], retiredGroups: [${RETIRED}], ports: [443], members: { regions: [eu-west-1], tags: { role: worker } } }`, 'agent: { waitSeconds: 0 }'].join('\n'),
+    'sgsync.yaml',
+  );
+  /** A rule of `instanceId` in the retired group, from before the group was retired. */
+  const oldRule = (ec2: FakeEc2, ruleId: string, instanceId: string, cidr: string) =>
+    ec2.rules.set(ruleId, {
+      ruleId, groupId: RETIRED, family: 'ipv4', protocol: 'tcp', fromPort: 443, toPort: 443, cidr,
+      tags: { 'sgsync:managed-by': 'prod', 'sgsync:target': 'api', 'sgsync:instance': instanceId, 'sgsync:region': 'eu-west-1', 'sgsync:registered-at': '2029-01-01T00:00:00Z' },
+    });
+
+  it("gets the instance's rule into the pool before revoking its own rule there, and leaves other instances' rules to the controller", async () => {
+    const ec2 = new FakeEc2();
+    oldRule(ec2, 'sgr-00000000000000081', WORKER.instanceId, '52.95.0.1/32');
+    oldRule(ec2, 'sgr-00000000000000082', OTHER, '52.95.0.2/32');
+    const result = await register(fakeDeps(ec2, new FakeInstance(WORKER), retiring));
+    expect(result.changes.map((c) => [c.action, c.groupId, c.reason])).toEqual([
+      ['authorize', API_GROUP, 'member'],
+      ['revoke', RETIRED, 'group-retired'],
+    ]);
+    expect(ec2.rulesOf(WORKER.instanceId).map((r) => r.groupId)).toEqual([API_GROUP]);
+    expect(ec2.rulesOf(OTHER).map((r) => r.ruleId)).toEqual(['sgr-00000000000000082']);
+  });
+
+  it('never places a new rule there', async () => {
+    const ec2 = new FakeEc2();
+    await register(fakeDeps(ec2, new FakeInstance(WORKER), retiring));
+    expect(ec2.rulesOf(WORKER.instanceId).map((r) => r.groupId)).toEqual([API_GROUP]);
+  });
+
+  it('revokes its own rule there on deregistration', async () => {
+    const ec2 = new FakeEc2();
+    oldRule(ec2, 'sgr-00000000000000081', WORKER.instanceId, '52.95.0.1/32');
+    await deregister(fakeDeps(ec2, new FakeInstance(WORKER), retiring));
+    expect(ec2.rulesOf(WORKER.instanceId)).toEqual([]);
   });
 });

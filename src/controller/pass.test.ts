@@ -80,6 +80,28 @@ describe('controllerPass', () => {
     expect(result.groupCheck).toEqual({ missing: [], unchecked: [] });
   });
 
+  it('reads the rules of retired groups in the same calls as the pools\', and takes one that does not exist for drained, not for an error', async () => {
+    const { ec2, listed, events } = slowListing();
+    ec2.listRules = (region, ids) => {
+      events.push(`rules ${region} ${ids.join(' ')}`);
+      return Promise.resolve([]);
+    };
+    ec2.existingGroups = (region, ids) => {
+      events.push(`groups ${region} ${ids.join(' ')}`);
+      return Promise.resolve(['sg-0123456789abcdef0']);
+    };
+    const retiring = parseConfig(
+      ['deployment: prod', 'targets:', '  - { name: api, region: us-east-1, groups: [sg-0123456789abcdef0], retiredGroups: [sg-0123456789abcdef1], ports: [443], members: { regions: [eu-west-1] } }'].join('\n'),
+      'sgsync.yaml',
+    );
+    listed.resolve([member]);
+    const result = await controllerPass({ config: retiring, ec2, apply: false });
+    expect(events.filter((e) => e !== 'list').sort()).toEqual(['groups us-east-1 sg-0123456789abcdef0 sg-0123456789abcdef1', 'rules us-east-1 sg-0123456789abcdef0 sg-0123456789abcdef1']);
+    expect(result.errors).toEqual([]);
+    expect(result.plan.missing).toEqual([]);
+    expect(result.plan.retired).toEqual([{ target: 'api', groupId: 'sg-0123456789abcdef1', region: 'us-east-1', rules: 0, left: 0, missing: true }]);
+  });
+
   it('fails with the listing\'s error, and changes nothing, when the regions cannot be listed', async () => {
     const { ec2, events } = slowListing();
     ec2.enabledRegions = () => Promise.reject(new Error('DescribeRegions: access denied'));
