@@ -58,6 +58,44 @@ describe('iamPolicy', () => {
     });
   });
 
+  describe('retired groups', () => {
+    const retiring = parseConfig(
+      [
+        'deployment: prod',
+        'targets:',
+        '  - { name: api, region: us-east-1, groups: [sg-0aaaaaaaaaaaaaaa1], retiredGroups: [sg-0aaaaaaaaaaaaaaa9, sg-0aaaaaaaaaaaaaaa2], ports: [443], members: {} }',
+        '  - { name: web, region: us-east-1, groups: [sg-0aaaaaaaaaaaaaaa2], ports: [80], members: {} }',
+      ].join('\n'),
+      'sgsync.yaml',
+    );
+
+    it('may only be revoked in, never authorized in; one another target pools is changed as a pool group', () => {
+      const doc = iamPolicy({ role: 'agent', config: retiring, accountId: '111122223333' });
+      expect(statement(doc, 'ChangeRulesOfTargetGroups')?.Resource).toEqual([
+        'arn:aws:ec2:us-east-1:111122223333:security-group/sg-0aaaaaaaaaaaaaaa1',
+        'arn:aws:ec2:us-east-1:111122223333:security-group/sg-0aaaaaaaaaaaaaaa2',
+      ]);
+      expect(statement(doc, 'RevokeRulesOfRetiredGroups')).toEqual({
+        Sid: 'RevokeRulesOfRetiredGroups',
+        Effect: 'Allow',
+        Action: ['ec2:RevokeSecurityGroupIngress'],
+        Resource: ['arn:aws:ec2:us-east-1:111122223333:security-group/sg-0aaaaaaaaaaaaaaa9'],
+      });
+    });
+
+    it('are named by ARN with --scope-by tag too, so a retired group need not keep the tag that allows authorizing', () => {
+      expect(statement(iamPolicy({ role: 'controller', config: retiring, scopeBy: 'tag' }), 'RevokeRulesOfRetiredGroups')?.Resource).toEqual([
+        'arn:aws:ec2:us-east-1:*:security-group/sg-0aaaaaaaaaaaaaaa2',
+        'arn:aws:ec2:us-east-1:*:security-group/sg-0aaaaaaaaaaaaaaa9',
+      ]);
+    });
+
+    it('add nothing to the read-only policy, nor a statement to a configuration without them', () => {
+      expect(iamPolicy({ role: 'readonly', config: retiring })).toEqual(iamPolicy({ role: 'readonly', config }));
+      expect(statement(iamPolicy({ role: 'controller', config }), 'RevokeRulesOfRetiredGroups')).toBeUndefined();
+    });
+  });
+
   it.each([
     ['an account id that is not 12 digits', { accountId: '1234' }],
     ['an unknown partition', { partition: 'azure' }],

@@ -1,7 +1,8 @@
 /**
  * Least-privilege IAM policies, derived from the configuration. Each role gets
  * the EC2 actions its commands send and nothing else: rule changes only on
- * the target groups (by ARN, or by a tag on the groups), rule creation only
+ * the target groups (by ARN, or by a tag on the groups), revokes only on
+ * retired groups (by ARN, whatever the scope), rule creation only
  * with sgsync's ownership tags, tagging only as part of that creation, and
  * the describes (which IAM cannot scope) on `*`.
  */
@@ -97,8 +98,12 @@ export function iamPolicy(options: IamPolicyOptions): PolicyDocument {
           Action: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress'],
           Resource: sortedUnique(config.targets.flatMap((t) => t.groupIds.map((g) => arn(t.region, `security-group/${g}`)))),
         };
+  statements.push(groups);
+  // Retired groups are only drained: sgsync revokes there and never authorizes. A group another target still pools is covered above.
+  const pooled = options.scopeBy === 'tag' ? new Set<string>() : new Set(config.targets.flatMap((t) => t.groupIds.map((g) => `${t.region} ${g}`)));
+  const retired = sortedUnique(config.targets.flatMap((t) => (t.retiredGroupIds ?? []).filter((g) => !pooled.has(`${t.region} ${g}`)).map((g) => arn(t.region, `security-group/${g}`))));
+  if (retired.length > 0) statements.push({ Sid: 'RevokeRulesOfRetiredGroups', Effect: 'Allow', Action: ['ec2:RevokeSecurityGroupIngress'], Resource: retired });
   statements.push(
-    groups,
     {
       // The rule being created is a resource of its own: it may only carry this deployment's ownership tag and sgsync's keys.
       Sid: 'CreateOnlyRulesOwnedByThisDeployment',

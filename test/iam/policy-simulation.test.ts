@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedConfig } from '../../src/config/index.js';
 import { IAM_ROLES, iamPolicy, type IamRole, type PolicyDocument, type PolicyStatement, type ScopeBy } from '../../src/iam/policy.js';
-import { allowed, demoConfig, denied, G1, HOME } from './requests.js';
+import { allowed, denied, G1, HOME, retiringConfig } from './requests.js';
 import { ACCOUNT, decide, groupArn } from './simulate.js';
 
 let config: LoadedConfig;
 beforeAll(async () => {
-  config = await demoConfig();
+  config = await retiringConfig();
 });
 
 const cases: { role: IamRole; scope: ScopeBy }[] = IAM_ROLES.flatMap((role) => (['arn', 'tag'] as const).map((scope) => ({ role, scope })));

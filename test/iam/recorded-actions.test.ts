@@ -26,12 +26,13 @@ let fleet: DemoFleet;
 let dir: string;
 let configFile: string;
 let config: LoadedConfig;
+let pool: string[];
 const savedEnv = { ...process.env };
 
 beforeAll(async () => {
   running = await startSandbox({ port: 0, host: '127.0.0.1', seed: 7 });
   fleet = await buildDemoFleet(running.sandbox);
-  const pool = fleet.groups.filter((g) => g.name.startsWith('sgsync-primary')).map((g) => g.id);
+  pool = fleet.groups.filter((g) => g.name.startsWith('sgsync-primary')).map((g) => g.id);
   dir = await mkdtemp(join(tmpdir(), 'sgsync-iam-'));
   configFile = join(dir, 'sgsync.yaml');
   await writeFile(
@@ -187,6 +188,21 @@ function steps(): Step[] {
       sends: ['DescribeInstances', 'RevokeSecurityGroupIngress'],
     },
     agent('deregister', ['RevokeSecurityGroupIngress']),
+    {
+      // Last, as it changes the configuration: a pool group that holds rules retired, which a pass drains.
+      name: 'a controller pass draining a retired group',
+      role: 'controller',
+      run: async () => {
+        const text = await readFile(configFile, 'utf8');
+        const holding = new Set([...rulesNow().values()].filter((r) => r.tags['sgsync:managed-by'] === 'demo').map((r) => r.groupId));
+        const retired = pool.filter((g) => holding.has(g)).slice(0, 1);
+        await writeFile(configFile, text.replace(`groups: [${pool.join(', ')}]`, `groups: [${pool.filter((g) => !retired.includes(g)).join(', ')}]\n    retiredGroups: [${retired.join(', ')}]`));
+        config = await loadConfig({ configPath: configFile, env: {} });
+        // The group holds most of the rules: past the blast radius, as a drain often is.
+        return controllerPass({ config, ec2: ec2(), apply: true, force: true });
+      },
+      sends: ['RevokeSecurityGroupIngress'],
+    },
   ];
 }
 

@@ -1,7 +1,8 @@
 /**
  * The requests each role must be allowed, and those it must be denied, for
  * the demo configuration (deployment `demo`, target `api` in us-east-1 with
- * groups sg-…01 and sg-…02, members in four other regions).
+ * groups sg-…01 and sg-…02, members in four other regions) with sg-…09
+ * retired (`retiringConfig`).
  */
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type LoadedConfig } from '../../src/config/index.js';
@@ -11,11 +12,19 @@ import { groupArn, requestTags, ruleArn, type IamRequest } from './simulate.js';
 export const G1 = 'sg-00000000000000001';
 export const G2 = 'sg-00000000000000002';
 export const OTHER_GROUP = 'sg-0ffffffffffffffff';
+/** A group the demo's target retired (see `retiringConfig`): drained, never added to. */
+export const RETIRED = 'sg-00000000000000009';
 export const HOME = 'us-east-1';
 export const ELSEWHERE = 'eu-west-1';
 
 export function demoConfig(): Promise<LoadedConfig> {
   return loadConfig({ configPath: fileURLToPath(new URL('../../examples/demo.yaml', import.meta.url)), env: {} });
+}
+
+/** The demo configuration with RETIRED among the api target's retired groups. */
+export async function retiringConfig(): Promise<LoadedConfig> {
+  const demo = await demoConfig();
+  return { ...demo, targets: demo.targets.map((t) => ({ ...t, retiredGroupIds: [RETIRED] })) };
 }
 
 /** The tags of a rule for one instance (agent), and those of a batch of many (controller): see commonTags. */
@@ -45,6 +54,8 @@ export function allowed(role: IamRole, scope: ScopeBy): IamRequest[] {
     out.push(onGroup(scope, 'AuthorizeSecurityGroupIngress', HOME, g, `authorize on target group ${g}`));
     out.push(onGroup(scope, 'RevokeSecurityGroupIngress', HOME, g, `revoke on target group ${g}`));
   }
+  // Named by ARN whatever the scope: a retired group need not carry the tag.
+  out.push(onGroup(scope, 'RevokeSecurityGroupIngress', HOME, RETIRED, 'revoke on a retired group', false));
   out.push(
     { what: 'create a rule tagged for one instance', action: 'ec2:AuthorizeSecurityGroupIngress', resource: ruleArn(HOME), context: requestTags(ONE_INSTANCE) },
     { what: 'create rules tagged for a batch of instances', action: 'ec2:AuthorizeSecurityGroupIngress', resource: ruleArn(HOME), context: requestTags(MANY_INSTANCES) },
@@ -78,6 +89,8 @@ export function denied(role: IamRole, scope: ScopeBy): IamRequest[] {
     { what: 'tag a rule in another region', action: 'ec2:CreateTags', resource: ruleArn(ELSEWHERE), context: { ...CREATE_ACTION, ...requestTags(ONE_INSTANCE) } },
     { what: 'tag a security group', action: 'ec2:CreateTags', resource: groupArn(HOME, G1), context: { ...CREATE_ACTION, ...requestTags(ONE_INSTANCE) } },
     describe('DescribeVpcs'),
+    onGroup(scope, 'AuthorizeSecurityGroupIngress', HOME, RETIRED, 'authorize on a retired group', false),
+    onGroup(scope, 'RevokeSecurityGroupIngress', ELSEWHERE, RETIRED, 'revoke on a retired group id in another region', false),
   ];
   if (scope === 'arn') {
     out.push(
