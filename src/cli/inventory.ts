@@ -15,6 +15,7 @@ import { worstStatus, type FleetView, type InstanceRow } from '../dashboard/flee
 import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { printable, renderTable } from './table.js';
+import { retiredText } from '../core/plan-output.js';
 
 export interface FleetCliOptions extends AwsCliOptions {
   region?: string[];
@@ -83,12 +84,14 @@ function cells(view: FleetView, r: InstanceRow): (string | undefined)[] {
 /**
  * What the inventory's rule statuses rest on that is wrong or unknown: a pool
  * group that does not exist (its members show as going elsewhere, or blocked),
- * and pool groups that could not be checked.
+ * retired groups and what is left in them, and pool groups that could not be checked.
  */
 export function inventoryNotes(view: FleetView): string[] {
   const notes = (view.report?.errors ?? []).filter((e) => e.code === 'NOT_FOUND').map((e) => e.message);
+  // A member's rule in a retired group is no rule in the pool: its status says what a pass does about it.
+  const retired = (view.report?.targets ?? []).flatMap((t) => (t.retired ?? []).map((l) => `target ${t.name}: ${retiredText(l)}`));
   const unchecked = groupCheckWarning(view.groupCheck);
-  return unchecked ? [...notes, unchecked] : notes;
+  return [...notes, ...retired, ...(unchecked ? [unchecked] : [])];
 }
 
 /** The inventory as JSON: counts per region (failed ones with their reason), one object per instance, and the notes. */

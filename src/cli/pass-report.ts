@@ -9,7 +9,7 @@ import type { ErrorCode } from '../core/errors.js';
 import { portText } from '../dashboard/port-text.js';
 import { renderTable } from './table.js';
 import { heldBackReasons } from '../core/safety.js';
-import { blockedText } from '../core/plan-output.js';
+import { blockedText, retiredText } from '../core/plan-output.js';
 
 /** Rows per kind and target in the text output; --json always has every row. */
 export const TEXT_ROW_LIMIT = 100;
@@ -135,6 +135,7 @@ export function renderPassReport(r: PassReport): string {
     const rows = targetRows(t, r.kind);
     out.push(rows.length ? renderTable(['change', 'group', 'rule', 'cidr', 'ports', 'instance', 'region', 'why'], rows) : 'Nothing to change.\n');
     out.push(capacityTable(t));
+    for (const l of t.retired ?? []) out.push(`${retiredText(l)}\n`);
   }
   out.push(`${r.outcome}: ${headline(r)}`);
   out.push(...advice(r));

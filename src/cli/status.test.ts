@@ -104,3 +104,18 @@ describe('pools in `sgsync status`', () => {
     expect(targetLines(calm([line('sg-1', 60), line('sg-2', 12, 10)]))).toContain('Pool ipv4: 72 of 120 rules used in 2 groups (1 full), 70 after a pass; room for 50 more\n');
   });
 });
+
+describe('retired groups in `sgsync status`', () => {
+  const draining: TargetReport = { ...target, add: [], revoke: [], kept: [], blocked: [], retired: [{ groupId: 'sg-9', rules: 3, left: 1 }, { groupId: 'sg-8', rules: 0, left: 0 }] };
+  const view = { regions: [], plan: {}, report: { targets: [draining], errors: [], warnings: [] } } as unknown as FleetView;
+
+  it('says under the pool line how many of its rules each still holds, and when one is empty', () => {
+    const lines = targetLines(draining).split('\n');
+    expect(lines.slice(1, 3)).toEqual(['Retired sg-9: 3 rules, 1 after a pass', 'Retired sg-8: empty; remove it from retiredGroups']);
+  });
+
+  it('warns of an empty one, so its key can go, without needing attention for it', () => {
+    expect(statusWarnings(view)).toEqual(['target api: Retired sg-8: empty; remove it from retiredGroups']);
+    expect(attention(view)).toEqual([]);
+  });
+});

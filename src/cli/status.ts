@@ -16,7 +16,7 @@ import { EXIT } from './exit-codes.js';
 import { numberIn } from './options.js';
 import { readFleet, withFleetOptions, type FleetCliOptions } from './inventory.js';
 import { printable, renderTable } from './table.js';
-import { blockedText, poolText, poolTotals } from '../core/plan-output.js';
+import { blockedText, poolText, poolTotals, retiredText } from '../core/plan-output.js';
 
 interface StatusOptions extends FleetCliOptions {
   auditLog?: string;
@@ -79,18 +79,21 @@ export function targetLines(t: TargetReport): string {
     ...t.refused.map((r) => ['refused', r.instanceId, undefined, undefined, r.detail]),
     ...t.foreign.filter((f) => f.dangerous).map((f) => ['dangerous', undefined, f.cidr, port(f), `${f.ruleId} in ${f.groupId}, not sgsync's: ${f.description ?? ''}`]),
   ];
-  const pools = poolTotals(t.capacity).map((p) => `Pool ${poolText(p)}\n`).join('');
+  const pools = [...poolTotals(t.capacity).map((p) => `Pool ${poolText(p)}\n`), ...(t.retired ?? []).map((l) => `${retiredText(l)}\n`)].join('');
   return `Target ${printable(t.name)} (${t.region})\n${pools}${gauges}${drift.length ? `\n${renderTable(['drift', 'instance', 'address', 'port', 'detail'], drift)}` : '\nNo drift.\n'}`;
 }
 
 /**
  * What the reader should know though nothing needs fixing in the fleet: that
  * the pool groups could not be checked (a role without
- * ec2:DescribeSecurityGroups), so a group that does not exist would look empty.
+ * ec2:DescribeSecurityGroups), so a group that does not exist would look empty;
+ * and that a retired group is empty, so its key can go.
  */
 export function statusWarnings(view: FleetView): string[] {
   const w = groupCheckWarning(view.groupCheck);
-  return w ? [w] : [];
+  // A drained retired group is done: only its key is left to remove.
+  const drained = (view.report?.targets ?? []).flatMap((t) => (t.retired ?? []).filter((l) => l.rules === 0).map((l) => `target ${t.name}: ${retiredText(l)}`));
+  return [...(w ? [w] : []), ...drained];
 }
 
 function changesTable(records: AuditRecord[]): string {
@@ -129,7 +132,7 @@ export function addStatusCommand(program: Command): void {
       const problems = attention(view);
       const warnings = statusWarnings(view);
       if (options.json) {
-        const targets = (view.report?.targets ?? []).map((t) => ({ name: t.name, region: t.region, pools: poolTotals(t.capacity), capacity: t.capacity, missing: t.missing, revoke: t.revoke, kept: t.kept, add: t.add, blocked: t.blocked, refused: t.refused, foreign: t.foreign }));
+        const targets = (view.report?.targets ?? []).map((t) => ({ name: t.name, region: t.region, pools: poolTotals(t.capacity), capacity: t.capacity, missing: t.missing, ...(t.retired ? { retired: t.retired } : {}), revoke: t.revoke, kept: t.kept, add: t.add, blocked: t.blocked, refused: t.refused, foreign: t.foreign }));
         process.stdout.write(`${JSON.stringify({ at: view.at, deployment: view.deployment, ok: problems.length === 0, attention: problems, warnings, regions: view.regions, targets, changes }, null, 2)}\n`);
       } else {
         const sections = (view.report?.targets ?? []).map(targetLines);

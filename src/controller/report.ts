@@ -19,6 +19,8 @@ export interface RevokeLine { groupId: string; ruleId: string; cidr?: string; po
 export type KeptLine = Omit<KeptRule, 'target'>;
 export interface BlockedLine { instanceId: string; memberRegion: string; cidr: string; family: Family; port: PortSpec; reason: BlockedReason }
 export interface ForeignLine { groupId: string; ruleId: string; family: Family; protocol: string; fromPort: number; toPort: number; cidr?: string; description?: string; dangerous: boolean }
+/** A retired group of the target: its rules before the pass and after (in `reconcile`, after the revokes that landed). */
+export interface RetiredReportLine { groupId: string; rules: number; left: number; missing?: true }
 export interface CapacityReportLine { groupId: string; family: Family; quota: number; before: number; after: number; managed: number; foreign: number; missing?: true }
 
 export interface TargetReport {
@@ -35,6 +37,8 @@ export interface TargetReport {
   capacity: CapacityReportLine[];
   /** Groups of the pool that do not exist: nothing is placed there (each is also among the report's errors). */
   missing: string[];
+  /** The target's retired groups, when it has some: what is left to drain, or that one is empty. */
+  retired?: RetiredReportLine[];
 }
 
 export interface PassReport {
@@ -131,11 +135,22 @@ function capacity(target: string, plan: Plan, changes: readonly AppliedChange[] 
     }));
 }
 
+/** The target's retired groups. A plan shows what its revokes would leave; a reconcile counts the revokes that landed. */
+function retired(target: string, plan: Plan, changes: readonly AppliedChange[] | undefined): RetiredReportLine[] {
+  return (plan.retired ?? [])
+    .filter((l) => l.target === target)
+    .map((l) => {
+      const gone = changes?.filter((c) => c.action === 'revoke' && c.target === target && c.groupId === l.groupId).length;
+      return { groupId: l.groupId, rules: l.rules, left: gone === undefined ? l.left : Math.max(0, l.rules - gone), ...(l.missing ? { missing: true as const } : {}) };
+    });
+}
+
 function targetReport(target: Target, kind: ReportKind, result: ControllerPassResult): TargetReport {
   const { plan, lastPlan } = result;
   // What was kept, blocked or refused is what the last look at the world said.
   const last = kind === 'reconcile' ? lastPlan : plan;
   const mine = <T extends { target: string }>(items: readonly T[]) => items.filter((x) => x.target === target.name);
+  const drained = retired(target.name, plan, kind === 'reconcile' ? result.changes : undefined);
   return {
     name: target.name,
     region: target.region,
@@ -151,6 +166,7 @@ function targetReport(target: Target, kind: ReportKind, result: ControllerPassRe
     // The last look knows the most: a group AWS refused a rule in as not existing is missing from then on.
     capacity: capacity(target.name, { ...plan, capacity: markMissing(plan.capacity, last) }, kind === 'reconcile' ? result.changes : undefined),
     missing: last.missing.filter((m) => m.target === target.name).map((m) => m.groupId),
+    ...(drained.length > 0 ? { retired: drained } : {}),
   };
 }
 

@@ -4,7 +4,7 @@
  * everywhere so two plans of the same world compare equal.
  */
 import type { GroupFamilyCounts } from './capacity.js';
-import type { BlockedReason, BlockedRule, CapacityLine, DesiredRule, Family, GroupBatch, PlannedRevoke, Target } from './model.js';
+import type { BlockedReason, BlockedRule, CapacityLine, DesiredRule, Family, GroupBatch, PlannedRevoke, RetiredGroupLine, Target } from './model.js';
 import { isReplaced } from './safety.js';
 
 function byText(a: string, b: string): number {
@@ -120,6 +120,20 @@ export function poolText(p: PoolTotal): string {
   const full = p.fullGroups > 0 ? ` (${p.fullGroups} full)` : '';
   const after = p.after !== p.before ? `, ${p.after} after a pass` : '';
   return `${p.family}: ${p.before} of ${p.quota} rules used in ${p.groups} group${p.groups === 1 ? '' : 's'}${full}${after}; room for ${p.room} more`;
+}
+
+/**
+ * A retired group in one line, as every report and page gives it: how many
+ * of the target's rules it holds and will after a pass, or that it is empty
+ * and the key can go. `Retired sg-0ab…: 12 rules, 3 after a pass`.
+ */
+export function retiredText(line: Pick<RetiredGroupLine, 'groupId' | 'rules' | 'left' | 'missing'>): string {
+  const remove = 'remove it from retiredGroups';
+  if (line.missing) return `Retired ${line.groupId}: does not exist, nothing to drain; ${remove}`;
+  if (line.rules === 0) return `Retired ${line.groupId}: empty; ${remove}`;
+  const rules = `${line.rules} rule${line.rules === 1 ? '' : 's'}`;
+  if (line.left === line.rules) return `Retired ${line.groupId}: ${rules}, still there after a pass`;
+  return `Retired ${line.groupId}: ${rules}, ${line.left === 0 ? `none after a pass (then ${remove})` : `${line.left} after a pass`}`;
 }
 
 /** A blocked rule's reason in words, as every report and page gives it. */

@@ -47,3 +47,23 @@ describe('the Drift page, when a pool group does not exist', () => {
     expect(html).toMatch(/<caption>Blocked \(1\)<\/caption>.*<td class="wrap">no group of the pool exists<\/td>/s);
   });
 });
+
+describe('the Drift page, when a target has retired groups', () => {
+  const page = (retired: TargetReport['retired']) => {
+    const t: TargetReport = { ...target, add: [], revoke: [], kept: [], retired };
+    const v = { regions: [], plan: { warnings: [] }, report: { outcome: 'in-sync', summary: { add: 0, revoke: 0, kept: 0, blocked: 0, refused: 0, dangerous: 0 }, targets: [t] } } as unknown as FleetView;
+    return (DriftSection({ view: v, refresh: 0 }) as { toString(): string | Promise<string> }).toString();
+  };
+
+  it('is not in step while one still holds rules of the target', async () => {
+    const html = await page([{ groupId: 'sg-9', rules: 2, left: 2 }]);
+    expect(html).toContain('<p class="retired" data-group="sg-9">Retired sg-9: 2 rules, still there after a pass</p>');
+    expect(html).not.toContain('In step');
+  });
+
+  it('is in step once they are empty, and says the key can go', async () => {
+    const html = await page([{ groupId: 'sg-9', rules: 0, left: 0 }]);
+    expect(html).toContain('In step');
+    expect(html).toContain('Retired sg-9: empty; remove it from retiredGroups');
+  });
+});

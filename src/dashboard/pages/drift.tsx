@@ -10,7 +10,7 @@ import type { FleetView } from '../fleet-view.js';
 import { Badge, poll, ScrollBox } from '../layout.js';
 import { portText, type PortRange } from '../port-text.js';
 import { heldBackReasons } from '../../core/safety.js';
-import { blockedText } from '../../core/plan-output.js';
+import { blockedText, retiredText } from '../../core/plan-output.js';
 
 /** One table of a target's drift; `id` names target and table with `:`, which no target name has, so ids never collide. */
 function Rows<T>({ id, caption, heads, items, cells }: { id: string; caption: string; heads: string[]; items: T[]; cells: (item: T) => (string | number | undefined)[] }) {
@@ -34,11 +34,13 @@ const port = (p?: PortRange) => (p ? portText(p) : '');
 
 const TargetDrift: FC<{ t: TargetReport }> = ({ t }) => {
   const dangerous = t.foreign.filter((f) => f.dangerous);
-  const quiet = t.add.length + t.revoke.length + t.blocked.length + t.refused.length + t.kept.length + dangerous.length + t.missing.length === 0;
+  const retired = t.retired ?? [];
+  const quiet = t.add.length + t.revoke.length + t.blocked.length + t.refused.length + t.kept.length + dangerous.length + t.missing.length === 0 && retired.every((l) => l.rules === 0);
   return (
     <section class="panel" aria-labelledby={`d-${t.name}`} data-target={t.name}>
       <h2 id={`d-${t.name}`}>{`${t.name} (${t.region})`}</h2>
       {quiet ? <p class="ok">In step: nothing to add, revoke or report.</p> : ''}
+      {retired.map((l) => <p class="retired" data-group={l.groupId}>{retiredText(l)}</p>)}
       <Rows id={`drift:${t.name}:add`} caption="Would add" heads={['Instance', 'Region', 'Address', 'Port', 'Group']} items={t.add} cells={(a) => [a.instanceId, a.memberRegion, a.cidr, port(a.port), a.groupId]} />
       <Rows id={`drift:${t.name}:revoke`} caption="Would revoke" heads={['Rule', 'Address', 'Port', 'Instance', 'Region', 'Why']} items={t.revoke} cells={(r) => [r.ruleId, r.cidr, port(r.port), r.instanceId, r.memberRegion, r.reason]} />
       <Rows

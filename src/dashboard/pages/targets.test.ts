@@ -63,3 +63,11 @@ describe('the Targets page pool line', () => {
     expect(html).toContain('<p class="pool" data-family="ipv4" data-room="55"><strong>Pool</strong> ipv4: 5 of 60 rules used in 1 group; room for 55 more</p>');
   });
 });
+
+describe('a target with retired groups on the Targets page', () => {
+  it('says beside the pool how many rules each still holds, and when one is empty', async () => {
+    const html = await render({ report: { targets: [{ name: 'api', retired: [{ groupId: 'sg-9', rules: 4, left: 0 }, { groupId: 'sg-8', rules: 0, left: 0, missing: true }] }], errors: [] } } as unknown as Partial<FleetView>);
+    expect(html).toContain('<p class="pool retired" data-group="sg-9" data-left="0">Retired sg-9: 4 rules, none after a pass (then remove it from retiredGroups)</p>');
+    expect(html).toContain('Retired sg-8: does not exist, nothing to drain; remove it from retiredGroups');
+  });
+});

@@ -7,7 +7,7 @@
 import type { FC } from 'hono/jsx';
 import { groupCheckWarning } from '../../controller/group-check.js';
 import type { CapacityLine, Target } from '../../core/model.js';
-import { poolText, poolTotals } from '../../core/plan-output.js';
+import { poolText, poolTotals, retiredText } from '../../core/plan-output.js';
 import type { FleetView } from '../fleet-view.js';
 import { Badge, poll, ScrollBox } from '../layout.js';
 import { portText } from '../port-text.js';
@@ -70,6 +70,11 @@ const TargetPanel: FC<{ target: Target; view: FleetView; history: UsageHistory }
       {poolTotals(lines).map((p) => (
         <p class="pool" data-family={p.family} data-room={String(p.room)}>
           <strong>Pool</strong> {poolText(p)}
+        </p>
+      ))}
+      {(view.report?.targets.find((t) => t.name === target.name)?.retired ?? []).map((l) => (
+        <p class="pool retired" data-group={l.groupId} data-left={String(l.left)}>
+          {retiredText(l)}
         </p>
       ))}
       {lines.map((line) => (line.missing ? <Missing line={line} said={said(line.groupId)} /> : <Gauge line={line} history={history} />))}
