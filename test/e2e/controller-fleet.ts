@@ -46,6 +46,7 @@ export interface JsonReport {
     blocked: { instanceId: string }[];
     foreign: { cidr?: string; dangerous: boolean }[];
     capacity: { groupId: string; before: number; after: number }[];
+    retired?: { groupId: string; rules: number; left: number; missing?: true }[];
   }[];
   errors: { code: string; message: string }[];
   warnings: string[];
