@@ -24,6 +24,8 @@ const revokes = (p: Plan): PlannedRevoke[] => p.revoke.flatMap((b) => b.items);
 const authorizes = (p: Plan) => p.authorize.flatMap((b) => b.items.map((item) => ({ ...item, groupId: b.groupId })));
 const targetOf = (world: PlanInput, name: string): Target => world.targets.find((t) => t.name === name) as Target;
 const memberOf = (world: PlanInput, id: string | undefined): Member | undefined => world.members.find((m) => m.instanceId === id);
+/** The groups a target's pass looks at: its pool, and the groups it retired. */
+const groupsOf = (t: Target | undefined): string[] => (t ? [...t.groupIds, ...(t.retiredGroupIds ?? [])] : []);
 
 function applied(world: PlanInput, first = plan(world)): ObservedRule[] {
   let n = 0;
@@ -53,10 +55,12 @@ describe('the planner, over random worlds', () => {
           const rule = byId.get(item.ruleId) as ObservedRule;
           expect(rule).toBeDefined();
           expect(ruleTag(rule, TAG.managedBy)).toBe(DEPLOYMENT);
-          // The revoke is the target's whose pool holds the rule's group.
-          expect(targetOf(world, item.target).groupIds).toContain(rule.groupId);
+          // The revoke is the target's whose pool holds the rule's group, or that retired it.
+          expect(groupsOf(targetOf(world, item.target))).toContain(rule.groupId);
           const tagged = targetOf(world, ruleTag(rule, TAG.target) ?? '');
-          if (!tagged?.groupIds.includes(rule.groupId)) {
+          // Only a rule in a group its own target retired (and does not pool) goes as group-retired.
+          if (item.reason === 'group-retired') expect([tagged?.groupIds.includes(rule.groupId), tagged?.retiredGroupIds?.includes(rule.groupId)]).toEqual([false, true]);
+          if (!groupsOf(tagged).includes(rule.groupId)) {
             // Left behind by a changed configuration (or tagged for no target): a fleet pass's, or the instance's own deregistration.
             expect(['target-removed', 'not-in-pool', 'malformed', 'deregistered']).toContain(item.reason);
             if (item.reason !== 'deregistered') expect(world.scope.kind).toBe('all');
@@ -73,7 +77,7 @@ describe('the planner, over random worlds', () => {
     fc.assert(
       fc.property(worldArb(), (world) => {
         const p = plan(world);
-        const inPools = new Set(world.targets.flatMap((t) => t.groupIds));
+        const inPools = new Set(world.targets.flatMap(groupsOf));
         const foreign = world.observed.filter((r) => inPools.has(r.groupId) && !isManagedBy(r, DEPLOYMENT));
         expect(p.foreign.map((f) => f.ruleId).sort()).toEqual(foreign.map((r) => r.ruleId).sort());
         for (const f of p.foreign) expect(f.dangerous).toBe(isOpenToWorld(f.cidr));

@@ -1,6 +1,6 @@
 /**
- * Random worlds for the planner's properties: targets with overlapping pools
- * and small quotas, members in every state with odd addresses and tags, and
+ * Random worlds for the planner's properties: targets with overlapping pools,
+ * retired groups and small quotas, members in every state with odd addresses and tags, and
  * the rules a real group accumulates (this deployment's, current and stale;
  * another deployment's; hand-made ones; rules open to the world), with random
  * inventory failures, scopes, clocks, grace periods and revoke limits.
@@ -59,6 +59,8 @@ const targetArb = (name: string): fc.Arbitrary<Target> =>
     name: fc.constant(name),
     region: fc.constant('us-east-1'),
     groupIds: fc.uniqueArray(fc.constantFrom(...GROUPS), { minLength: 1, maxLength: 3 }),
+    // Often none; else groups the target no longer uses, which may be in the other target's pool (or, garbled, in its own).
+    retiredGroupIds: fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.uniqueArray(fc.constantFrom(...GROUPS), { maxLength: 2 }) }),
     ports: fc.uniqueArray(fc.constantFrom(...PORTS), { minLength: 1, maxLength: 3 }),
     families: fc.constantFrom<Family[]>(['ipv4'], ['ipv6'], ['ipv4', 'ipv6']),
     address: fc.constantFrom('public' as const, 'private' as const),
@@ -116,7 +118,9 @@ function buildRule(seed: RuleSeed, targets: Target[], members: Member[], ruleId:
   const target = targets[seed.target % targets.length] as Target;
   const member = members.length > 0 ? members[seed.member % members.length] : undefined;
   const port = seed.kind === 'wrong-port' ? seed.port : (target.ports[seed.group % target.ports.length] as PortSpec);
-  const groupId = target.groupIds[seed.group % target.groupIds.length] as string;
+  // Rules sit in the pool, or in a group the target retired since.
+  const homes = [...target.groupIds, ...(target.retiredGroupIds ?? [])];
+  const groupId = homes[seed.group % homes.length] as string;
   let cidr = seed.address.includes(':') ? `${seed.address}/128` : `${seed.address}/32`;
   if (seed.kind === 'current' && member) cidr = currentCidr(target, member, seed.family) ?? cidr;
   if (seed.kind === 'open-world') cidr = seed.family === 'ipv4' ? '0.0.0.0/0' : '::/0';
