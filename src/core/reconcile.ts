@@ -192,7 +192,8 @@ async function halving<T>(batch: GroupBatch<T>, send: (batch: GroupBatch<T>) => 
  * One reconcile pass: observe the target groups, plan, apply, and — only when
  * AWS said the world moved under us (a duplicate, a rule already gone, a group
  * that filled meanwhile or does not exist) — observe and plan again. Revokes land before
- * authorizations, because the planner counts the room they free. No locks:
+ * the authorizations that need the room they free (see `authorizeOrder`,
+ * `revokeOrder`), since the planner counts that room. No locks:
  * every step is idempotent, so concurrent passes converge.
  *
  * EC2's reads may lag its writes for longer than every round takes: AWS then
