@@ -925,6 +925,14 @@ describe('retired groups', () => {
     expect(kept(p)).toEqual(['sgr-1:grace', 'sgr-2:region-unavailable']);
   });
 
+  it("moves a member's rule for any IPv6 address it holds: the pool gets the one it admits, and the old one goes", () => {
+    const v6 = { ...pool, families: ['ipv6' as const] };
+    const m = member('i-7', { ipv6: ['2600:1f18::a', '2600:1f18::b'] });
+    const p = plan(world({ targets: [v6], members: [m], observed: [inRetired('sgr-1', 'i-7', { family: 'ipv6', cidr: '2600:1f18::b/128' })] }));
+    expect(authorized(p)).toEqual(['i-7@sg-1:2600:1f18::a/128']);
+    expect(revoked(p)).toEqual(['sgr-1:group-retired']);
+  });
+
   it('leaves the rule of a pending member alone: it is admitted anew once it runs', () => {
     const p = plan(world({ members: [member('i-1', { state: 'pending' })], observed: [inRetired('sgr-1', 'i-1')] }));
     expect([authorized(p), revoked(p), kept(p)]).toEqual([[], [], []]);
