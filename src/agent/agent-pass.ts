@@ -41,6 +41,11 @@ export async function readSelf(deps: AgentDeps): Promise<Member> {
   return self;
 }
 
+/** This instance's addresses as its messages name it: the public IPv4 (else the private one), then the IPv6 ones. */
+export function addressesText(self: Pick<Member, 'publicIpv4' | 'privateIpv4' | 'ipv6'>): string {
+  return [self.publicIpv4 ?? self.privateIpv4, ...(self.ipv6 ?? [])].filter((a) => a !== undefined).join(', ') || 'no address';
+}
+
 /** The targets whose selector admits this instance. */
 export function targetsFor(self: Member, targets: readonly Target[]): Target[] {
   return targets.filter((t) => matchesSelector(self, t.selector));

@@ -162,4 +162,14 @@ describe('agent watch readiness', () => {
     expect(await run.end).toBe('signal');
     expect(run.statuses).toEqual([{ admitted: true, text: `admitted by api, db (${WORKER.publicIpv4})` }]);
   });
+
+  it('names the instance by its IPv6 addresses too', async () => {
+    const ec2 = new FakeEc2();
+    const instance = new FakeInstance({ ...WORKER, ipv6: ['2600:1f18::a'] });
+    const run = watching(ec2, instance, (read) => {
+      if (read === 3) run.stop.abort();
+    });
+    expect(await run.end).toBe('signal');
+    expect(run.statuses.at(-1)?.text).toBe(`admitted by api, db (${WORKER.publicIpv4}, 2600:1f18::a)`);
+  });
 });

@@ -2,7 +2,7 @@ import { isSgsyncError, messageOf, type SgsyncError } from '../core/errors.js';
 import { changeCounts } from '../core/reconcile.js';
 import type { Member } from '../core/model.js';
 import type { Logger } from 'pino';
-import { readSelf, targetsFor, type AgentDeps } from './agent-pass.js';
+import { addressesText, readSelf, targetsFor, type AgentDeps } from './agent-pass.js';
 import { AuthorizedRules, revokeAuthorized } from './authorized-rules.js';
 import { deregister } from './deregister.js';
 import { register } from './register.js';
@@ -188,7 +188,7 @@ export async function watch(deps: AgentDeps, options: WatchOptions): Promise<Wat
         self = result.self;
         admitted = standing;
         log.info({ instance: self.instanceId, address: standing.address, targets: result.targets, ...changeCounts(result.changes) }, 'registered');
-        const where = self.publicIpv4 ?? self.privateIpv4 ?? 'no address';
+        const where = addressesText(self);
         report({ admitted: true, text: result.targets.length ? `admitted by ${result.targets.join(', ')} (${where})` : `no target selects this instance (${where})` });
       }
     } catch (e) {

@@ -4,7 +4,7 @@ import { deregisterOutcome } from '../agent/deregister.js';
 import { registerOutcome } from '../agent/register.js';
 import { agentStatus } from '../agent/status.js';
 import { watch } from '../agent/watch.js';
-import type { AgentDeps } from '../agent/agent-pass.js';
+import { addressesText, type AgentDeps } from '../agent/agent-pass.js';
 import { Imds } from '../aws/imds.js';
 import { redactSecrets } from '../aws/secrets.js';
 import { loadConfig } from '../config/index.js';
@@ -51,9 +51,8 @@ async function agentContext(options: AgentCliOptions, log = createLogger({ level
 }
 
 /** An instance as the first line of a result names it: id, region and addresses. */
-function instanceText(self: { instanceId: string; region: string; publicIpv4?: string; privateIpv4?: string; ipv6: readonly string[] }): string {
-  const addresses = [self.publicIpv4 ?? self.privateIpv4, ...self.ipv6].filter((a) => a !== undefined).join(', ') || 'no address';
-  return `${self.instanceId} (${self.region}, ${addresses})`;
+function instanceText(self: { instanceId: string; region: string } & Parameters<typeof addressesText>[0]): string {
+  return `${self.instanceId} (${self.region}, ${addressesText(self)})`;
 }
 
 function summary(changes: readonly AppliedChange[]): string {
