@@ -207,6 +207,28 @@ targets:
     expect(r.errors).toEqual([{ code: 'PERMISSION_DENIED', message: expect.stringContaining(GROUP_B) as unknown, region: 'us-east-1', groupId: GROUP_B, action: undefined }]);
   });
 
+  it("counts in a group's after every target's changes there: one target's drain and another's new rules in a group the second pools", async () => {
+    const members = [worker(1), worker(2)];
+    const ec2 = new MemoryEc2(members);
+    ec2.rules = members.map((m, i) => managed(`sgr-0000000000000000${i}`, GROUP_B, m));
+    const loaded = parseConfig(
+      `deployment: prod
+targets:
+  - { name: api, region: us-east-1, groups: [${GROUP_A}], retiredGroups: [${GROUP_B}], ports: [443/tcp], quota: 3, members: { tags: { role: worker } } }
+  - { name: web, region: us-east-1, groups: [${GROUP_B}], ports: [80/tcp], quota: 5, members: { tags: { role: worker } } }
+safety: { revokeLimit: { fraction: 1 } }
+`,
+      'sgsync.yaml',
+    );
+    const result = await controllerPass({ config: loaded, ec2, apply: true, now: () => NOW, passId: 'pass-1' });
+    const r = buildReport('reconcile', result, loaded.targets);
+    expect(r.targets.find((t) => t.name === 'api')?.revoke.map((x) => x.reason)).toEqual(['group-retired', 'group-retired']);
+    const web = r.targets.find((t) => t.name === 'web')?.capacity.find((c) => c.groupId === GROUP_B);
+    // Two of api's rules left it and two of web's came: it holds two rules, as EC2 says.
+    expect([web?.before, web?.after]).toEqual([2, ec2.rules.filter((x) => x.groupId === GROUP_B).length]);
+    expect(web?.after).toBe(2);
+  });
+
   it('reports each added and revoked rule with its own port, though a member\'s rules for two ports share a CIDR', async () => {
     const running = worker(1);
     const stopped = worker(2, 'eu-west-1', 'stopped');

@@ -112,12 +112,12 @@ function planned(target: string, plan: Plan): Pick<TargetReport, 'add' | 'revoke
 /**
  * Capacity per group and family. A plan shows the planned `after`; a
  * reconcile counts only the changes that landed, so a group whose call
- * failed shows no change.
+ * failed shows no change. Every target's changes in a group count: a group
+ * two targets share (one may have retired it) holds the rules of both.
  */
 function capacity(target: string, plan: Plan, changes: readonly AppliedChange[] | undefined): CapacityReportLine[] {
   const delta = new Map<string, number>();
   for (const c of changes ?? []) {
-    if (c.target !== target) continue;
     const key = `${c.groupId} ${familyOf(c.cidr)}`;
     delta.set(key, (delta.get(key) ?? 0) + (c.action === 'authorize' ? 1 : -1));
   }

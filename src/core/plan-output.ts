@@ -142,7 +142,7 @@ export function blockedText(reason: BlockedReason): string {
     case 'no-group':
       return 'no group of the pool exists';
     case 'halted':
-      return 'held back with the change of ports the blast radius stops';
+      return 'held back with the change the blast radius stops (of ports or families, of the target\'s name, or a retired group)';
     default:
       return 'no room in the pool';
   }

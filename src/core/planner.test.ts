@@ -996,6 +996,17 @@ describe('retired groups', () => {
     expect(p.warnings).toEqual(["1 rule(s) in sg-x, which is in no target's pool, were ignored"]);
   });
 
+  it("counts in a retired group's line the rules of a target the configuration no longer has: the group is not empty while they are there", () => {
+    const leftover = inRetired('sgr-7', 'i-7', {}, { [TAG.target]: 'old' });
+    const p = plan(world({ members: [member('i-7')], observed: [leftover] }));
+    expect(revoked(p)).toEqual(['sgr-7:target-removed']);
+    expect(p.retired).toEqual([{ target: 'api', groupId: 'sg-9', region: 'us-east-1', rules: 1, left: 0 }]);
+    // Young, it is kept: the group still holds it after the pass.
+    const young = plan(world({ members: [member('i-7')], observed: [inRetired('sgr-7', 'i-7', {}, { [TAG.target]: 'old', [TAG.registeredAt]: new Date(Date.parse(NOW) - 1000).toISOString() })] }));
+    expect(kept(young)).toEqual(['sgr-7:grace']);
+    expect(young.retired).toEqual([{ target: 'api', groupId: 'sg-9', region: 'us-east-1', rules: 1, left: 1 }]);
+  });
+
   it('says a retired group is empty, and that one EC2 does not know is done', () => {
     const p = plan(world({ targets: [{ ...pool, retiredGroupIds: ['sg-9', 'sg-8'] }], missing: [{ groupId: 'sg-8', region: 'us-east-1' }] }));
     expect(p.retired).toEqual([

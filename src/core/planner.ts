@@ -198,7 +198,10 @@ export function plan(input: PlanInput): Plan {
       // target's pool. Still this deployment's rule, in a group it manages: a fleet pass revokes it (past
       // grace, within the blast radius), and so does the instance's own deregistration; an instance's
       // other passes leave it to the controller, whose configuration may be the newer one.
-      const owner = known.groupOwner.get(rule.groupId) ?? known.retired.owner.get(rule.groupId);
+      const pooled = known.groupOwner.get(rule.groupId);
+      const owner = pooled ?? known.retired.owner.get(rule.groupId);
+      // In a group only retired: the group is not drained while such a rule is there, so its line counts it too.
+      if (pooled === undefined && owner !== undefined) retiredCounts.count(owner.name, rule);
       const mine = scope.kind === 'all' || (ruleInstanceSpan(rule, span) && spells(span, scope.instanceId));
       if (owner !== undefined && mine && (scope.kind === 'all' || scope.deregister === true)) {
         managedTotal++;
