@@ -4,6 +4,7 @@ import { parseConfig } from '../config/index.js';
 import { SgsyncError } from '../core/errors.js';
 import { register, registerOutcome } from './register.js';
 import { deregister } from './deregister.js';
+import { agentStatus } from './status.js';
 
 /** A rule of this deployment for a target the configuration no longer has (it was renamed). */
 function renamedTargetRule(ec2: FakeEc2): void {
@@ -137,6 +138,14 @@ describe('a retired group', () => {
     ]);
     expect(ec2.rulesOf(WORKER.instanceId).map((r) => r.groupId)).toEqual([API_GROUP]);
     expect(ec2.rulesOf(OTHER).map((r) => r.ruleId)).toEqual(['sgr-00000000000000082']);
+  });
+
+  it('says in status which of its rules sits in a retired group', async () => {
+    const ec2 = new FakeEc2();
+    oldRule(ec2, 'sgr-00000000000000081', WORKER.instanceId, '52.95.0.1/32');
+    const st = await agentStatus(fakeDeps(ec2, new FakeInstance(WORKER), retiring));
+    expect(st.rules.map((r) => [r.groupId, r.retired])).toEqual([[RETIRED, true]]);
+    expect(st.drift).toBe(true);
   });
 
   it('never places a new rule there', async () => {

@@ -11,7 +11,8 @@ export interface AgentStatus {
   ipv6: string[];
   /** Targets whose selector admits this instance. */
   targets: string[];
-  rules: (Pick<ObservedRule, 'ruleId' | 'groupId' | 'family' | 'protocol' | 'fromPort' | 'toPort' | 'cidr'> & { target?: string })[];
+  /** `retired`: in a group its target retired (`retiredGroups`), to be replaced by a rule in the pool. */
+  rules: (Pick<ObservedRule, 'ruleId' | 'groupId' | 'family' | 'protocol' | 'fromPort' | 'toPort' | 'cidr'> & { target?: string; retired?: true })[];
   capacity: CapacityLine[];
   /** A register would change something. */
   drift: boolean;
@@ -25,7 +26,9 @@ export async function agentStatus(deps: AgentDeps): Promise<AgentStatus> {
   const look = await agentPass(deps, self, { deregister: false, apply: false });
   const mine: AgentStatus['rules'] = [];
   for (const g of ownRules(look.observedRules, deps.config.config.deployment, self.instanceId)) {
-    mine.push({ ruleId: g.ruleId, groupId: g.groupId, family: g.family, protocol: g.protocol, fromPort: g.fromPort, toPort: g.toPort, cidr: g.cidr, target: ruleTag(g, TAG.target) });
+    const target = ruleTag(g, TAG.target);
+    const retired = deps.config.targets.some((t) => t.name === target && t.retiredGroupIds?.includes(g.groupId) === true);
+    mine.push({ ruleId: g.ruleId, groupId: g.groupId, family: g.family, protocol: g.protocol, fromPort: g.fromPort, toPort: g.toPort, cidr: g.cidr, target, ...(retired ? { retired: true as const } : {}) });
   }
   const selected = targetsFor(self, deps.config.targets);
   const unseen = tagsUnseen(deps, self, selected);

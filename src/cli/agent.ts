@@ -148,7 +148,7 @@ export function addAgentCommand(program: Command): void {
       const st = await agentStatus(d);
       const rules = renderTable(
         ['target', 'group', 'rule', 'protocol', 'ports', 'cidr'],
-        st.rules.map((r) => [r.target, r.groupId, r.ruleId, r.protocol, r.fromPort === r.toPort ? r.fromPort : `${r.fromPort}-${r.toPort}`, r.cidr]),
+        st.rules.map((r) => [r.target, r.retired ? `${r.groupId} (retired)` : r.groupId, r.ruleId, r.protocol, r.fromPort === r.toPort ? r.fromPort : `${r.fromPort}-${r.toPort}`, r.cidr]),
       );
       const capacity = renderTable(
         ['target', 'group', 'family', 'used', 'quota', 'left'],

@@ -13,11 +13,13 @@ interface ValidateOptions {
   json?: boolean;
 }
 
-/** A one-line summary of a valid configuration: `sgsync.yaml: valid (2 targets, 5 groups)`. */
-export function summarise(loaded: LoadedConfig): { targets: number; groups: number } {
+/** A one-line summary of a valid configuration: `sgsync.yaml: valid (2 targets, 5 groups, 1 retired)`; the retired groups only when there are some. */
+export function summarise(loaded: LoadedConfig): { targets: number; groups: number; retiredGroups: number } {
+  const pooled = new Set(loaded.targets.flatMap((t) => t.groupIds));
   return {
     targets: loaded.targets.length,
-    groups: new Set(loaded.targets.flatMap((t) => t.groupIds)).size,
+    groups: pooled.size,
+    retiredGroups: new Set(loaded.targets.flatMap((t) => t.retiredGroupIds ?? []).filter((g) => !pooled.has(g))).size,
   };
 }
 
@@ -36,13 +38,14 @@ async function validate(file: string | undefined, options: ValidateOptions): Pro
     process.exitCode = EXIT.CONFIG;
     return;
   }
-  const { targets, groups } = summarise(loaded);
+  const { targets, groups, retiredGroups } = summarise(loaded);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ file: loaded.file, valid: true, targets, groups, warnings: loaded.warnings }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ file: loaded.file, valid: true, targets, groups, retiredGroups, warnings: loaded.warnings }, null, 2)}\n`);
     return;
   }
   for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
-  process.stdout.write(`${loaded.file}: valid (${plural(targets, 'target')}, ${plural(groups, 'group')})\n`);
+  const retired = retiredGroups > 0 ? `, ${retiredGroups} retired` : '';
+  process.stdout.write(`${loaded.file}: valid (${plural(targets, 'target')}, ${plural(groups, 'group')}${retired})\n`);
 }
 
 /** Adds `sgsync config schema` and `sgsync config validate [FILE]`. */

@@ -68,13 +68,15 @@ describe('sgsync config validate', () => {
 
     const good = sgsync(['config', 'validate', '--json', 'examples/two-ports.yaml']);
     expect(good.code).toBe(0);
-    expect(JSON.parse(good.stdout)).toEqual({ file: 'examples/two-ports.yaml', valid: true, targets: 1, groups: 3, warnings: [] });
+    expect(JSON.parse(good.stdout)).toEqual({ file: 'examples/two-ports.yaml', valid: true, targets: 1, groups: 3, retiredGroups: 0, warnings: [] });
   });
 
   it('finds ./sgsync.yaml, and prefers $SGSYNC_CONFIG and --config over it', () => {
     writeFileSync(join(work, 'sgsync.yaml'), VALID);
     writeFileSync(join(work, 'broken.yaml'), BROKEN);
     expect(sgsync(['config', 'validate'], { cwd: work }).stdout).toBe('sgsync.yaml: valid (1 target, 2 groups)\n');
+    writeFileSync(join(work, 'retiring.yaml'), VALID.replace('    ports: [443]', '    retiredGroups: [sg-0123456789abcdef2]\n    ports: [443]'));
+    expect(sgsync(['config', 'validate', 'retiring.yaml'], { cwd: work }).stdout).toBe('retiring.yaml: valid (1 target, 2 groups, 1 retired)\n');
     expect(sgsync(['config', 'validate'], { cwd: work, env: { SGSYNC_CONFIG: 'broken.yaml' } }).code).toBe(3);
     expect(sgsync(['config', 'validate', '--config', 'sgsync.yaml'], { cwd: work, env: { SGSYNC_CONFIG: 'broken.yaml' } }).code).toBe(0);
   });
