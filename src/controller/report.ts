@@ -6,7 +6,7 @@
  * same shape serves anything else that wants to show a pass.
  */
 import type { SgsyncError } from '../core/errors.js';
-import type { BlockedReason, CapacityLine, Family, KeptRule, Plan, PortSpec, Target } from '../core/model.js';
+import type { BlockedReason, CapacityLine, Family, KeptRule, Plan, PortSpec, RetiredGroupLine, Target } from '../core/model.js';
 import type { AppliedChange } from '../core/reconcile.js';
 import type { RegionResult } from './inventory.js';
 import { controllerPassWarnings, type ControllerPassResult } from './pass.js';
@@ -20,7 +20,7 @@ export type KeptLine = Omit<KeptRule, 'target'>;
 export interface BlockedLine { instanceId: string; memberRegion: string; cidr: string; family: Family; port: PortSpec; reason: BlockedReason }
 export interface ForeignLine { groupId: string; ruleId: string; family: Family; protocol: string; fromPort: number; toPort: number; cidr?: string; description?: string; dangerous: boolean }
 /** A retired group of the target: its rules before the pass and after (in `reconcile`, after the revokes that landed). */
-export interface RetiredReportLine { groupId: string; rules: number; left: number; missing?: true }
+export type RetiredReportLine = Pick<RetiredGroupLine, 'groupId' | 'rules' | 'left' | 'missing'>;
 export interface CapacityReportLine { groupId: string; family: Family; quota: number; before: number; after: number; managed: number; foreign: number; missing?: true }
 
 export interface TargetReport {

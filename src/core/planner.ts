@@ -85,16 +85,20 @@ function index(input: PlanInput, warn: (w: string) => void): Known {
   return known;
 }
 
+/** The groups EC2 says do not exist (`PlanInput.missing`), as `region groupId`; odd entries are dropped. */
+function saidMissing(input: PlanInput): Set<string> {
+  const said = (Array.isArray(input.missing) ? input.missing : []) as readonly Partial<MissingGroup>[];
+  return new Set(said.filter((m) => typeof m?.groupId === 'string' && typeof m.region === 'string').map((m) => `${m.region} ${m.groupId}`));
+}
+
 /**
  * The groups of each target's pool that EC2 says do not exist in the
- * target's region. A group whose rules were read exists (the listing that
- * left it out lagged behind), so it is never among them.
+ * target's region (`gone`, from `saidMissing`). A group whose rules were read
+ * exists (the listing that left it out lagged behind), so it is never among them.
  */
-function missingByTarget(input: PlanInput, known: Known): Map<string, Set<string>> {
+function missingByTarget(gone: ReadonlySet<string>, known: Known): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
-  const said = (Array.isArray(input.missing) ? input.missing : []) as readonly Partial<MissingGroup>[];
-  if (said.length === 0) return out;
-  const gone = new Set(said.filter((m) => typeof m?.groupId === 'string' && typeof m.region === 'string').map((m) => `${m.region} ${m.groupId}`));
+  if (gone.size === 0) return out;
   const withRules = new Set(known.observed.map((r) => r.groupId));
   for (const t of known.targets) {
     for (const g of known.poolIndex.get(t.name)?.keys() ?? []) {
@@ -295,7 +299,8 @@ export function plan(input: PlanInput): Plan {
 
   // A group that does not exist takes nothing: placement passes it by as it passes a full one, so the
   // search from an instance's own group lands where an agent that found out from AWS would land too.
-  const missing = missingByTarget(input, known);
+  const gone = saidMissing(input);
+  const missing = missingByTarget(gone, known);
   const pools = new Map<string, Pool>(
     known.targets.map((t) => [t.name, { groupIds: [...(known.poolIndex.get(t.name)?.keys() ?? [])], quota: t.quota, missing: missing.get(t.name) }]),
   );
@@ -358,8 +363,7 @@ export function plan(input: PlanInput): Plan {
 
   const revokeItems = sortByKey(revokes, (r) => r.rule.ruleId);
   for (const { revoke } of revokes) retiredCounts.revoke(revoke.ruleId);
-  const said = new Set(((Array.isArray(input.missing) ? input.missing : []) as readonly Partial<MissingGroup>[]).map((m) => `${m?.region} ${m?.groupId}`));
-  const retired = retiredCounts.lines(known.targets, known.retired, (t, g) => said.has(`${t.region} ${g}`));
+  const retired = retiredCounts.lines(known.targets, known.retired, (t, g) => gone.has(`${t.region} ${g}`));
   return {
     deployment,
     scope,
