@@ -97,7 +97,7 @@ describe('the fleet view', () => {
     });
     expect(p.kept.map((k) => k.reason)).toEqual(['replacement-blocked']);
     const standing = buildFleetView({ deployment: 'prod', targets: [wider], members: ws, observed: seen, plan: p, regions: [] }).rows[0]?.standing.api;
-    expect(standing).toEqual({ status: 'blocked', detail: '54.0.0.1/32 443-444/tcp: no room in the pool; 54.0.0.1/32 443/tcp admits it meanwhile' });
+    expect(standing).toEqual({ status: 'blocked', detail: '54.0.0.1/32 443-444/tcp: no room in the pool; 54.0.0.1/32 443/tcp: sgr-1 in sg-1 admits it meanwhile' });
   });
 
   it("shows a member admitted by its rule under a renamed target's old name, kept until the new name's has room, as admitted by it", () => {
@@ -109,7 +109,7 @@ describe('the fleet view', () => {
       regionInventory: { 'eu-west-1': { status: 'complete' } }, safety: { graceSeconds: 300, revokeLimit: {}, force: false },
     });
     const standing = buildFleetView({ deployment: 'prod', targets: [full], members: ws, observed: seen, plan: p, regions: [] }).rows[0]?.standing.api;
-    expect(standing).toEqual({ status: 'admitted', detail: '54.0.0.1/32 443/tcp admits it meanwhile' });
+    expect(standing).toEqual({ status: 'admitted', detail: '54.0.0.1/32 443/tcp: sgr-1 in sg-1 admits it meanwhile' });
   });
 
   it('names the port of each rule it explains, so a target with two ports lists two different rules', () => {

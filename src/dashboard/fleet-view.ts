@@ -112,7 +112,7 @@ function planIndex(input: FleetViewInput) {
   for (const batch of input.plan.revoke) for (const r of batch.items) push(stale, memberKey(r.target, r.instanceId), `${r.cidr ?? r.ruleId} ${portText(r.port)}: ${r.reason}`);
   // A rule kept until its member's new one finds room is that member's block, not staleness to wait out.
   for (const r of input.plan.kept) {
-    if (r.reason === 'replacement-blocked') push(replacing, memberKey(r.target, r.instanceId), `${r.cidr ?? r.ruleId} ${portText(r.port)} admits it meanwhile`);
+    if (r.reason === 'replacement-blocked') push(replacing, memberKey(r.target, r.instanceId), `${r.cidr ?? r.ruleId} ${portText(r.port)}: ${r.ruleId} in ${r.groupId} admits it meanwhile`);
     else push(kept, memberKey(r.target, r.instanceId), `${r.cidr ?? r.ruleId} ${portText(r.port)} should go, but is kept back (${r.reason}: ${r.detail})`);
   }
   for (const b of input.plan.blocked) push(blocked, memberKey(b.target, b.instanceId), `${b.cidr} ${portText(b.port)}: ${blockedText(b.reason)}`);

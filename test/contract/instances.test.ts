@@ -111,6 +111,17 @@ describe('RunInstances', () => {
     expect(privateOnly.PrivateIpAddress).toBeDefined();
   });
 
+  it('takes the IPv6 addresses back on terminate, so a terminated instance shows none and another may be given them', async () => {
+    const id = await launchOne({ Ipv6AddressCount: 2 });
+    const [first, second] = (await describeOne(id)).NetworkInterfaces?.[0]?.Ipv6Addresses?.map((a) => a.Ipv6Address!) ?? [];
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    const gone = await describeOne(id);
+    expect([gone.State?.Name, gone.Ipv6Address, gone.NetworkInterfaces ?? []]).toEqual(['terminated', undefined, []]);
+    // An address still held would be refused as InvalidIPAddress.InUse.
+    const again = await describeOne(await launchOne({ NetworkInterfaces: [{ DeviceIndex: 0, Ipv6Addresses: [{ Ipv6Address: first }, { Ipv6Address: second }] }] }));
+    expect(again.NetworkInterfaces?.[0]?.Ipv6Addresses?.map((a) => a.Ipv6Address).sort()).toEqual([first, second].sort());
+  });
+
   const rejected: [string, Partial<RunInstancesCommandInput>, string][] = [
     ['a malformed AMI id', { ImageId: 'ami-123' }, 'InvalidAMIID.Malformed'],
     ['an image id of another kind', { ImageId: 'img-0123456789abcdef0' }, 'InvalidAMIID.Malformed'],

@@ -99,6 +99,16 @@ export function releasePublicIp(world: World, instance: Instance): void {
   instance.publicIp = undefined;
 }
 
+/**
+ * Returns the IPv6 addresses to the subnet, as a terminate does: the network
+ * interface goes with the instance, so DescribeInstances shows none on a
+ * terminated instance and another instance may be given them.
+ */
+export function releaseIpv6(world: World, instance: Instance): void {
+  for (const a of instance.ipv6 ?? []) world.publicIps.delete(a);
+  instance.ipv6 = undefined;
+}
+
 /** Where a state change happens and is announced. */
 export interface TransitionScope {
   world: World;
@@ -126,7 +136,10 @@ export function transition(scope: TransitionScope, instance: Instance, states: r
       releasePublicIp(scope.world, instance);
       instance.stateReason = 'Client.UserInitiatedShutdown';
     }
-    if (state === 'terminated') instance.terminatedAt = scope.now;
+    if (state === 'terminated') {
+      instance.terminatedAt = scope.now;
+      releaseIpv6(scope.world, instance);
+    }
     scope.events.emit({
       id: randomUUID(),
       account: scope.world.accountId,
