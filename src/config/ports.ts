@@ -112,8 +112,3 @@ export function canonicalPort(input: PortInput): PortSpec {
       return { protocol: input.protocol, fromPort: input.port ?? input.from ?? 0, toPort: input.port ?? input.to ?? MAX_PORT };
   }
 }
-
-/** A stable identity for a port spec, for de-duplication. */
-export function portKey(p: PortSpec): string {
-  return `${p.protocol}:${p.fromPort}:${p.toPort}`;
-}

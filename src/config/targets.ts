@@ -4,7 +4,8 @@
  * safety settings of a pass.
  */
 import type { MemberSelector, PortSpec, SafetySettings, Target } from '../core/model.js';
-import { canonicalPort, portKey, type PortInput } from './ports.js';
+import { portKey } from '../core/rule-key.js';
+import { canonicalPort, type PortInput } from './ports.js';
 import type { SgsyncConfig, TargetConfig } from './schema.js';
 
 type TagValue = string | number | boolean;
