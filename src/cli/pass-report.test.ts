@@ -62,6 +62,12 @@ describe('the text report', () => {
     expect(text).toContain('1 foreign (1 open to the world)');
   });
 
+  it("gives a kept rule's member region, as it does a revoked one's", () => {
+    const kept = [{ groupId: 'sg-1', ruleId: 'sgr-1', cidr: '54.0.0.3/32', port: { protocol: 'tcp' as const, fromPort: 443, toPort: 443 }, instanceId: 'i-3', memberRegion: 'us-west-2', reason: 'region-unavailable' as const, detail: 'inventory of us-west-2 failed' }];
+    const text = renderPassReport(report({ targets: [{ ...emptyTarget, kept }], summary: { kept: 1 } }));
+    expect(text).toMatch(/kept +sg-1 +sgr-1 +54\.0\.0\.3\/32 +443\/tcp +i-3 +us-west-2 +region-unavailable: inventory of us-west-2 failed/);
+  });
+
   it('names a failed region and that its rules were kept', () => {
     const text = renderPassReport(report({ regions: [failedRegion('PERMISSION_DENIED')], summary: { regionsFailed: 1 } }));
     expect(text).toMatch(/us-west-2 +failed +- +nope/);

@@ -61,7 +61,7 @@ function targetRows(t: TargetReport, kind: PassReport['kind']): unknown[][] {
   };
   section(t.add, (a) => [verb.add, a.groupId, a.ruleId ?? '', a.cidr, ports(a.port), a.instanceId, a.memberRegion, 'member'], verb.add);
   section(t.revoke, (r) => [verb.revoke, r.groupId, r.ruleId, r.cidr, ports(r.port), r.instanceId, r.memberRegion, r.reason], verb.revoke);
-  section(t.kept, (k) => ['kept', k.groupId, k.ruleId, k.cidr, ports(k.port), k.instanceId, '', `${k.reason}: ${k.detail}`], 'kept');
+  section(t.kept, (k) => ['kept', k.groupId, k.ruleId, k.cidr, ports(k.port), k.instanceId, k.memberRegion ?? '', `${k.reason}: ${k.detail}`], 'kept');
   section(t.blocked, (b) => ['blocked', '', '', b.cidr, ports(b.port), b.instanceId, b.memberRegion, blockedText(b.reason)], 'blocked');
   section(t.refused, (r) => ['refused', '', '', '', '', r.instanceId, r.memberRegion, `${r.reason}: ${r.detail}`], 'refused');
   section(

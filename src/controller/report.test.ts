@@ -160,6 +160,7 @@ targets:
         cidr: '54.0.0.3/32',
         port: { protocol: 'tcp', fromPort: 443, toPort: 443 },
         instanceId: lost.instanceId,
+        memberRegion: 'us-west-2',
         reason: 'region-unavailable',
         detail: expect.stringContaining('inventory of us-west-2 failed') as unknown,
       },

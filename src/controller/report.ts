@@ -155,8 +155,8 @@ function targetReport(target: Target, kind: ReportKind, result: ControllerPassRe
     name: target.name,
     region: target.region,
     ...(kind === 'reconcile' ? applied(target.name, result.changes) : planned(target.name, plan)),
-    kept: mine(last.kept).map(({ groupId, ruleId, cidr, port, instanceId, reason, detail, wouldRevoke }) => ({
-      groupId, ruleId, cidr, port, instanceId, reason, detail, ...(wouldRevoke ? { wouldRevoke } : {}),
+    kept: mine(last.kept).map(({ groupId, ruleId, cidr, port, instanceId, memberRegion, reason, detail, wouldRevoke }) => ({
+      groupId, ruleId, cidr, port, instanceId, ...(memberRegion === undefined ? {} : { memberRegion }), reason, detail, ...(wouldRevoke ? { wouldRevoke } : {}),
     })),
     blocked: mine(last.blocked).map(({ instanceId, memberRegion, cidr, family, port, reason }) => ({ instanceId, memberRegion, cidr, family, port, reason })),
     refused: mine(last.refused).map(({ instanceId, memberRegion, reason, detail }) => ({ instanceId, memberRegion, reason, detail })),

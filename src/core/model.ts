@@ -203,6 +203,8 @@ export interface KeptRule {
   cidr?: string;
   port: PortSpec;
   instanceId?: string;
+  /** The member's region: where the instance is listed, else what the rule says (absent when neither is known). */
+  memberRegion?: string;
   reason: KeepReason;
   detail: string;
   /**

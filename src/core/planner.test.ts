@@ -283,7 +283,7 @@ describe('safety rules', () => {
     const p = plan(input({ regionInventory, observed: [managed('sgr-1', 'i-7', {}, tags)] }));
     expect(p.revoke).toEqual([]);
     const port = { protocol: 'tcp', fromPort: 443, toPort: 443 };
-    expect(p.kept).toEqual([{ ruleId: 'sgr-1', groupId: 'sg-1', target: 'api', cidr: '54.0.0.7/32', port, instanceId: 'i-7', reason: 'region-unavailable', detail: `instance i-7 is not visible; ${detail}` }]);
+    expect(p.kept).toEqual([{ ruleId: 'sgr-1', groupId: 'sg-1', target: 'api', cidr: '54.0.0.7/32', port, instanceId: 'i-7', memberRegion: 'eu-west-1', reason: 'region-unavailable', detail: `instance i-7 is not visible; ${detail}` }]);
   });
 
   it('keeps the young rule of an unseen instance that names no region (rule 2), and revokes it once old: sgsync always names one', () => {

@@ -8,7 +8,7 @@ import { isHostCidr, isOpenToWorld } from './addresses.js';
 import { CapacityLedger, GroupFamilyCounts, placeRules, type Pool } from './capacity.js';
 import { ruleDescription } from './description.js';
 import { targetRules, type TargetRules } from './desired.js';
-import type { DesiredRule, ForeignRule, KeptRule, MissingGroup, ObservedRule, Plan, PlanInput, PlannedRevoke, PlannedRule, PortSpec, Scope, Target } from './model.js';
+import type { DesiredRule, ForeignRule, KeepReason, KeptRule, MissingGroup, ObservedRule, Plan, PlanInput, PlannedRevoke, PlannedRule, PortSpec, Scope, Target } from './model.js';
 import { MemberIndex } from './member-index.js';
 import { isManagedBy, ownershipTags, registeredAtMs, ruleInstanceSpan, ruleMember, ruleTag, TAG, type TextSpan } from './ownership.js';
 import { asBlocked, capacityLines, memberKey, replacingMembers, sortByKey, toBatches } from './plan-output.js';
@@ -133,9 +133,19 @@ function countRule(counts: GroupFamilyCounts, rule: ObservedRule): void {
   if (rule.cidr === undefined) counts.add(rule.groupId, rule.family === 'ipv4' ? 'ipv6' : 'ipv4');
 }
 
+/** A rule's member region: where its instance is listed, else what the rule says. */
+function regionOf(rule: ObservedRule, instanceId: string | undefined, members: MemberIndex): string | undefined {
+  return (instanceId === undefined ? undefined : members.get(instanceId)?.region) ?? ruleMember(rule).memberRegion;
+}
+
 function toRevoke(rule: ObservedRule, t: TargetRules, instanceId: string | undefined, reason: PlannedRevoke['reason'], members: MemberIndex): PlannedRevoke {
-  const memberRegion = (instanceId === undefined ? undefined : members.get(instanceId)?.region) ?? ruleMember(rule).memberRegion;
+  const memberRegion = regionOf(rule, instanceId, members);
   return { ruleId: rule.ruleId, groupId: rule.groupId, target: t.target.name, family: rule.family, cidr: rule.cidr, port: normalizePort(rule) as PortSpec, instanceId, memberRegion, reason };
+}
+
+function toKept(rule: ObservedRule, t: TargetRules, instanceId: string | undefined, reason: KeepReason, detail: string, members: MemberIndex): KeptRule {
+  const memberRegion = regionOf(rule, instanceId, members);
+  return { ruleId: rule.ruleId, groupId: rule.groupId, target: t.target.name, cidr: rule.cidr, port: normalizePort(rule) as PortSpec, instanceId, ...(memberRegion === undefined ? {} : { memberRegion }), reason, detail };
 }
 
 /**
@@ -254,9 +264,7 @@ export function plan(input: PlanInput): Plan {
     const { instanceId, memberRegion } = ruleMember(rule) as { instanceId: string; memberRegion?: string };
     const decision = decide(rule, t, { instanceId, memberRegion }, ctx);
     if (decision.action === 'revoke') revokes.push({ rule, revoke: toRevoke(rule, t, instanceId, decision.reason, known.members) });
-    if (decision.action === 'keep') {
-      kept.push({ ruleId: rule.ruleId, groupId: rule.groupId, target: t.target.name, cidr: rule.cidr, port: normalizePort(rule) as PortSpec, instanceId, reason: decision.reason, detail: decision.detail });
-    }
+    if (decision.action === 'keep') kept.push(toKept(rule, t, instanceId, decision.reason, decision.detail, known.members));
   };
   observed.forEach((rule, i) => {
     const t = targets[matcher.target[i] ?? -1];
@@ -270,7 +278,7 @@ export function plan(input: PlanInput): Plan {
     else if (withinGrace(registeredAtMs(rule), now.ms, ctx.graceSeconds)) {
       const what = reason === 'not-in-pool' ? `target "${tagged}", whose pool does not include ${rule.groupId}` : `target "${tagged}", which the configuration does not define`;
       const detail = `the rule is for ${what}; it is younger than ${ctx.graceSeconds}s (an agent with a newer configuration may have written it)`;
-      kept.push({ ruleId: rule.ruleId, groupId: rule.groupId, target: t.target.name, cidr: rule.cidr, port: normalizePort(rule) as PortSpec, instanceId, reason: 'grace', detail });
+      kept.push(toKept(rule, t, instanceId, 'grace', detail, known.members));
     } else revokes.push({ rule, revoke: toRevoke(rule, t, instanceId, reason, known.members) });
   }
 
@@ -328,7 +336,7 @@ export function plan(input: PlanInput): Plan {
     revokes = revokes.filter((r) => !keeping.has(r));
     for (const { revoke: r } of replaced) {
       const detail = `it is being replaced (${r.reason}), but instance ${r.instanceId ?? ''}'s new rule found no room in the pool; it stays until that rule is placed`;
-      kept.push({ ruleId: r.ruleId, groupId: r.groupId, target: r.target, cidr: r.cidr, port: r.port, instanceId: r.instanceId, reason: 'replacement-blocked', detail });
+      kept.push({ ruleId: r.ruleId, groupId: r.groupId, target: r.target, cidr: r.cidr, port: r.port, instanceId: r.instanceId, ...(r.memberRegion === undefined ? {} : { memberRegion: r.memberRegion }), reason: 'replacement-blocked', detail });
     }
     ledger = ledgerAfter(revokes);
     placement = place();

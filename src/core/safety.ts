@@ -89,6 +89,7 @@ export function heldBack(revokes: readonly PlannedRevoke[], halted: NonNullable<
     cidr: r.cidr,
     port: r.port,
     instanceId: r.instanceId,
+    ...(r.memberRegion === undefined ? {} : { memberRegion: r.memberRegion }),
     reason: 'blast-radius',
     detail: detailOf(r.reason),
     wouldRevoke: r.reason,
