@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { healthOf, startHealthServer, type RunningHealthServer } from './health-server.js';
 import { ControllerMetrics } from './metrics.js';
@@ -69,6 +70,21 @@ describe('the health server', () => {
     const res = await fetch(`${server.url}/metrics`);
     expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(await res.text()).toContain('\nup 1\n');
+  });
+
+  /** The status line the server answers a raw request line with (fetch cannot send a target that is no URL). */
+  const rawStatus = (requestLine: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(server.port, '127.0.0.1', () => socket.end(`${requestLine}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.on('end', () => resolve(text.split('\r\n')[0] ?? ''));
+      socket.on('error', reject);
+    });
+
+  it.each(['GET http://[ HTTP/1.1', 'GET //[ HTTP/1.1'])('answers a request target that is no URL (%s) with 400 and keeps serving', async (line) => {
+    expect(await rawStatus(line)).toBe('HTTP/1.1 400 Bad Request');
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(200);
   });
 
   it.each([

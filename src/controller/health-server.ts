@@ -54,13 +54,30 @@ export interface HealthServerOptions {
 export type RunningHealthServer = Listening;
 
 /**
+ * The path of a request target, or undefined when it is not one a URL can be
+ * made of (`http://[`): a throw here, outside any handler's catch, would end
+ * the daemon, and with it the pass in progress.
+ */
+function pathOf(target: string | undefined): string | undefined {
+  try {
+    return new URL(target ?? '/', 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Serves `/healthz` (200 or 503 with a JSON reason) and `/metrics`
  * (Prometheus text) over plain HTTP. It only reads state the loop keeps, so
  * a slow scrape never delays a pass.
  */
 export async function startHealthServer(options: HealthServerOptions): Promise<RunningHealthServer> {
   const server: Server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const path = pathOf(req.url);
+    if (path === undefined) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request target: try /healthz or /metrics\n');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('GET only\n');
       return;
