@@ -284,8 +284,10 @@ describe('pacing against AWS token buckets', () => {
     for (let i = 0; i < 70; i++) groups.push(await group());
     // The client's connection is open before the clock starts, as in a pass that described the groups first.
     await ec2.listRules('us-east-1', [groups[0]!]);
-    // AWS's bucket sizes, refilled 10x faster; every bucket starts full.
-    sb.sandbox.throttle.mode = { kind: 'aws', scale: 10 };
+    // AWS's bucket sizes and refill rates; every bucket starts full. At AWS's rates a token takes 200 ms to
+    // refill, more than calls' latencies differ by on a busy machine: the one kept in hand covers that, and 70
+    // calls cannot take so long that the buckets refill as fast as they are drawn.
+    sb.sandbox.throttle.mode = { kind: 'aws', scale: 1 };
     sb.sandbox.counters.reset();
     await mapLimit(groups, 8, (g, i) => ec2.authorize(batch(g, [i + 1])));
     const counts = sb.sandbox.counters.snapshot()['us-east-1']?.['AuthorizeSecurityGroupIngress'];
@@ -293,7 +295,7 @@ describe('pacing against AWS token buckets', () => {
   }
 
   it('spaces writes beyond the burst so that none is throttled', async () => {
-    const ec2 = new Ec2Adapter({ endpoint: sb.url, maxAttempts: 8, pacing: { securityGroupWrites: { burst: 50, perSecond: 50 }, describes: { burst: 100, perSecond: 200 } } });
+    const ec2 = new Ec2Adapter({ endpoint: sb.url, maxAttempts: 8, pacing: { securityGroupWrites: { burst: 50, perSecond: 5 }, describes: { burst: 100, perSecond: 20 } } });
     expect(await authorizeIntoMany(ec2)).toEqual({ ok: 70, throttled: 0 });
     expect(ec2.clients.stats.total({ action: 'AuthorizeSecurityGroupIngress' })).toBe(70);
     // The burst less the token kept in hand went at once; the calls after it (less what refilled meanwhile) waited for a token.
