@@ -18,7 +18,7 @@ import { onStopSignals } from './signals.js';
 import { START_LIMIT_MS, systemdNotifier, systemdNotify } from './systemd-notify.js';
 import { EXIT } from './exit-codes.js';
 import { createLogger, roundLogger, type Logger } from './logger.js';
-import { renderTable } from './table.js';
+import { printable, renderTable } from './table.js';
 
 interface AgentCliOptions extends AwsCliOptions {
   json?: boolean;
@@ -155,7 +155,7 @@ export function addAgentCommand(program: Command): void {
         st.capacity.map((c) => [c.target, c.groupId, c.family, c.before, c.quota, Math.max(0, c.quota - c.before)]),
       );
       const head = `${instanceText(st)} — targets: ${st.targets.join(', ') || 'none'}${st.drift ? ' — a register would change something' : ''}`;
-      const problems = st.problems.length ? `\nNeeds attention:\n${st.problems.map((p) => `  - ${p}`).join('\n')}\n` : '';
+      const problems = st.problems.length ? `\nNeeds attention:\n${st.problems.map((p) => `  - ${printable(p)}`).join('\n')}\n` : '';
       print(options, st, `${head}\n\n${st.rules.length ? rules : 'No rules for this instance.\n'}\n${capacity}${problems}`);
       if (st.drift || st.problems.length > 0) process.exitCode = EXIT.CHANGES_PENDING;
     });

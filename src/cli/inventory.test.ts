@@ -13,6 +13,8 @@ describe('CSV fields', () => {
     ['-2+3', '"\'-2+3"'],
     ['@SUM(A1)', '"\'@SUM(A1)"'],
     ['\tcmd', '"\'\tcmd"'],
+    ['a\tb', '"a\tb"'],
+    ['x\u001b[2J\u001b]52;c;eA==\u0007\r\u202ey', '"x?[2J?]52;c;eA==???y"'],
     [undefined, '""'],
   ])('writes %j as %s', (value, expected) => {
     expect(csvField(value)).toBe(expected);

@@ -14,7 +14,7 @@ import { loadFleetView } from '../dashboard/fleet-source.js';
 import { worstStatus, type FleetView, type InstanceRow } from '../dashboard/fleet-view.js';
 import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
-import { printable, renderTable } from './table.js';
+import { printable, renderTable, UNPRINTABLE } from './table.js';
 import { retiredText } from '../core/plan-output.js';
 
 export interface FleetCliOptions extends AwsCliOptions {
@@ -68,9 +68,15 @@ export function failedRegionExit(view: FleetView): number {
   return failed ? exitCodeFor((failed.code ?? 'INTERNAL') as ErrorCode) || EXIT.FAILURE : EXIT.OK;
 }
 
-/** One CSV field: always quoted, quotes doubled, and a leading =, +, -, @, tab or CR defused so spreadsheets never run it as a formula. */
+/**
+ * One CSV field: always quoted, quotes doubled, and a leading =, +, -, @, tab
+ * or CR defused so spreadsheets never run it as a formula. Control and format
+ * characters other than tab and line feed are shown as `?`, as in the table:
+ * a tag value's ESC sequences would act on a terminal the CSV is printed to,
+ * and mean nothing in a sheet.
+ */
 export function csvField(value: string | number | undefined): string {
-  let text = value === undefined ? '' : String(value);
+  let text = value === undefined ? '' : String(value).replace(UNPRINTABLE, (c) => (c === '\n' || c === '\t' ? c : '?'));
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return `"${text.replace(/"/g, '""')}"`;
 }

@@ -1,6 +1,7 @@
 import { pino, type Logger } from 'pino';
 import type { PassOptions } from '../core/reconcile.js';
 import { redactSecrets, secretValues } from '../aws/secrets.js';
+import { UNPRINTABLE } from './table.js';
 
 export type { Logger } from 'pino';
 
@@ -25,7 +26,21 @@ const REDACT_PATHS = ['secretAccessKey', 'sessionToken', 'credentials', 'authori
 const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 const RESERVED = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'v']);
 
-/** Renders a pino line as `time level message key=value …` for a terminal. */
+/**
+ * Text for a terminal with every control and format character written as its
+ * escape (`\x1b`, `\u{202e}`): log lines quote text others wrote (a rule's
+ * tags, an endpoint's error message), which must not move the cursor, clear
+ * the screen, write the clipboard or reorder what is shown, and stays
+ * readable for what it was.
+ */
+export function terminalText(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => {
+    const code = c.codePointAt(0)!;
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+  });
+}
+
+/** Renders a pino line as `time level message key=value …` for a terminal, controls escaped (`terminalText`). */
 export function formatTextLine(line: string): string {
   try {
     const o = JSON.parse(line) as Record<string, unknown>;
@@ -35,9 +50,9 @@ export function formatTextLine(line: string): string {
       .join(' ');
     const time = typeof o.time === 'number' ? new Date(o.time).toISOString().slice(11, 19) : '';
     const level = LEVEL_NAMES[o.level as number] ?? String(o.level);
-    return `${time} ${level.padEnd(5)} ${typeof o.msg === 'string' ? o.msg : JSON.stringify(o.msg ?? '')}${extra ? `  ${extra}` : ''}\n`;
+    return `${time} ${level.padEnd(5)} ${terminalText(`${typeof o.msg === 'string' ? o.msg : JSON.stringify(o.msg ?? '')}${extra ? `  ${extra}` : ''}`)}\n`;
   } catch {
-    return line;
+    return `${terminalText(line.replace(/\n$/, ''))}\n`;
   }
 }
 

@@ -68,6 +68,15 @@ describe('the text report', () => {
     expect(text).toMatch(/kept +sg-1 +sgr-1 +54\.0\.0\.3\/32 +443\/tcp +i-3 +us-west-2 +region-unavailable: inventory of us-west-2 failed/);
   });
 
+  it("shows the controls of AWS's words in its advice as the tables do", () => {
+    const hostile = { ...failedRegion('PERMISSION_DENIED'), reason: 'denied\u001b[2J\u001b[32mAll is well.\r' };
+    const text = renderPassReport(report({ regions: [hostile], summary: { regionsFailed: 1 }, errors: [{ code: 'AWS_UNAVAILABLE', message: 'busy\u001b]52;c;eA==\u0007' }], warnings: ['w\u009b2J'] }));
+    expect(text).toContain('Inventory of us-west-2 failed (denied?[2J?[32mAll is well.?); rules of its instances were kept.');
+    expect(text).toContain('Error: busy?]52;c;eA==?');
+    expect(text).toContain('Warning: w?2J');
+    expect(text.replace(/\n/g, '')).not.toMatch(/\p{Cc}/u);
+  });
+
   it('names a failed region and that its rules were kept', () => {
     const text = renderPassReport(report({ regions: [failedRegion('PERMISSION_DENIED')], summary: { regionsFailed: 1 } }));
     expect(text).toMatch(/us-west-2 +failed +- +nope/);

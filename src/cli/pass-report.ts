@@ -7,7 +7,7 @@ import type { PassReport, TargetReport } from '../controller/report.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import type { ErrorCode } from '../core/errors.js';
 import { portText } from '../dashboard/port-text.js';
-import { renderTable } from './table.js';
+import { printable, renderTable } from './table.js';
 import { heldBackReasons } from '../core/safety.js';
 import { blockedText, retiredText } from '../core/plan-output.js';
 
@@ -95,15 +95,16 @@ function advice(r: PassReport): string[] {
     );
   }
   for (const g of r.regions.filter((x) => x.status === 'failed')) {
-    out.push(`Inventory of ${g.region} failed (${g.reason ?? 'unknown'}); rules of its instances were kept.`);
+    out.push(`Inventory of ${g.region} failed (${printable(g.reason ?? 'unknown')}); rules of its instances were kept.`);
   }
-  for (const e of r.errors) out.push(`Error: ${e.message}`);
+  // AWS's messages and the rules' tags are quoted in these lines: shown as the tables show them.
+  for (const e of r.errors) out.push(`Error: ${printable(e.message)}`);
   // Members whose pool has no group at all are the errors' business: no room would help them.
   if (r.targets.some((t) => t.blocked.some((b) => b.reason === 'capacity'))) {
     out.push('Some members are blocked: add a group to the target\'s pool, or raise the quota (Service Quotas L-0EA8095F) and set it in the config. Nobody was evicted.');
   }
   if (r.kind === 'plan' && r.outcome === 'changes-pending') out.push('Run `sgsync reconcile` to apply.');
-  for (const w of r.warnings) out.push(`Warning: ${w}`);
+  for (const w of r.warnings) out.push(`Warning: ${printable(w)}`);
   return out;
 }
 

@@ -2,6 +2,7 @@ import { CommanderError, type Command } from 'commander';
 import { redactSecrets } from '../aws/secrets.js';
 import { isSgsyncError } from '../core/errors.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+import { terminalText } from './logger.js';
 
 /**
  * Parses and runs the command line (the program must have `exitOverride()`
@@ -18,7 +19,8 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
       return;
     }
     if (isSgsyncError(e)) {
-      process.stderr.write(`sgsync: ${redactSecrets(e.message)}\n`);
+      // A message may quote what AWS, IMDS or a file said: its controls are written as escapes.
+      process.stderr.write(`sgsync: ${terminalText(redactSecrets(e.message))}\n`);
       process.exitCode = exitCodeFor(e.code);
       return;
     }

@@ -9,6 +9,9 @@ describe('table cells', () => {
     ['the isolates', '\u2066\u2067\u2068\u2069', '????'],
     ['the direction marks', '\u200e\u200f\u061c', '???'],
     ['line and paragraph separators', 'a\u2028b\u2029c', 'a?b?c'],
+    ['8-bit controls, such as the one-byte CSI', 'x\u009b31my\u0085', 'x?31my?'],
+    ['zero-width characters, which make a planted id look like a real one', 'i-0abc\u200b\u200c\u200d\u2060\ufeff', 'i-0abc?????'],
+    ['the soft hyphen and the tag characters', 'a\u00adb\u{e0041}', 'a?b?'],
   ])('replace %s', (_what, value, shown) => {
     expect(printable(value)).toBe(shown);
   });

@@ -6,12 +6,13 @@
 import { FORMATTING_CHARACTERS } from '../dashboard/visible-text.js';
 
 /**
- * C0 and C1 controls, and the Unicode characters that change the direction or
- * lines of the text after them: the bidi embeddings, overrides, isolates and
- * marks (a Name `evil` + U+202E + `txt.exe` shows as `evilexe.txt`), and the
- * line and paragraph separators.
+ * C0 and C1 controls (a terminal acts on ESC, CSI, OSC: clearing the screen,
+ * writing the clipboard, making links), and the Unicode characters that change
+ * the direction or lines of the text after them or hide in it: the format
+ * characters (a Name `evil` + U+202E + `txt.exe` shows as `evilexe.txt`) and
+ * the line and paragraph separators.
  */
-const UNPRINTABLE = new RegExp(`[\u0000-\u001f\u007f-\u009f${FORMATTING_CHARACTERS}]`, 'g');
+export const UNPRINTABLE = new RegExp(`[\\p{Cc}${FORMATTING_CHARACTERS}]`, 'gu');
 
 /** Any value as the text of one cell, each of the characters above shown as `?`. */
 export function printable(value: unknown): string {

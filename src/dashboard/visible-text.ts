@@ -7,13 +7,17 @@
  */
 
 /**
- * The bidi embeddings, overrides, isolates and marks, and the line and
- * paragraph separators, as the body of a character class (the terminal
- * tables of src/cli/table.ts replace the same ones).
+ * Every format character (Unicode category Cf: the bidi embeddings,
+ * overrides, isolates and marks, the zero-width space and joiners, the word
+ * joiner, the byte-order mark, the soft hyphen, the tag characters…) and the
+ * line and paragraph separators, as the body of a character class for a
+ * regular expression with the `u` flag (the terminal tables of
+ * src/cli/table.ts replace the same ones). Zero-width characters would let
+ * a planted `i-0abc…` + U+200B look exactly like a real instance id.
  */
-export const FORMATTING_CHARACTERS = '\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069';
+export const FORMATTING_CHARACTERS = '\\p{Cf}\\p{Zl}\\p{Zp}';
 
-const FORMATTING = new RegExp(`[${FORMATTING_CHARACTERS}]`, 'g');
+const FORMATTING = new RegExp(`[${FORMATTING_CHARACTERS}]`, 'gu');
 
 /**
  * The text with each formatting character shown as `[U+XXXX]`. None of them is
@@ -23,5 +27,5 @@ const FORMATTING = new RegExp(`[${FORMATTING_CHARACTERS}]`, 'g');
  * @example visibleText('evil\u202etxt.exe') // 'evil[U+202E]txt.exe'
  */
 export function visibleText(text: string): string {
-  return text.replace(FORMATTING, (c) => `[U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
+  return text.replace(FORMATTING, (c) => `[U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`);
 }

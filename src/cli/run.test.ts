@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SgsyncError } from '../core/errors.js';
+import { runCli } from './run.js';
+
+describe('a failed command', () => {
+  const exitCode = process.exitCode;
+  afterEach(() => {
+    process.exitCode = exitCode;
+    vi.restoreAllMocks();
+  });
+
+  it("says why on one line of stderr, what it quotes (an endpoint's message) with its controls written as escapes", async () => {
+    let err = '';
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
+    const program = new Command().exitOverride();
+    program.command('go').action(() => {
+      throw new SgsyncError('AWS_UNAVAILABLE', 'AWS said "busy\u001b[2J\u001b]52;c;eA==\u0007\r\u202e"');
+    });
+    await runCli(program, ['node', 'sgsync', 'go']);
+    expect(err).toBe('sgsync: AWS said "busy\\x1b[2J\\x1b]52;c;eA==\\x07\\x0d\\u{202e}"\n');
+    expect(process.exitCode).toBe(6);
+  });
+});
