@@ -62,6 +62,12 @@ describe('the text report', () => {
     expect(text).toContain('1 foreign (1 open to the world)');
   });
 
+  it('flags a rule open to the world under sgsync\'s tags among the revokes', () => {
+    const revoke = [{ groupId: 'sg-1', ruleId: 'sgr-9', cidr: '0.0.0.0/0', port: { protocol: 'tcp' as const, fromPort: 443, toPort: 443 }, instanceId: 'i-9', reason: 'malformed' }];
+    const text = renderPassReport(report({ kind: 'reconcile', targets: [{ ...emptyTarget, revoke }], summary: { revoke: 1 } }));
+    expect(text).toMatch(/revoked +sg-1 +sgr-9 +0\.0\.0\.0\/0 +443\/tcp +i-9 +- +malformed \(OPEN TO THE WORLD\)/);
+  });
+
   it("gives a kept rule's member region, as it does a revoked one's", () => {
     const kept = [{ groupId: 'sg-1', ruleId: 'sgr-1', cidr: '54.0.0.3/32', port: { protocol: 'tcp' as const, fromPort: 443, toPort: 443 }, instanceId: 'i-3', memberRegion: 'us-west-2', reason: 'region-unavailable' as const, detail: 'inventory of us-west-2 failed' }];
     const text = renderPassReport(report({ targets: [{ ...emptyTarget, kept }], summary: { kept: 1 } }));

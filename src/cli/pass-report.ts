@@ -9,7 +9,7 @@ import type { ErrorCode } from '../core/errors.js';
 import { portText } from '../dashboard/port-text.js';
 import { printable, renderTable } from './table.js';
 import { heldBackReasons } from '../core/safety.js';
-import { blockedText, retiredText } from '../core/plan-output.js';
+import { blockedText, retiredText, revokeText } from '../core/plan-output.js';
 
 /** Rows per kind and target in the text output; --json always has every row. */
 export const TEXT_ROW_LIMIT = 100;
@@ -60,7 +60,7 @@ function targetRows(t: TargetReport, kind: PassReport['kind']): unknown[][] {
     if (more > 0) rows.push([label, '…', `${more} more (see --json)`, '', '', '', '', '']);
   };
   section(t.add, (a) => [verb.add, a.groupId, a.ruleId ?? '', a.cidr, ports(a.port), a.instanceId, a.memberRegion, 'member'], verb.add);
-  section(t.revoke, (r) => [verb.revoke, r.groupId, r.ruleId, r.cidr, ports(r.port), r.instanceId, r.memberRegion, r.reason], verb.revoke);
+  section(t.revoke, (r) => [verb.revoke, r.groupId, r.ruleId, r.cidr, ports(r.port), r.instanceId, r.memberRegion, revokeText(r)], verb.revoke);
   section(t.kept, (k) => ['kept', k.groupId, k.ruleId, k.cidr, ports(k.port), k.instanceId, k.memberRegion ?? '', `${k.reason}: ${k.detail}`], 'kept');
   section(t.blocked, (b) => ['blocked', '', '', b.cidr, ports(b.port), b.instanceId, b.memberRegion, blockedText(b.reason)], 'blocked');
   section(t.refused, (r) => ['refused', '', '', '', '', r.instanceId, r.memberRegion, `${r.reason}: ${r.detail}`], 'refused');

@@ -27,6 +27,19 @@ describe('the drift of a target in `sgsync status`', () => {
   });
 });
 
+describe('a rule open to the world under sgsync\'s tags, in `sgsync status`', () => {
+  const open: TargetReport = { ...target, add: [], kept: [], blocked: [], revoke: [{ groupId: 'sg-1', ruleId: 'sgr-9', cidr: '0.0.0.0/0', port: tcp(443), instanceId: 'i-9', reason: 'malformed' }] };
+  const view = { regions: [], plan: {}, report: { targets: [open], errors: [] } } as unknown as FleetView;
+
+  it('needs attention as open to the world, though a pass revokes it, and its line says so', () => {
+    expect(attention(view)).toEqual([
+      'api: 1 stale rule(s) a pass would revoke',
+      "api: 1 rule(s) open to the world under sgsync's tags, which it never writes (a pass revokes them; see who can add rules with its tags)",
+    ]);
+    expect(targetLines(open)).toMatch(/stale +i-9 +0\.0\.0\.0\/0 +443\/tcp +sgr-9: malformed \(OPEN TO THE WORLD\)/);
+  });
+});
+
 describe('a pool group that does not exist, in `sgsync status`', () => {
   const message = 'Security group sg-1 (targets[0].groups[0] in sgsync.yaml) does not exist in us-east-1; nothing is placed in it.';
   const gone: TargetReport = {

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { AuditRecord } from '../controller/audit.js';
 import { groupCheckWarning } from '../controller/group-check.js';
+import { isOpenToWorld } from '../core/addresses.js';
 import { heldBackReasons } from '../core/safety.js';
 import type { TargetReport } from '../controller/report.js';
 import { readAuditTail } from '../dashboard/activity.js';
@@ -16,7 +17,7 @@ import { EXIT } from './exit-codes.js';
 import { numberIn } from './options.js';
 import { readFleet, withFleetOptions, type FleetCliOptions } from './inventory.js';
 import { printable, renderTable } from './table.js';
-import { blockedText, poolText, poolTotals, retiredText } from '../core/plan-output.js';
+import { blockedText, poolText, poolTotals, retiredText, revokeText } from '../core/plan-output.js';
 
 interface StatusOptions extends FleetCliOptions {
   auditLog?: string;
@@ -52,6 +53,7 @@ export function attention(view: FleetView): string[] {
     for (const reason of ['capacity', 'no-group', 'halted'] as const) say(t.blocked.filter((b) => b.reason === reason).length, `rule(s) blocked: ${blockedText(reason)}`);
     say(t.refused.length, 'member(s) that cannot be admitted (no usable address)');
     say(dangerous.length, 'rule(s) open to the world (not managed by sgsync)');
+    say(t.revoke.filter((r) => isOpenToWorld(r.cidr)).length, "rule(s) open to the world under sgsync's tags, which it never writes (a pass revokes them; see who can add rules with its tags)");
     // Placement fills groups one by one, so a full group is no news while its pool has room; a full pool is.
     for (const p of poolTotals(t.capacity)) if (p.groups > 0 && p.room === 0) out.push(`${t.name}: the pool is full for ${p.family} (${p.after} of ${p.quota} rules after a pass, in ${p.groups} group(s)): a new member would be blocked`);
   }
@@ -71,7 +73,7 @@ export function targetLines(t: TargetReport): string {
   );
   const port = (p: PortRange | undefined) => (p ? portText(p) : undefined);
   const drift = [
-    ...t.revoke.map((r) => ['stale', r.instanceId, r.cidr, port(r.port), `${r.ruleId}: ${r.reason}`]),
+    ...t.revoke.map((r) => ['stale', r.instanceId, r.cidr, port(r.port), `${r.ruleId}: ${revokeText(r)}`]),
     // Held back by a safety rule: not revoked this time, but not in step either.
     ...t.kept.map((k) => ['kept', k.instanceId, k.cidr, port(k.port), `${k.ruleId} kept back (${k.reason}: ${k.detail})`]),
     ...t.add.map((a) => ['missing', a.instanceId, a.cidr, port(a.port), `would add to ${a.groupId}`]),

@@ -3,6 +3,7 @@
  * capacity line per target group and family for people, and a stable order
  * everywhere so two plans of the same world compare equal.
  */
+import { isOpenToWorld } from './addresses.js';
 import type { GroupFamilyCounts } from './capacity.js';
 import type { BlockedReason, BlockedRule, CapacityLine, DesiredRule, Family, GroupBatch, PlannedRevoke, RetiredGroupLine, Target } from './model.js';
 import { isReplaced } from './safety.js';
@@ -134,6 +135,15 @@ export function retiredText(line: Pick<RetiredGroupLine, 'groupId' | 'rules' | '
   const rules = `${line.rules} rule${line.rules === 1 ? '' : 's'}`;
   if (line.left === line.rules) return `Retired ${line.groupId}: ${rules}, still there after a pass`;
   return `Retired ${line.groupId}: ${rules}, ${line.left === 0 ? `none after a pass (then ${remove})` : `${line.left} after a pass`}`;
+}
+
+/**
+ * A revoke's reason as the views show it. A rule tagged as this deployment's
+ * that admits everyone (`malformed`: sgsync writes no such rule, anyone
+ * allowed to add its tags could) says so, as a foreign one does.
+ */
+export function revokeText(r: { reason: string; cidr?: string }): string {
+  return isOpenToWorld(r.cidr) ? `${r.reason} (OPEN TO THE WORLD)` : r.reason;
 }
 
 /** A blocked rule's reason in words, as every report and page gives it. */

@@ -318,6 +318,21 @@ describe('safety rules', () => {
       expect(revoked(plan(input({ observed: [wide], scope: { kind: 'instance', instanceId: 'i-7' } })))).toEqual([]);
     });
 
+    it('revokes them though the blast radius halts the pass, and neither counts them against the limit nor among the managed rules', () => {
+      // Planted with sgsync's tags: three rules naming instances that do not exist (enough to halt the pass at a
+      // count of 2), and two rules wide open, which the halt must not keep.
+      const planted = [managed('sgr-1', 'i-1'), managed('sgr-2', 'i-2'), managed('sgr-3', 'i-3')];
+      const open = [managed('sgr-8', 'i-7', { cidr: '0.0.0.0/0' }), managed('sgr-9', 'i-7', { cidr: '10.0.0.0/8' })];
+      const p = plan(input({ members: [member('i-7')], observed: [...planted, ...open, managed('sgr-7', 'i-7')], safety: { graceSeconds: 300, revokeLimit: { count: 2 }, force: false } }));
+      expect(p.halted).toEqual({ reason: 'blast-radius', wouldRevoke: 3, limit: 2, managed: 4 });
+      expect(revoked(p).sort()).toEqual(['sgr-8:malformed', 'sgr-9:malformed']);
+      expect(kept(p)).toEqual(['sgr-1:blast-radius', 'sgr-2:blast-radius', 'sgr-3:blast-radius']);
+      // Nor do they raise a fraction: a half of the 4 rules that are members' is 2, so 3 halts; counting the
+      // wide ones it would be 3, and the three planted rules would go unchecked.
+      const half = plan(input({ members: [member('i-7')], observed: [...planted, ...open, managed('sgr-7', 'i-7')], safety: { graceSeconds: 300, revokeLimit: { fraction: 0.5 }, force: false } }));
+      expect(half.halted).toMatchObject({ wouldRevoke: 3, limit: 2, managed: 4 });
+    });
+
     it('does not believe a registration time further ahead than the grace period', () => {
       const p = plan(input({ observed: [managed('sgr-1', 'i-7', {}, { [TAG.registeredAt]: FUTURE })] }));
       expect(revoked(p)).toEqual(['sgr-1:instance-gone']);

@@ -184,6 +184,8 @@ export function plan(input: PlanInput): Plan {
   // Read now, while each rule is at hand: which rules a placement could collide with (see below).
   const cidrHashes = new Int32Array(observed.length);
   let managedTotal = 0;
+  /** Of them, rules wider than one address: never sgsync's, revoked whatever the blast radius (see below). */
+  let wideTotal = 0;
   const unnamedWide: { rule: ObservedRule; t: TargetRules }[] = [];
   /** This deployment's rules in a group their target retired, naming an instance in scope. */
   const retiring: { rule: ObservedRule; t: TargetRules }[] = [];
@@ -219,6 +221,7 @@ export function plan(input: PlanInput): Plan {
       const mine = scope.kind === 'all' || (ruleInstanceSpan(rule, span) && spells(span, scope.instanceId));
       if (owner !== undefined && mine && (scope.kind === 'all' || scope.deregister === true)) {
         managedTotal++;
+        if (!isHostCidr(rule.cidr)) wideTotal++;
         // No target tag at all: not a rule sgsync writes.
         orphans.push({ rule, t: rulesOf.get(owner.name) as TargetRules, reason: t ? 'not-in-pool' : tagged === undefined ? 'malformed' : 'target-removed', tagged: tagged ?? '' });
       } else if (mine) {
@@ -227,6 +230,7 @@ export function plan(input: PlanInput): Plan {
       return;
     }
     managedTotal++;
+    if (!isHostCidr(rule.cidr)) wideTotal++;
     if (retired) retiredCounts.count(t.target.name, rule);
     const named = ruleInstanceSpan(rule, span);
     if (scope.kind === 'instance' && !(named && spells(span, scope.instanceId))) return;
@@ -344,21 +348,26 @@ export function plan(input: PlanInput): Plan {
   // The blast radius guards fleet-wide passes, judged on what the pass would revoke in the end (after
   // the replacements kept above). An instance-scoped pass can only touch that one instance's own rules,
   // so it is never a blast. A halted pass places its rules without the room its revokes would free.
-  const limit = scope.kind === 'all' ? revokeLimit(input.safety?.revokeLimit, managedTotal) : undefined;
+  // A rule wider than one address is no member's rule, whatever its tags say: revoking it cannot shut a
+  // member out, so it neither counts against the limit nor among the managed rules the fraction is of,
+  // and goes in a halted pass too. Anyone allowed to add rules with sgsync's tags could otherwise open a
+  // group to the world and hold it open with a few rules naming instances that do not exist.
+  const limit = scope.kind === 'all' ? revokeLimit(input.safety?.revokeLimit, managedTotal - wideTotal) : undefined;
   let halted: Plan['halted'];
   let withheld: DesiredRule[] = [];
-  if (limit !== undefined && revokes.length > limit && input.safety?.force !== true) {
-    halted = { reason: 'blast-radius', wouldRevoke: revokes.length, limit, managed: managedTotal };
-    kept = kept.concat(heldBack(revokes.map((r) => r.revoke), halted));
+  const limited = limit === undefined ? revokes : revokes.filter((r) => isHostCidr(r.revoke.cidr));
+  if (limit !== undefined && limited.length > limit && input.safety?.force !== true) {
+    halted = { reason: 'blast-radius', wouldRevoke: limited.length, limit, managed: managedTotal - wideTotal };
+    kept = kept.concat(heldBack(limited.map((r) => r.revoke), halted));
     // A change of ports, families or a target's name that the limit holds back is held back whole: the members keep the
     // rules they have and get no new ones, or the next pass would count the new rules in the fraction and
     // revoke the old ones unforced. New members, with nothing held back, are admitted as ever.
-    const changing = replacingMembers(revokes.map((r) => r.revoke));
+    const changing = replacingMembers(limited.map((r) => r.revoke));
     if (changing.size > 0) {
       withheld = toPlace.filter((r) => changing.has(memberKey(r.target, r.instanceId)));
       toPlace = toPlace.filter((r) => !changing.has(memberKey(r.target, r.instanceId)));
     }
-    revokes = [];
+    revokes = revokes.filter((r) => !isHostCidr(r.revoke.cidr));
     ledger = ledgerAfter(revokes);
     placement = place();
   }

@@ -57,6 +57,16 @@ describe('runPass', () => {
     expect(held.kept.map((k) => `${k.ruleId}:${k.wouldRevoke}`)).toEqual(['sgr-1:port-removed', 'sgr-2:instance-terminated']);
   });
 
+  it('still revokes, in a later round of a halted pass, a rule wider than one address, which the limit does not count', () => {
+    const halted = { reason: 'blast-radius' as const, wouldRevoke: 6, limit: 4, managed: 10 };
+    const open: PlannedRevoke = { ...stale(3), cidr: '0.0.0.0/0', reason: 'malformed' };
+    const later = emptyPlan({ revoke: [{ groupId: 'sg-1', region: 'us-east-1', items: [stale(1), open] }] });
+    const held = holdIfHalted(later, emptyPlan({ halted }));
+    expect(held.revoke.flatMap((b) => b.items.map((r) => `${r.ruleId}:${r.reason}`))).toEqual(['sgr-3:malformed']);
+    expect(held.kept.map((k) => `${k.ruleId}:${k.wouldRevoke}`)).toEqual(['sgr-1:instance-terminated']);
+    expect(holdIfHalted(emptyPlan({ revoke: [{ groupId: 'sg-1', region: 'us-east-1', items: [open] }] }), emptyPlan({ halted })).revoke).toHaveLength(1);
+  });
+
   describe('order of changes', () => {
     // A member's rule replaced: 443 became 443-444. The old rule is revoked, the new one authorized, in the same group.
     const replacement: PlannedRule = { ...add, instanceId: 'i-1', cidr: '54.0.0.1/32', port: { protocol: 'tcp', fromPort: 443, toPort: 444 } };

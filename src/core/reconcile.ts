@@ -1,4 +1,5 @@
 import { SgsyncError, isSgsyncError } from './errors.js';
+import { isHostCidr } from './addresses.js';
 import { mapLimit } from './limit.js';
 import type { Family, GroupBatch, MissingGroup, ObservedRule, Plan, PlannedRevoke, PlannedRule, PortSpec, Target } from './model.js';
 import type { Ec2Port } from './ports.js';
@@ -410,19 +411,21 @@ function learnMissing(learned: PassLearned, batch: GroupBatch<unknown>): void {
  * A later round of a pass whose first plan the blast radius halted revokes
  * nothing either: another writer may have revoked some of the rules since,
  * bringing the rest under the limit, but the pass reports itself halted and
- * exits so, and "halted" means nothing was revoked. As in the planner, the
- * new rules of members whose ports or families changed are held back with
- * their old ones.
+ * exits so, and "halted" means none of the rules the limit counts was
+ * revoked. As in the planner, the new rules of members whose ports or
+ * families changed are held back with their old ones, and a rule wider than
+ * one address, which the limit does not count, still goes.
  */
 export function holdIfHalted(plan: Plan, first: Plan): Plan {
   const halted = first.halted;
   if (!halted || plan.revoke.length === 0) return plan;
-  const held = plan.revoke.flatMap((b) => b.items);
+  const held = plan.revoke.flatMap((b) => b.items.filter((r) => isHostCidr(r.cidr)));
+  if (held.length === 0) return plan;
   const changing = replacingMembers(held);
   const withheld = (r: PlannedRule) => changing.has(memberKey(r.target, r.instanceId));
   return {
     ...plan,
-    revoke: [],
+    revoke: plan.revoke.map((b) => ({ ...b, items: b.items.filter((r) => !isHostCidr(r.cidr)) })).filter((b) => b.items.length > 0),
     authorize: changing.size === 0 ? plan.authorize : plan.authorize.map((b) => ({ ...b, items: b.items.filter((r) => !withheld(r)) })).filter((b) => b.items.length > 0),
     blocked: [...plan.blocked, ...plan.authorize.flatMap((b) => b.items.filter(withheld).map((r) => asBlocked(r, 'halted')))],
     kept: [...plan.kept, ...heldBack(held, halted)],

@@ -10,7 +10,7 @@ import type { FleetView } from '../fleet-view.js';
 import { Badge, poll, ScrollBox } from '../layout.js';
 import { portText, type PortRange } from '../port-text.js';
 import { heldBackReasons } from '../../core/safety.js';
-import { blockedText, retiredText } from '../../core/plan-output.js';
+import { blockedText, retiredText, revokeText } from '../../core/plan-output.js';
 
 /** One table of a target's drift; `id` names target and table with `:`, which no target name has, so ids never collide. */
 function Rows<T>({ id, caption, heads, items, cells }: { id: string; caption: string; heads: string[]; items: T[]; cells: (item: T) => (string | number | undefined)[] }) {
@@ -42,7 +42,7 @@ const TargetDrift: FC<{ t: TargetReport }> = ({ t }) => {
       {quiet ? <p class="ok">In step: nothing to add, revoke or report.</p> : ''}
       {retired.map((l) => <p class="retired" data-group={l.groupId}>{retiredText(l)}</p>)}
       <Rows id={`drift:${t.name}:add`} caption="Would add" heads={['Instance', 'Region', 'Address', 'Port', 'Group']} items={t.add} cells={(a) => [a.instanceId, a.memberRegion, a.cidr, port(a.port), a.groupId]} />
-      <Rows id={`drift:${t.name}:revoke`} caption="Would revoke" heads={['Rule', 'Address', 'Port', 'Instance', 'Region', 'Why']} items={t.revoke} cells={(r) => [r.ruleId, r.cidr, port(r.port), r.instanceId, r.memberRegion, r.reason]} />
+      <Rows id={`drift:${t.name}:revoke`} caption="Would revoke" heads={['Rule', 'Address', 'Port', 'Instance', 'Region', 'Why']} items={t.revoke} cells={(r) => [r.ruleId, r.cidr, port(r.port), r.instanceId, r.memberRegion, revokeText(r)]} />
       <Rows
         id={`drift:${t.name}:blocked`} caption="Blocked" heads={['Instance', 'Region', 'Address', 'Port', 'Why']} items={t.blocked}
         cells={(b) => [b.instanceId, b.memberRegion, b.cidr, port(b.port), blockedText(b.reason)]}
