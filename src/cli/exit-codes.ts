@@ -20,7 +20,7 @@ export const EXIT = {
   AWS_UNAVAILABLE: 6,
   /** Not on an EC2 instance, or IMDS unreachable. */
   NOT_ON_INSTANCE: 7,
-  /** A pass would revoke more than the blast-radius limit; nothing was revoked. */
+  /** A pass would revoke more than the blast-radius limit; none of those rules was revoked. */
   BLAST_RADIUS: 8,
   /** `plan`: changes are pending. `status`: something needs attention. */
   CHANGES_PENDING: 10,

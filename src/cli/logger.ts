@@ -31,10 +31,12 @@ const RESERVED = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'v']);
  * escape (`\x1b`, `\u{202e}`): log lines quote text others wrote (a rule's
  * tags, an endpoint's error message), which must not move the cursor, clear
  * the screen, write the clipboard or reorder what is shown, and stays
- * readable for what it was.
+ * readable for what it was. `lines` keeps line feeds and tabs, for a message
+ * of several lines (a configuration's problems, one a line).
  */
-export function terminalText(text: string): string {
+export function terminalText(text: string, options: { lines?: boolean } = {}): string {
   return text.replace(UNPRINTABLE, (c) => {
+    if (options.lines === true && (c === '\n' || c === '\t')) return c;
     const code = c.codePointAt(0)!;
     return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
   });

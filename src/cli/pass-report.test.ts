@@ -41,9 +41,9 @@ describe('the exit code of plan and reconcile', () => {
 });
 
 describe('the text report', () => {
-  it('says a pass was halted, that nothing was revoked and how to override', () => {
+  it('says a pass was halted, that none of those rules was revoked and how to override', () => {
     const text = renderPassReport(report({ kind: 'reconcile', outcome: 'halted', halted }));
-    expect(text).toContain('HALTED by the blast radius: the pass would revoke 9 of 10 managed rules; the limit is 2. Nothing was revoked.');
+    expect(text).toContain('HALTED by the blast radius: the pass would revoke 9 of 10 managed rules; the limit is 2. None of them was revoked.');
     expect(text).toContain('sgsync reconcile --force');
   });
 
@@ -51,7 +51,7 @@ describe('the text report', () => {
     const held = (ruleId: string, wouldRevoke: 'port-removed' | 'instance-terminated') => ({ groupId: 'sg-1', ruleId, port: { protocol: 'tcp' as const, fromPort: 443, toPort: 443 }, reason: 'blast-radius' as const, detail: 'held', wouldRevoke });
     const kept = [held('sgr-1', 'port-removed'), held('sgr-2', 'instance-terminated'), held('sgr-3', 'port-removed')];
     const text = renderPassReport(report({ kind: 'plan', outcome: 'halted', halted, targets: [{ ...emptyTarget, kept }] }));
-    expect(text).toContain('HALTED by the blast radius: the pass would revoke 9 of 10 managed rules (2 port-removed, 1 instance-terminated); the limit is 2. A reconcile would revoke nothing.');
+    expect(text).toContain('HALTED by the blast radius: the pass would revoke 9 of 10 managed rules (2 port-removed, 1 instance-terminated); the limit is 2. A reconcile would revoke none of them.');
     expect(text).toContain('sgsync reconcile --force');
   });
 

@@ -87,7 +87,8 @@ function headline(r: PassReport): string {
 function advice(r: PassReport): string[] {
   const out: string[] = [];
   if (r.halted) {
-    const what = r.kind === 'plan' ? 'A reconcile would revoke nothing' : 'Nothing was revoked';
+    // Rules wider than one address go all the same (see the planner): "none of them" is the rules the limit counts.
+    const what = r.kind === 'plan' ? 'A reconcile would revoke none of them' : 'None of them was revoked';
     const why = heldBackReasons(r.targets.flatMap((t) => t.kept));
     out.push(
       `HALTED by the blast radius: the pass would revoke ${r.halted.wouldRevoke} of ${r.halted.managed} managed rules${why ? ` (${why})` : ''}; the limit is ${r.halted.limit}. ` +

@@ -21,4 +21,15 @@ describe('a failed command', () => {
     expect(err).toBe('sgsync: AWS said "busy\\x1b[2J\\x1b]52;c;eA==\\x07\\x0d\\u{202e}"\n');
     expect(process.exitCode).toBe(6);
   });
+
+  it('keeps the lines of a message of several, such as a configuration\'s problems', async () => {
+    let err = '';
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
+    const program = new Command().exitOverride();
+    program.command('go').action(() => {
+      throw new SgsyncError('CONFIG_INVALID', 'x.yaml is not valid (2 problems):\nx.yaml:1:1 a\nx.yaml:2:1 b\u001b[2J');
+    });
+    await runCli(program, ['node', 'sgsync', 'go']);
+    expect(err).toBe('sgsync: x.yaml is not valid (2 problems):\nx.yaml:1:1 a\nx.yaml:2:1 b\\x1b[2J\n');
+  });
 });

@@ -20,7 +20,7 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
     }
     if (isSgsyncError(e)) {
       // A message may quote what AWS, IMDS or a file said: its controls are written as escapes.
-      process.stderr.write(`sgsync: ${terminalText(redactSecrets(e.message))}\n`);
+      process.stderr.write(`sgsync: ${terminalText(redactSecrets(e.message), { lines: true })}\n`);
       process.exitCode = exitCodeFor(e.code);
       return;
     }

@@ -99,7 +99,7 @@ const safetySchema = z.strictObject({
       fraction: z.number().min(0).max(1).default(DEFAULTS.safety.revokeLimit.fraction),
     })
     .prefault({})
-    .describe('A pass that would revoke more than count rules, or more than fraction of its managed rules, revokes nothing'),
+    .describe('A pass that would revoke more than count rules, or more than fraction of its managed rules, revokes none of them (rules wider than one address are not counted and go all the same)'),
 });
 
 const agentSchema = z.strictObject({

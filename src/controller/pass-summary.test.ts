@@ -62,7 +62,7 @@ describe('the summary of a pass', () => {
     const summary = summarizePass(result);
     expect(summary).toMatchObject({ ok: false, revoked: 0, added: 1, kept: { 'blast-radius': 4 } });
     expect(summary.problems).toEqual([
-      'the pass would revoke 4 of 4 managed rules, over the limit of 2; nothing was revoked. Check why so many rules look stale; if it is right, run `sgsync reconcile --force` once (or raise safety.revokeLimit)',
+      'the pass would revoke 4 of 4 managed rules, over the limit of 2; none of them was revoked. Check why so many rules look stale; if it is right, run `sgsync reconcile --force` once (or raise safety.revokeLimit)',
     ]);
   });
 });

@@ -287,7 +287,7 @@ export interface Plan {
 export interface SafetySettings {
   /** Rules younger than this (by `sgsync:registered-at`) survive an invisible instance. */
   graceSeconds: number;
-  /** A pass that would revoke more than this revokes nothing; both set means the stricter wins. */
+  /** A pass that would revoke more than this revokes none of them (rules wider than one address are not counted); both set means the stricter wins. */
   revokeLimit: { count?: number; fraction?: number };
   /** Revoke even beyond the limit. */
   force: boolean;

@@ -119,7 +119,7 @@ export function heldBackReasons(kept: readonly Pick<KeptRule, 'reason' | 'wouldR
  */
 export function haltedText(halted: NonNullable<Plan['halted']>): string {
   return (
-    `the pass would revoke ${halted.wouldRevoke} of ${halted.managed} managed rules, over the limit of ${halted.limit}; nothing was revoked. ` +
+    `the pass would revoke ${halted.wouldRevoke} of ${halted.managed} managed rules, over the limit of ${halted.limit}; none of them was revoked. ` +
     'Check why so many rules look stale; if it is right, run `sgsync reconcile --force` once (or raise safety.revokeLimit)'
   );
 }
