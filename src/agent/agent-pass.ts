@@ -6,6 +6,7 @@ import { ruleMember, isManagedBy } from '../core/ownership.js';
 import type { Ec2Port, InstancePort } from '../core/ports.js';
 import { plan as makePlan } from '../core/planner.js';
 import { groupsByRegion, passWarnings, runPass, type AppliedChange, type PassOptions, type PassResult } from '../core/reconcile.js';
+import { realPassTime } from '../controller/pass-time.js';
 import { excludesRegion, matchesSelector } from '../core/selector.js';
 
 /** Everything the agent works with, injected so tests can drive it against the sandbox. */
@@ -91,7 +92,8 @@ export async function agentPass(deps: AgentDeps, self: Member, options: { deregi
     ec2: deps.ec2,
     groups: groupsByRegion(config.targets),
     apply: options.apply,
-    sleep: deps.sleep,
+    ...realPassTime,
+    sleep: deps.sleep ?? realPassTime.sleep,
     onChange: deps.onChange,
     onRound: deps.onRound,
     makePlan: (observed, learned) =>

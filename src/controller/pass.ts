@@ -8,6 +8,7 @@ import { groupsByRegion, passWarnings, runPass, type AppliedChange, type PassOpt
 import { checkGroups, groupCheckWarning, missingGroupErrors, type GroupCheck } from './group-check.js';
 import { inventoryRegions, lookUpNamedInstances, takeInventory, unlistedSelectorRegions, type Inventory, type RegionResult } from './inventory.js';
 import { memberFilters } from './member-filters.js';
+import { realPassTime } from './pass-time.js';
 
 export interface ControllerPassOptions {
   config: LoadedConfig;
@@ -113,6 +114,7 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
   };
 
   const pass = runPass({
+    ...realPassTime,
     ec2,
     groups,
     apply: options.apply,

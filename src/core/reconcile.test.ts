@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { SgsyncError } from './errors.js';
 import type { GroupBatch, Plan, PlannedRevoke, PlannedRule } from './model.js';
 import type { Ec2Port } from './ports.js';
-import { authorizeOrder, holdIfHalted, revokeOrder, runPass } from './reconcile.js';
+import { authorizeOrder, holdIfHalted, revokeOrder, runPass, type PassTime } from './reconcile.js';
 
 const port = { protocol: 'tcp' as const, fromPort: 443, toPort: 443 };
+/** No waits between rounds and no clock: a test's pass runs at once. */
+const time: PassTime = { sleep: () => Promise.resolve(), random: () => 0.5, monotonicNow: () => 0 };
 
 function emptyPlan(over: Partial<Plan> = {}): Plan {
   return { deployment: 'prod', scope: { kind: 'all' }, at: '2025-06-01T12:00:00.000Z', authorize: [], revoke: [], blocked: [], refused: [], kept: [], foreign: [], capacity: [], missing: [], warnings: [], ...over };
@@ -35,7 +37,7 @@ describe('runPass', () => {
       emptyPlan({ revoke: [{ groupId: 'sg-1', region: 'us-east-1', items: [1, 2, 3, 4].map(stale) }] }),
     ];
     let planned = 0;
-    const result = await runPass({ ec2, groups: [{ region: 'us-east-1', groupIds: ['sg-1'] }], apply: true, sleep: () => Promise.resolve(), makePlan: () => plans[Math.min(planned++, plans.length - 1)]! });
+    const result = await runPass({ ec2, groups: [{ region: 'us-east-1', groupIds: ['sg-1'] }], apply: true, ...time, makePlan: () => plans[Math.min(planned++, plans.length - 1)]! });
     expect(planned).toBe(2);
     expect(revoked).toEqual([]);
     expect(result.changes.filter((c) => c.action === 'revoke')).toEqual([]);
@@ -87,7 +89,7 @@ describe('runPass', () => {
         return Promise.resolve({ revoked: batch.items.map((r) => r.ruleId), notFound: false });
       },
     });
-    const pass = (ec2: Ec2Port, p: Plan) => runPass({ ec2, groups: [{ region: 'us-east-1', groupIds: ['sg-1'] }], apply: true, maxRounds: 1, sleep: () => Promise.resolve(), makePlan: () => p });
+    const pass = (ec2: Ec2Port, p: Plan) => runPass({ ec2, groups: [{ region: 'us-east-1', groupIds: ['sg-1'] }], apply: true, maxRounds: 1, ...time, makePlan: () => p });
 
     it("authorizes a member's new rule before revoking its old one when the group has room for it as it is", async () => {
       const calls: string[] = [];
@@ -201,7 +203,7 @@ describe('runPass', () => {
       const ec2 = ec2Without('sg-1');
       const learnedSeen: string[][] = [];
       const result = await runPass({
-        ec2, groups, apply: true, sleep: () => Promise.resolve(),
+        ec2, groups, apply: true, ...time,
         makePlan: (_observed, learned) => {
           learnedSeen.push(learned.missing.map((m) => `${m.region} ${m.groupId}`));
           return learned.missing.some((m) => m.groupId === 'sg-1') ? into('sg-2') : into('sg-1');
@@ -216,13 +218,13 @@ describe('runPass', () => {
       const ec2 = ec2Without('sg-1');
       const plans = [emptyPlan({ revoke: [{ groupId: 'sg-1', region: 'us-east-1', items: [stale(1)] }] }), emptyPlan()];
       let planned = 0;
-      const result = await runPass({ ec2, groups, apply: true, sleep: () => Promise.resolve(), makePlan: () => plans[Math.min(planned++, 1)]! });
+      const result = await runPass({ ec2, groups, apply: true, ...time, makePlan: () => plans[Math.min(planned++, 1)]! });
       expect(result).toMatchObject({ errors: [], converged: true, rounds: 2 });
     });
 
     it("is the pass's error when no round is left to place its rules elsewhere", async () => {
       const ec2 = ec2Without('sg-1');
-      const result = await runPass({ ec2, groups, apply: true, maxRounds: 1, sleep: () => Promise.resolve(), makePlan: () => into('sg-1') });
+      const result = await runPass({ ec2, groups, apply: true, maxRounds: 1, ...time, makePlan: () => into('sg-1') });
       expect(result.errors.map((e) => e.code)).toEqual(['NOT_FOUND']);
       expect(result.converged).toBe(false);
     });

@@ -63,8 +63,12 @@ export interface PassOptions {
   maxRounds?: number;
   /** Groups changed in parallel. */
   concurrency?: number;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
+  /** Waits between rounds (core reads no clock: the drivers pass `setTimeout`'s, tests their own). */
+  sleep: (ms: number) => Promise<void>;
+  /** In [0, 1): the jitter of those waits, so racing passes spread out. */
+  random: () => number;
+  /** Milliseconds on a monotonic clock (`performance.now`), for `timings`. */
+  monotonicNow: () => number;
   /** Called for every change as it lands (the audit log). */
   onChange?: (change: AppliedChange) => void;
   /**
@@ -75,6 +79,9 @@ export interface PassOptions {
    */
   onRound?: (round: number, maxRounds: number, refusal: SgsyncError | undefined) => void;
 }
+
+/** The time a pass runs on, which its driver passes in (see `realPassTime` in controller/). */
+export type PassTime = Pick<PassOptions, 'sleep' | 'random' | 'monotonicNow'>;
 
 export interface PassResult {
   /** The plan of the first round: what the pass set out to do. */
@@ -207,8 +214,7 @@ async function halving<T>(batch: GroupBatch<T>, send: (batch: GroupBatch<T>) => 
 export async function runPass(options: PassOptions): Promise<PassResult> {
   const maxRounds = options.maxRounds ?? 8;
   const concurrency = options.concurrency ?? 8;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const random = options.random ?? Math.random;
+  const { sleep, random, monotonicNow } = options;
   const changes: AppliedChange[] = [];
   const errors: SgsyncError[] = [];
   const alreadyThere: PlannedRule[] = [];
@@ -220,11 +226,11 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
 
   const timings: PassTimings = { observeMs: 0, planMs: 0, applyMs: 0 };
   const timed = async <T>(phase: keyof PassTimings, work: () => T | Promise<T>): Promise<T> => {
-    const start = performance.now();
+    const start = monotonicNow();
     try {
       return await work();
     } finally {
-      timings[phase] += performance.now() - start;
+      timings[phase] += monotonicNow() - start;
     }
   };
 

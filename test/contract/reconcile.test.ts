@@ -7,6 +7,7 @@ import type { Ec2Port } from '../../src/core/ports.js';
 import { spreadStart } from '../../src/core/capacity.js';
 import { plan } from '../../src/core/planner.js';
 import { groupsByRegion, lagWarnings, runPass, type PassOptions, type PassResult } from '../../src/core/reconcile.js';
+import { realPassTime } from '../../src/controller/pass-time.js';
 import { faultsConfigSchema } from '../../src/sandbox/faults.js';
 import { startTestSandbox, type TestSandbox } from './helpers.js';
 
@@ -48,6 +49,7 @@ function members(count: number): Member[] {
 /** One pass of the engine through the real adapter, owning `scope`. */
 function pass(ec2: Ec2Port, target: Target, fleet: Member[], scope: Scope, maxRounds?: number, onRound?: PassOptions['onRound']): Promise<PassResult> {
   return runPass({
+    ...realPassTime,
     ec2,
     maxRounds,
     onRound,
