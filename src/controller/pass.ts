@@ -34,6 +34,11 @@ export interface ControllerPassOptions {
   onRegion?: (result: RegionResult) => void;
   /** See `PassOptions.onRound`. */
   onRound?: PassOptions['onRound'];
+  /**
+   * Asked before each round and each change: a reason ends the pass between
+   * calls (a Lambda's time limit near, a stop signal). See `PassOptions.shouldStop`.
+   */
+  shouldStop?: PassOptions['shouldStop'];
 }
 
 export interface ControllerPassResult extends PassResult {
@@ -119,6 +124,7 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
     groups,
     apply: options.apply,
     concurrency,
+    shouldStop: options.shouldStop,
     onChange: options.onChange ? (c) => options.onChange?.({ ...c, passId }) : undefined,
     onRound: options.onRound,
     afterObserve,

@@ -229,4 +229,148 @@ describe('runPass', () => {
       expect(result.converged).toBe(false);
     });
   });
+  describe('told to stop (a time limit near, a stop signal)', () => {
+    const region = 'us-east-1';
+    const STOP = 'the time limit is near';
+    const created = (batch: GroupBatch<PlannedRule>) => batch.items.map((r, i) => ({ ruleId: `sgr-new${i}`, cidr: r.cidr, protocol: 'tcp', fromPort: r.port.fromPort ?? -1, toPort: r.port.toPort ?? -1 }));
+    /**
+     * An EC2 that logs each authorize and revoke as it starts and answers a moment later (so the call is in flight
+     * meanwhile), and a `shouldStop` that gives its reason from the moment a call `stopAt` picks has started.
+     */
+    function stopping(stopAt: (call: string) => boolean, duplicate = false): { ec2: Ec2Port; shouldStop: () => string | undefined; log: string[] } {
+      const log: string[] = [];
+      let stopped = false;
+      const start = (call: string) => {
+        log.push(call);
+        if (!stopped && stopAt(call)) {
+          stopped = true;
+          log.push('stop');
+        }
+        return new Promise((r) => setTimeout(r, 5));
+      };
+      const ec2: Ec2Port = {
+        enabledRegions: () => Promise.resolve([]),
+        listMembers: () => Promise.resolve([]),
+        listRules: () => Promise.resolve([]),
+        authorize: async (batch) => {
+          const call = `authorize ${batch.groupId} ${batch.items.map((r) => r.instanceId).join(',')}`;
+          await start(call);
+          log.push(`answered ${call}`);
+          return { created: duplicate ? [] : created(batch), duplicate };
+        },
+        revoke: async (batch) => {
+          const call = `revoke ${batch.groupId} ${batch.items.map((r) => r.ruleId).join(',')}`;
+          await start(call);
+          log.push(`answered ${call}`);
+          return { revoked: batch.items.map((r) => r.ruleId), notFound: false };
+        },
+      };
+      return { ec2, shouldStop: () => (stopped ? STOP : undefined), log };
+    }
+    const revokes = (groups: string[]) => emptyPlan({ revoke: groups.map((groupId, i) => ({ groupId, region, items: [{ ...stale(i + 1), groupId }] })) });
+    const groups = [{ region, groupIds: ['sg-1', 'sg-2', 'sg-3', 'sg-9'] }];
+
+    it('starts no authorize or revoke call after the stop, and says why it stopped', async () => {
+      const { ec2, shouldStop, log } = stopping((call) => call.startsWith('revoke sg-1'));
+      const result = await runPass({ ...time, ec2, groups, apply: true, concurrency: 1, shouldStop, makePlan: () => revokes(['sg-1', 'sg-2', 'sg-3']) });
+      expect(log).toEqual(['revoke sg-1 sgr-1', 'stop', 'answered revoke sg-1 sgr-1']);
+      expect(result).toMatchObject({ stopped: STOP, converged: false, rounds: 1, errors: [] });
+      expect(result.changes.map((c) => c.ruleId)).toEqual(['sgr-1']);
+      // What was left is the last plan's: the next pass finds it again.
+      expect(result.lastPlan.revoke.map((b) => b.groupId)).toEqual(['sg-1', 'sg-2', 'sg-3']);
+    });
+
+    it('lets the calls in flight when it comes finish, and records and reports each as usual', async () => {
+      // Two calls at a time: the stop comes while both are in flight; the third is never sent.
+      const { ec2, shouldStop, log } = stopping((call) => call.startsWith('revoke sg-2'));
+      const reported: string[] = [];
+      const result = await runPass({ ...time, ec2, groups, apply: true, concurrency: 2, shouldStop, onChange: (c) => reported.push(c.ruleId ?? '?'), makePlan: () => revokes(['sg-1', 'sg-2', 'sg-3']) });
+      expect(log).toEqual(['revoke sg-1 sgr-1', 'revoke sg-2 sgr-2', 'stop', 'answered revoke sg-1 sgr-1', 'answered revoke sg-2 sgr-2']);
+      expect(reported).toEqual(['sgr-1', 'sgr-2']);
+      expect(result.changes.map((c) => `${c.action} ${c.ruleId}`)).toEqual(['revoke sgr-1', 'revoke sgr-2']);
+      expect(result.stopped).toBe(STOP);
+    });
+
+    it('starts no first round when told to stop before it', async () => {
+      const { ec2, log } = stopping(() => false);
+      const result = await runPass({ ...time, ec2, groups, apply: true, shouldStop: () => STOP, makePlan: () => revokes(['sg-1']) });
+      expect(log).toEqual([]);
+      expect(result).toMatchObject({ stopped: STOP, converged: false, changes: [] });
+    });
+
+    it('is not cut short by a stop that leaves nothing undone', async () => {
+      const { ec2 } = stopping(() => false);
+      const result = await runPass({ ...time, ec2, groups, apply: true, shouldStop: () => STOP, makePlan: () => emptyPlan() });
+      expect(result).toMatchObject({ converged: true });
+      expect(result.stopped).toBeUndefined();
+    });
+
+    it.each([
+      ['before the wait between rounds', 'answered authorize'],
+      ['during the wait between rounds', 'wait'],
+    ])('starts no further round when told to stop %s', async (_when, at) => {
+      // AWS answers Duplicate: someone else added the rule, which calls for another look.
+      const { ec2, log } = stopping(() => false, true);
+      let stop: string | undefined;
+      let looks = 0;
+      const result = await runPass({
+        ...time,
+        ec2: { ...ec2, listRules: () => (looks++, Promise.resolve([])) },
+        groups,
+        apply: true,
+        sleep: () => {
+          log.push('wait');
+          return Promise.resolve();
+        },
+        shouldStop: () => (stop ??= log.some((l) => l.startsWith(at)) ? STOP : undefined),
+        makePlan: () => emptyPlan({ authorize: [{ groupId: 'sg-1', region, items: [add] }] }),
+      });
+      expect(looks).toBe(1);
+      expect(log.filter((l) => !l.startsWith('answered'))).toEqual(at === 'wait' ? ['authorize sg-1 i-9', 'wait'] : ['authorize sg-1 i-9']);
+      expect(result).toMatchObject({ stopped: STOP, converged: false, rounds: 1 });
+    });
+
+    describe('keeps make-before-break', () => {
+      // i-1's rule is replaced (its port range changed): the new rule in sg-1, the old one revoked.
+      const renewed: PlannedRule = { ...add, instanceId: 'i-1', cidr: '54.0.0.1/32', port: { protocol: 'tcp', fromPort: 443, toPort: 444 } };
+      const line = (groupId: string, before: number) => ({ target: 'api', groupId, family: 'ipv4' as const, quota: 60, before, after: before, managed: before, foreign: 0 });
+      const replaced = (groupId: string): PlannedRevoke => ({ ...stale(1), groupId, reason: groupId === 'sg-9' ? 'group-retired' : 'port-removed' });
+
+      it('revokes no old rule once the stop came while its new rule was in flight, though that one landed', async () => {
+        const { ec2, shouldStop, log } = stopping((call) => call.startsWith('authorize'));
+        const plan = emptyPlan({ authorize: [{ groupId: 'sg-1', region, items: [renewed] }], revoke: [{ groupId: 'sg-1', region, items: [replaced('sg-1'), stale(2)] }], capacity: [line('sg-1', 10)] });
+        const result = await runPass({ ...time, ec2, groups, apply: true, shouldStop, makePlan: () => plan });
+        expect(log).toEqual(['authorize sg-1 i-1', 'stop', 'answered authorize sg-1 i-1']);
+        expect(result.changes.map((c) => `${c.action} ${c.instanceId}`)).toEqual(['authorize i-1']);
+        expect(result.stopped).toBe(STOP);
+      });
+
+      it('leaves the old rule of a member whose new rule waited for room, when the stop came while that room was being made', async () => {
+        // sg-1 is full until i-2's stale rule goes; i-1's old rule is in sg-9, a retired group: it goes after its new rule.
+        const { ec2, shouldStop, log } = stopping((call) => call.startsWith('revoke sg-1'));
+        const plan = emptyPlan({
+          authorize: [{ groupId: 'sg-1', region, items: [{ ...renewed, port }] }],
+          revoke: [{ groupId: 'sg-1', region, items: [stale(2)] }, { groupId: 'sg-9', region, items: [replaced('sg-9')] }],
+          capacity: [line('sg-1', 60)],
+        });
+        const result = await runPass({ ...time, ec2, groups, apply: true, shouldStop, makePlan: () => plan });
+        expect(log).toEqual(['revoke sg-1 sgr-2', 'stop', 'answered revoke sg-1 sgr-2']);
+        expect(result.changes.map((c) => `${c.action} ${c.ruleId}`)).toEqual(['revoke sgr-2']);
+      });
+
+      it('still sends the new rule of a member whose old rule went first to make room for it, and nothing else', async () => {
+        // sg-1 is full: i-1's old rule there goes first, its room taken by the new one; i-9 is a newcomer in the same batch.
+        const { ec2, shouldStop, log } = stopping((call) => call.startsWith('revoke sg-1'));
+        const plan = emptyPlan({
+          authorize: [{ groupId: 'sg-1', region, items: [renewed, add] }],
+          revoke: [{ groupId: 'sg-1', region, items: [replaced('sg-1')] }, { groupId: 'sg-2', region, items: [{ ...stale(2), groupId: 'sg-2' }] }],
+          capacity: [line('sg-1', 60)],
+        });
+        const result = await runPass({ ...time, ec2, groups, apply: true, concurrency: 1, shouldStop, makePlan: () => plan });
+        expect(log).toEqual(['revoke sg-1 sgr-1', 'stop', 'answered revoke sg-1 sgr-1', 'authorize sg-1 i-1', 'answered authorize sg-1 i-1']);
+        expect(result.changes.map((c) => `${c.action} ${c.instanceId}`)).toEqual(['revoke i-1', 'authorize i-1']);
+        expect(result).toMatchObject({ stopped: STOP, converged: false });
+      });
+    });
+  });
 });

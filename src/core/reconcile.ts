@@ -69,6 +69,17 @@ export interface PassOptions {
   random: () => number;
   /** Milliseconds on a monotonic clock (`performance.now`), for `timings`. */
   monotonicNow: () => number;
+  /**
+   * Asked before each round and before each authorize or revoke call: a
+   * reason (a time limit near, a stop asked for) and the pass starts no
+   * further call and no further round. Calls under way finish, and land in
+   * `changes` and `onChange` as usual; `PassResult.stopped` says why the
+   * rest was left. Once it gives a reason it is not asked again. One call
+   * still goes after it: the new rule of a member whose old rule this pass
+   * already revoked to make room for it (see `revokeOrder`), so that no
+   * member is left with neither until the next pass.
+   */
+  shouldStop?: () => string | undefined;
   /** Called for every change as it lands (the audit log). */
   onChange?: (change: AppliedChange) => void;
   /**
@@ -102,6 +113,12 @@ export interface PassResult {
   alreadyThere: PlannedRule[];
   /** Rules AWS answered NotFound for one by one in the last round: they are gone, though the reads still listed them. */
   alreadyGone: PlannedRevoke[];
+  /**
+   * Why the pass stopped before it was done (`shouldStop`'s reason), when a
+   * call or a round it would have made was left: the pass is not converged,
+   * and the next pass finishes the work.
+   */
+  stopped?: string;
 }
 
 /** Milliseconds spent reading the groups' rules, planning, and making the changes. */
@@ -196,6 +213,9 @@ async function halving<T>(batch: GroupBatch<T>, send: (batch: GroupBatch<T>) => 
   await halving({ ...batch, items: batch.items.slice(half) }, send, alone);
 }
 
+/** Thrown inside a round for a call a stop keeps from starting; caught before it could leave `runPass`. */
+const STOPPED = new Error('the pass was told to stop before this call');
+
 /**
  * One reconcile pass: observe the target groups, plan, apply, and — only when
  * AWS said the world moved under us (a duplicate, a rule already gone, a group
@@ -210,6 +230,13 @@ async function halving<T>(batch: GroupBatch<T>, send: (batch: GroupBatch<T>) => 
  * such a batch until each of those rules stands alone — AWS's answer for it
  * alone is the truth the reads have not caught up with — so the rest of the
  * batch lands instead of waiting for the next pass.
+ *
+ * A driver with a deadline (a Lambda's time limit, a stop signal) passes
+ * `shouldStop`: the pass then ends between calls, with what landed recorded
+ * and `stopped` saying why. The order of the phases makes that safe: a
+ * revoke that waits for a new rule (`revokeOrder`) is never started once
+ * the stop has kept that rule from being sent, so a stop may leave an extra
+ * rule, never a member without its rule.
  */
 export async function runPass(options: PassOptions): Promise<PassResult> {
   const maxRounds = options.maxRounds ?? 8;
@@ -223,6 +250,13 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     changes.push(c);
     options.onChange?.(c);
   };
+
+  /** `shouldStop`'s reason, once it gave one; and whether the stop left a call or a round undone. */
+  let stopReason: string | undefined;
+  let cutShort = false;
+  const stopAsked = () => (stopReason ??= options.shouldStop?.()) !== undefined;
+  /** Members (by `memberKey`) whose old rule a revoke took away for a successor (see `isReplaced`) during this pass. */
+  const replacedGone = new Set<string>();
 
   const timings: PassTimings = { observeMs: 0, planMs: 0, applyMs: 0 };
   const timed = async <T>(phase: keyof PassTimings, work: () => T | Promise<T>): Promise<T> => {
@@ -245,6 +279,10 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
   let plan = await timed('planMs', () => options.makePlan(observed, learned));
   const first = plan;
   let rounds = 1;
+  /** A pass the stop ended with `plan` (partly) undone. */
+  const stoppedHere = (): PassResult => ({
+    plan: first, lastPlan: plan, changes, rounds, converged: false, errors, observedRules: observed, timings, alreadyThere, alreadyGone, stopped: stopReason,
+  });
   /** The last refusal over a group's quota: the answer, should the pool then have no room left. */
   let overQuota: SgsyncError | undefined;
   for (;;) {
@@ -254,6 +292,7 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
       if (refusal && !errors.includes(refusal)) errors.push(refusal);
       return { plan: first, lastPlan: plan, changes, rounds, converged: isEmptyPlan(plan) && !refusal, errors, observedRules: observed, timings, alreadyThere, alreadyGone };
     }
+    if (stopAsked()) return stoppedHere();
     let raced = false;
     // A refusal that another look may cure (throttling, a group filled meanwhile); if it outlasts every round it is the answer.
     let lastRefusal: SgsyncError | undefined;
@@ -266,38 +305,64 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
     };
     // Before the last round, a batch refused whole is a reason to look again; in it, the batch is halved.
     const lastRound = rounds >= maxRounds;
-    /** Sends a batch; false when it failed (the error is the pass's, or a reason to look again). */
+    /**
+     * `send`, unless a stop was asked: then only the part of the batch
+     * `afterStop` keeps goes, and a batch cut so answers as one that failed
+     * (its members count as unplaced, and keep the rules it was to replace).
+     */
+    const unlessStopped =
+      <T>(send: (batch: GroupBatch<T>) => Promise<boolean>, afterStop: (items: T[]) => T[]) =>
+      async (batch: GroupBatch<T>): Promise<boolean> => {
+        if (!stopAsked()) return send(batch);
+        const items = afterStop(batch.items);
+        if (items.length === batch.items.length) return send(batch);
+        cutShort = true;
+        if (items.length > 0) await send({ ...batch, items });
+        throw STOPPED;
+      };
+    /** Sends a batch; false when it failed (the error is the pass's, or a reason to look again) or a stop kept (some of) it back. */
     const applyBatch = async <T>(batch: GroupBatch<T>, send: (batch: GroupBatch<T>) => Promise<boolean>, alone: (item: T) => void): Promise<boolean> => {
       try {
         if (lastRound) await halving(batch, send, alone);
         else if (!(await send(batch))) raced = true;
         return true;
       } catch (e) {
-        failed(e);
+        if (e !== STOPPED) failed(e);
         return false;
       }
     };
     // Each answers whether AWS took the batch (rather than refusing it whole over a rule that is gone, or exists).
-    const revoke = async (batch: GroupBatch<PlannedRevoke>) => {
-      const out = await options.ec2.revoke(batch).catch((e: unknown) => {
-        if (isSgsyncError(e) && e.code === 'NOT_FOUND') learnMissing(learned, batch);
-        throw e;
-      });
-      if (!out.notFound) revokeChanges(batch, out.revoked).forEach(record);
-      return !out.notFound;
-    };
-    const authorize = async (batch: GroupBatch<PlannedRule>) => {
-      const out = await options.ec2.authorize(batch).catch((e: unknown) => {
-        if (isSgsyncError(e) && e.code === 'CAPACITY_EXHAUSTED') {
-          learnFull(learned, batch);
-          overQuota = e;
-        }
-        if (isSgsyncError(e) && e.code === 'NOT_FOUND') learnMissing(learned, batch);
-        throw e;
-      });
-      if (!out.duplicate) authorizeChanges(batch, out.created).forEach(record);
-      return !out.duplicate;
-    };
+    const revoke = unlessStopped(
+      async (batch: GroupBatch<PlannedRevoke>) => {
+        const out = await options.ec2.revoke(batch).catch((e: unknown) => {
+          if (isSgsyncError(e) && e.code === 'NOT_FOUND') learnMissing(learned, batch);
+          throw e;
+        });
+        if (out.notFound) return false;
+        revokeChanges(batch, out.revoked).forEach(record);
+        const gone = new Set(out.revoked);
+        for (const r of batch.items) if (gone.has(r.ruleId) && isReplaced(r.reason)) replacedGone.add(memberKey(r.target, r.instanceId));
+        return true;
+      },
+      () => [],
+    );
+    const authorize = unlessStopped(
+      async (batch: GroupBatch<PlannedRule>) => {
+        const out = await options.ec2.authorize(batch).catch((e: unknown) => {
+          if (isSgsyncError(e) && e.code === 'CAPACITY_EXHAUSTED') {
+            learnFull(learned, batch);
+            overQuota = e;
+          }
+          if (isSgsyncError(e) && e.code === 'NOT_FOUND') learnMissing(learned, batch);
+          throw e;
+        });
+        if (!out.duplicate) authorizeChanges(batch, out.created).forEach(record);
+        return !out.duplicate;
+      },
+      // The other half of a replacement whose old rule is already gone (a replaced rule in the group whose room its
+      // successor needs goes first): sent all the same, or the member would have neither rule until the next pass.
+      (items) => items.filter((r) => replacedGone.has(memberKey(r.target, r.instanceId))),
+    );
     const applying = plan;
     const { early, late } = authorizeOrder(applying);
     const { now: revokeNow, afterLate } = revokeOrder(applying.revoke, late);
@@ -315,14 +380,18 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
       await authorizeAll(late);
       await revokeAll(afterLate);
     });
+    if (cutShort) return stoppedHere();
     if (!raced || lastRound) {
       // Without a race the plan landed as planned; there is nothing new to observe.
       const converged = !raced && errors.length === 0;
       if (lastRefusal && errors.length === 0) errors.push(lastRefusal);
       return { plan: first, lastPlan: converged ? emptied(plan) : plan, changes, rounds, converged, errors, observedRules: observed, timings, alreadyThere, alreadyGone };
     }
-    // Someone else changed the groups meanwhile: back off a little (with jitter, so racers spread out) and look again.
+    // Someone else changed the groups meanwhile: back off a little (with jitter, so racers spread out) and look again,
+    // unless the pass is to stop: the next one looks anyway.
+    if (stopAsked()) return stoppedHere();
     await sleep(Math.round((50 + random() * 200) * Math.min(rounds, 4)));
+    if (stopAsked()) return stoppedHere();
     rounds++;
     options.onRound?.(rounds, maxRounds, lastRefusal);
     observed = await look();
