@@ -10,6 +10,7 @@ import { portText } from '../dashboard/port-text.js';
 import { printable, renderTable } from './table.js';
 import { heldBackReasons } from '../core/safety.js';
 import { blockedText, retiredText, revokeText } from '../core/plan-output.js';
+import { stoppedText } from '../controller/pass-summary.js';
 
 /** Rows per kind and target in the text output; --json always has every row. */
 export const TEXT_ROW_LIMIT = 100;
@@ -86,6 +87,7 @@ function headline(r: PassReport): string {
 
 function advice(r: PassReport): string[] {
   const out: string[] = [];
+  if (r.stopped !== undefined) out.push(`Pass ${stoppedText(r.stopped)}.`);
   if (r.halted) {
     // Rules wider than one address go all the same (see the planner): "none of them" is the rules the limit counts.
     const what = r.kind === 'plan' ? 'A reconcile would revoke none of them' : 'None of them was revoked';

@@ -65,4 +65,21 @@ describe('the summary of a pass', () => {
       'the pass would revoke 4 of 4 managed rules, over the limit of 2; none of them was revoked. Check why so many rules look stale; if it is right, run `sgsync reconcile --force` once (or raise safety.revokeLimit)',
     ]);
   });
+  it('needs attention when the pass was cut short, saying so plainly and who finishes the work', async () => {
+    const rules = [1, 2].map((n) => staleRule(n));
+    let stop: string | undefined;
+    const ec2 = fakeEc2(rules, false);
+    // The stop comes as the first change lands: the revokes, after it, are not started.
+    const result = await controllerPass({
+      config: parseConfig(yaml('safety: { revokeLimit: { fraction: 1 } }'), 'f'),
+      ec2: { ...ec2, authorize: (b) => ec2.authorize(b).finally(() => (stop = 'sgsync was told to stop (SIGTERM)')) },
+      apply: true,
+      shouldStop: () => stop,
+    });
+    const summary = summarizePass(result, 'the next invocation');
+    expect(summary).toMatchObject({ ok: false, added: 1, revoked: 0, converged: false, stopped: 'sgsync was told to stop (SIGTERM)' });
+    expect(summary.problems).toEqual([
+      'pass cut short: sgsync was told to stop (SIGTERM). The changes under way were finished and logged, no further change was started; the next invocation finishes the work',
+    ]);
+  });
 });

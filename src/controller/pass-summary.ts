@@ -18,6 +18,8 @@ export interface PassSummary {
   regions: { region: string; status: 'complete' | 'failed'; instances: number; reason?: string }[];
   errors: { code: string; message: string }[];
   converged: boolean;
+  /** Why the pass stopped before it was done (a time limit, a stop signal): the next pass finishes the work. */
+  stopped?: string;
 }
 
 function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
@@ -27,15 +29,27 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): Record<strin
 }
 
 /**
+ * What a pass that stopped before it was done says, after "pass": why, what
+ * became of the calls under way, and who finishes the work (`next`: "the
+ * next pass", or the Lambda's "the next invocation").
+ */
+export function stoppedText(reason: string, next = 'the next pass'): string {
+  return `cut short: ${reason}. The changes under way were finished and logged, no further change was started; ${next} finishes the work`;
+}
+
+/**
  * Sums up a controller pass. A pass that ran to the end can still need
  * attention: a region whose listing failed keeps its members' rules (safety
  * rule 2), a blast-radius halt revoked nothing (rule 4), and a group whose
- * change AWS refused is left as it was. Each of those is a problem here, so
- * that health checks and alerts see it; blocked rules are reported but are a
- * capacity fact, not a failure of the pass.
+ * change AWS refused is left as it was. A pass cut short (a time limit, a
+ * stop signal) left work undone. Each of those is a problem here, so that
+ * health checks and alerts see it; blocked rules are reported but are a
+ * capacity fact, not a failure of the pass. `next` names who finishes a
+ * pass cut short (see `stoppedText`).
  */
-export function summarizePass(result: ControllerPassResult): PassSummary {
+export function summarizePass(result: ControllerPassResult, next?: string): PassSummary {
   const problems: string[] = [];
+  if (result.stopped !== undefined) problems.push(`pass ${stoppedText(result.stopped, next)}`);
   for (const r of result.inventory.regions) if (r.status === 'failed') problems.push(`inventory of ${r.region} failed: ${r.reason ?? 'unknown reason'}`);
   if (result.plan.halted) problems.push(haltedText(result.plan.halted));
   for (const e of result.errors) problems.push(`${e.code}: ${e.message}`);
@@ -49,5 +63,6 @@ export function summarizePass(result: ControllerPassResult): PassSummary {
     regions: result.inventory.regions.map(({ region, status, instances, reason }) => ({ region, status, instances, ...(reason ? { reason } : {}) })),
     errors: result.errors.map((e) => ({ code: e.code, message: e.message })),
     converged: result.converged,
+    ...(result.stopped !== undefined ? { stopped: result.stopped } : {}),
   };
 }

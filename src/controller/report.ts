@@ -48,9 +48,11 @@ export interface PassReport {
   deployment: string;
   /**
    * in-sync: nothing to do; changes-pending (plan); applied (reconcile); halted: the blast radius stopped every revoke;
-   * incomplete: errors, or a region that could not be listed (its members' rules were kept unchecked).
+   * incomplete: errors, a region that could not be listed (its members' rules were kept unchecked), or a pass cut short (`stopped`).
    */
   outcome: 'in-sync' | 'changes-pending' | 'applied' | 'halted' | 'incomplete';
+  /** Why the pass stopped before it was done (a stop signal): the changes under way landed, no further one was started. */
+  stopped?: string;
   summary: { add: number; revoke: number; kept: number; blocked: number; refused: number; foreign: number; dangerous: number; missing: number; regionsFailed: number; errors: number };
   halted?: { wouldRevoke: number; limit: number; managed: number; override: string };
   regions: RegionResult[];
@@ -207,7 +209,7 @@ export function buildReport(kind: ReportKind, result: ControllerPassResult, targ
     ? { wouldRevoke: result.plan.halted.wouldRevoke, limit: result.plan.halted.limit, managed: result.plan.halted.managed, override: '--force' }
     : undefined;
   const outcome: PassReport['outcome'] =
-    result.errors.length > 0 || summary.regionsFailed > 0 ? 'incomplete'
+    result.errors.length > 0 || summary.regionsFailed > 0 || result.stopped !== undefined ? 'incomplete'
     : halted ? 'halted'
     : summary.add + summary.revoke === 0 ? 'in-sync'
     : kind === 'plan' ? 'changes-pending'
@@ -220,6 +222,7 @@ export function buildReport(kind: ReportKind, result: ControllerPassResult, targ
     outcome,
     summary,
     ...(halted ? { halted } : {}),
+    ...(result.stopped !== undefined ? { stopped: result.stopped } : {}),
     regions: result.inventory.regions,
     targets: reports,
     errors: result.errors.map(errorLine),
