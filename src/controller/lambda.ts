@@ -42,6 +42,51 @@ interface Context {
   ec2: Ec2Adapter;
 }
 
+/** What the handler reads of Lambda's context object. */
+export interface LambdaInvocation {
+  awsRequestId?: string;
+  /** Milliseconds left before Lambda ends the invocation (the function's timeout). */
+  getRemainingTimeInMillis?: () => number;
+}
+
+/**
+ * How much of the function's time a pass keeps for the calls it has under
+ * way when it stops starting new ones: Lambda ends an invocation at its
+ * timeout mid-call, and a change that lands then has no audit line.
+ *
+ * Most calls answer in well under a second. A throttled one is retried by
+ * the SDK after back-offs of at most 1, 2, 4, 8 s (jittered, doubling from
+ * its throttling base of 1 s), so 20 s lets a call throttled four times in a
+ * row still land, and leaves the summary time to be logged. The adapter's own
+ * deadline per call (`CALL_TIMEOUT_MS`, 5 minutes with every retry) is longer
+ * than the shortest timeout the template gives the function (60 s), so no
+ * margin could wait out a call AWS keeps refusing: such a change may still be
+ * cut off, and the next pass sees it as it sees any rule. 20 s is a third of
+ * that shortest timeout; a function given less time keeps a third of it
+ * instead (see `stopMargin`), so that it still has time to make changes.
+ */
+export const LAMBDA_STOP_MARGIN_MS = 20_000;
+
+/** The margin for an invocation that had `remainingAtStart` ms when its pass began: `LAMBDA_STOP_MARGIN_MS`, or a third of the time when that is less. */
+export function stopMargin(remainingAtStart: number): number {
+  return Math.min(LAMBDA_STOP_MARGIN_MS, Math.floor(remainingAtStart / 3));
+}
+
+/**
+ * The pass's `shouldStop` for an invocation: a reason once less time is left
+ * than the margin, so that the pass ends (and the summary is logged) before
+ * Lambda ends the invocation. Undefined when the context cannot tell.
+ */
+export function deadlineStop(context: LambdaInvocation | undefined): (() => string | undefined) | undefined {
+  const remaining = context?.getRemainingTimeInMillis?.bind(context);
+  if (!remaining) return undefined;
+  const margin = stopMargin(remaining());
+  return () => {
+    const left = remaining();
+    return left < margin ? `the function's time limit is near (${(left / 1000).toFixed(1)} s left; ${margin / 1000} s are kept for the calls under way)` : undefined;
+  };
+}
+
 /**
  * The configuration: `SGSYNC_CONFIG_YAML` (the YAML itself, handy for a
  * function configured by a template) wins over `SGSYNC_CONFIG` (a path,
@@ -67,12 +112,13 @@ function callTotals(ec2: Ec2Adapter): Map<string, number> {
  * invocation and reused while the container lives (a failed load is retried
  * next time). A pass that could not run throws, so Lambda counts an error
  * and retries the event; a pass that ran with problems (a region that could
- * not be listed, a blast-radius halt) returns `ok: false` and logs them at
- * error level, because retrying the same event would meet the same facts.
+ * not be listed, a blast-radius halt, a pass cut short as the function's
+ * time limit neared) returns `ok: false` and logs them at error level,
+ * because retrying the same event would meet the same facts.
  * The passes' warnings are logged as the daemon logs them (`logPassWarnings`):
  * once each while the container lives.
  */
-export function createHandler(deps: LambdaDeps = {}): (event: unknown, context?: { awsRequestId?: string }) => Promise<LambdaSummary> {
+export function createHandler(deps: LambdaDeps = {}): (event: unknown, context?: LambdaInvocation) => Promise<LambdaSummary> {
   const env = deps.env ?? process.env;
   const log = deps.log ?? createLogger({ format: 'json' });
   const now = deps.now ?? Date.now;
@@ -112,11 +158,13 @@ export function createHandler(deps: LambdaDeps = {}): (event: unknown, context?:
     const instance = work.kind === 'instance' ? { instanceId: work.instanceId, region: work.region } : undefined;
     const audit = AuditLog.open({ file: deps.auditFile, deployment: ctx.loaded.config.deployment, actor: 'lambda', now });
     try {
-      const result = await controllerPass({ config: ctx.loaded, ec2: ctx.ec2, apply: true, instance, now, onChange: (c) => audit.record(c, c.passId) });
+      const shouldStop = deadlineStop(context);
+      const result = await controllerPass({ config: ctx.loaded, ec2: ctx.ec2, apply: true, instance, now, shouldStop, onChange: (c) => audit.record(c, c.passId) });
       const calls: Record<string, number> = {};
       for (const [action, n] of callTotals(ctx.ec2)) if (n > (before.get(action) ?? 0)) calls[action] = n - (before.get(action) ?? 0);
       const summary: LambdaSummary = {
-        ...summarizePass(result),
+        // A pass cut short by the time limit returns, not throws: a retry of the event would meet the same limit.
+        ...summarizePass(result, 'the next invocation'),
         event: work.kind,
         ...(work.kind === 'instance' ? { instance: { instanceId: work.instanceId, region: work.region, state: work.state } } : {}),
         durationMs: now() - started,
