@@ -1,7 +1,8 @@
 /**
  * `sgsync controller run`: the controller as a long-running daemon — a pass
  * every interval, backoff on failure, /healthz and /metrics on a local port,
- * and a clean stop on SIGTERM (the pass under way finishes first).
+ * and a clean stop on SIGTERM (the pass under way starts no further change,
+ * its calls in flight land and are audited).
  */
 import { listenError } from '../http/listen.js';
 import type { Command } from 'commander';
@@ -16,7 +17,7 @@ import { logPassWarnings, WarningLog } from '../controller/warning-log.js';
 import { isSgsyncError, messageOf } from '../core/errors.js';
 import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
 import { logLevelOption, numberIn } from './options.js';
-import { onStopSignals } from './signals.js';
+import { onStopSignals, signalExitCode, signalStopReason } from './signals.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { createLogger, roundLogger } from './logger.js';
 import { passExitCode } from './pass-report.js';
@@ -35,10 +36,14 @@ async function run(options: RunOptions): Promise<void> {
   const log = createLogger({ level: options.logLevel });
   // First, so that a stop asked for while the rest starts up is handled as documented (no pass then runs).
   const stop = new AbortController();
+  let stopSignal: NodeJS.Signals | undefined;
   onStopSignals(log, 'changes in flight may land without an audit line', (signal) => {
-    log.info({ signal }, 'stopping after the pass under way (a second signal stops at once)');
+    log.info({ signal }, 'stopping: the pass under way starts no further change, its calls in flight finish (a second signal stops at once)');
+    stopSignal = signal;
     stop.abort();
   });
+  // systemd's TimeoutStopSec is no time for a whole pass: a stop ends the pass under way between calls.
+  const shouldStop = () => (stopSignal ? signalStopReason(stopSignal) : undefined);
   const { loaded, ec2 } = await awsContext(options);
   for (const w of loaded.warnings) log.warn(w);
   const controller = loaded.config.controller;
@@ -67,7 +72,7 @@ async function run(options: RunOptions): Promise<void> {
   const pass = async (): Promise<boolean> => {
     const startedAtMs = Date.now();
     try {
-      const result = await controllerPass({ config: loaded, ec2, apply: true, onChange: (c) => audit.record(c, c.passId), onRound: roundLogger(log) });
+      const result = await controllerPass({ config: loaded, ec2, apply: true, shouldStop, onChange: (c) => audit.record(c, c.passId), onRound: roundLogger(log) });
       const summary = summarizePass(result);
       metrics.recordPass(result, summary, { startedAtMs, finishedAtMs: Date.now() });
       last = { result };
@@ -94,7 +99,7 @@ async function run(options: RunOptions): Promise<void> {
       onError: (e) => log.error({ code: isSgsyncError(e) ? e.code : 'INTERNAL' }, `pass failed: ${messageOf(e)}`),
       onWait: (ms, failures) => log.debug({ waitMs: ms, failures }, failures ? 'backing off' : 'waiting for the next pass'),
     });
-    if (options.once) finishOnce(options, last, callCounts(ec2), loaded.targets);
+    if (options.once) finishOnce(options, last, callCounts(ec2), loaded.targets, stopSignal);
     else log.info({ passes: end.passes }, 'controller stopped');
   } finally {
     audit.close();
@@ -109,6 +114,7 @@ function finishOnce(
   last: { result?: ControllerPassResult; error?: unknown },
   calls: Record<string, number>,
   targets: Parameters<typeof buildReport>[2],
+  stopSignal: NodeJS.Signals | undefined,
 ): void {
   if (!last.result) {
     const e = last.error;
@@ -118,13 +124,14 @@ function finishOnce(
   const summary = { ...summarizePass(last.result), calls };
   const text = `pass ${summary.passId}: ${summary.added} added, ${summary.revoked} revoked, ${summary.blocked} blocked${summary.ok ? '' : `; ${summary.problems.join('; ')}`}`;
   process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : `${text}\n`);
-  process.exitCode = passExitCode(buildReport('reconcile', last.result, targets, calls));
+  // As `sgsync reconcile` would: a pass a signal cut short exits as the signal would have ended it.
+  process.exitCode = last.result.stopped !== undefined && stopSignal ? signalExitCode(stopSignal) : passExitCode(buildReport('reconcile', last.result, targets, calls));
 }
 
 export function addControllerCommand(program: Command): void {
   const controller = program.command('controller').description('Run the controller: reconcile every target against the fleet of every region, continuously');
   withAwsConnection(controller.command('run'))
-    .description('Run a pass every interval (with jitter), back off after a failure, serve /healthz and /metrics on a local port; SIGTERM stops after the pass under way')
+    .description('Run a pass every interval (with jitter), back off after a failure, serve /healthz and /metrics on a local port; SIGTERM stops once the calls under way have landed')
     .option('--interval <seconds>', 'time between passes (default: controller.intervalSeconds)', numberIn('--interval', 1, 86_400, false))
     .option('--metrics-port <port>', 'serve /healthz and /metrics on this port; 0 picks a free one (default: controller.metricsPort, else none)', numberIn('--metrics-port', 0, 65_535, true))
     .option('--metrics-host <host>', 'address for /healthz and /metrics (0.0.0.0 to let a scraper in from outside)', '127.0.0.1')
@@ -136,7 +143,7 @@ export function addControllerCommand(program: Command): void {
       'after',
       '\nOnce the metrics server listens, "metrics on http://HOST:PORT" is printed on stderr.\n' +
         '/healthz answers 200 while a pass has succeeded within the last two intervals (each with its jitter), else 503 with the reason.\n' +
-        'A stop (SIGTERM, SIGINT) exits 0 after the pass under way; a second one stops at once with 130. See docs/metrics.md.',
+        'A stop (SIGTERM, SIGINT) cuts the pass under way short (its calls in flight land and are audited) and exits 0; a second one stops at once with 130. See docs/metrics.md.',
     )
     .action((options: RunOptions) => run(options));
 }

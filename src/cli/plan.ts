@@ -40,9 +40,15 @@ function checkRegions(regions: string[] | undefined): string[] | undefined {
 /**
  * Runs one controller pass for `plan` (dry run) or `reconcile` (apply),
  * prints its report on stdout and sets the exit code. Every change is passed
- * to `onChange` as it lands (the audit log).
+ * to `onChange` as it lands (the audit log); `shouldStop` may end the pass
+ * between changes (see `PassOptions.shouldStop`).
  */
-export async function runPassCommand(kind: ReportKind, options: PassCliOptions, onChange?: (deployment: string) => (c: AppliedChange & { passId: string }) => void): Promise<PassReport> {
+export async function runPassCommand(
+  kind: ReportKind,
+  options: PassCliOptions,
+  onChange?: (deployment: string) => (c: AppliedChange & { passId: string }) => void,
+  shouldStop?: () => string | undefined,
+): Promise<PassReport> {
   const regions = checkRegions(options.region);
   const log = createLogger({ level: options.logLevel });
   const { loaded, ec2 } = await awsContext(options);
@@ -57,6 +63,7 @@ export async function runPassCommand(kind: ReportKind, options: PassCliOptions, 
       onChange: onChange?.(loaded.config.deployment),
       onRegion: (r) => (r.status === 'failed' ? log.warn({ region: r.region, code: r.code }, `inventory of ${r.region} failed: ${r.reason ?? ''}`) : log.debug({ ...r }, `listed ${r.region}`)),
       onRound: roundLogger(log),
+      shouldStop,
     });
     const report = buildReport(kind, result, loaded.targets, callCounts(ec2));
     process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderPassReport(report));

@@ -2,10 +2,15 @@
  * `sgsync reconcile`: one controller pass that applies. Every change is
  * written to the audit log (stderr, or appended to --audit-log FILE) as it
  * lands; the report on stdout says what changed, what was kept and why.
+ * SIGTERM or SIGINT cuts the pass short: no further change is started, the
+ * calls under way land and are audited, the report says so, and the exit
+ * code is the signal's (143, 130), as a shell reports a program it ended.
  */
 import type { Command } from 'commander';
 import { AuditLog } from '../controller/audit.js';
+import { createLogger } from './logger.js';
 import { runPassCommand, withPassOptions, type PassCliOptions } from './plan.js';
+import { onStopSignals, signalExitCode, signalStopReason } from './signals.js';
 
 interface ReconcileCliOptions extends PassCliOptions {
   auditLog?: string;
@@ -19,15 +24,29 @@ export function addReconcileCommand(program: Command): void {
     .addHelpText(
       'after',
       '\nExit codes: 0 done, 8 halted by the blast radius (nothing revoked; check, then --force),\n' +
-        '4/6 a region could not be listed or a group could not be changed (the rest of the pass was done),\n5 members blocked by capacity. See docs/controller.md.',
+        '4/6 a region could not be listed or a group could not be changed (the rest of the pass was done),\n5 members blocked by capacity,\n' +
+        '143/130 cut short by SIGTERM/SIGINT (no further change started; the calls under way landed and were audited). See docs/controller.md.',
     )
     .action(async (options: ReconcileCliOptions) => {
       let audit: AuditLog | undefined;
+      let stopSignal: NodeJS.Signals | undefined;
+      const log = createLogger({ level: options.logLevel });
+      onStopSignals(log, 'changes in flight may land without an audit line', (signal) => {
+        log.info({ signal }, 'stopping: no further change is started, the calls in flight finish (a second signal stops at once)');
+        stopSignal = signal;
+      });
       try {
-        await runPassCommand('reconcile', options, (deployment) => {
-          audit = AuditLog.open({ file: options.auditLog, deployment });
-          return (c) => audit?.record(c, c.passId);
-        });
+        const report = await runPassCommand(
+          'reconcile',
+          options,
+          (deployment) => {
+            audit = AuditLog.open({ file: options.auditLog, deployment });
+            return (c) => audit?.record(c, c.passId);
+          },
+          () => (stopSignal ? signalStopReason(stopSignal) : undefined),
+        );
+        // A pass the signal left unfinished ends as the signal would have ended it; one it did not cut short keeps its code.
+        if (report.stopped !== undefined && stopSignal) process.exitCode = signalExitCode(stopSignal);
       } finally {
         audit?.close();
       }

@@ -1,8 +1,9 @@
+import { constants } from 'node:os';
 import type { Logger } from 'pino';
 
 /**
- * The first SIGTERM or SIGINT asks a long-running command to stop as it
- * documents (after the pass under way; after deregistering): `first` is
+ * The first SIGTERM or SIGINT asks a command to stop as it documents (once
+ * the calls under way have landed; after deregistering): `first` is
  * called. A second one, from someone who will not wait, stops the process at
  * once with 130, saying so — calls in flight may then land with no line in
  * the log or the audit log, which is what `consequence` tells them.
@@ -28,4 +29,21 @@ function onTwoSignals(first: (signal: NodeJS.Signals) => void, second: (signal: 
   };
   process.on('SIGTERM', on);
   process.on('SIGINT', on);
+}
+
+/**
+ * The reason a pass told to stop by `signal` gives (`PassOptions.shouldStop`):
+ * it then starts no further change, and the calls under way finish.
+ */
+export function signalStopReason(signal: NodeJS.Signals): string {
+  return `sgsync was told to stop (${signal})`;
+}
+
+/**
+ * The exit code of a command a signal cut short, as a shell reports a
+ * program the signal ended: 128 and its number (130 for SIGINT, 143 for
+ * SIGTERM), so that a script sees what it saw before the command handled it.
+ */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? 0);
 }

@@ -13,7 +13,7 @@ export interface LoopOptions {
   /** Up to this much is added to each interval at random. */
   jitterMs: number;
   backoff?: Backoff;
-  /** Aborting stops the loop: a pass under way finishes first, a wait ends at once. */
+  /** Aborting stops the loop: a pass under way is waited for (its driver cuts it short), a wait ends at once. */
   signal: AbortSignal;
   /** Run one pass and return. */
   once?: boolean;
@@ -63,9 +63,12 @@ async function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /**
  * The controller daemon's schedule: a pass, a wait, a pass… until the
- * signal is aborted. A pass is never cut short — stopping half-way through
- * applying a plan would be safe (every step is idempotent) but would leave
- * work for the next controller — so a stop waits for the pass, then returns.
+ * signal is aborted. The loop never abandons a pass: a stop waits for it to
+ * return, then returns. The daemon's pass watches the same stop and starts no
+ * further change once it comes (`PassOptions.shouldStop`), so the wait is for
+ * the calls in flight, which land and are audited, not for the whole pass:
+ * stopping half-way through a plan is safe (every step is idempotent), and
+ * the next pass finishes the work.
  */
 export async function runLoop(options: LoopOptions): Promise<LoopEnd> {
   const sleep = options.sleep ?? abortableSleep;

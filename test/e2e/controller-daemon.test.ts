@@ -139,7 +139,7 @@ describe('sgsync controller run', () => {
       const exited = once(daemon.proc, 'exit');
       await until(() => Promise.resolve(daemon.stderr()), (text) => text.includes('metrics on http://'), 100);
       daemon.proc.kill('SIGTERM');
-      await until(() => Promise.resolve(daemon.stderr()), (text) => text.includes('stopping after the pass under way'), 50);
+      await until(() => Promise.resolve(daemon.stderr()), (text) => text.includes('stopping: the pass under way starts no further change'), 50);
       daemon.proc.kill('SIGTERM');
       const [code] = (await exited) as [number | null];
       expect(code).toBe(130);
