@@ -32,7 +32,7 @@ export type { ControllerPassResult } from './controller/pass.js';
 export type { Inventory, RegionResult } from './controller/inventory.js';
 export { EXIT, exitCodeFor } from './cli/exit-codes.js';
 
-export interface ReconcileOptions extends Pick<ControllerPassOptions, 'regions' | 'force' | 'onChange' | 'onRegion' | 'now'> {
+export interface ReconcileOptions extends Pick<ControllerPassOptions, 'regions' | 'force' | 'onChange' | 'onRegion' | 'now' | 'shouldStop'> {
   config: LoadedConfig;
   /** How to reach EC2; by default `createEc2Adapter({ config })`. */
   ec2?: ControllerPassOptions['ec2'];
