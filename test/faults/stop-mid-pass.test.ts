@@ -18,8 +18,9 @@ afterEach(async () => {
 /**
  * A fleet whose next pass has revokes to make in more than one group (the
  * rules of terminated workers), one group at a time (`controller.concurrency:
- * 1`, in `config`), each revoke held 700 ms in the sandbox: a stop that comes
- * as the first one arrives finds it in flight and the others not started.
+ * 1`, in `config`), each revoke held 2.5 s in the sandbox: a stop that comes
+ * as the first one arrives finds it in flight and the others not started,
+ * however slowly a loaded machine hands the signal to the process.
  */
 async function staleInSeveralGroups(seed: number): Promise<{ fleet: FaultFleet; config: string; yaml: string; groups: number }> {
   const f = await FaultFleet.start({ seed, groups: 3, quota: 8 });
@@ -33,7 +34,7 @@ async function staleInSeveralGroups(seed: number): Promise<{ fleet: FaultFleet; 
   await f.fleet.ec2('ap-southeast-2').send(new TerminateInstancesCommand({ InstanceIds: gone.slice(3) }));
   const groups = new Set(f.view().rules.filter((r) => gone.includes(r.instanceId ?? '')).map((r) => r.groupId)).size;
   expect(groups, 'the stale rules are in more than one group').toBeGreaterThan(1);
-  f.sandbox.faults.set(faultsConfigSchema.parse({ rules: [{ action: REVOKE, region: PRIMARY, latencyMs: 700 }] }));
+  f.sandbox.faults.set(faultsConfigSchema.parse({ rules: [{ action: REVOKE, region: PRIMARY, latencyMs: 2500 }] }));
   const yaml = readFileSync(f.config, 'utf8').replace('controller:\n', 'controller:\n  concurrency: 1\n');
   return { fleet: f, config: f.fleet.config('one-group-at-a-time.yaml', yaml), yaml, groups };
 }
