@@ -52,6 +52,18 @@ describe('capacity and placement', () => {
     expect(where(placeRules([desired(7)], pool(60), ledger))).toEqual(['i-7@sg-b']);
   });
 
+  it('skips every group holding the same rule among several rules for one CIDR, and forgets only the rule revoked', () => {
+    // One address, three rules: 443 in sg-a and sg-b (a rule by hand and a stale copy), 8080 in sg-c.
+    const cidr = '54.0.0.7/32';
+    const rules = [observed('sg-a', 1, { cidr }), observed('sg-b', 2, { cidr }), observed('sg-c', 3, { cidr, fromPort: 8080, toPort: 8080 })];
+    const ledger = new CapacityLedger(rules);
+    const pool3 = pool(60, ['sg-a', 'sg-b', 'sg-c']);
+    expect(where(placeRules([desired(7)], pool3, new CapacityLedger(rules)))).toEqual(['i-7@sg-c']);
+    ledger.remove(rules[0]!);
+    expect(where(placeRules([desired(7)], pool3, ledger))).toEqual(['i-7@sg-a']);
+    expect(ledger.used('sg-b', 'ipv4')).toBe(1);
+  });
+
   it.each([
     ['an empty pool', []],
     ['a zero quota', ['sg-a']],

@@ -14,6 +14,7 @@ describe('rule descriptions', () => {
     ['non-ASCII letters are replaced', 'café', 'caf_'],
     ['an emoji becomes one character', 'ok🚀', 'ok_'],
     ['control characters are replaced', 'a\nb\tc', 'a_b_c'],
+    ['text of nothing but refused characters is replaced whole', 'ü"<', '___'],
   ])('%s', (_case, input, output) => {
     expect(sanitizeDescription(input)).toBe(output);
   });

@@ -90,6 +90,17 @@ describe('desired rules', () => {
     expect(order.slice(-3)).toEqual(['a eu-west-1 i-3 ipv4 443', 'a us-west-2 i-1 ipv4 443', 'a us-west-2 i-2 ipv4 443']);
   });
 
+  it('pair ICMP with IPv4 and ICMPv6 with IPv6 only: the other pairings match no traffic and cost quota', () => {
+    const ports = [{ protocol: 'icmp' as const, fromPort: -1, toPort: -1 }, { protocol: 'icmpv6' as const, fromPort: -1, toPort: -1 }];
+    const rules = desiredRules([target({ families: ['ipv4', 'ipv6'], ports })], [member()]).rules;
+    expect(rules.map((r) => `${r.port.protocol} ${r.cidr}`)).toEqual(['icmp 54.12.0.7/32', 'icmpv6 2a05:d018::7/128']);
+  });
+
+  it('count an instance listed twice once, by its first entry', () => {
+    const rules = desiredRules([target()], [member(), member({ publicIpv4: '54.12.0.8' })]).rules;
+    expect(rules.map((r) => `${r.instanceId} ${r.cidr}`)).toEqual(['i-1 54.12.0.7/32']);
+  });
+
   it('collapse a port listed twice into one rule', () => {
     const port = { protocol: 'tcp' as const, fromPort: 443, toPort: 443 };
     expect(desiredRules([target({ ports: [port, port] })], [member()]).rules).toHaveLength(1);

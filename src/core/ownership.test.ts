@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isManagedBy, ownershipTags, registeredAtMs, ruleInstanceSpan, ruleMember, TAG, type TextSpan } from './ownership.js';
+import { commonTags, isManagedBy, ownershipTags, registeredAtMs, ruleInstanceSpan, ruleMember, TAG, type TextSpan } from './ownership.js';
 
 const rule = (tags: Record<string, string>) => ({ tags });
 
@@ -42,6 +42,20 @@ describe('ownership', () => {
     ['', undefined],
   ])('reads the registration time "%s" as %s', (text, ms) => {
     expect(registeredAtMs(rule({ [TAG.registeredAt]: text }))).toBe(ms);
+  });
+});
+
+describe('the tags of a batch authorize', () => {
+  it('are those every rule shares: ownership and target, never one member\'s instance or region', () => {
+    const at = '2025-06-01T12:00:00.000Z';
+    const items = [
+      { tags: ownershipTags('prod', { target: 'api', instanceId: 'i-1', memberRegion: 'eu-west-1' }, at) },
+      { tags: ownershipTags('prod', { target: 'api', instanceId: 'i-2', memberRegion: 'eu-west-1' }, at) },
+      { tags: ownershipTags('prod', { target: 'api', instanceId: 'i-3', memberRegion: 'ap-southeast-2' }, at) },
+    ];
+    expect(commonTags(items)).toEqual({ [TAG.managedBy]: 'prod', [TAG.target]: 'api', [TAG.registeredAt]: at });
+    expect(commonTags(items.slice(0, 1))).toEqual(items[0]!.tags);
+    expect(commonTags([])).toEqual({});
   });
 });
 

@@ -83,6 +83,9 @@ describe('planning authorizations', () => {
   it('does nothing for a member whose rule already exists, even if the CIDR is spelled differently or the protocol is a number', () => {
     const p = plan(input({ members: [member('i-7')], observed: [managed('sgr-1', 'i-7', { protocol: '6', cidr: '54.0.0.7/32' })] }));
     expect([authorized(p), revoked(p)]).toEqual([[], []]);
+    // Spelled differently indeed: EC2 would call a new rule for 54.0.0.7/32 a duplicate of this one.
+    const odd = plan(input({ members: [member('i-7')], observed: [managed('sgr-1', 'i-7', { cidr: '54.0.0.7/032' })] }));
+    expect([authorized(odd), revoked(odd)]).toEqual([[], []]);
   });
 
   it('neither adds nor removes anything for a pending member', () => {
@@ -109,6 +112,45 @@ describe('planning authorizations', () => {
     expect(authorized(p)).toEqual(['i-1@sg-1:54.0.0.1/32', 'i-1@sg-1:2a05:d018::1/128', 'i-3@sg-1:54.0.0.3/32', 'i-4@sg-1:2a05:d018::4/128']);
     expect(revoked(p)).toEqual([]);
     expect(p.refused.map((r) => `${r.instanceId}:${r.reason}`)).toEqual(['i-5:no-public-address', 'i-5:no-ipv6-address']);
+  });
+
+  it('refuses a member once for a reason both families of a two-family target give', () => {
+    // A private IPv4 address and a ULA: neither is public. The refusal counts members, not families.
+    const dual = target({ families: ['ipv4', 'ipv6'] });
+    const p = plan(input({ targets: [dual], members: [member('i-5', { publicIpv4: '10.0.0.5', ipv6: ['fd00::5'] })] }));
+    expect(p.refused.map((r) => `${r.instanceId}:${r.reason}`)).toEqual(['i-5:address-not-public']);
+  });
+
+  it('gives the last room to members in placement order, member region first, then instance id, whatever order they are listed in', () => {
+    const members = [member('i-1', { region: 'us-west-2' }), member('i-3'), member('i-2', { region: 'ap-southeast-2' })];
+    const p = plan(input({ targets: [target({ quota: 2, groupIds: ['sg-1'] })], members }));
+    expect(authorized(p)).toEqual(['i-2@sg-1:54.0.0.2/32', 'i-3@sg-1:54.0.0.3/32']);
+    expect(p.blocked.map((b) => `${b.instanceId}:${b.reason}`)).toEqual(['i-1:capacity']);
+  });
+
+  it("adds the new port's rule beside the rule a member already has when a port is added to the target", () => {
+    const ports = [{ protocol: 'tcp' as const, fromPort: 443, toPort: 443 }, { protocol: 'tcp' as const, fromPort: 8443, toPort: 8443 }];
+    const p = plan(input({ targets: [target({ ports })], members: [member('i-7')], observed: [managed('sgr-1', 'i-7')] }));
+    expect(p.authorize.flatMap((b) => b.items.map((r) => `${r.instanceId}:${r.port.fromPort}`))).toEqual(['i-7:8443']);
+    expect(revoked(p)).toEqual([]);
+  });
+
+  it('refuses no member it does not admit for another reason: one stopped, pending or not selected has no public address to give', () => {
+    const members = [member('i-1', { state: 'stopped', publicIpv4: undefined }), member('i-2', { state: 'pending', publicIpv4: undefined }), member('i-3', { region: 'sa-east-1', publicIpv4: undefined })];
+    const p = plan(input({ targets: [target({ selector: { regions: ['eu-west-1'] } })], members }));
+    expect(p.refused).toEqual([]);
+  });
+
+  it('pairs ICMP with IPv4 and ICMPv6 with IPv6 on each of two targets of both families, whatever the other lists', () => {
+    const both = { families: ['ipv4', 'ipv6'] as Target['families'] };
+    const icmp = [{ protocol: 'icmp' as const, fromPort: -1, toPort: -1 }, { protocol: 'icmpv6' as const, fromPort: -1, toPort: -1 }];
+    const p = plan(input({ targets: [target({ name: 'web', groupIds: ['sg-1'], ...both }), target({ name: 'ping', groupIds: ['sg-2'], ports: icmp, ...both })], members: [member('i-7', { ipv6: ['2600:1f18::7'] })] }));
+    expect(p.authorize.flatMap((b) => b.items.map((r) => `${r.target} ${r.port.protocol} ${r.cidr}`))).toEqual([
+      'web tcp 54.0.0.7/32',
+      'web tcp 2600:1f18::7/128',
+      'ping icmp 54.0.0.7/32',
+      'ping icmpv6 2600:1f18::7/128',
+    ]);
   });
 
   it('blocks what does not fit and reports the pool full (rule 6)', () => {
@@ -175,6 +217,25 @@ describe('revoke reasons', () => {
     expect(authorized(p)).toEqual([]);
   });
 
+  it('revokes every later copy of a rule managed in three groups, however many there are', () => {
+    const p = plan(input({ targets: [target({ groupIds: ['sg-1', 'sg-2', 'sg-3'] })], members: [member('i-7')], observed: [managed('sgr-a', 'i-7', { groupId: 'sg-3' }), managed('sgr-b', 'i-7', { groupId: 'sg-1' }), managed('sgr-c', 'i-7', { groupId: 'sg-2' })] }));
+    expect(revoked(p).sort()).toEqual(['sgr-a:duplicate', 'sgr-c:duplicate']);
+    expect(authorized(p)).toEqual([]);
+  });
+
+  it('names in every revoke whose rule it was and where that instance is listed, for the audit log, though the rule names no region', () => {
+    const unplaced = managed('sgr-c', 'i-8');
+    delete unplaced.tags[TAG.region];
+    const p = plan(input({
+      members: [member('i-7'), member('i-8', { region: 'ap-southeast-2', state: 'terminated' })],
+      observed: [managed('sgr-a', 'i-7', { groupId: 'sg-2' }), managed('sgr-b', 'i-7', { groupId: 'sg-1' }), unplaced],
+    }));
+    expect(p.revoke.flatMap((b) => b.items.map((r) => `${r.ruleId} ${r.instanceId} ${r.memberRegion} ${r.reason}`)).sort()).toEqual([
+      'sgr-a i-7 eu-west-1 duplicate',
+      'sgr-c i-8 ap-southeast-2 instance-terminated',
+    ]);
+  });
+
   it('knows whose a rule is from its description when a batch authorize could only tag what its rules share', () => {
     const shared = (ruleId: string, n: number) => {
       const id = `i-0000000${n}`;
@@ -237,6 +298,15 @@ describe('safety rules', () => {
       expect(p.foreign).toEqual([]);
     });
 
+    it('revokes as malformed a rule with this deployment\'s tag but no target tag, which sgsync never writes: it has no successor to wait for', () => {
+      const { [TAG.target]: _, ...tags } = managed('sgr-1', 'i-7').tags;
+      // A full group: a renamed target's rule would stay while the member's new rule is blocked (see below); this one goes.
+      const observed = [{ ...managed('sgr-1', 'i-7'), tags }, foreign('sgr-f', '203.0.113.0/24')];
+      const p = plan(input({ targets: [target({ groupIds: ['sg-1'], quota: 1 })], observed, members: [member('i-7')] }));
+      expect([revoked(p), kept(p)]).toEqual([['sgr-1:malformed'], []]);
+      expect(p.blocked.map((b) => `${b.instanceId}:${b.reason}`)).toEqual(['i-7:capacity']);
+    });
+
     it("revokes a rule in a group its target's pool no longer holds", () => {
       const p = plan(input({ targets: [target(), admin], observed: [moved], members: [member('i-8')] }));
       expect(revoked(p)).toEqual(['sgr-2:not-in-pool']);
@@ -293,6 +363,16 @@ describe('safety rules', () => {
     delete old.tags[TAG.region];
     const p = plan(input({ observed: [young, old] }));
     expect([revoked(p), kept(p)]).toEqual([['sgr-2:malformed'], ['sgr-1:region-unavailable']]);
+    // A target that selects regions cannot rule out a region the rule does not name.
+    const regional = plan(input({ targets: [target({ selector: { regions: ['eu-west-1'] } })], observed: [young, old] }));
+    expect([revoked(regional), kept(regional)]).toEqual([['sgr-2:malformed'], ['sgr-1:region-unavailable']]);
+  });
+
+  it('keeps the young rule of an unseen instance, and one whose region is not listed, on a target of several ports too (rules 2, 3)', () => {
+    const ports = [{ protocol: 'tcp' as const, fromPort: 443, toPort: 443 }, { protocol: 'tcp' as const, fromPort: 8443, toPort: 8443 }];
+    const observed = [managed('sgr-1', 'i-7', {}, { [TAG.registeredAt]: YOUNG }), managed('sgr-2', 'i-8', { fromPort: 8443, toPort: 8443 }, { [TAG.region]: 'sa-east-1' })];
+    const p = plan(input({ targets: [target({ ports })], observed }));
+    expect([revoked(p), kept(p)]).toEqual([[], ['sgr-1:grace', 'sgr-2:region-unavailable']]);
   });
 
   describe('rules tagged as this deployment\'s that sgsync would not write', () => {
@@ -396,6 +476,21 @@ describe('safety rules', () => {
     it('is judged by the listing when the inventory does not say when it was taken (an agent\'s own pass)', () => {
       const p = plan(input({ members: [member('i-7', { state: 'stopped' })], observed: [managed('sgr-1', 'i-7', {}, { [TAG.registeredAt]: AFTER })] }));
       expect(revoked(p)).toEqual(['sgr-1:instance-stopped']);
+    });
+
+    it('is judged by the listing when its instance\'s region has no inventory at all', () => {
+      const p = plan(input({ regionInventory: {}, members: [member('i-7', { state: 'stopped' })], observed: [managed('sgr-1', 'i-7', {}, { [TAG.registeredAt]: AFTER })] }));
+      expect(revoked(p)).toEqual(['sgr-1:instance-stopped']);
+    });
+
+    it('is left alone, not reported kept, when its instance was listed pending at its address', () => {
+      const p = racing('pending', { publicIpv4: '54.0.0.77' });
+      expect([revoked(p), kept(p)]).toEqual([[], []]);
+    });
+
+    it('is believed up to a registration time as far ahead as the grace period, as withinGrace believes it, and no further', () => {
+      expect(kept(racing('stopped', {}, '2025-06-01T12:05:00.000Z'))).toEqual(['sgr-1:grace']);
+      expect(revoked(racing('stopped', {}, '2025-06-01T12:05:00.001Z'))).toEqual(['sgr-1:instance-stopped']);
     });
   });
 
@@ -597,6 +692,27 @@ describe('safety rules', () => {
       expect(revoked(p)).toEqual(['sgr-7:deregistered', 'sgr-7b:deregistered']);
       expect(authorized(p)).toEqual([]);
     });
+
+    it('deregisters its rules whether its id is in their tags or only in their descriptions, and never those of an id that merely begins with its own', () => {
+      const mine = 'i-0000000a';
+      const longer = 'i-0000000ab';
+      const rule = (ruleId: string, id: string, named: 'tag' | 'description', tags: Record<string, string> = {}) => {
+        const r = managed(ruleId, id, { cidr: `54.0.0.${ruleId.slice(4)}/32`, description: `sgsync prod/api ${id} eu-west-1` }, tags);
+        // A batch authorize can tag only what its rules share: the instance is then named by the description alone.
+        if (named === 'description') delete r.tags[TAG.instance];
+        return r;
+      };
+      const observed = [
+        rule('sgr-1', mine, 'tag'),
+        rule('sgr-2', mine, 'description'),
+        rule('sgr-3', longer, 'tag'),
+        rule('sgr-4', longer, 'description'),
+        // Left behind by a target the configuration no longer has.
+        rule('sgr-5', longer, 'tag', { [TAG.target]: 'old-api' }),
+      ];
+      const p = plan(input({ observed, scope: { kind: 'instance', instanceId: mine, deregister: true } }));
+      expect([revoked(p), kept(p)]).toEqual([['sgr-1:deregistered', 'sgr-2:deregistered'], []]);
+    });
   });
 });
 
@@ -666,6 +782,25 @@ describe('a pool group that does not exist', () => {
       { target: 'one', groupId: 'sg-1', region: 'us-east-1' },
       { target: 'two', groupId: 'sg-1', region: 'us-east-1' },
     ]);
+  });
+});
+
+describe('a pool group AWS refused a rule in as full this pass', () => {
+  it("places nothing more in it for that family, whatever its count says: the member goes to the pool's next group", () => {
+    const home = spreadStart('i-1', 2);
+    const full = [{ groupId: `sg-${home + 1}`, family: 'ipv4' as const }];
+    const other = `sg-${2 - home}`;
+    expect(authorized(plan(input({ members: [member('i-1')], full })))).toEqual([`i-1@${other}:54.0.0.1/32`]);
+    // Full for IPv4 only: its IPv6 room is still used.
+    const six = plan(input({ targets: [target({ families: ['ipv6'] })], members: [member('i-1', { ipv6: ['2600:1f18::1'] })], full }));
+    expect(authorized(six)).toEqual([`i-1@sg-${home + 1}:2600:1f18::1/128`]);
+  });
+
+  it('blocks the member for capacity when every group of the pool was refused as full', () => {
+    const full = [{ groupId: 'sg-1', family: 'ipv4' as const }, { groupId: 'sg-2', family: 'ipv4' as const }];
+    const p = plan(input({ members: [member('i-1')], full }));
+    expect(authorized(p)).toEqual([]);
+    expect(p.blocked.map((b) => `${b.instanceId}:${b.reason}`)).toEqual(['i-1:capacity']);
   });
 });
 
@@ -867,12 +1002,43 @@ describe('a member with several IPv6 addresses', () => {
     expect(p.authorize).toEqual([]);
   });
 
+  it('finds a rule for any address it holds on a target of both families, on a later target, and for a later member alike', () => {
+    const dual = target({ name: 'dual', families: ['ipv4', 'ipv6'], groupIds: ['sg-3'] });
+    const members = [member('i-1'), m];
+    const observed = [managed('sgr-4', 'i-7', { groupId: 'sg-3', cidr: '54.0.0.4/32' }, { [TAG.target]: 'dual' }), managed('sgr-6', 'i-7', { groupId: 'sg-3', family: 'ipv6', cidr: '2600:1f18::c/128' }, { [TAG.target]: 'dual' })];
+    const p = plan(input({ targets: [target({ families: ['ipv6'], groupIds: ['sg-1'] }), dual], members: [members[0]!, { ...m, publicIpv4: '54.0.0.4' }], observed }));
+    expect([revoked(p), kept(p)]).toEqual([[], []]);
+    // i-1 has no IPv6 address; i-7 gets its IPv6 rule on the first target, and nothing more on the second.
+    expect(authorized(p)).toEqual(['i-7@sg-1:2600:1f18::a/128', 'i-1@sg-3:54.0.0.1/32']);
+  });
+
+  it.each([
+    ['in pool order first', ['sgr-2', 'sgr-1'], 'sgr-2', 'sg-1', 'sg-2'],
+    ['in pool order first, read the other way round', ['sgr-1', 'sgr-2'], 'sgr-2', 'sg-1', 'sg-2'],
+    ['by rule id in one group, whatever order the rules are read in', ['sgr-2', 'sgr-1'], 'sgr-1', 'sg-1', 'sg-1'],
+    ['by rule id in one group, read the other way round', ['sgr-1', 'sgr-2'], 'sgr-1', 'sg-1', 'sg-1'],
+  ])('keeps the same one of two rules for its addresses on one port %s, so two racing passes never revoke both', (_what, order, keep, groupOfSgr2, groupOfSgr1) => {
+    const rules: Record<string, ObservedRule> = { 'sgr-2': rule('sgr-2', '2600:1f18::b/128', { groupId: groupOfSgr2 }), 'sgr-1': rule('sgr-1', '2600:1f18::c/128', { groupId: groupOfSgr1 }) };
+    const p = plan(input({ targets: [v6], members: [m], observed: order.map((id) => rules[id]!) }));
+    expect(revoked(p)).toEqual([`${keep === 'sgr-1' ? 'sgr-2' : 'sgr-1'}:duplicate`]);
+  });
+
   it('holds only the addresses the target admits: a ULA is no address of a public target', () => {
     const withUla = member('i-7', { ipv6: ['2600:1f18::a', 'fd00::a'] });
     const p = plan(input({ targets: [v6], members: [withUla], observed: [rule('sgr-1', 'fd00::a/128')] }));
     expect(revoked(p)).toEqual(['sgr-1:address-changed']);
     expect(authorized(p)).toEqual(['i-7@sg-1:2600:1f18::a/128']);
     expect(revoked(plan(input({ targets: [target({ families: ['ipv6'], address: 'private' })], members: [withUla], observed: [rule('sgr-1', 'fd00::a/128')] })))).toEqual([]);
+  });
+
+  it('knows its rule by the address, however spelled, and never by an address whose text merely begins with its own', () => {
+    const one = member('i-7', { ipv6: ['2600:1f18::7'] });
+    const judged = (cidr: string) => {
+      const p = plan(input({ targets: [v6], members: [one], observed: [rule('sgr-1', cidr)] }));
+      return [...authorized(p), ...revoked(p)];
+    };
+    expect(judged('2600:1F18:0:0::7/128')).toEqual([]);
+    for (const other of ['2600:1f18::77/128', '2600:1F18::8/128']) expect(judged(other)).toEqual(['i-7@sg-1:2600:1f18::7/128', 'sgr-1:address-changed']);
   });
 
   it('leaves the rule a pending member holds for any of its addresses', () => {
@@ -1030,6 +1196,17 @@ describe('retired groups', () => {
     ]);
     expect(p.missing).toEqual([]);
     expect(plan(input()).retired).toBeUndefined();
+  });
+
+  it('counts each retired group apart, and believes the rules read there over a listing that says the group does not exist', () => {
+    const young = { [TAG.registeredAt]: YOUNG };
+    const observed = [inRetired('sgr-1', 'i-1', { groupId: 'sg-8' }, young), inRetired('sgr-2', 'i-2', {}, young), inRetired('sgr-3', 'i-3', {}, young)];
+    const p = plan(world({ targets: [{ ...pool, retiredGroupIds: ['sg-9', 'sg-8'] }], observed, missing: [{ groupId: 'sg-8', region: 'us-east-1' }] }));
+    expect(kept(p)).toEqual(['sgr-1:grace', 'sgr-2:grace', 'sgr-3:grace']);
+    expect(p.retired).toEqual([
+      { target: 'api', groupId: 'sg-9', region: 'us-east-1', rules: 2, left: 2 },
+      { target: 'api', groupId: 'sg-8', region: 'us-east-1', rules: 1, left: 1 },
+    ]);
   });
 
   describe("a group one target retired and another's pool holds", () => {

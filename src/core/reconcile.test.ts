@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SgsyncError } from './errors.js';
 import type { GroupBatch, Plan, PlannedRevoke, PlannedRule } from './model.js';
 import type { Ec2Port } from './ports.js';
-import { authorizeOrder, holdIfHalted, revokeOrder, runPass, type PassTime } from './reconcile.js';
+import { authorizeOrder, holdIfHalted, lagWarnings, revokeOrder, runPass, type PassTime } from './reconcile.js';
 
 const port = { protocol: 'tcp' as const, fromPort: 443, toPort: 443 };
 /** No waits between rounds and no clock: a test's pass runs at once. */
@@ -67,6 +67,98 @@ describe('runPass', () => {
     expect(held.revoke.flatMap((b) => b.items.map((r) => `${r.ruleId}:${r.reason}`))).toEqual(['sgr-3:malformed']);
     expect(held.kept.map((k) => `${k.ruleId}:${k.wouldRevoke}`)).toEqual(['sgr-1:instance-terminated']);
     expect(holdIfHalted(emptyPlan({ revoke: [{ groupId: 'sg-1', region: 'us-east-1', items: [open] }] }), emptyPlan({ halted })).revoke).toHaveLength(1);
+  });
+
+  describe('what AWS answers', () => {
+    const items = [1, 2, 3].map((n): PlannedRule => ({ ...add, instanceId: `i-${n}`, cidr: `54.0.0.${n}/32` }));
+    const plan = emptyPlan({ authorize: [{ groupId: 'sg-1', region: 'us-east-1', items }], revoke: [{ groupId: 'sg-1', region: 'us-east-1', items: [4, 5, 6].map(stale) }] });
+    /** An EC2 whose reads lag: it refuses any call holding 54.0.0.2/32 (it exists) or sgr-5 (it is gone) whole, and takes the rest. */
+    const lagging = (calls: string[]): Ec2Port => ({
+      enabledRegions: () => Promise.resolve(['eu-west-1']),
+      listMembers: () => Promise.resolve([]),
+      listRules: () => Promise.resolve([]),
+      authorize: (batch) => {
+        calls.push(`authorize ${batch.items.map((r) => r.instanceId).join(',')}`);
+        const duplicate = batch.items.some((r) => r.cidr === '54.0.0.2/32');
+        return Promise.resolve({ created: duplicate ? [] : batch.items.map((r) => ({ ruleId: `sgr-new-${r.instanceId}`, cidr: r.cidr, protocol: 'tcp', fromPort: 443, toPort: 443 })), duplicate });
+      },
+      revoke: (batch) => {
+        calls.push(`revoke ${batch.items.map((r) => r.ruleId).join(',')}`);
+        const notFound = batch.items.some((r) => r.ruleId === 'sgr-5');
+        // AWS names only what it revoked: sgr-6 went, but a second writer had taken sgr-4 already.
+        return Promise.resolve({ revoked: notFound ? [] : batch.items.map((r) => r.ruleId).filter((id) => id !== 'sgr-4'), notFound });
+      },
+    });
+
+    it('in the last round, halves a batch refused whole until the rule AWS refuses stands alone, and lands the rest', async () => {
+      const calls: string[] = [];
+      const result = await runPass({ ec2: lagging(calls), groups: [{ region: 'us-east-1', groupIds: ['sg-1'] }], apply: true, maxRounds: 1, ...time, makePlan: () => plan });
+      expect(result.rounds).toBe(1);
+      expect(result.changes.map((c) => `${c.action} ${c.ruleId}`)).toEqual(['revoke sgr-6', 'authorize sgr-new-i-1', 'authorize sgr-new-i-3']);
+      expect(result.alreadyThere.map((r) => r.instanceId)).toEqual(['i-2']);
+      expect(result.alreadyGone.map((r) => r.ruleId)).toEqual(['sgr-5']);
+      expect(lagWarnings(result)).toEqual([
+        "1 rule(s) AWS says exist were not listed yet (EC2's reads lag its writes), so they were not added again: 54.0.0.2/32 for i-2 in sg-1",
+        "1 rule(s) AWS says are gone were still listed (EC2's reads lag its writes), so there was nothing to revoke: sgr-5 in sg-1",
+      ]);
+      expect(result.converged).toBe(true);
+    });
+
+    it('looks again, rather than halving, while rounds are left, and records nothing AWS refused', async () => {
+      const calls: string[] = [];
+      let planned = 0;
+      const result = await runPass({ ec2: lagging(calls), groups: [{ region: 'us-east-1', groupIds: ['sg-1'] }], apply: true, maxRounds: 2, ...time, makePlan: () => (planned++ === 0 ? plan : emptyPlan()) });
+      // With no room known, the revokes go first (see authorizeOrder).
+      expect(calls).toEqual(['revoke sgr-4,sgr-5,sgr-6', 'authorize i-1,i-2,i-3']);
+      expect(result).toMatchObject({ rounds: 2, converged: true, changes: [], alreadyThere: [], alreadyGone: [] });
+    });
+
+    it('revokes in a later round of a pass that was not halted', async () => {
+      const calls: string[] = [];
+      const plans = [emptyPlan({ authorize: [{ groupId: 'sg-1', region: 'us-east-1', items: [items[1]!] }] }), emptyPlan({ revoke: [{ groupId: 'sg-1', region: 'us-east-1', items: [stale(6)] }] }), emptyPlan()];
+      let planned = 0;
+      const result = await runPass({ ec2: lagging(calls), groups: [{ region: 'us-east-1', groupIds: ['sg-1'] }], apply: true, ...time, makePlan: () => plans[Math.min(planned++, 2)]! });
+      expect(result.changes.map((c) => `${c.action} ${c.ruleId}`)).toEqual(['revoke sgr-6']);
+      expect(result.converged).toBe(true);
+    });
+
+    it('learns a group AWS refuses a rule in as full, and makes that refusal the pass\'s error when the members stay blocked', async () => {
+      const full = new SgsyncError('CAPACITY_EXHAUSTED', 'The maximum number of rules per security group has been reached.', { details: { groupId: 'sg-1' } });
+      const ec2: Ec2Port = { ...lagging([]), authorize: () => Promise.reject(full) };
+      const learnedSeen: string[][] = [];
+      const blocked = emptyPlan({ blocked: [{ target: 'api', instanceId: 'i-1', memberRegion: 'eu-west-1', family: 'ipv4', port, cidr: '54.0.0.1/32', reason: 'capacity' }] });
+      const result = await runPass({
+        ec2, groups: [{ region: 'us-east-1', groupIds: ['sg-1'] }], apply: true, ...time,
+        makePlan: (_observed, learned) => {
+          learnedSeen.push(learned.full.map((f) => `${f.groupId} ${f.family}`));
+          return learned.full.length === 0 ? emptyPlan({ authorize: [{ groupId: 'sg-1', region: 'us-east-1', items: [items[0]!, { ...items[1]!, family: 'ipv6', cidr: '2600::2/128' }] }] }) : blocked;
+        },
+      });
+      expect(learnedSeen).toEqual([[], ['sg-1 ipv4', 'sg-1 ipv6']]);
+      expect(result).toMatchObject({ rounds: 2, converged: false, errors: [full] });
+      // When the next plan places everyone elsewhere in the pool, the refusal is history.
+      let planned = 0;
+      const elsewhere = await runPass({ ec2, groups: [], apply: true, ...time, makePlan: () => (planned++ === 0 ? emptyPlan({ authorize: [{ groupId: 'sg-1', region: 'us-east-1', items: [items[0]!] }] }) : emptyPlan()) });
+      expect(elsewhere).toMatchObject({ rounds: 2, converged: true, errors: [] });
+    });
+
+    it('takes a refusal no other look can cure as the pass\'s error at once, without looking again', async () => {
+      const denied = new SgsyncError('PERMISSION_DENIED', 'You are not authorized to perform this operation.');
+      const ec2: Ec2Port = { ...lagging([]), authorize: () => Promise.reject(denied) };
+      let planned = 0;
+      const result = await runPass({ ec2, groups: [], apply: true, ...time, makePlan: () => (planned++, emptyPlan({ authorize: [{ groupId: 'sg-1', region: 'us-east-1', items }] })) });
+      expect([planned, result.converged, result.errors]).toEqual([1, false, [denied]]);
+    });
+
+    it('makes an error that is no SgsyncError an INTERNAL one of the pass, without looking again', async () => {
+      const boom = new TypeError('socket hang up');
+      const ec2: Ec2Port = { ...lagging([]), authorize: () => Promise.reject(boom) };
+      let planned = 0;
+      const result = await runPass({ ec2, groups: [], apply: true, ...time, makePlan: () => (planned++, emptyPlan({ authorize: [{ groupId: 'sg-1', region: 'us-east-1', items }] })) });
+      expect(planned).toBe(1);
+      expect(result.converged).toBe(false);
+      expect(result.errors.map((e) => [e.code, e.message, e.cause])).toEqual([['INTERNAL', 'TypeError: socket hang up', boom]]);
+    });
   });
 
   describe('order of changes', () => {
@@ -167,6 +259,15 @@ describe('runPass', () => {
       const twoRules = { groupId: 'sg-1', region: 'us-east-1', items: [replacement, { ...replacement, cidr: '54.0.0.2/32' }] };
       const { early, late } = authorizeOrder({ authorize: [twoRules], capacity: before < 0 ? [] : [line(before, quota)] });
       expect([...early.map(() => 'early'), ...late.map(() => 'late')]).toEqual(expected);
+    });
+
+    it('judges each group and family by its own room: a batch goes first only when every family of it fits', () => {
+      const roomy = { ...line(0, 60), groupId: 'sg-2' };
+      const dual = { groupId: 'sg-1', region: 'us-east-1', items: [replacement, { ...replacement, family: 'ipv6' as const, cidr: '2600::1/128' }] };
+      const elsewhere = { groupId: 'sg-2', region: 'us-east-1', items: [replacement, { ...replacement, cidr: '54.0.0.2/32' }] };
+      // sg-1 has room for one more IPv4 rule and no IPv6 line (no room known); sg-2 has room for sixty.
+      const { early, late } = authorizeOrder({ authorize: [dual, elsewhere], capacity: [line(59, 60), roomy] });
+      expect([early.map((b) => b.groupId), late.map((b) => b.groupId)]).toEqual([['sg-2'], ['sg-1']]);
     });
 
     it('takes the smaller quota of a group two targets share', () => {

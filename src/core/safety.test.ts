@@ -11,6 +11,7 @@ describe('the blast-radius limit', () => {
     ['a fraction rounds down', { fraction: 0.5 }, 5, 2],
     ['a fraction allows at least one revoke: the only rule of a small deployment is no blast', { fraction: 0.5 }, 1, 1],
     ['a count of zero allows none, however many rules', { count: 0, fraction: 0.5 }, 100, 0],
+    ['a fraction of zero allows none either: the at-least-one floor is for a positive fraction', { fraction: 0 }, 100, 0],
     ['with both, the count is stricter', { count: 5, fraction: 0.5 }, 100, 5],
     ['with both, the fraction is stricter', { count: 50, fraction: 0.1 }, 100, 10],
     ['a negative count allows nothing', { count: -1 }, 100, 0],
