@@ -24,7 +24,7 @@ export default tseslint.config(
     // The sandbox is an independent second opinion: it must not import sgsync's own code.
     files: ['src/sandbox/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['../core/*', '../config/*', '../aws/*', '../agent/*', '../controller/*', '../cli/*', '../dashboard/*', '../iam/*', '../deploy/*', '@aws-sdk/*'] }],
+      'no-restricted-imports': ['error', { patterns: ['../core/*', '../config/*', '../aws/*', '../agent/*', '../controller/*', '../cli/*', '../dashboard/*', '../iam/*', '../deploy/*', '../http/*', '@aws-sdk/*'] }],
     },
   },
   {

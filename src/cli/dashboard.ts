@@ -3,7 +3,7 @@
  * localhost by default. Read-only unless started with --allow-apply.
  */
 import { listenError } from '../http/listen.js';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { AuditLog } from '../controller/audit.js';
 import { messageOf } from '../core/errors.js';
 import { readAuditTail, reportingOnce } from '../dashboard/activity.js';
@@ -11,7 +11,8 @@ import { createDashboard } from '../dashboard/app.js';
 import { loadFleetView } from '../dashboard/fleet-source.js';
 import { FleetState } from '../dashboard/fleet-state.js';
 import { RecentChanges, reconcileNow } from '../dashboard/reconcile-now.js';
-import { loopbackHosts, serveDashboard } from '../dashboard/serve.js';
+import { serveDashboard } from '../dashboard/serve.js';
+import { allowedHostsFor, hostEntry } from '../http/allowed-hosts.js';
 import { awsContext, type AwsCliOptions, withAwsConnection } from './aws-context.js';
 import { numberIn } from './options.js';
 import { parse } from './sandbox.js';
@@ -23,6 +24,16 @@ interface DashboardCliOptions extends AwsCliOptions {
   allowApply?: boolean;
   refresh: number;
   auditLog?: string;
+  allowedHost?: string[];
+}
+
+/** `--allowed-host`, repeatable: each a host name or address, as the browser's address bar shows it. */
+function allowedHostOption(value: string, previous: string[] = []): string[] {
+  const entry = hostEntry(value);
+  if (entry === undefined) {
+    throw new InvalidArgumentError(`"${value}" is not a host name or address; give the name as the browser's address bar shows it, without scheme, port or path, such as dash.example.com (every port is accepted).`);
+  }
+  return [...previous, entry];
 }
 
 export function addDashboardCommand(program: Command): void {
@@ -30,6 +41,7 @@ export function addDashboardCommand(program: Command): void {
     .summary('Serve a web dashboard of the fleet (read-only unless --allow-apply)')
     .description('Serve the Fleet, Targets, Drift and Activity pages on localhost. Pages refresh themselves; everything is served from this process.')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--allowed-host <name>', 'also answer to this host name (a reverse proxy\'s, say); repeatable. Without it only the address it listens on is answered (on loopback: 127.0.0.1, localhost and [::1]; on 0.0.0.0 or ::, those and any IP address), so that a web page cannot reach it by DNS rebinding', allowedHostOption)
     .option('--port <port>', 'port to listen on; 0 picks a free one', parse.port, 8080)
     .option('--allow-apply', 'add a "Reconcile now" button (a POST guarded by a per-process token and an Origin check)')
     .option('--refresh <seconds>', 'how often pages refresh and the fleet is read again; 0: pages do not refresh themselves, and loading one reads the fleet again when the last read is a second old', numberIn('--refresh', 0, 3600, true), 10)
@@ -52,7 +64,7 @@ export function addDashboardCommand(program: Command): void {
           (message) => process.stderr.write(`sgsync dashboard: ${message}\n`),
         ),
         activitySource: options.auditLog ?? 'changes made from this dashboard',
-        allowedHosts: loopbackHosts(options.host),
+        allowedHosts: allowedHostsFor(options.host, options.allowedHost ?? []),
       });
       const served = await serveDashboard(app, { host: options.host, port: options.port }).catch((e: unknown) => {
         throw listenError(e, options.host, options.port, '--port');

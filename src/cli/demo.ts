@@ -6,8 +6,9 @@ import { createDashboard } from '../dashboard/app.js';
 import { loadFleetView } from '../dashboard/fleet-source.js';
 import { FleetState } from '../dashboard/fleet-state.js';
 import { reconcileNow } from '../dashboard/reconcile-now.js';
-import { loopbackHosts, serveDashboard, type ServedDashboard } from '../dashboard/serve.js';
+import { serveDashboard, type ServedDashboard } from '../dashboard/serve.js';
 import { UsageHistory } from '../dashboard/usage-history.js';
+import { allowedHostsFor } from '../http/allowed-hosts.js';
 import type { World } from '../sandbox/world.js';
 import { playDemoStory, type DemoStory } from './demo-story.js';
 import { openSandbox, parse, stopAndExit, type OpenedSandbox } from './sandbox.js';
@@ -129,7 +130,7 @@ export async function startDemo(options: DemoOptions, out: (text: string) => voi
     refreshSeconds: 5,
     activity: () => readAuditTail(story.auditFile),
     activitySource: story.auditFile,
-    allowedHosts: loopbackHosts(options.host),
+    allowedHosts: allowedHostsFor(options.host),
   });
   const dashboard = await serveOnPort(app, options.host, options.dashboardPort);
   const self = selfCommand(process.argv[1], process.cwd());

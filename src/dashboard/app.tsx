@@ -10,6 +10,7 @@ import { html } from 'hono/html';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import type { AuditRecord } from '../controller/audit.js';
 import { messageOf } from '../core/errors.js';
+import { hostAllowed, quotedHost, suggestedEntry, type AllowedHosts } from '../http/allowed-hosts.js';
 import { refuseCrossSite, newToken } from './csrf.js';
 import { isRuleStatus, type FleetFilter } from './fleet-filter.js';
 import { pageNumber, PAGE_SIZE } from './fleet-page.js';
@@ -30,8 +31,8 @@ export interface DashboardOptions {
   /** The newest audit records, newest first; and where they come from, in words. */
   activity: () => Promise<AuditRecord[]>;
   activitySource: string;
-  /** Host names the dashboard answers to (DNS-rebinding guard); absent: any. */
-  allowedHosts?: string[];
+  /** Host names the dashboard answers to (DNS-rebinding guard; `allowedHostsFor`); absent: any, for tests in-process. */
+  allowedHosts?: AllowedHosts;
   /** The form token; a fresh random one by default. */
   token?: string;
   /** Rows per page of the Fleet table. */
@@ -47,9 +48,13 @@ const SECURITY_HEADERS: Record<string, string> = {
   'cache-control': 'no-store',
 };
 
-function hostName(host: string | undefined): string {
-  if (!host) return '';
-  return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '');
+/** Why a request's Host is refused, and the option that would let it in. */
+function hostRefusal(header: string | undefined): string {
+  const name = suggestedEntry(header);
+  const how = name
+    ? `If ${name} is how you reach it (through a reverse proxy or an SSH tunnel, say), start the dashboard with --allowed-host ${name}.`
+    : 'Start the dashboard with --allowed-host NAME for each host name it is reached by.';
+  return `This dashboard does not answer to ${quotedHost(header)}, so that a web page cannot reach it through DNS rebinding. ${how}\n`;
 }
 
 function filterOf(c: Context): FleetFilter {
@@ -203,12 +208,13 @@ export function createDashboard(options: DashboardOptions): Hono {
  * security headers, caching only for the static assets, and the text
  * rewrite of every page.
  */
-function guard(allowedHosts: readonly string[] | undefined): MiddlewareHandler {
+function guard(allowedHosts: AllowedHosts | undefined): MiddlewareHandler {
   return async (c, next) => {
-    if (allowedHosts && !allowedHosts.includes(hostName(c.req.header('host')))) {
+    const host = c.req.header('host');
+    if (allowedHosts && !hostAllowed(host, allowedHosts)) {
       // The refusal carries the headers too: it is a page a browser renders like any other.
       for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v);
-      return c.text('This dashboard answers only to its own address.', 403);
+      return c.text(hostRefusal(host), 403);
     }
     await next();
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v);

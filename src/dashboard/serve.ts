@@ -65,9 +65,3 @@ export async function serveDashboard(app: Hono, options: { host: string; port: n
   origin = listening.url;
   return listening;
 }
-
-/** Host names that reach a loopback listener; used to refuse DNS-rebinding requests. */
-export function loopbackHosts(host: string): string[] | undefined {
-  const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
-  return loopback ? ['127.0.0.1', 'localhost', '[::1]'] : undefined;
-}

@@ -9,6 +9,7 @@ import { FleetState } from '../../src/dashboard/fleet-state.js';
 import type { FleetView } from '../../src/dashboard/fleet-view.js';
 import { serveDashboard, type ServedDashboard } from '../../src/dashboard/serve.js';
 import { HTMX, STYLESHEET } from '../../src/dashboard/static-assets.js';
+import { allowedHostsFor } from '../../src/http/allowed-hosts.js';
 import { configYaml, HOSTILE_NAME, MEMBER_REGIONS, startDashboardFleet, type DashboardFleet } from '../support/dashboard-fleet.js';
 
 /** Inbound rules of one family in a sandbox group, as AWS counts them against the quota. */
@@ -205,10 +206,30 @@ describe('a read-only dashboard', () => {
     }
   });
 
-  it('refuses requests for another host name when bound to loopback (DNS rebinding)', async () => {
-    const app = createDashboard({ state: f.state, refreshSeconds: 0, activity: () => Promise.resolve([]), activitySource: 'none', allowedHosts: ['127.0.0.1', 'localhost'] });
-    expect((await app.request('http://127.0.0.1:8080/healthz', { headers: { host: '127.0.0.1:8080' } })).status).toBe(200);
-    expect((await app.request('http://evil.example/healthz', { headers: { host: 'evil.example' } })).status).toBe(403);
+  it.each<[string, string[], string[], string[]]>([
+    ['127.0.0.1', [], ['127.0.0.1:8080', 'localhost:8080', '[::1]:8080', 'localhost'], ['evil.example:8080', 'evil.example', '[::1]anything', '127.0.0.2:8080', '192.168.1.10:8080']],
+    ['127.0.0.2', [], ['127.0.0.2:8080', 'localhost:8080'], ['evil.example:8080']],
+    ['0.0.0.0', [], ['localhost:8080', '127.0.0.1:8080', '192.168.1.10:8080', '[::1]:8080'], ['evil.example:8080', 'box.lan:8080']],
+    ['::', [], ['[fd00::5]:8080', '10.0.0.5'], ['evil.example:8080']],
+    ['192.168.1.10', [], ['192.168.1.10:8080'], ['evil.example:8080', 'localhost:8080', '192.168.1.11:8080']],
+    ['0.0.0.0', ['dash.example.com', 'box.lan'], ['dash.example.com', 'dash.example.com:8443', 'box.lan:8080'], ['evil.example:8080', 'x.dash.example.com']],
+  ])('bound to %s, with --allowed-host %j, answers to %j and refuses %j (DNS rebinding)', async (bind, extra, answered, refused) => {
+    const app = createDashboard({ state: f.state, refreshSeconds: 0, activity: () => Promise.resolve([]), activitySource: 'none', allowedHosts: allowedHostsFor(bind, extra) });
+    for (const host of answered) expect([host, (await app.request('/healthz', { headers: { host } })).status]).toEqual([host, 200]);
+    for (const host of refused) expect([host, (await app.request('/healthz', { headers: { host } })).status]).toEqual([host, 403]);
+  });
+
+  it('says which Host it refused and what to start it with to answer to it', async () => {
+    const app = createDashboard({ state: f.state, refreshSeconds: 0, activity: () => Promise.resolve([]), activitySource: 'none', allowedHosts: allowedHostsFor('0.0.0.0') });
+    const res = await app.request('/', { headers: { host: 'Dash.Example.com:8080' } });
+    expect([res.status, res.headers.get('content-type')]).toEqual([403, 'text/plain; charset=UTF-8']);
+    expect(await res.text()).toBe(
+      'This dashboard does not answer to Host "Dash.Example.com:8080", so that a web page cannot reach it through DNS rebinding. If dash.example.com is how you reach it (through a reverse proxy or an SSH tunnel, say), start the dashboard with --allowed-host dash.example.com.\n',
+    );
+    const odd = await app.request('/', { headers: { host: '[::1]any\u001bthing' } });
+    expect(await odd.text()).toBe(
+      'This dashboard does not answer to Host "[::1]any?thing", so that a web page cannot reach it through DNS rebinding. Start the dashboard with --allowed-host NAME for each host name it is reached by.\n',
+    );
   });
 });
 
@@ -318,7 +339,7 @@ describe('a dashboard served over HTTP for a fleet of 20,000 instances', () => {
     });
     const big: FleetView = { ...demo, rows };
     const state = new FleetState({ load: () => Promise.resolve(big), reconcile, maxAgeMs: 60_000 });
-    const app = createDashboard({ state, refreshSeconds: 10, activity: () => Promise.resolve([]), activitySource: 'none', token: 'test-token-0123456789', allowedHosts: ['127.0.0.1'] });
+    const app = createDashboard({ state, refreshSeconds: 10, activity: () => Promise.resolve([]), activitySource: 'none', token: 'test-token-0123456789', allowedHosts: allowedHostsFor('127.0.0.1') });
     served = await serveDashboard(app, { host: '127.0.0.1', port: 0 });
     url = served.url;
   });

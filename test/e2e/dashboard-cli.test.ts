@@ -15,15 +15,18 @@ afterEach(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** GET with a chosen Host header (fetch does not let one set it). */
-function statusWithHost(url: string, host: string): Promise<number | undefined> {
+/** GET with a chosen Host header (fetch does not let one set it): the status and the body. */
+function getWithHost(url: string, host: string): Promise<{ status: number | undefined; body: string }> {
   return new Promise((resolve, reject) => {
     get(url, { headers: { host } }, (res) => {
-      res.resume();
-      resolve(res.statusCode);
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
     }).on('error', reject);
   });
 }
+
+const statusWithHost = async (url: string, host: string) => (await getWithHost(url, host)).status;
 
 /** Starts `sgsync ARGS` and resolves once it prints the dashboard's URL. */
 function start(args: string[], env: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string; out: () => string; err: () => string }> {
@@ -111,7 +114,28 @@ describe('sgsync dashboard', () => {
     expect(logDir.err().match(/cannot be read/g)).toHaveLength(1);
     expect(logDir.err()).not.toMatch(/^\s+at /m);
     logDir.proc.kill('SIGTERM');
+
+    // Reached through a reverse proxy or a tunnel under another name: that name is let in with --allowed-host, and no other.
+    const proxied = await start(['dashboard', '--port', '0', '-c', config, '--allowed-host', 'Dash.Example.com', '--allowed-host', 'box.lan'], { AWS_ACCESS_KEY_ID: 'sandbox', AWS_SECRET_ACCESS_KEY: 'sandbox' });
+    const port = new URL(proxied.url).port;
+    for (const host of ['dash.example.com', `dash.example.com:${port}`, 'box.lan:9000', `localhost:${port}`]) expect([host, await statusWithHost(`${proxied.url}/healthz`, host)]).toEqual([host, 200]);
+    expect(await getWithHost(`${proxied.url}/`, `attacker.example:${port}`)).toEqual({
+      status: 403,
+      body: `This dashboard does not answer to Host "attacker.example:${port}", so that a web page cannot reach it through DNS rebinding. If attacker.example is how you reach it (through a reverse proxy or an SSH tunnel, say), start the dashboard with --allowed-host attacker.example.\n`,
+    });
+    proxied.proc.kill('SIGTERM');
     demo.proc.kill('SIGTERM');
+  });
+
+  it.each(['http://dash.example.com', 'dash.example.com:8080', '*'])('refuses --allowed-host %s as a usage error that says what to give', (name) => {
+    const r = spawnSync(process.execPath, ['dist/bin/sgsync.js', 'dashboard', '--allowed-host', name, '-c', 'examples/demo.yaml'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`"${name}" is not a host name or address; give the name as the browser's address bar shows it, without scheme, port or path, such as dash.example.com (every port is accepted).`);
+  });
+
+  it('lists --allowed-host in its help', () => {
+    const r = spawnSync(process.execPath, ['dist/bin/sgsync.js', 'dashboard', '--help'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout.replace(/\s+/g, ' ')).toMatch(/--allowed-host <name> also answer to this host name/);
   });
 });
 

@@ -15,6 +15,7 @@ import { createDashboard } from '../../src/dashboard/app.js';
 import { loadFleetView } from '../../src/dashboard/fleet-source.js';
 import { FleetState } from '../../src/dashboard/fleet-state.js';
 import { HTMX, STYLESHEET } from '../../src/dashboard/static-assets.js';
+import { allowedHostsFor } from '../../src/http/allowed-hosts.js';
 import { capturingEc2, HOSTILE, hostileFailure, PAYLOADS } from './hostile-fleet.js';
 
 const POOL = ['sg-0a1b2c3d4e5f60718', 'sg-0a1b2c3d4e5f60719'];
@@ -117,10 +118,10 @@ const audit: AuditRecord[] = [
   { time: HOSTILE, passId: HOSTILE, deployment: 'prod', actor: HOSTILE, action: 'authorize', target: HOSTILE, group: HOSTILE, groupRegion: HOSTILE, ruleId: HOSTILE, cidr: HOSTILE, instance: HOSTILE, region: HOSTILE, reason: HOSTILE },
 ];
 
-function dashboard(config: LoadedConfig, reconcile?: () => Promise<{ at: string; passId: string; added: number; revoked: number; errors: string[] }>): Hono {
+function dashboard(config: LoadedConfig, reconcile?: () => Promise<{ at: string; passId: string; added: number; revoked: number; errors: string[] }>, bind = '127.0.0.1'): Hono {
   const ec2 = capturingEc2(hostileWorld());
   const state = new FleetState({ load: () => loadFleetView({ config, ec2 }), reconcile, maxAgeMs: 60_000 });
-  return createDashboard({ state, refreshSeconds: 5, activity: () => Promise.resolve(audit), activitySource: HOSTILE, allowedHosts: ['127.0.0.1'], token: TOKEN });
+  return createDashboard({ state, refreshSeconds: 5, activity: () => Promise.resolve(audit), activitySource: HOSTILE, allowedHosts: allowedHostsFor(bind), token: TOKEN });
 }
 
 const get = (app: Hono, path: string, headers: Record<string, string> = {}) => app.request(path, { headers: { host: HOST, ...headers } });
@@ -210,6 +211,28 @@ describe('requests that would change something', () => {
     expect(res.status).toBe(303);
     expect(reconcile).toHaveBeenCalledTimes(1);
     expectOnlyOwnMarkup(await (await get(app, '/activity')).text());
+  });
+});
+
+describe('a page that rebinds its own name to the dashboard (DNS rebinding)', () => {
+  const EVIL = 'evil.example:8080';
+  it.each([['0.0.0.0'], ['::'], ['192.168.1.10'], ['127.0.0.2']])('gets nothing from a dashboard bound to %s: no fleet, no form token, no pass', async (bind) => {
+    const pass = vi.fn(() => Promise.resolve({ at: new Date(0).toISOString(), passId: 'p', added: 0, revoked: 0, errors: [] }));
+    const exposed = dashboard(config, pass, bind);
+    for (const path of ['/', '/drift', '/fragments/drift', '/fragments/fleet', '/healthz']) {
+      const res = await get(exposed, path, { host: EVIL });
+      expect([path, res.status]).toEqual([path, 403]);
+      const text = await res.text();
+      expect(text).not.toContain(TOKEN);
+      expect(text).not.toContain('i-0000000000000000a');
+    }
+    const res = await exposed.request('/reconcile', {
+      method: 'POST',
+      headers: { host: EVIL, origin: `http://${EVIL}`, 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${TOKEN}`,
+    });
+    expect(res.status).toBe(403);
+    expect(pass).not.toHaveBeenCalled();
   });
 });
 
