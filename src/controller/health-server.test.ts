@@ -1,6 +1,7 @@
+import { get } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { healthOf, startHealthServer, type RunningHealthServer } from './health-server.js';
+import { healthOf, hostCheck, startHealthServer, type RunningHealthServer } from './health-server.js';
 import { ControllerMetrics } from './metrics.js';
 
 const MINUTE = 60_000;
@@ -93,4 +94,43 @@ describe('the health server', () => {
   ])('answers %s %s with %i', async (method, path, status) => {
     expect((await fetch(`${server.url}${path}`, { method })).status).toBe(status);
   });
+
+  it.each(['localhost', '127.0.0.1', '[::1]'])('answers to %s, with any port, on loopback', async (name) => {
+    expect((await getWithHost(`${server.url}/metrics`, `${name}:${server.port}`)).status).toBe(200);
+  });
+
+  it.each(['evil.example', '127.0.0.1.evil.example', '[::1]x'])('refuses %s on loopback with 403 and what to do, so a web page cannot read it through DNS rebinding', async (name) => {
+    for (const path of ['/metrics', '/healthz']) {
+      const res = await getWithHost(`${server.url}${path}`, `${name}:${server.port}`);
+      expect(res.status).toBe(403);
+      expect(res.body).toBe(
+        `This server listens on 127.0.0.1 and answers only to 127.0.0.1, localhost, [::1], not to Host "${name}:${server.port}", so that a web page cannot read it through DNS rebinding. Scrape it at one of those names, or listen on another address with --metrics-host.\n`,
+      );
+      expect(res.body).not.toContain('up 1');
+    }
+  });
 });
+
+describe('the Host names the metrics server answers to', () => {
+  it.each([['127.0.0.1'], ['::1'], ['localhost'], ['127.0.0.2']])('on %s are the loopback names, and its own address', (host) => {
+    const check = hostCheck(host);
+    expect(check('localhost:9464')).toBeUndefined();
+    expect(check('evil.example:9464')).toContain('DNS rebinding');
+  });
+
+  it.each([['0.0.0.0'], ['::'], ['10.0.0.5']])('on %s are any, for scrapers that use the pod\'s address or a name of their own', (host) => {
+    const check = hostCheck(host);
+    for (const header of ['10.0.0.5:9464', 'sgsync.monitoring.svc:9464', 'localhost:9464', undefined]) expect(check(header)).toBeUndefined();
+  });
+});
+
+/** A GET with the Host header a browser at another name would send. */
+function getWithHost(url: string, host: string): Promise<{ status: number | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers: { host } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    }).on('error', reject);
+  });
+}

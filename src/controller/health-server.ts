@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { messageOf } from '../core/errors.js';
+import { allowedHostsFor, hostAllowed, isLoopbackHost, quotedHost } from '../http/allowed-hosts.js';
 import { listen, type Listening } from '../http/listen.js';
 import { EXPOSITION_CONTENT_TYPE } from './prometheus.js';
 
@@ -67,11 +68,28 @@ function pathOf(target: string | undefined): string | undefined {
 }
 
 /**
+ * Why a request's Host header is refused by a server listening on `host`,
+ * or undefined when it is answered. On loopback, only the names loopback is
+ * reached by are (DNS rebinding); elsewhere any is: scrapers reach it by the
+ * pod's or host's address or a name of their own, and whoever can reach it
+ * there can read it anyway.
+ */
+export function hostCheck(host: string): (header: string | undefined) => string | undefined {
+  if (!isLoopbackHost(host)) return () => undefined;
+  const allowed = allowedHostsFor(host);
+  return (header) =>
+    hostAllowed(header, allowed)
+      ? undefined
+      : `This server listens on ${host} and answers only to ${allowed.names.join(', ')}, not to ${quotedHost(header)}, so that a web page cannot read it through DNS rebinding. Scrape it at one of those names, or listen on another address with --metrics-host.\n`;
+}
+
+/**
  * Serves `/healthz` (200 or 503 with a JSON reason) and `/metrics`
  * (Prometheus text) over plain HTTP. It only reads state the loop keeps, so
  * a slow scrape never delays a pass.
  */
 export async function startHealthServer(options: HealthServerOptions): Promise<RunningHealthServer> {
+  const refusedHost = hostCheck(options.host);
   const server: Server = createServer((req, res) => {
     const path = pathOf(req.url);
     if (path === undefined) {
@@ -80,6 +98,11 @@ export async function startHealthServer(options: HealthServerOptions): Promise<R
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('GET only\n');
+      return;
+    }
+    const refusal = refusedHost(req.headers.host);
+    if (refusal !== undefined) {
+      res.writeHead(403, { 'content-type': 'text/plain' }).end(refusal);
       return;
     }
     try {
