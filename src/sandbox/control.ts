@@ -269,6 +269,11 @@ function send(res: ServerResponse, status: number, json: unknown): void {
   res.end(text);
 }
 
+/** Answers with the control API's error shape, `{ error, message }`. */
+export function answerControlError(res: ServerResponse, status: number, error: string, message: string): void {
+  send(res, status, { error, message });
+}
+
 /**
  * Answers one control-API request. Never throws: bad input is a 400, unknown
  * paths and ids a 404, and anything unexpected a 500 with the problem logged.

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { handleControl } from './control.js';
+import { answerControlError, handleControl } from './control.js';
+import { controlRefusal, isLoopbackHost } from './cross-site.js';
 import { handleEc2 } from './ec2-endpoint.js';
 import { errorXml } from './xml.js';
 import { handleImds } from './imds.js';
@@ -45,11 +46,17 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-async function route(sandbox: Sandbox, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(sandbox: Sandbox, req: IncomingMessage, res: ServerResponse, loopback: boolean): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://sandbox');
   const path = url.pathname;
 
   if (path.startsWith('/_sandbox/') || path === '/_sandbox') {
+    // Before the body is read: a refused request changes nothing and costs nothing.
+    const refusal = controlRefusal(req.headers, loopback);
+    if (refusal !== undefined) {
+      answerControlError(res, 403, 'Forbidden', refusal);
+      return;
+    }
     const body = req.method === 'GET' ? '' : await readBody(req);
     await handleControl(sandbox, req, res, path.slice('/_sandbox'.length) || '/', url.searchParams, body);
     return;
@@ -83,8 +90,10 @@ async function route(sandbox: Sandbox, req: IncomingMessage, res: ServerResponse
  */
 export async function startSandbox(options: StartSandboxOptions = {}, existing?: Sandbox): Promise<RunningSandbox> {
   const sandbox = existing ?? new Sandbox(options);
+  const host = options.host ?? '127.0.0.1';
+  const loopback = isLoopbackHost(host);
   const server = createServer((req, res) => {
-    route(sandbox, req, res).catch((e: unknown) => {
+    route(sandbox, req, res, loopback).catch((e: unknown) => {
       if (e instanceof BodyTooLarge) {
         if (!res.headersSent) {
           res.writeHead(413, { 'content-type': 'text/xml', connection: 'close' });
@@ -107,7 +116,6 @@ export async function startSandbox(options: StartSandboxOptions = {}, existing?:
   // sandbox's, not the client's.
   server.keepAliveTimeout = 60_000;
   server.headersTimeout = 61_000;
-  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {

@@ -1,5 +1,6 @@
 import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeInstancesCommand, RunInstancesCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { MetadataService } from '@aws-sdk/ec2-metadata-service';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StateChangeEvent } from '../../src/sandbox/events.js';
 import type { SandboxState } from '../../src/sandbox/state-file.js';
@@ -206,5 +207,70 @@ describe('the control API', () => {
     const res = await fetch(`${sb.url}/_sandbox/certificate`);
     expect(res.status).toBe(200);
     expect(await res.text()).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\n?$/);
+  });
+});
+
+/** A request with the headers a browser would send, Host among them (fetch does not let one set it). */
+function raw(method: string, path: string, headers: Record<string, string>, body = ''): Promise<{ status: number | undefined; type: string | undefined; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${sb.url}${path}`, { method, headers: { 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('the control API and web pages', () => {
+  const own = () => new URL(sb.url).host;
+  /** How far the sandbox clock runs ahead of real time: what /clock/advance moves. */
+  const offset = async () => (await control<Clock>('/clock')).json.offsetSeconds;
+  /** The world, without the time it was read at. */
+  const world = async () => ({ ...(await control<SandboxState>('/snapshot')).json, savedAt: undefined });
+
+  it.each<[string, Record<string, string>, string]>([
+    ['marked cross-site, as a form or a no-cors fetch is', { origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' }, 'Sec-Fetch-Site: cross-site'],
+    ['from another origin, by a browser that sends no Sec-Fetch-Site', { origin: 'http://evil.example' }, 'Origin "http://evil.example"'],
+    ['from a page on another port of the same machine', { 'sec-fetch-site': 'same-site', origin: 'http://127.0.0.1:3000' }, 'Sec-Fetch-Site: same-site'],
+  ])('refuses a write %s with 403 in its JSON error shape, and changes nothing', async (_what, headers, why) => {
+    const before = await offset();
+    const res = await raw('POST', '/_sandbox/clock/advance', { 'content-type': 'text/plain;charset=UTF-8', ...headers }, '{"seconds":3600}');
+    expect([res.status, res.type]).toEqual([403, 'application/json; charset=utf-8']);
+    const json = JSON.parse(res.text) as Fields;
+    expect(json).toEqual({ error: 'Forbidden', message: expect.stringContaining(why) as string });
+    expect(await offset()).toBe(before);
+  });
+
+  it('refuses a page that rebound its DNS name to the sandbox on loopback, even as its own origin', async () => {
+    const evil = `rebind.evil.example:${sb.port}`;
+    const before = await world();
+    for (const [method, path, body] of [['POST', '/_sandbox/reset', '{}'], ['GET', '/_sandbox/snapshot', ''], ['PUT', '/_sandbox/faults', '{"rules":[]}']] as const) {
+      const res = await raw(method, path, { host: evil, origin: `http://${evil}`, 'sec-fetch-site': 'same-origin' }, body);
+      expect([path, res.status]).toEqual([path, 403]);
+      expect((JSON.parse(res.text) as Fields).message).toBe(
+        `The sandbox listens on loopback and takes control requests only for a loopback host name or address (localhost, 127.0.0.1, [::1]), not Host "${evil}", so that a web page cannot reach it through DNS rebinding.`,
+      );
+    }
+    expect(await world()).toEqual(before);
+  });
+
+  it('takes the documented curl requests, whose body comes with a form content type', async () => {
+    const before = await offset();
+    const res = await raw('POST', '/_sandbox/clock/advance', { host: `localhost:${sb.port}`, 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'curl/8.5.0' }, '{"seconds": 60}');
+    expect(res.status).toBe(200);
+    expect(await offset()).toBe(before + 60);
+    expect((await raw('GET', '/_sandbox/health', { host: own(), origin: `http://${own()}`, 'sec-fetch-site': 'same-origin' })).status).toBe(200);
+  });
+
+  it('leaves IMDS alone: its clients name the address they were given, 169.254.169.254 or another', async () => {
+    const id = await runInstance('eu-west-1');
+    for (const host of ['169.254.169.254', '[fd00:ec2::254]', 'metadata.internal:8080']) {
+      const token = await raw('PUT', `/imds/${id}/latest/api/token`, { host, 'x-aws-ec2-metadata-token-ttl-seconds': '60' });
+      expect([host, token.status]).toEqual([host, 200]);
+      const read = await raw('GET', `/imds/${id}/latest/meta-data/instance-id`, { host, 'x-aws-ec2-metadata-token': token.text });
+      expect([host, read.text]).toEqual([host, id]);
+    }
   });
 });
