@@ -3,12 +3,22 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { isSgsyncError } from '../core/errors.js';
-import { cloudInit, literalBlock, packageOf, shellWord } from './cloud-init.js';
+import { cloudInit, literalBlock, literalSafe, packageOf, shellWord } from './cloud-init.js';
 import { systemdUnit } from './systemd-unit.js';
 
-/** The user data, read as cloud-init reads it. */
-function userDataOf(text: string) {
-  return parse(text) as { write_files: { path: string; content: string }[]; runcmd: unknown[][] };
+/** What PyYAML, cloud-init's parser, reads: anything else in the document makes it refuse the whole of it. */
+const PYYAML_PRINTABLE = /^[\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]*$/u;
+
+type UserData = { write_files: { path: string; content: string; encoding?: string }[]; runcmd: unknown[][] } & Record<string, unknown>;
+
+/**
+ * The user data, read as cloud-init reads it: PyYAML (YAML 1.1) refuses a
+ * character outside its printable set, and ends a line at CR, U+0085, U+2028
+ * and U+2029 as at LF, where YAML 1.2 (the yaml package) goes on.
+ */
+function userDataOf(text: string): UserData {
+  expect(text).toMatch(PYYAML_PRINTABLE);
+  return parse(text.replace(/\r\n?|[\x85\u2028\u2029]/g, '\n')) as UserData;
 }
 
 /**
@@ -59,11 +69,36 @@ describe('the package cloud-init installs', () => {
   });
 });
 
-/** What cloud-init would write: each write_files entry's content, by path. */
+describe('the Node.js setup command', () => {
+  it('is run as given, whatever characters it holds, line breaks of YAML 1.1 and controls among them', () => {
+    const command = fc.string({ unit: 'binary', maxLength: 24 });
+    fc.assert(
+      fc.property(command, (nodeSetup) => {
+        const userData = cloudInit({ config: 'deployment: x\n', nodeSetup });
+        expect(Object.keys(userDataOf(userData)).sort()).toEqual(['runcmd', 'write_files']);
+        expect(userDataOf(userData).runcmd[0]).toEqual(['sh', '-c', nodeSetup]);
+      }),
+      { numRuns: 300 },
+    );
+    const nodeSetup = `echo ok${LS}bootcmd: [id]\u0085\r\u001b[2J`;
+    expect(cloudInit({ config: 'deployment: x\n', nodeSetup })).toContain('  - [sh, -c, "echo ok\\u2028bootcmd: [id]\\u0085\\r\\u001b[2J"]\n');
+  });
+});
+
+/** What cloud-init would write: each write_files entry's content, by path, decoded as its `encoding` says. */
 function writtenFiles(userData: string): Record<string, string> {
-  const doc = parse(userData) as { write_files: { path: string; content: string }[] };
-  return Object.fromEntries(doc.write_files.map((f) => [f.path, f.content]));
+  const doc = userDataOf(userData);
+  expect(Object.keys(doc).sort()).toEqual(['runcmd', 'write_files']);
+  return Object.fromEntries(doc.write_files.map((f) => [f.path, f.encoding === 'b64' ? Buffer.from(f.content, 'base64').toString('utf8') : f.content]));
 }
+
+/** The sgsync.yaml of the demo, with a comment that holds a line separator and, after it, keys for the top of the user data. */
+const LS = '\u2028';
+const U2028_CONFIG =
+  'deployment: demo\n' +
+  'targets:\n  - name: api\n    region: us-east-1\n    groups: [sg-0f1d6bc2ae7e7600f]\n    ports: [443]\n' +
+  '    members: {tags: {role: worker}}\n' +
+  `# reviewed by ops${LS}bootcmd:${LS}  - [sh, -c, "id > /tmp/pwned-by-user-data"]${LS}x-notes:\n`;
 
 describe('the files cloud-init writes', () => {
   it.each([
@@ -79,8 +114,58 @@ describe('the files cloud-init writes', () => {
     expect(files['/etc/systemd/system/sgsync-agent.service']).toBe(systemdUnit({}));
   });
 
+  it.each([
+    ['U+2028 (LINE SEPARATOR)', LS],
+    ['U+2029 (PARAGRAPH SEPARATOR)', '\u2029'],
+    ['U+0085 (NEXT LINE)', '\u0085'],
+    ['a CR', '\r'],
+  ])('keep a configuration whose line holds %s to its file, where it cannot add keys to the user data (bootcmd: root commands at boot)', (_what, breaker) => {
+    const config = U2028_CONFIG.replaceAll(LS, breaker);
+    const userData = cloudInit({ config });
+    expect(Object.keys(userDataOf(userData)).sort()).toEqual(['runcmd', 'write_files']);
+    expect(userData).not.toMatch(/^bootcmd/m);
+    expect(writtenFiles(userData)['/etc/sgsync/sgsync.yaml']).toBe(config);
+    expect(userDataOf(userData).write_files[0]).toMatchObject({ path: '/etc/sgsync/sgsync.yaml', permissions: '0644', encoding: 'b64' });
+  });
+
+  it.each([
+    ['an ESC', 'x: "\u001b[2J"\n'],
+    ['a NUL', 'x: a\u0000b\n'],
+    ['a DEL', 'x: a\u007fb\n'],
+    ['a C1 control', 'x: a\u009bb\n'],
+    ['a noncharacter', 'x: a\ufffeb\n'],
+  ])('write a configuration with %s, which cloud-init would refuse in a block, base64-encoded', (_what, config) => {
+    const userData = cloudInit({ config });
+    expect(writtenFiles(userData)['/etc/sgsync/sgsync.yaml']).toBe(config);
+    expect(userDataOf(userData).write_files[0]!.encoding).toBe('b64');
+  });
+
+  it('write a configuration cloud-init reads as it is as a block, readable in the user data', () => {
+    const config = 'deployment: x\n# été, 中文, 😀, a\u00a0space\ttab\n';
+    const userData = cloudInit({ config });
+    expect(userData).toContain('    content: |2\n      deployment: x\n      # été, 中文, 😀, a\u00a0space\ttab\n');
+    expect(userData).not.toContain('encoding');
+    expect(literalSafe(config)).toBe(true);
+  });
+
+  const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
+  it.each(['\t', '\n', ' ', '~', '\u00a0', '\ud7ff', '\ue000', '\ufeff', '\ufffd', '\u{10000}', '\u{10ffff}', '\u2027', '\u202a'].map((c) => [codePoint(c), c]))(
+    'take %s as a character cloud-init reads as itself in a block',
+    (_name, c) => {
+      expect(literalSafe(`a${c}b`)).toBe(true);
+    },
+  );
+
+  it.each(['\r', '\u0085', '\u2028', '\u2029', '\u0000', '\u001b', '\u001f', '\u007f', '\u0080', '\u009f', '\ufffe', '\uffff', '\ud800'].map((c) => [codePoint(c), c]))('take %s as one it does not', (_name, c) => {
+    expect(literalSafe(`a${c}b`)).toBe(false);
+  });
+
   it('hold any text of lines exactly', () => {
-    const line = fc.stringMatching(/^[ \t]{0,8}[-a-z0-9#:|>'" ]{0,12}$/);
+    // Line breaks of YAML 1.1 that YAML 1.2 reads as text (CR too), and characters PyYAML refuses; then text it reads as it is.
+    const unreadable = ['\r', '\u0085', '\u2028', '\u2029', '\u0000', '\u001b', '\u007f', '\u009b', '\ufffe'];
+    const lineChar = fc.constantFrom(...'-abkxyz0189#:|>\'" ', ...unreadable, 'é', '\u00a0', '中', '😀');
+    const line = fc.tuple(fc.stringMatching(/^[ \t]{0,8}$/), fc.array(lineChar, { maxLength: 12 })).map(([indent, chars]) => indent + chars.join(''));
     // Text of blanks alone is no configuration, and the yaml package reads such a block as '' where the spec (and cloud-init's PyYAML) keep the blanks;
     // it also drops a last line of blanks with no newline after it (" '\n " reads back as " '"), which PyYAML keeps, and, in a block whose
     // header gives the indentation (the first line is indented), the lines of blanks at its end (" a\n \n" reads back as " a\n"; PyYAML: " a\n \n").
@@ -90,8 +175,12 @@ describe('the files cloud-init writes', () => {
       .filter((t) => (t === '' || /\S/.test(t)) && !/\n[ \t]+$/.test(t) && !(/^[ \t]/.test(t) && /\n[ \t]+\n[ \t\n]*$/.test(t)));
     fc.assert(
       fc.property(text, (config) => {
-        expect(writtenFiles(cloudInit({ config }))['/etc/sgsync/sgsync.yaml']).toBe(config);
+        const userData = cloudInit({ config });
+        expect(writtenFiles(userData)['/etc/sgsync/sgsync.yaml']).toBe(config);
+        // Base64 only where a block would not do: the file stays readable in the user data otherwise.
+        expect(userDataOf(userData).write_files[0]!.encoding).toBe(unreadable.some((c) => config.includes(c)) ? 'b64' : undefined);
       }),
+      { numRuns: 500 },
     );
   });
 

@@ -61,10 +61,57 @@ export function literalBlock(text: string, keyIndent: number): { header: string;
   return { header: `|2${chomp}`, lines };
 }
 
-/** `key: <text as a literal block>` for a mapping indented `keyIndent` columns. */
-function blockEntry(key: string, text: string, keyIndent: number): string[] {
-  const { header, lines } = literalBlock(text, keyIndent);
-  return [`${' '.repeat(keyIndent)}${key}: ${header}`, ...lines];
+/**
+ * The characters cloud-init's YAML parser (PyYAML, YAML 1.1) reads as
+ * themselves inside a literal block: tab, newline, printable ASCII, and the
+ * printable rest of Unicode but U+2028 and U+2029. PyYAML also ends a line
+ * at CR, U+0085, U+2028 and U+2029 (YAML 1.2, and so `sgsync config
+ * validate`, does not), so a file holding one would go on at column 0 of the
+ * user data as keys of its own (`bootcmd:`, run as root at boot); and it
+ * refuses the whole document for any other control character.
+ */
+const LITERAL_SAFE = /^[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]*$/u;
+const NOT_LITERAL_SAFE = /[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu;
+
+/**
+ * True when `text` can go into the user data as a literal block that
+ * cloud-init reads back as exactly `text`.
+ *
+ * @example literalSafe('deployment: x\n') // true
+ * @example literalSafe('# ok\u2028bootcmd: [id]\n') // false
+ */
+export function literalSafe(text: string): boolean {
+  return LITERAL_SAFE.test(text);
+}
+
+/**
+ * `text` as a YAML double-quoted string that PyYAML and YAML 1.2 both read
+ * back exactly: JSON's quoting (a subset of YAML's), with every character
+ * PyYAML would take as a line break or refuse written as a `\uXXXX` escape.
+ *
+ * @example yamlString('a\u2028b') // '"a\\u2028b"'
+ */
+export function yamlString(text: string): string {
+  return JSON.stringify(text).replace(NOT_LITERAL_SAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * The `content` of a `write_files` entry indented `keyIndent` columns: a
+ * literal block, readable in the user data, when every character of `text`
+ * is one cloud-init reads as itself there; otherwise `text` base64-encoded,
+ * which any text survives.
+ */
+function contentEntry(text: string, keyIndent: number): string[] {
+  const pad = ' '.repeat(keyIndent);
+  if (literalSafe(text)) {
+    const { header, lines } = literalBlock(text, keyIndent);
+    return [`${pad}content: ${header}`, ...lines];
+  }
+  return [
+    `${pad}# Base64: the file holds a character cloud-init's YAML would not read as itself (CR, U+0085, U+2028, U+2029 or a control character).`,
+    `${pad}encoding: b64`,
+    `${pad}content: ${Buffer.from(text, 'utf8').toString('base64')}`,
+  ];
 }
 
 /**
@@ -82,16 +129,16 @@ export function cloudInit(options: CloudInitOptions): string {
     '#cloud-config',
     '# Installs the sgsync agent, which admits this instance to security groups in other regions.',
     'write_files:',
-    // Double quotes, as JSON writes them, are a YAML string read back exactly, whatever indicators the path holds.
-    `  - path: ${JSON.stringify(configPath)}`,
+    // Double quotes are a YAML string read back exactly, whatever indicators the path holds.
+    `  - path: ${yamlString(configPath)}`,
     "    permissions: '0644'",
-    ...blockEntry('content', options.config, 4),
+    ...contentEntry(options.config, 4),
     '  - path: /etc/systemd/system/sgsync-agent.service',
     "    permissions: '0644'",
-    ...blockEntry('content', unit, 4),
+    ...contentEntry(unit, 4),
     'runcmd:',
-    `  - [sh, -c, ${JSON.stringify(options.nodeSetup ?? DEFAULT_NODE_SETUP)}]`,
-    `  - [sh, -c, ${JSON.stringify(`npm install --global --omit=dev ${shellWord(pkg)} && ln -sf "$(npm root -g)/sgsync/dist/bin/sgsync.js" ${shellWord(binary)}`)}]`,
+    `  - [sh, -c, ${yamlString(options.nodeSetup ?? DEFAULT_NODE_SETUP)}]`,
+    `  - [sh, -c, ${yamlString(`npm install --global --omit=dev ${shellWord(pkg)} && ln -sf "$(npm root -g)/sgsync/dist/bin/sgsync.js" ${shellWord(binary)}`)}]`,
     '  - [systemctl, daemon-reload]',
     '  - [systemctl, enable, --now, sgsync-agent.service]',
     '',
