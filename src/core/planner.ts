@@ -221,7 +221,7 @@ export function plan(input: PlanInput): Plan {
       const mine = scope.kind === 'all' || (ruleInstanceSpan(rule, span) && spells(span, scope.instanceId));
       if (owner !== undefined && mine && (scope.kind === 'all' || scope.deregister === true)) {
         managedTotal++;
-        if (!isHostCidr(rule.cidr)) wideTotal++;
+        if (host < 0 && !isHostCidr(rule.cidr)) wideTotal++;
         // No target tag at all: not a rule sgsync writes.
         orphans.push({ rule, t: rulesOf.get(owner.name) as TargetRules, reason: t ? 'not-in-pool' : tagged === undefined ? 'malformed' : 'target-removed', tagged: tagged ?? '' });
       } else if (mine) {
@@ -230,7 +230,8 @@ export function plan(input: PlanInput): Plan {
       return;
     }
     managedTotal++;
-    if (!isHostCidr(rule.cidr)) wideTotal++;
+    // An IPv4 host, which nearly every rule is, was read above; only the rest need parsing.
+    if (host < 0 && !isHostCidr(rule.cidr)) wideTotal++;
     if (retired) retiredCounts.count(t.target.name, rule);
     const named = ruleInstanceSpan(rule, span);
     if (scope.kind === 'instance' && !(named && spells(span, scope.instanceId))) return;
@@ -355,7 +356,7 @@ export function plan(input: PlanInput): Plan {
   const limit = scope.kind === 'all' ? revokeLimit(input.safety?.revokeLimit, managedTotal - wideTotal) : undefined;
   let halted: Plan['halted'];
   let withheld: DesiredRule[] = [];
-  const limited = limit === undefined ? revokes : revokes.filter((r) => isHostCidr(r.revoke.cidr));
+  const limited = limit === undefined || wideTotal === 0 ? revokes : revokes.filter((r) => isHostCidr(r.revoke.cidr));
   if (limit !== undefined && limited.length > limit && input.safety?.force !== true) {
     halted = { reason: 'blast-radius', wouldRevoke: limited.length, limit, managed: managedTotal - wideTotal };
     kept = kept.concat(heldBack(limited.map((r) => r.revoke), halted));
@@ -367,7 +368,7 @@ export function plan(input: PlanInput): Plan {
       withheld = toPlace.filter((r) => changing.has(memberKey(r.target, r.instanceId)));
       toPlace = toPlace.filter((r) => !changing.has(memberKey(r.target, r.instanceId)));
     }
-    revokes = revokes.filter((r) => !isHostCidr(r.revoke.cidr));
+    revokes = wideTotal === 0 ? [] : revokes.filter((r) => !isHostCidr(r.revoke.cidr));
     ledger = ledgerAfter(revokes);
     placement = place();
   }
