@@ -1,6 +1,6 @@
-import { get } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getWithHost } from '../../test/support/http-host.js';
 import { healthOf, hostCheck, startHealthServer, type RunningHealthServer } from './health-server.js';
 import { ControllerMetrics } from './metrics.js';
 
@@ -124,13 +124,3 @@ describe('the Host names the metrics server answers to', () => {
   });
 });
 
-/** A GET with the Host header a browser at another name would send. */
-function getWithHost(url: string, host: string): Promise<{ status: number | undefined; body: string }> {
-  return new Promise((resolve, reject) => {
-    get(url, { headers: { host } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode, body }));
-    }).on('error', reject);
-  });
-}

@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { get } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { getWithHost } from '../support/http-host.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'sgsync-demo-'));
@@ -15,16 +15,6 @@ afterEach(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** GET with a chosen Host header (fetch does not let one set it): the status and the body. */
-function getWithHost(url: string, host: string): Promise<{ status: number | undefined; body: string }> {
-  return new Promise((resolve, reject) => {
-    get(url, { headers: { host } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode, body }));
-    }).on('error', reject);
-  });
-}
 
 const statusWithHost = async (url: string, host: string) => (await getWithHost(url, host)).status;
 
