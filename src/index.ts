@@ -48,7 +48,7 @@ export interface ReconcileOptions extends Pick<ControllerPassOptions, 'regions' 
  * cannot start (no credentials, no region reachable) throws an
  * `SgsyncError`; `exitCodeFor(error.code)` is the exit code the CLI would
  * give (docs/exit-codes.md). A pass the blast-radius limit held back
- * returns, with `plan.halted` set and nothing revoked.
+ * returns, with `plan.halted` set and none of the rules it counts revoked (a rule wider than one address is revoked all the same).
  */
 export async function reconcile(options: ReconcileOptions): Promise<ControllerPassResult> {
   const { config, dryRun, ec2, ...rest } = options;

@@ -23,7 +23,7 @@ export function addReconcileCommand(program: Command): void {
     .option('--audit-log <file>', 'append the audit log (JSON lines, one per change) to this file instead of stderr')
     .addHelpText(
       'after',
-      '\nExit codes: 0 done, 8 halted by the blast radius (nothing revoked; check, then --force),\n' +
+      '\nExit codes: 0 done, 8 halted by the blast radius (none of the rules it counts revoked; check, then --force),\n' +
         '4/6 a region could not be listed or a group could not be changed (the rest of the pass was done),\n5 members blocked by capacity,\n' +
         '143/130 cut short by SIGTERM/SIGINT (no further change started; the calls under way landed and were audited). See docs/controller.md.',
     )
