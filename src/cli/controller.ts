@@ -17,7 +17,7 @@ import { logPassWarnings, WarningLog } from '../controller/warning-log.js';
 import { isSgsyncError, messageOf } from '../core/errors.js';
 import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
 import { logLevelOption, numberIn } from './options.js';
-import { onStopSignals, signalExitCode, signalStopReason } from './signals.js';
+import { stopPassOnSignals, type PassStop } from './signals.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { createLogger, roundLogger } from './logger.js';
 import { passExitCode } from './pass-report.js';
@@ -36,14 +36,9 @@ async function run(options: RunOptions): Promise<void> {
   const log = createLogger({ level: options.logLevel });
   // First, so that a stop asked for while the rest starts up is handled as documented (no pass then runs).
   const stop = new AbortController();
-  let stopSignal: NodeJS.Signals | undefined;
-  onStopSignals(log, 'changes in flight may land without an audit line', (signal) => {
-    log.info({ signal }, 'stopping: the pass under way starts no further change, its calls in flight finish (a second signal stops at once)');
-    stopSignal = signal;
-    stop.abort();
-  });
   // systemd's TimeoutStopSec is no time for a whole pass: a stop ends the pass under way between calls.
-  const shouldStop = () => (stopSignal ? signalStopReason(stopSignal) : undefined);
+  const stopping = stopPassOnSignals(log, 'stopping: the pass under way starts no further change, its calls in flight finish (a second signal stops at once)', () => stop.abort());
+  const { shouldStop } = stopping;
   const { loaded, ec2 } = await awsContext(options);
   for (const w of loaded.warnings) log.warn(w);
   const controller = loaded.config.controller;
@@ -99,7 +94,7 @@ async function run(options: RunOptions): Promise<void> {
       onError: (e) => log.error({ code: isSgsyncError(e) ? e.code : 'INTERNAL' }, `pass failed: ${messageOf(e)}`),
       onWait: (ms, failures) => log.debug({ waitMs: ms, failures }, failures ? 'backing off' : 'waiting for the next pass'),
     });
-    if (options.once) finishOnce(options, last, callCounts(ec2), loaded.targets, stopSignal);
+    if (options.once) finishOnce(options, last, callCounts(ec2), loaded.targets, stopping);
     else log.info({ passes: end.passes }, 'controller stopped');
   } finally {
     audit.close();
@@ -114,7 +109,7 @@ function finishOnce(
   last: { result?: ControllerPassResult; error?: unknown },
   calls: Record<string, number>,
   targets: Parameters<typeof buildReport>[2],
-  stopSignal: NodeJS.Signals | undefined,
+  stopping: PassStop,
 ): void {
   if (!last.result) {
     const e = last.error;
@@ -125,7 +120,8 @@ function finishOnce(
   const text = `pass ${summary.passId}: ${summary.added} added, ${summary.revoked} revoked, ${summary.blocked} blocked${summary.ok ? '' : `; ${summary.problems.join('; ')}`}`;
   process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : `${text}\n`);
   // As `sgsync reconcile` would: a pass a signal cut short exits as the signal would have ended it.
-  process.exitCode = last.result.stopped !== undefined && stopSignal ? signalExitCode(stopSignal) : passExitCode(buildReport('reconcile', last.result, targets, calls));
+  const signalled = stopping.exitCode();
+  process.exitCode = last.result.stopped !== undefined && signalled !== undefined ? signalled : passExitCode(buildReport('reconcile', last.result, targets, calls));
 }
 
 export function addControllerCommand(program: Command): void {

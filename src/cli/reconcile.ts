@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { AuditLog } from '../controller/audit.js';
 import { createLogger } from './logger.js';
 import { runPassCommand, withPassOptions, type PassCliOptions } from './plan.js';
-import { onStopSignals, signalExitCode, signalStopReason } from './signals.js';
+import { stopPassOnSignals } from './signals.js';
 
 interface ReconcileCliOptions extends PassCliOptions {
   auditLog?: string;
@@ -29,12 +29,7 @@ export function addReconcileCommand(program: Command): void {
     )
     .action(async (options: ReconcileCliOptions) => {
       let audit: AuditLog | undefined;
-      let stopSignal: NodeJS.Signals | undefined;
-      const log = createLogger({ level: options.logLevel });
-      onStopSignals(log, 'changes in flight may land without an audit line', (signal) => {
-        log.info({ signal }, 'stopping: no further change is started, the calls in flight finish (a second signal stops at once)');
-        stopSignal = signal;
-      });
+      const stopping = stopPassOnSignals(createLogger({ level: options.logLevel }), 'stopping: no further change is started, the calls in flight finish (a second signal stops at once)');
       try {
         const report = await runPassCommand(
           'reconcile',
@@ -43,10 +38,11 @@ export function addReconcileCommand(program: Command): void {
             audit = AuditLog.open({ file: options.auditLog, deployment });
             return (c) => audit?.record(c, c.passId);
           },
-          () => (stopSignal ? signalStopReason(stopSignal) : undefined),
+          stopping.shouldStop,
         );
         // A pass the signal left unfinished ends as the signal would have ended it; one it did not cut short keeps its code.
-        if (report.stopped !== undefined && stopSignal) process.exitCode = signalExitCode(stopSignal);
+        const signalled = stopping.exitCode();
+        if (report.stopped !== undefined && signalled !== undefined) process.exitCode = signalled;
       } finally {
         audit?.close();
       }

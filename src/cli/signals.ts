@@ -31,19 +31,33 @@ function onTwoSignals(first: (signal: NodeJS.Signals) => void, second: (signal: 
   process.on('SIGINT', on);
 }
 
-/**
- * The reason a pass told to stop by `signal` gives (`PassOptions.shouldStop`):
- * it then starts no further change, and the calls under way finish.
- */
-export function signalStopReason(signal: NodeJS.Signals): string {
-  return `sgsync was told to stop (${signal})`;
+/** What a command that applies a pass learns of a stop signal (see `stopPassOnSignals`). */
+export interface PassStop {
+  /** `PassOptions.shouldStop`: once a signal came, the reason; the pass then starts no further change, and the calls under way finish. */
+  shouldStop: () => string | undefined;
+  /**
+   * The exit code of a command the signal cut short, as a shell reports a
+   * program the signal ended: 128 and its number (130 for SIGINT, 143 for
+   * SIGTERM), so that a script sees what it saw before the command handled
+   * it. Undefined while no signal came.
+   */
+  exitCode: () => number | undefined;
 }
 
 /**
- * The exit code of a command a signal cut short, as a shell reports a
- * program the signal ended: 128 and its number (130 for SIGINT, 143 for
- * SIGTERM), so that a script sees what it saw before the command handled it.
+ * The first SIGTERM or SIGINT cuts the pass under way short (it is logged
+ * with `message`, then `then` runs); a second stops at once, as
+ * `onStopSignals` says. `reconcile` and `controller run` share it.
  */
-export function signalExitCode(signal: NodeJS.Signals): number {
-  return 128 + (constants.signals[signal] ?? 0);
+export function stopPassOnSignals(log: Pick<Logger, 'warn' | 'info'>, message: string, then?: (signal: NodeJS.Signals) => void): PassStop {
+  let received: NodeJS.Signals | undefined;
+  onStopSignals(log, 'changes in flight may land without an audit line', (signal) => {
+    log.info({ signal }, message);
+    received = signal;
+    then?.(signal);
+  });
+  return {
+    shouldStop: () => (received ? `sgsync was told to stop (${received})` : undefined),
+    exitCode: () => (received ? 128 + (constants.signals[received] ?? 0) : undefined),
+  };
 }
