@@ -15,7 +15,7 @@ import { asBlocked, capacityLines, memberKey, replacingMembers, sortByKey, toBat
 import { decideUnmatched } from './revoke-decision.js';
 import { ipv4HostNumber } from './ip-scan.js';
 import { cidrHash, normalizePort } from './rule-key.js';
-import { heldBack, isReplaced, readNow, revokeLimit, withinGrace } from './safety.js';
+import { countsAgainstLimit, heldBack, isReplaced, readNow, revokeLimit, withinGrace } from './safety.js';
 import { StringIndex } from './string-index.js';
 import { RuleMatcher } from './rule-matcher.js';
 import { decideRetired, indexRetired, RetiredCounts, type RetiredIndex } from './retired-groups.js';
@@ -356,7 +356,7 @@ export function plan(input: PlanInput): Plan {
   const limit = scope.kind === 'all' ? revokeLimit(input.safety?.revokeLimit, managedTotal - wideTotal) : undefined;
   let halted: Plan['halted'];
   let withheld: DesiredRule[] = [];
-  const limited = limit === undefined || wideTotal === 0 ? revokes : revokes.filter((r) => isHostCidr(r.revoke.cidr));
+  const limited = limit === undefined || wideTotal === 0 ? revokes : revokes.filter((r) => countsAgainstLimit(r.revoke));
   if (limit !== undefined && limited.length > limit && input.safety?.force !== true) {
     halted = { reason: 'blast-radius', wouldRevoke: limited.length, limit, managed: managedTotal - wideTotal };
     kept = kept.concat(heldBack(limited.map((r) => r.revoke), halted));
@@ -368,7 +368,7 @@ export function plan(input: PlanInput): Plan {
       withheld = toPlace.filter((r) => changing.has(memberKey(r.target, r.instanceId)));
       toPlace = toPlace.filter((r) => !changing.has(memberKey(r.target, r.instanceId)));
     }
-    revokes = wideTotal === 0 ? [] : revokes.filter((r) => !isHostCidr(r.revoke.cidr));
+    revokes = wideTotal === 0 ? [] : revokes.filter((r) => !countsAgainstLimit(r.revoke));
     ledger = ledgerAfter(revokes);
     placement = place();
   }

@@ -1,10 +1,9 @@
 import { SgsyncError, isSgsyncError } from './errors.js';
-import { isHostCidr } from './addresses.js';
 import { mapLimit } from './limit.js';
 import type { Family, GroupBatch, MissingGroup, ObservedRule, Plan, PlannedRevoke, PlannedRule, PortSpec, Target } from './model.js';
 import type { Ec2Port } from './ports.js';
 import { asBlocked, memberKey, replacingMembers } from './plan-output.js';
-import { heldBack, isReplaced } from './safety.js';
+import { countsAgainstLimit, heldBack, isReplaced } from './safety.js';
 
 /** One change a pass made, as the audit log records it. */
 export interface AppliedChange {
@@ -494,13 +493,13 @@ function learnMissing(learned: PassLearned, batch: GroupBatch<unknown>): void {
 export function holdIfHalted(plan: Plan, first: Plan): Plan {
   const halted = first.halted;
   if (!halted || plan.revoke.length === 0) return plan;
-  const held = plan.revoke.flatMap((b) => b.items.filter((r) => isHostCidr(r.cidr)));
+  const held = plan.revoke.flatMap((b) => b.items.filter(countsAgainstLimit));
   if (held.length === 0) return plan;
   const changing = replacingMembers(held);
   const withheld = (r: PlannedRule) => changing.has(memberKey(r.target, r.instanceId));
   return {
     ...plan,
-    revoke: plan.revoke.map((b) => ({ ...b, items: b.items.filter((r) => !isHostCidr(r.cidr)) })).filter((b) => b.items.length > 0),
+    revoke: plan.revoke.map((b) => ({ ...b, items: b.items.filter((r) => !countsAgainstLimit(r)) })).filter((b) => b.items.length > 0),
     authorize: changing.size === 0 ? plan.authorize : plan.authorize.map((b) => ({ ...b, items: b.items.filter((r) => !withheld(r)) })).filter((b) => b.items.length > 0),
     blocked: [...plan.blocked, ...plan.authorize.flatMap((b) => b.items.filter(withheld).map((r) => asBlocked(r, 'halted')))],
     kept: [...plan.kept, ...heldBack(held, halted)],

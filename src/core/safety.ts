@@ -3,7 +3,17 @@
  * rule allows (rule 4) and whether a rule is still inside its grace period
  * (rule 3). Kept apart from the planner so each can be read and tested alone.
  */
+import { isHostCidr } from './addresses.js';
 import type { KeptRule, Plan, PlannedRevoke, RevokeReason, SafetySettings } from './model.js';
+
+/**
+ * Whether the blast radius counts a revoke. Only a rule of one address can be
+ * a member's rule; one wider (`malformed`) cannot shut a member out, so it is
+ * revoked whatever the limit says, in a halted pass too.
+ */
+export function countsAgainstLimit(revoke: Pick<PlannedRevoke, 'cidr'>): boolean {
+  return isHostCidr(revoke.cidr);
+}
 
 /**
  * Whether a rule revoked for `reason` has a successor: the same member's new
