@@ -55,6 +55,19 @@ async function finishedByTheNextPass(f: FaultFleet, before: ReturnType<FaultFlee
   expect(f.check({ before: settled, changes: next.changes, converged: true })).toEqual([]);
 }
 
+/** Runs sgsync with `args` as a process, sends it SIGTERM as the first revoke reaches AWS, and waits for it and the sandbox to settle. */
+async function terminatedMidApply(f: FaultFleet, args: string[], logLevel: string) {
+  const before = f.view();
+  const watch = f.watch();
+  const calls = revokeCalls(f);
+  const child = f.fleet.spawn('i-00000000000000000', args, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', SGSYNC_LOG_LEVEL: logLevel });
+  await f.arrival(REVOKE);
+  child.proc.kill('SIGTERM');
+  const run = await child.done;
+  await f.quiet();
+  return { run, before, samples: watch.stop(), revokes: revokeCalls(f) - calls };
+}
+
 describe('a pass that must stop before it is done', () => {
   it('in a Lambda whose time runs out mid-pass: starts no further change, audits the one in flight, and returns ok: false without throwing', async () => {
     const { fleet: f, yaml } = await staleInSeveralGroups(91);
@@ -85,18 +98,10 @@ describe('a pass that must stop before it is done', () => {
   it('in controller run told to stop by SIGTERM: starts no further change, audits the one in flight, and exits 0', async () => {
     const { fleet: f, config } = await staleInSeveralGroups(92);
     const audit = f.auditFile('daemon.jsonl');
-    const before = f.view();
-    const watch = f.watch();
-    const calls = revokeCalls(f);
-    const daemon = f.fleet.spawn('i-00000000000000000', ['controller', 'run', '-c', config, '--interval', '3600', '--audit-log', audit], { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', SGSYNC_LOG_LEVEL: 'info' });
-    await f.arrival(REVOKE);
-    daemon.proc.kill('SIGTERM');
-    const run = await daemon.done;
-    await f.quiet();
-    const samples = watch.stop();
+    const { run, before, samples, revokes } = await terminatedMidApply(f, ['controller', 'run', '-c', config, '--interval', '3600', '--audit-log', audit], 'info');
 
     expect(run.code, run.stderr).toBe(0);
-    expect(revokeCalls(f) - calls, 'the revoke in flight, and no other').toBe(1);
+    expect(revokes, 'the revoke in flight, and no other').toBe(1);
     expect(f.changes([audit]).length, 'the revoke in flight landed and was audited').toBeGreaterThan(0);
     expect(run.stderr).toContain('pass cut short: sgsync was told to stop (SIGTERM). The changes under way were finished and logged, no further change was started; the next pass finishes the work');
     expect(run.stderr).toMatch(/controller stopped/);
@@ -106,18 +111,10 @@ describe('a pass that must stop before it is done', () => {
   it('in reconcile told to stop by SIGTERM: the same, with a report that says so, and exit 143', async () => {
     const { fleet: f, config } = await staleInSeveralGroups(93);
     const audit = f.auditFile('reconcile.jsonl');
-    const before = f.view();
-    const watch = f.watch();
-    const calls = revokeCalls(f);
-    const reconcile = f.fleet.spawn('i-00000000000000000', ['reconcile', '-c', config, '--json', '--audit-log', audit], { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', SGSYNC_LOG_LEVEL: 'warn' });
-    await f.arrival(REVOKE);
-    reconcile.proc.kill('SIGTERM');
-    const run = await reconcile.done;
-    await f.quiet();
-    const samples = watch.stop();
+    const { run, before, samples, revokes } = await terminatedMidApply(f, ['reconcile', '-c', config, '--json', '--audit-log', audit], 'warn');
 
     expect(run.code, run.stderr).toBe(143);
-    expect(revokeCalls(f) - calls, 'the revoke in flight, and no other').toBe(1);
+    expect(revokes, 'the revoke in flight, and no other').toBe(1);
     const report = JSON.parse(run.stdout) as { outcome: string; stopped?: string; summary: { revoke: number } };
     expect(report).toMatchObject({ outcome: 'incomplete', stopped: 'sgsync was told to stop (SIGTERM)' });
     expect(report.summary.revoke).toBe(f.changes([audit]).length);
