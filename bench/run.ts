@@ -352,6 +352,7 @@ async function main(): Promise<void> {
     const changed = await churn(sandbox.url, ec2, fleet, throttle);
     const churned = await reconcilePass(ctx, 'churn', 'pass after 5% churn', [0]);
     churned.result.notes.push(`${changed.gone.length} members stopped or terminated, ${changed.fresh.length} launched or given a new address`);
+    churned.result.floorS = noop.result.wallS + churned.result.bucketMinimumS;
     scenarios.push(churned.result);
     log(`churn: ${churned.result.work}`);
     const newAddress = addedAddresses(churned.report);
