@@ -17,6 +17,7 @@
  */
 import { DescribeInstancesResult$, type Instance } from '@aws-sdk/client-ec2';
 import { AwsEc2QueryProtocol } from '@aws-sdk/core/protocols';
+import { ParseTurns } from './parse-turns.js';
 
 /** The members of an output kept: `true` keeps a member whole, an object keeps those of its members. */
 export interface Projection {
@@ -88,12 +89,21 @@ type Deserialize = AwsEc2QueryProtocol['deserializeResponse'];
 /** Every output the SDK deserializes carries `$metadata` (the SDK's `MetadataBearer`). */
 type Output = Awaited<ReturnType<Deserialize>>;
 
-/** The EC2 clients' protocol (the `protocol` client option): the SDK's, with projected outputs. */
+/** Every EC2 client of the process reads its answers in turns (see ParseTurns). */
+const turns = new ParseTurns();
+
+/**
+ * The EC2 clients' protocol (the `protocol` client option): the SDK's, with projected outputs, each
+ * answer read whole first and then parsed in a turn of the event loop of its own.
+ */
 export class ListingProtocol extends AwsEc2QueryProtocol {
-  override deserializeResponse<O extends Output>(operationSchema: Parameters<Deserialize>[0], context: Parameters<Deserialize>[1], response: Parameters<Deserialize>[2]): Promise<O> {
+  override async deserializeResponse<O extends Output>(operationSchema: Parameters<Deserialize>[0], context: Parameters<Deserialize>[1], response: Parameters<Deserialize>[2]): Promise<O> {
     // The operation's name, namespaced or not.
     const { name } = operationSchema;
     const projected = PROJECTED.get(name.slice(name.indexOf('#') + 1));
-    return super.deserializeResponse<O>(projected ? { ...operationSchema, output: projected as typeof operationSchema.output } : operationSchema, context, response);
+    const schema = projected ? { ...operationSchema, output: projected as typeof operationSchema.output } : operationSchema;
+    // The SDK reads a body it is given as bytes at once, so the whole parse happens in the turn.
+    if (response.body !== undefined && !(response.body instanceof Uint8Array)) response.body = await context.streamCollector(response.body);
+    return turns.run(() => super.deserializeResponse<O>(schema, context, response));
   }
 }
