@@ -11,3 +11,14 @@ export const realPassTime: PassTime = {
   random: () => Math.random(),
   monotonicNow: () => performance.now(),
 };
+
+/**
+ * Resolves in a later turn of the event loop, once the I/O waiting now has
+ * been served. Work of a hundred milliseconds or more that follows another
+ * such piece (a fleet's plan after its last page is read, the dashboard's
+ * view after the plan) awaits it first, so a request that arrived meanwhile
+ * is not held for both.
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

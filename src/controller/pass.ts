@@ -8,7 +8,7 @@ import { groupsByRegion, passWarnings, runPass, type AppliedChange, type PassOpt
 import { checkGroups, groupCheckWarning, missingGroupErrors, type GroupCheck } from './group-check.js';
 import { inventoryRegions, lookUpNamedInstances, takeInventory, unlistedSelectorRegions, type Inventory, type RegionResult } from './inventory.js';
 import { memberFilters } from './member-filters.js';
-import { realPassTime } from './pass-time.js';
+import { nextTurn, realPassTime } from './pass-time.js';
 
 export interface ControllerPassOptions {
   config: LoadedConfig;
@@ -116,6 +116,8 @@ export async function controllerPass(options: ControllerPassOptions): Promise<Co
     inventory ??= await listing;
     waitedMs += performance.now() - waitStart;
     if (filters.length > 0) await lookUpNamedInstances(ec2, inventory, observed, { deployment: config.config.deployment, asked, concurrency });
+    // The plan, in a turn of its own: not in the one that read the last page.
+    await nextTurn();
   };
 
   const pass = runPass({

@@ -6,6 +6,7 @@ import type { LoadedConfig } from '../config/index.js';
 import type { Ec2Port } from '../core/ports.js';
 import type { RegionResult } from '../controller/inventory.js';
 import { controllerPass, type ControllerPassResult } from '../controller/pass.js';
+import { nextTurn } from '../controller/pass-time.js';
 import { buildReport } from '../controller/report.js';
 import { buildFleetView, type FleetView } from './fleet-view.js';
 
@@ -48,5 +49,7 @@ export async function loadFleetView(options: LoadFleetOptions): Promise<FleetVie
     onRegion: options.onRegion,
     now: options.now,
   });
+  // The view, in a turn of its own: not in the one that planned.
+  await nextTurn();
   return viewOfPass(options.config, pass);
 }
