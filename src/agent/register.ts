@@ -45,7 +45,9 @@ export async function registerOutcome(deps: AgentDeps, options: RegisterOptions 
   const result: RegisterResult = { ...pass, targets };
   const problem = outcomeProblem(pass, deps.config.targets, deps.config);
   if (problem) return { result, problem };
-  if (!options.wait || result.changes.length === 0) return { result: { ...result, observable: options.wait ? true : undefined } };
+  // A rule AWS answered Duplicate for that the reads did not list (one a killed register made, say) is no more
+  // observable than one this pass made: only a pass that found every rule listed has nothing to wait for.
+  if (!options.wait || (result.changes.length === 0 && result.alreadyThere.length === 0)) return { result: { ...result, observable: options.wait ? true : undefined } };
 
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const deadline = deps.now() + deps.config.config.agent.waitSeconds * 1000;
