@@ -41,13 +41,16 @@ function checkRegions(regions: string[] | undefined): string[] | undefined {
  * Runs one controller pass for `plan` (dry run) or `reconcile` (apply),
  * prints its report on stdout and sets the exit code. Every change is passed
  * to `onChange` as it lands (the audit log); `shouldStop` may end the pass
- * between changes (see `PassOptions.shouldStop`).
+ * between changes (see `PassOptions.shouldStop`); `afterPass` runs once the
+ * pass is over, whether it failed or not, before anything is reported (the
+ * audit log is flushed to disk there).
  */
 export async function runPassCommand(
   kind: ReportKind,
   options: PassCliOptions,
   onChange?: (deployment: string) => (c: AppliedChange & { passId: string }) => void,
   shouldStop?: () => string | undefined,
+  afterPass?: () => void,
 ): Promise<PassReport> {
   const regions = checkRegions(options.region);
   const log = createLogger({ level: options.logLevel });
@@ -64,7 +67,7 @@ export async function runPassCommand(
       onRegion: (r) => (r.status === 'failed' ? log.warn({ region: r.region, code: r.code }, `inventory of ${r.region} failed: ${r.reason ?? ''}`) : log.debug({ ...r }, `listed ${r.region}`)),
       onRound: roundLogger(log),
       shouldStop,
-    });
+    }).finally(afterPass);
     const report = buildReport(kind, result, loaded.targets, callCounts(ec2));
     process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderPassReport(report));
     process.exitCode = passExitCode(report);

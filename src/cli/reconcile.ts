@@ -39,6 +39,8 @@ export function addReconcileCommand(program: Command): void {
             return (c) => audit?.record(c, c.passId);
           },
           stopping.shouldStop,
+          // Before the report says what was done: the lines saying so are on the disk, not only in the page cache.
+          () => audit?.sync(),
         );
         // A pass the signal left unfinished ends as the signal would have ended it; one it did not cut short keeps its code.
         const signalled = stopping.exitCode();

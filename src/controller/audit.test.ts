@@ -1,9 +1,24 @@
+import type * as NodeFs from 'node:fs';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AppliedChange } from '../core/reconcile.js';
 import { AuditLog, auditRecord } from './audit.js';
+
+/** Each fsync: the descriptor, and what the file held then; `failWith` makes the next one fail with that code. */
+const disk = vi.hoisted(() => ({ syncs: [] as { fd: number; text: string }[], file: '', failWith: undefined as string | undefined }));
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof NodeFs>();
+  return {
+    ...fs,
+    fsyncSync: (fd: number) => {
+      if (disk.failWith) throw Object.assign(new Error(`${disk.failWith}: fsync`), { code: disk.failWith });
+      disk.syncs.push({ fd, text: disk.file ? fs.readFileSync(disk.file, 'utf8') : '' });
+      fs.fsyncSync(fd);
+    },
+  };
+});
 
 const revoke: AppliedChange = {
   action: 'revoke', target: 'api', groupId: 'sg-0aaaaaaaaaaaaaaa1', region: 'us-east-1',
@@ -45,5 +60,58 @@ describe('the audit log', () => {
       ['pass-1', 'authorize', '54.0.0.10/32', '2026-03-01T12:00:00.000Z'],
       ['pass-2', 'revoke', '54.0.0.9/32', '2026-03-01T12:05:00.000Z'],
     ]);
+  });
+});
+
+describe('the audit log on the disk', () => {
+  beforeEach(() => {
+    disk.syncs = [];
+    disk.failWith = undefined;
+  });
+
+  const fresh = () => {
+    disk.file = join(mkdtempSync(join(tmpdir(), 'sgsync-audit-')), 'audit.jsonl');
+    return AuditLog.open({ file: disk.file, deployment: 'prod' });
+  };
+
+  it('is flushed once per pass, with every line of the pass written by then, not once per line', () => {
+    const log = fresh();
+    log.record(revoke, 'pass-1');
+    log.record(authorize, 'pass-1');
+    expect(disk.syncs, 'no flush per line').toEqual([]);
+    log.sync();
+    expect(disk.syncs.map((s) => s.text.trimEnd().split('\n').length)).toEqual([2]);
+    log.sync();
+    expect(disk.syncs, 'nothing new, no flush').toHaveLength(1);
+    log.record(revoke, 'pass-2');
+    log.close();
+    expect(disk.syncs.map((s) => s.text.trimEnd().split('\n').length), 'closing flushes what the last sync did not').toEqual([2, 3]);
+  });
+
+  it('flushes nothing when the lines go to stderr, which is not its own', () => {
+    const log = AuditLog.open({ deployment: 'prod' });
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    log.record(revoke, 'p');
+    log.sync();
+    log.close();
+    write.mockRestore();
+    expect(disk.syncs).toEqual([]);
+  });
+
+  it('takes a file that cannot be flushed (a pipe, a terminal) as it is', () => {
+    const log = fresh();
+    log.record(revoke, 'p');
+    disk.failWith = 'EINVAL';
+    expect(() => log.sync()).not.toThrow();
+    log.close();
+  });
+
+  it('says so when the disk refuses the flush: the lines may be lost, the changes were made', () => {
+    const log = fresh();
+    log.record(revoke, 'p');
+    disk.failWith = 'EIO';
+    expect(() => log.sync()).toThrow(/could not be flushed to disk \(EIO\): its latest lines may be lost if the machine goes down\. The changes themselves were made\./);
+    disk.failWith = undefined;
+    log.close();
   });
 });

@@ -3,7 +3,7 @@
  * what and why (safety rule 8). Lines go to stderr or are appended to a file,
  * so they can be shipped, grepped and kept apart from results on stdout.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { fileProblem, SgsyncError } from '../core/errors.js';
 import type { AppliedChange } from '../core/reconcile.js';
 
@@ -55,19 +55,28 @@ export interface AuditLogOptions {
   now?: () => number;
 }
 
+/** Errors of `fsync` on a file that has nothing to flush to a disk: a pipe, a terminal, `/dev/null`. */
+const UNSYNCABLE = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP']);
+
 /**
  * A writer of audit lines, reusable by every driver. Each line is written
  * with one synchronous `write` on a descriptor opened for appending, so lines
  * from two processes sharing a file never interleave, and a crash right
- * after a change cannot lose its line to a buffer.
+ * after a change cannot lose its line to a buffer. A written line is still
+ * only in the kernel's page cache until it reaches the disk: `sync` (once per
+ * pass, before the pass reports) makes the lines durable, so that a power
+ * loss cannot take back what a report said was logged.
  *
  * @example
  * const audit = AuditLog.open({ file: '/var/log/sgsync-audit.jsonl', deployment: 'prod' });
  * await controllerPass({ ..., onChange: (c) => audit.record(c, c.passId) });
+ * audit.sync();
  * audit.close();
  */
 export class AuditLog {
   private closed = false;
+  /** Lines written since the last `sync`. */
+  private unsynced = false;
 
   private constructor(
     private readonly fd: number,
@@ -97,13 +106,41 @@ export class AuditLog {
       actor: this.options.actor ?? 'controller',
       time: new Date(now()).toISOString(),
     });
-    if (!this.closed) writeSync(this.fd, `${JSON.stringify(rec)}\n`);
+    if (!this.closed) {
+      writeSync(this.fd, `${JSON.stringify(rec)}\n`);
+      this.unsynced = true;
+    }
     return rec;
   }
 
+  /**
+   * Flushes the lines written so far to the disk (one `fsync` of the file),
+   * for the driver to call once a pass is over and before it reports: one
+   * per pass, not one per line, which would cost a disk flush per change.
+   * Nothing to do when no line was written since the last one, for stderr
+   * (not this log's to flush; its reader keeps it), or for a file that
+   * cannot be flushed (a pipe, a terminal).
+   */
+  sync(): void {
+    if (this.closed || !this.ownsFd || !this.unsynced) return;
+    try {
+      fsyncSync(this.fd);
+    } catch (e) {
+      if (!UNSYNCABLE.has(String((e as { code?: unknown }).code))) {
+        throw new SgsyncError('INTERNAL', `The audit log ${JSON.stringify(this.options.file)} could not be flushed to disk (${fileProblem(e)}): its latest lines may be lost if the machine goes down. The changes themselves were made.`, { cause: e });
+      }
+    }
+    this.unsynced = false;
+  }
+
+  /** Flushes (see `sync`) and closes the file; a no-op the second time. */
   close(): void {
     if (this.closed) return;
-    this.closed = true;
-    if (this.ownsFd) closeSync(this.fd);
+    try {
+      this.sync();
+    } finally {
+      this.closed = true;
+      if (this.ownsFd) closeSync(this.fd);
+    }
   }
 }

@@ -159,7 +159,8 @@ export function createHandler(deps: LambdaDeps = {}): (event: unknown, context?:
     const audit = AuditLog.open({ file: deps.auditFile, deployment: ctx.loaded.config.deployment, actor: 'lambda', now });
     try {
       const shouldStop = deadlineStop(context);
-      const result = await controllerPass({ config: ctx.loaded, ec2: ctx.ec2, apply: true, instance, now, shouldStop, onChange: (c) => audit.record(c, c.passId) });
+      // The audit file's lines reach the disk before the summary is logged (once per pass; see AuditLog.sync).
+      const result = await controllerPass({ config: ctx.loaded, ec2: ctx.ec2, apply: true, instance, now, shouldStop, onChange: (c) => audit.record(c, c.passId) }).finally(() => audit.sync());
       const calls: Record<string, number> = {};
       for (const [action, n] of callTotals(ctx.ec2)) if (n > (before.get(action) ?? 0)) calls[action] = n - (before.get(action) ?? 0);
       const summary: LambdaSummary = {
