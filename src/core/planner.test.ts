@@ -750,6 +750,14 @@ describe('a pool group that does not exist', () => {
     expect(p.blocked.map((b) => `${b.instanceId}:${b.reason}`)).toEqual(['i-1:no-group']);
   });
 
+  it('blocks the members of a target with no groups at all for want of room, and warns: there is no missing group to name, and adding one is the cure', () => {
+    const p = plan(input({ targets: [target({ groupIds: [] })], members: [member('i-1')] }));
+    expect(authorized(p)).toEqual([]);
+    expect(p.blocked.map((b) => `${b.instanceId}:${b.reason}`)).toEqual(['i-1:capacity']);
+    expect(p.missing).toEqual([]);
+    expect(p.warnings).toEqual(['target "api" has no security groups: its rules cannot be placed']);
+  });
+
   it('blocks for capacity when the groups that exist are full, whatever others are missing', () => {
     const p = plan(input({ targets: [target({ quota: 1 })], members: [member('i-1'), member('i-2')], missing: gone }));
     expect(authorized(p)).toEqual(['i-1@sg-2:54.0.0.1/32']);
