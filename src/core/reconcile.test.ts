@@ -318,9 +318,35 @@ describe('runPass', () => {
     it('is learned when a revoke there is refused (the group was deleted since the read), and the next look decides', async () => {
       const ec2 = ec2Without('sg-1');
       const plans = [emptyPlan({ revoke: [{ groupId: 'sg-1', region: 'us-east-1', items: [stale(1)] }] }), emptyPlan()];
-      let planned = 0;
-      const result = await runPass({ ec2, groups, apply: true, ...time, makePlan: () => plans[Math.min(planned++, 1)]! });
-      expect(result).toMatchObject({ errors: [], converged: true, rounds: 2 });
+      const learnedSeen: string[][] = [];
+      const result = await runPass({
+        ec2, groups, apply: true, ...time,
+        makePlan: (_observed, learned) => {
+          learnedSeen.push(learned.missing.map((m) => `${m.region} ${m.groupId}`));
+          return plans[Math.min(learnedSeen.length - 1, 1)]!;
+        },
+      });
+      expect(ec2.sent).toEqual(['revoke sg-1']);
+      expect(learnedSeen).toEqual([[], ['us-east-1 sg-1']]);
+      // Nothing was revoked: the report counts no revoke, and the rule is not taken for one AWS says is gone.
+      expect(result).toMatchObject({ errors: [], converged: true, rounds: 2, changes: [], alreadyGone: [] });
+    });
+
+    it('is not learned from a revoke refused for another reason', async () => {
+      const ec2 = ec2Without('sg-9');
+      const throttled = new SgsyncError('THROTTLED', 'Request limit exceeded.', { retryable: true, details: { groupId: 'sg-1', region: 'us-east-1' } });
+      ec2.revoke = () => Promise.reject(throttled);
+      const plans = [emptyPlan({ revoke: [{ groupId: 'sg-1', region: 'us-east-1', items: [stale(1)] }] }), emptyPlan()];
+      const learnedSeen: string[][] = [];
+      const result = await runPass({
+        ec2, groups, apply: true, ...time,
+        makePlan: (_observed, learned) => {
+          learnedSeen.push(learned.missing.map((m) => `${m.region} ${m.groupId}`));
+          return plans[Math.min(learnedSeen.length - 1, 1)]!;
+        },
+      });
+      expect(learnedSeen).toEqual([[], []]);
+      expect(result).toMatchObject({ errors: [], converged: true, rounds: 2, changes: [] });
     });
 
     it("is the pass's error when no round is left to place its rules elsewhere", async () => {
