@@ -37,6 +37,7 @@ describe('classifying addresses', () => {
     ['127.0.0.1', 'reserved', 'loopback'],
     ['169.254.169.254', 'reserved', 'link-local'],
     ['0.1.2.3', 'reserved', 'this network'],
+    ['0.0.0.0', 'reserved', 'this network'],
     ['192.0.0.9', 'reserved', 'IETF protocol assignments'],
     ['192.0.2.10', 'reserved', 'documentation'],
     ['198.18.5.5', 'reserved', 'benchmarking'],
@@ -56,6 +57,9 @@ describe('classifying addresses', () => {
     ['ff02::1', 'reserved', 'multicast'],
     ['2001:db8::1', 'reserved', 'documentation'],
     ['3fff::1', 'reserved', 'documentation'],
+    // Prefixes that end inside a word (/20, /23): the bits past them do not matter.
+    ['3fff:fff::1', 'reserved', 'documentation'],
+    ['2001:1ff::1', 'reserved', 'IETF protocol assignments'],
     ['2002:c000:0204::1', 'reserved', '6to4'],
     ['::ffff:8.8.8.8', 'reserved', 'IPv4-mapped'],
     ['64:ff9b::808:808', 'reserved', 'NAT64'],
@@ -83,6 +87,11 @@ describe('classifying addresses', () => {
       expect(classifyAddress(text)).toBeUndefined();
     },
   );
+
+  it('reads an IPv6 address whose last 32 bits are written as dotted quad as IPv6, and a target asking for IPv6 admits it', () => {
+    expect(classifyAddress('2600:1f18::54.0.0.7')).toEqual({ family: 'ipv6', canonical: '2600:1f18::3600:7', class: 'public', label: 'global unicast' });
+    expect(admittedHost('public', 'ipv6', '2600:1f18::54.0.0.7')).toBe('2600:1f18::3600:7');
+  });
 
   it('parses any IPv4 address and prints it back unchanged', () => {
     fc.assert(
@@ -136,11 +145,17 @@ describe('CIDRs', () => {
     ['2600:1F18::1/64', '2600:1f18::/64', 64],
     ['::/0', '::/0', 0],
     ['2600:1f18:abcd:ef01::1/60', '2600:1f18:abcd:ef00::/60', 60],
+    // Taken as they are only when EC2 stores them so: an all-zero address, a padded length, host bits in a later word.
+    ['0.0.0.0/8', '0.0.0.0/8', 8],
+    ['::/128', '::/128', 128],
+    ['0.0.0.0/00', '0.0.0.0/0', 0],
+    ['::1/64', '::/64', 64],
+    ['2600:1f18:1:2:3:4:5:6/0', '::/0', 0],
   ])('%s is stored as %s', (text, canonical, prefixLength) => {
     expect(parseCidr(text)).toMatchObject({ canonical, prefixLength });
   });
 
-  it.each(['1.2.3.4', '1.2.3.4/33', '::1/129', '1.2.3.4/', '1.2.3.4/-1', 'x/8'])('"%s" is not a CIDR', (text) => {
+  it.each(['1.2.3.4', '1.2.3.4/33', '::1/129', '1.2.3.4/', '0.0.0.0/', '::/', '1.2.3.4/-1', '0.0.0.0/1/', '::/f', 'x/8'])('"%s" is not a CIDR', (text) => {
     expect(parseCidr(text)).toBeUndefined();
   });
 
@@ -149,6 +164,7 @@ describe('CIDRs', () => {
     ['::/0', true],
     ['54.12.0.7/32', false],
     ['10.0.0.0/8', false],
+    ['0.0.0.0/8', false],
     [undefined, false],
   ])('%s opens the group to the world: %s', (cidr, expected) => {
     expect(isOpenToWorld(cidr)).toBe(expected);
