@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MemberSelector } from './model.js';
-import { matchesSelector } from './selector.js';
+import { excludesRegion, matchesSelector, selectorMatcher } from './selector.js';
 
 const member = { region: 'eu-west-1', tags: { role: 'worker', env: 'prod' } };
 
@@ -22,5 +22,9 @@ describe('member selectors', () => {
     ['a tag with no allowed values selects no one', { tags: { role: [] } }, false],
   ])('%s', (_case, selector, expected) => {
     expect(matchesSelector(member, selector)).toBe(expected);
+    // The planner's form, prepared once per target, answers alike.
+    expect(selectorMatcher(selector)(member)).toBe(expected);
+    // A selector that rules out the member's region, whatever its tags, does not select it.
+    if (excludesRegion(selector, member.region)) expect(expected).toBe(false);
   });
 });
