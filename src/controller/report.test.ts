@@ -4,7 +4,7 @@ import { SgsyncError } from '../core/errors.js';
 import type { GroupBatch, Member, ObservedRule, PlannedRevoke, PlannedRule } from '../core/model.js';
 import type { AuthorizeOutcome, Ec2Port, RevokeOutcome } from '../core/ports.js';
 import { controllerPass } from './pass.js';
-import { buildReport, type PassReport } from './report.js';
+import { buildReport, type PassReport, type TargetReport } from './report.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const HOUR_AGO = new Date(NOW - 3_600_000).toISOString();
@@ -271,6 +271,173 @@ safety: { revokeLimit: { fraction: 1 } }
     expect(ec2.rules.map((x) => x.ruleId).sort()).toEqual(old.map((_, i) => `sgr-0000000000000000${i}`));
   });
 
+  it('says a pass with nothing to add or revoke is in sync', async () => {
+    const running = worker(1);
+    const ec2 = new MemoryEc2([running]);
+    ec2.rules = [managed('sgr-00000000000000001', GROUP_A, running)];
+    expect((await report('plan', ec2)).outcome).toBe('in-sync');
+    expect((await report('reconcile', ec2)).outcome).toBe('in-sync');
+  });
+
+  it('says a pass a stop signal cut short is incomplete, and why it stopped', async () => {
+    const loaded = config();
+    const result = await controllerPass({ config: loaded, ec2: new MemoryEc2([]), apply: true, now: () => NOW });
+    const r = buildReport('reconcile', { ...result, stopped: 'SIGTERM' }, loaded.targets);
+    expect(r).toMatchObject({ outcome: 'incomplete', stopped: 'SIGTERM' });
+    expect(buildReport('reconcile', result, loaded.targets)).not.toHaveProperty('stopped');
+  });
+
+  it('shows where the pass spent its time in whole milliseconds, and the EC2 calls when the driver counted them', async () => {
+    const loaded = config();
+    const result = await controllerPass({ config: loaded, ec2: new MemoryEc2([]), apply: false, now: () => NOW });
+    const r = buildReport('plan', { ...result, inventoryMs: 1.4, timings: { observeMs: 2.5, planMs: 0.3, applyMs: 0 } }, loaded.targets, { DescribeInstances: 3 });
+    expect(r.timings).toEqual({ inventoryMs: 1, observeMs: 3, planMs: 0, applyMs: 0 });
+    expect(r.calls).toEqual({ DescribeInstances: 3 });
+    expect(buildReport('plan', result, loaded.targets)).not.toHaveProperty('calls');
+  });
+
+  it("after a reconcile, counts each IPv6 rule that landed in its own family's capacity", async () => {
+    const loaded = parseConfig(
+      `deployment: prod
+targets:
+  - { name: api, region: us-east-1, groups: [${GROUP_A}, ${GROUP_B}], ports: [443/tcp], families: [ipv4, ipv6], quota: 3, members: { tags: { role: worker } } }
+`,
+      'sgsync.yaml',
+    );
+    const ec2 = new MemoryEc2([{ ...worker(1), ipv6: ['2600:1f18::1'] }]);
+    const r = buildReport('reconcile', await controllerPass({ config: loaded, ec2, apply: true, now: () => NOW }), loaded.targets);
+    expect(r.targets[0]?.capacity.map((c) => `${c.groupId} ${c.family}:${c.before}->${c.after}`)).toEqual([`${GROUP_A} ipv4:0->1`, `${GROUP_A} ipv6:0->1`, `${GROUP_B} ipv4:0->0`, `${GROUP_B} ipv6:0->0`]);
+  });
+
+  describe("a target's retired group", () => {
+    // api drains GROUP_B into GROUP_A; web pools GROUP_B and has stale rules of its own there.
+    const loaded = parseConfig(
+      `deployment: prod
+targets:
+  - { name: api, region: us-east-1, groups: [${GROUP_A}], retiredGroups: [${GROUP_B}], ports: [443/tcp], quota: 3, members: { tags: { role: worker } } }
+  - { name: web, region: us-east-1, groups: [${GROUP_B}], ports: [80/tcp], quota: 5, members: { tags: { role: web } } }
+safety: { revokeLimit: { fraction: 1 } }
+`,
+      'sgsync.yaml',
+    );
+    /**
+     * In GROUP_B, worker 1's rule goes (it gets one in GROUP_A), worker 3's stays (its region could not be listed), and
+     * so do web's rules of two terminated instances. In GROUP_A, api's rules of two terminated instances go.
+     */
+    function world(): MemoryEc2 {
+      const ended = [7, 8].map((n) => worker(n, 'eu-west-1', 'terminated'));
+      const webEnded = [5, 6].map((n) => ({ ...worker(n, 'eu-west-1', 'terminated'), tags: { role: 'web' } }));
+      const ec2 = new MemoryEc2([worker(1), ...ended, ...webEnded]);
+      ec2.failRegion.set('us-west-2', new SgsyncError('PERMISSION_DENIED', 'AWS denied ec2:DescribeInstances in us-west-2'));
+      const webRule = (m: Member, id: string) => {
+        const rule = managed(id, GROUP_B, m);
+        return { ...rule, fromPort: 80, toPort: 80, tags: { ...rule.tags, 'sgsync:target': 'web' } };
+      };
+      ec2.rules = [
+        managed('sgr-00000000000000001', GROUP_B, worker(1)),
+        managed('sgr-00000000000000003', GROUP_B, worker(3, 'us-west-2')),
+        ...webEnded.map((m, i) => webRule(m, `sgr-0000000000000000${5 + i}`)),
+        ...ended.map((m, i) => managed(`sgr-0000000000000000${7 + i}`, GROUP_A, m)),
+      ];
+      return ec2;
+    }
+    const pass = async (kind: 'plan' | 'reconcile', ec2: MemoryEc2) => buildReport(kind, await controllerPass({ config: loaded, ec2, apply: kind === 'reconcile', now: () => NOW }), loaded.targets);
+
+    it('shows, in a plan, how many of its rules are there and how many the revokes would leave', async () => {
+      const r = await pass('plan', world());
+      expect(r.targets[0]?.retired).toEqual([{ groupId: GROUP_B, rules: 2, left: 1 }]);
+      // A target that retired no group has no such lines.
+      expect(r.targets[1]).not.toHaveProperty('retired');
+    });
+
+    it("shows, after a reconcile, what is left once the target's own revokes there landed", async () => {
+      const r = await pass('reconcile', world());
+      expect(r.targets[0]?.revoke.map((x) => x.groupId)).toEqual([GROUP_A, GROUP_A, GROUP_B]);
+      expect(r.targets[1]?.revoke.map((x) => x.groupId)).toEqual([GROUP_B, GROUP_B]);
+      expect(r.targets[0]?.retired).toEqual([{ groupId: GROUP_B, rules: 2, left: 1 }]);
+    });
+
+    it('says so when it does not exist: there is nothing to drain', async () => {
+      const ec2 = world();
+      ec2.rules = [];
+      ec2.groups.delete(GROUP_B);
+      const r = await pass('plan', ec2);
+      expect(r.targets[0]?.retired).toEqual([{ groupId: GROUP_B, rules: 0, left: 0, missing: true }]);
+    });
+
+    it('shows, after a reconcile whose revokes there AWS refused, every rule still there', async () => {
+      const ec2 = world();
+      ec2.failGroup.set(GROUP_B, new SgsyncError('PERMISSION_DENIED', `AWS denied ec2:RevokeSecurityGroupIngress in us-east-1 on ${GROUP_B}`, { details: { region: 'us-east-1', groupId: GROUP_B } }));
+      const r = await pass('reconcile', ec2);
+      expect(r.targets[0]?.revoke.map((x) => x.groupId)).toEqual([GROUP_A, GROUP_A]);
+      expect(r.targets[0]?.retired).toEqual([{ groupId: GROUP_B, rules: 2, left: 2 }]);
+    });
+  });
+
+  describe('a pass over several targets', () => {
+    const GROUP_C = 'sg-0ccccccccccccccc3';
+    const GROUP_D = 'sg-0ddddddddddddddd4';
+    // web: one group with room for one rule, and one that does not exist.
+    const web = `  - { name: web, region: us-east-1, groups: [${GROUP_C}, ${GROUP_D}], ports: [80/tcp], quota: 1, members: { tags: { role: web } } }
+safety: { revokeLimit: { fraction: 1 } }`;
+    const webMember = (n: number, over: Partial<Member> = {}): Member => ({ ...worker(n), tags: { role: 'web' }, ...over });
+    const YOUNG = new Date(NOW - 60_000).toISOString();
+
+    /** api: one member to add, and the young rule of an instance not listed yet. web: one rule to revoke, one member added, one blocked, one refused. */
+    function world(): MemoryEc2 {
+      const ec2 = new MemoryEc2([worker(1), webMember(2), webMember(3), webMember(4, { publicIpv4: undefined }), webMember(5, { state: 'terminated' })]);
+      ec2.groups.add(GROUP_C);
+      const gone = managed('sgr-00000000000000005', GROUP_C, webMember(5));
+      ec2.rules = [managed('sgr-00000000000000009', GROUP_A, worker(9), YOUNG), { ...gone, fromPort: 80, toPort: 80, tags: { ...gone.tags, 'sgsync:target': 'web' } }];
+      return ec2;
+    }
+
+    it("gives each target only its own rules, kept, blocked and refused members, capacity and missing groups, and sums them", async () => {
+      const r = await report('plan', world(), { extra: web });
+      const [api, webReport] = r.targets;
+      const lines = (t: TargetReport | undefined) => ({
+        add: t?.add.map((a) => `${a.instanceId}@${a.groupId}:${a.port?.fromPort}`),
+        revoke: t?.revoke.map((x) => `${x.ruleId}:${x.reason}`),
+        kept: t?.kept.map((k) => `${k.ruleId}:${k.reason}`),
+        blocked: t?.blocked.map((b) => `${b.instanceId}:${b.reason}`),
+        refused: t?.refused.map((x) => `${x.instanceId}:${x.reason}`),
+        capacity: t?.capacity.map((c) => `${c.groupId}:${c.before}->${c.after}`),
+        missing: t?.missing,
+      });
+      expect(lines(api)).toEqual({
+        add: [`${worker(1).instanceId}@${GROUP_A}:443`],
+        revoke: [],
+        kept: ['sgr-00000000000000009:grace'],
+        blocked: [],
+        refused: [],
+        capacity: [`${GROUP_A}:1->2`, `${GROUP_B}:0->0`],
+        missing: [],
+      });
+      expect(lines(webReport)).toEqual({
+        add: [`${webMember(2).instanceId}@${GROUP_C}:80`],
+        revoke: ['sgr-00000000000000005:instance-terminated'],
+        kept: [],
+        blocked: [`${webMember(3).instanceId}:capacity`],
+        refused: [`${webMember(4).instanceId}:no-public-address`],
+        capacity: [`${GROUP_C}:1->1`, `${GROUP_D}:0->0`],
+        missing: [GROUP_D],
+      });
+      expect(r.summary).toMatchObject({ add: 2, revoke: 1, kept: 1, blocked: 1, refused: 1, missing: 1 });
+    });
+
+    it('after a reconcile, gives each target only the changes that landed for it, with who, where and what', async () => {
+      const r = await report('reconcile', world(), { extra: web });
+      const [api, webReport] = r.targets;
+      expect(api?.add).toEqual([
+        { groupId: GROUP_A, instanceId: worker(1).instanceId, memberRegion: 'eu-west-1', cidr: '54.0.0.1/32', port: { protocol: 'tcp', fromPort: 443, toPort: 443 }, ruleId: expect.stringMatching(/^sgr-/) as unknown },
+      ]);
+      expect(api?.revoke).toEqual([]);
+      expect(webReport?.add.map((a) => [a.instanceId, a.groupId, a.cidr])).toEqual([[webMember(2).instanceId, GROUP_C, '54.0.0.2/32']]);
+      expect(webReport?.revoke.map((x) => [x.ruleId, x.reason])).toEqual([['sgr-00000000000000005', 'instance-terminated']]);
+      expect(r.summary).toMatchObject({ add: 2, revoke: 1 });
+    });
+  });
+
   describe('a pool group that does not exist', () => {
     const denied = () => new SgsyncError('PERMISSION_DENIED', 'AWS denied ec2:DescribeSecurityGroups in us-east-1.', { details: { action: 'DescribeSecurityGroups', region: 'us-east-1' } });
 
@@ -302,6 +469,7 @@ safety: { revokeLimit: { fraction: 1 } }
       ec2.groups.clear();
       const r = await report('reconcile', ec2);
       expect(r.targets[0]?.missing).toEqual([GROUP_A, GROUP_B]);
+      expect(r.summary.missing).toBe(2);
       expect(r.errors.map((e) => [e.code, e.groupId])).toEqual([['NOT_FOUND', GROUP_A], ['NOT_FOUND', GROUP_B]]);
       expect(r.outcome).toBe('incomplete');
     });
@@ -336,6 +504,8 @@ safety: { revokeLimit: { fraction: 1 } }
       expect(r.targets[0]?.add).toHaveLength(3);
       expect(r.targets[0]?.blocked).toHaveLength(1);
       expect(r.targets[0]?.missing).toEqual([GROUP_A]);
+      // The first plan took the group for an empty one; its capacity line says what AWS said since.
+      expect(r.targets[0]?.capacity.map((c) => [c.groupId, c.missing ?? false])).toEqual([[GROUP_A, true], [GROUP_B, false]]);
       expect(r.errors.map((e) => [e.code, e.groupId])).toEqual([['NOT_FOUND', GROUP_A]]);
     });
   });
