@@ -98,11 +98,23 @@ describe('the audit log on the disk', () => {
     expect(disk.syncs).toEqual([]);
   });
 
-  it('takes a file that cannot be flushed (a pipe, a terminal) as it is', () => {
+  it('flushes nothing when the log is no regular file (a pipe, a terminal, /dev/null): there is no disk to flush to', () => {
+    const log = AuditLog.open({ file: '/dev/null', deployment: 'prod' });
+    log.record(revoke, 'p');
+    // Were it flushed, this would fail it.
+    disk.failWith = 'EINVAL';
+    expect(() => log.sync()).not.toThrow();
+    log.close();
+    disk.failWith = undefined;
+    expect(disk.syncs).toEqual([]);
+  });
+
+  it('says so when a regular file cannot be flushed, whatever the error: EINVAL too', () => {
     const log = fresh();
     log.record(revoke, 'p');
     disk.failWith = 'EINVAL';
-    expect(() => log.sync()).not.toThrow();
+    expect(() => log.sync()).toThrow(/could not be flushed to disk \(EINVAL\)/);
+    disk.failWith = undefined;
     log.close();
   });
 

@@ -3,7 +3,7 @@
  * what and why (safety rule 8). Lines go to stderr or are appended to a file,
  * so they can be shipped, grepped and kept apart from results on stdout.
  */
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { fileProblem, SgsyncError } from '../core/errors.js';
 import type { AppliedChange } from '../core/reconcile.js';
 
@@ -55,9 +55,6 @@ export interface AuditLogOptions {
   now?: () => number;
 }
 
-/** Errors of `fsync` on a file that has nothing to flush to a disk: a pipe, a terminal, `/dev/null`. */
-const UNSYNCABLE = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP']);
-
 /**
  * A writer of audit lines, reusable by every driver. Each line is written
  * with one synchronous `write` on a descriptor opened for appending, so lines
@@ -82,6 +79,8 @@ export class AuditLog {
     private readonly fd: number,
     private readonly ownsFd: boolean,
     private readonly options: AuditLogOptions,
+    /** A regular file: a pipe, a terminal or `/dev/null` has nothing to flush to a disk. */
+    private readonly onDisk = false,
   ) {}
 
   /** Opens the log: the file (created if missing, appended to) or stderr. */
@@ -94,7 +93,7 @@ export class AuditLog {
       // Opened before the pass changes anything: a log that cannot be written stops it first.
       throw new SgsyncError('USAGE', `The audit log ${JSON.stringify(options.file)} cannot be opened for appending (${fileProblem(e)}). Give a file in a directory that exists and that this process may write; nothing was changed.`, { cause: e });
     }
-    return new AuditLog(fd, true, options);
+    return new AuditLog(fd, true, options, fstatSync(fd).isFile());
   }
 
   /** Writes the change's line and returns the record written. */
@@ -118,17 +117,16 @@ export class AuditLog {
    * for the driver to call once a pass is over and before it reports: one
    * per pass, not one per line, which would cost a disk flush per change.
    * Nothing to do when no line was written since the last one, for stderr
-   * (not this log's to flush; its reader keeps it), or for a file that
-   * cannot be flushed (a pipe, a terminal).
+   * (not this log's to flush; its reader keeps it), or for a log that is not
+   * a regular file (a pipe, a terminal, `/dev/null`). On a regular file,
+   * every error of the flush is the disk's, and is said.
    */
   sync(): void {
-    if (this.closed || !this.ownsFd || !this.unsynced) return;
+    if (this.closed || !this.onDisk || !this.unsynced) return;
     try {
       fsyncSync(this.fd);
     } catch (e) {
-      if (!UNSYNCABLE.has(String((e as { code?: unknown }).code))) {
-        throw new SgsyncError('INTERNAL', `The audit log ${JSON.stringify(this.options.file)} could not be flushed to disk (${fileProblem(e)}): its latest lines may be lost if the machine goes down. The changes themselves were made.`, { cause: e });
-      }
+      throw new SgsyncError('INTERNAL', `The audit log ${JSON.stringify(this.options.file)} could not be flushed to disk (${fileProblem(e)}): its latest lines may be lost if the machine goes down. The changes themselves were made.`, { cause: e });
     }
     this.unsynced = false;
   }
