@@ -315,8 +315,8 @@ describe('runPass', () => {
       expect(result).toMatchObject({ errors: [], converged: true, rounds: 2 });
     });
 
-    it('is learned when a revoke there is refused (the group was deleted since the read), and the next look decides', async () => {
-      const ec2 = ec2Without('sg-1');
+    /** A pass whose first plan revokes a rule in sg-1 and whose next has nothing to do; what each plan was told is missing. */
+    async function revokeInSg1ThenNothing(ec2: Ec2Port) {
       const plans = [emptyPlan({ revoke: [{ groupId: 'sg-1', region: 'us-east-1', items: [stale(1)] }] }), emptyPlan()];
       const learnedSeen: string[][] = [];
       const result = await runPass({
@@ -326,6 +326,12 @@ describe('runPass', () => {
           return plans[Math.min(learnedSeen.length - 1, 1)]!;
         },
       });
+      return { learnedSeen, result };
+    }
+
+    it('is learned when a revoke there is refused (the group was deleted since the read), and the next look decides', async () => {
+      const ec2 = ec2Without('sg-1');
+      const { learnedSeen, result } = await revokeInSg1ThenNothing(ec2);
       expect(ec2.sent).toEqual(['revoke sg-1']);
       expect(learnedSeen).toEqual([[], ['us-east-1 sg-1']]);
       // Nothing was revoked: the report counts no revoke, and the rule is not taken for one AWS says is gone.
@@ -336,15 +342,7 @@ describe('runPass', () => {
       const ec2 = ec2Without('sg-9');
       const throttled = new SgsyncError('THROTTLED', 'Request limit exceeded.', { retryable: true, details: { groupId: 'sg-1', region: 'us-east-1' } });
       ec2.revoke = () => Promise.reject(throttled);
-      const plans = [emptyPlan({ revoke: [{ groupId: 'sg-1', region: 'us-east-1', items: [stale(1)] }] }), emptyPlan()];
-      const learnedSeen: string[][] = [];
-      const result = await runPass({
-        ec2, groups, apply: true, ...time,
-        makePlan: (_observed, learned) => {
-          learnedSeen.push(learned.missing.map((m) => `${m.region} ${m.groupId}`));
-          return plans[Math.min(learnedSeen.length - 1, 1)]!;
-        },
-      });
+      const { learnedSeen, result } = await revokeInSg1ThenNothing(ec2);
       expect(learnedSeen).toEqual([[], []]);
       expect(result).toMatchObject({ errors: [], converged: true, rounds: 2, changes: [] });
     });
