@@ -67,8 +67,9 @@ async function run(options: RunOptions): Promise<void> {
   const pass = async (): Promise<boolean> => {
     const startedAtMs = Date.now();
     try {
-      // The pass's audit lines reach the disk before the pass is reported (once per pass; see AuditLog.sync).
-      const result = await controllerPass({ config: loaded, ec2, apply: true, shouldStop, onChange: (c) => audit.record(c, c.passId), onRound: roundLogger(log) }).finally(() => audit.sync());
+      // The pass's audit lines reach the disk before the pass is reported (once per pass; see AuditLog.afterPass).
+      const passing = controllerPass({ config: loaded, ec2, apply: true, shouldStop, onChange: (c) => audit.record(c, c.passId), onRound: roundLogger(log) });
+      const result = await audit.afterPass(passing, (m) => log.error(m));
       const summary = summarizePass(result);
       metrics.recordPass(result, summary, { startedAtMs, finishedAtMs: Date.now() });
       last = { result };

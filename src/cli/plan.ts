@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { REGION_PATTERN } from '../config/schema.js';
 import { SgsyncError } from '../core/errors.js';
 import type { AppliedChange } from '../core/reconcile.js';
-import { controllerPass } from '../controller/pass.js';
+import { controllerPass, type ControllerPassResult } from '../controller/pass.js';
 import { buildReport, type PassReport, type ReportKind } from '../controller/report.js';
 import { awsContext, callCounts, type AwsCliOptions, withAwsConnection } from './aws-context.js';
 import { createLogger, roundLogger } from './logger.js';
@@ -41,23 +41,23 @@ function checkRegions(regions: string[] | undefined): string[] | undefined {
  * Runs one controller pass for `plan` (dry run) or `reconcile` (apply),
  * prints its report on stdout and sets the exit code. Every change is passed
  * to `onChange` as it lands (the audit log); `shouldStop` may end the pass
- * between changes (see `PassOptions.shouldStop`); `afterPass` runs once the
- * pass is over, whether it failed or not, before anything is reported (the
- * audit log is flushed to disk there).
+ * between changes (see `PassOptions.shouldStop`); `afterPass` is given the
+ * pass and resolves as it does once its own work is done, before anything is
+ * reported (the audit log is flushed to disk there), with a way to warn.
  */
 export async function runPassCommand(
   kind: ReportKind,
   options: PassCliOptions,
   onChange?: (deployment: string) => (c: AppliedChange & { passId: string }) => void,
   shouldStop?: () => string | undefined,
-  afterPass?: () => void,
+  afterPass?: (pass: Promise<ControllerPassResult>, warn: (message: string) => void) => Promise<ControllerPassResult>,
 ): Promise<PassReport> {
   const regions = checkRegions(options.region);
   const log = createLogger({ level: options.logLevel });
   const { loaded, ec2 } = await awsContext(options);
   for (const w of loaded.warnings) log.warn(w);
   try {
-    const result = await controllerPass({
+    const passing = controllerPass({
       config: loaded,
       ec2,
       apply: kind === 'reconcile',
@@ -67,7 +67,8 @@ export async function runPassCommand(
       onRegion: (r) => (r.status === 'failed' ? log.warn({ region: r.region, code: r.code }, `inventory of ${r.region} failed: ${r.reason ?? ''}`) : log.debug({ ...r }, `listed ${r.region}`)),
       onRound: roundLogger(log),
       shouldStop,
-    }).finally(afterPass);
+    });
+    const result = await (afterPass ? afterPass(passing, (m) => log.error(m)) : passing);
     const report = buildReport(kind, result, loaded.targets, callCounts(ec2));
     process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderPassReport(report));
     process.exitCode = passExitCode(report);

@@ -40,7 +40,7 @@ export function addReconcileCommand(program: Command): void {
           },
           stopping.shouldStop,
           // Before the report says what was done: the lines saying so are on the disk, not only in the page cache.
-          () => audit?.sync(),
+          (pass, warn) => audit?.afterPass(pass, warn) ?? pass,
         );
         // A pass the signal left unfinished ends as the signal would have ended it; one it did not cut short keeps its code.
         const signalled = stopping.exitCode();

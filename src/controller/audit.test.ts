@@ -118,6 +118,39 @@ describe('the audit log on the disk', () => {
     log.close();
   });
 
+  it('after a pass that succeeded, flushes its lines once before handing the result on', async () => {
+    const log = fresh();
+    const pass = Promise.resolve().then(() => {
+      log.record(revoke, 'p');
+      return 'report';
+    });
+    expect(await log.afterPass(pass, () => undefined)).toBe('report');
+    expect(disk.syncs.map((s) => s.text.trimEnd().split('\n').length)).toEqual([1]);
+    log.close();
+    expect(disk.syncs, 'closing has nothing more to flush').toHaveLength(1);
+  });
+
+  it('fails a pass that succeeded when its lines cannot be flushed', async () => {
+    const log = fresh();
+    log.record(revoke, 'p');
+    disk.failWith = 'EIO';
+    const warned: string[] = [];
+    await expect(log.afterPass(Promise.resolve('report'), (m) => void warned.push(m))).rejects.toThrow(/could not be flushed to disk \(EIO\)/);
+    expect(warned).toEqual([]);
+    expect(() => log.close(), 'said once, not again on closing').not.toThrow();
+  });
+
+  it("throws a failed pass's own error, not the flush's, and warns of the flush; closing does not fail again", async () => {
+    const log = fresh();
+    log.record(revoke, 'p');
+    disk.failWith = 'EIO';
+    const warned: string[] = [];
+    const denied = new Error('UnauthorizedOperation: not allowed to revoke');
+    await expect(log.afterPass(Promise.reject(denied), (m) => void warned.push(m))).rejects.toBe(denied);
+    expect(warned).toEqual([expect.stringMatching(/could not be flushed to disk \(EIO\)/)]);
+    expect(() => log.close()).not.toThrow();
+  });
+
   it('says so when the disk refuses the flush: the lines may be lost, the changes were made', () => {
     const log = fresh();
     log.record(revoke, 'p');

@@ -4,7 +4,7 @@
  * so they can be shipped, grepped and kept apart from results on stdout.
  */
 import { closeSync, fstatSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { fileProblem, SgsyncError } from '../core/errors.js';
+import { fileProblem, messageOf, SgsyncError } from '../core/errors.js';
 import type { AppliedChange } from '../core/reconcile.js';
 
 /** One line of the audit log. Keys are stable: people write queries against them. */
@@ -123,12 +123,35 @@ export class AuditLog {
    */
   sync(): void {
     if (this.closed || !this.onDisk || !this.unsynced) return;
+    // Said once: closing the log after a flush that failed does not fail again (and hide why the pass failed).
+    this.unsynced = false;
     try {
       fsyncSync(this.fd);
     } catch (e) {
       throw new SgsyncError('INTERNAL', `The audit log ${JSON.stringify(this.options.file)} could not be flushed to disk (${fileProblem(e)}): its latest lines may be lost if the machine goes down. The changes themselves were made.`, { cause: e });
     }
-    this.unsynced = false;
+  }
+
+  /**
+   * Waits for a pass, then flushes its lines (see `sync`): what every driver
+   * does before it reports the pass. A flush that fails fails a pass that
+   * succeeded. When the pass failed, its own error is the one thrown (it says
+   * what went wrong with AWS), and a flush that fails too goes to `warn`.
+   */
+  async afterPass<T>(pass: Promise<T>, warn: (message: string) => void): Promise<T> {
+    let value: T;
+    try {
+      value = await pass;
+    } catch (passError) {
+      try {
+        this.sync();
+      } catch (flushError) {
+        warn(messageOf(flushError));
+      }
+      throw passError;
+    }
+    this.sync();
+    return value;
   }
 
   /** Flushes (see `sync`) and closes the file; a no-op the second time. */

@@ -159,8 +159,9 @@ export function createHandler(deps: LambdaDeps = {}): (event: unknown, context?:
     const audit = AuditLog.open({ file: deps.auditFile, deployment: ctx.loaded.config.deployment, actor: 'lambda', now });
     try {
       const shouldStop = deadlineStop(context);
-      // The audit file's lines reach the disk before the summary is logged (once per pass; see AuditLog.sync).
-      const result = await controllerPass({ config: ctx.loaded, ec2: ctx.ec2, apply: true, instance, now, shouldStop, onChange: (c) => audit.record(c, c.passId) }).finally(() => audit.sync());
+      // The audit file's lines reach the disk before the summary is logged (once per pass; see AuditLog.afterPass).
+      const passing = controllerPass({ config: ctx.loaded, ec2: ctx.ec2, apply: true, instance, now, shouldStop, onChange: (c) => audit.record(c, c.passId) });
+      const result = await audit.afterPass(passing, (m) => log.error({ requestId }, m));
       const calls: Record<string, number> = {};
       for (const [action, n] of callTotals(ctx.ec2)) if (n > (before.get(action) ?? 0)) calls[action] = n - (before.get(action) ?? 0);
       const summary: LambdaSummary = {
