@@ -66,8 +66,7 @@ export interface AuditLogOptions {
  *
  * @example
  * const audit = AuditLog.open({ file: '/var/log/sgsync-audit.jsonl', deployment: 'prod' });
- * await controllerPass({ ..., onChange: (c) => audit.record(c, c.passId) });
- * audit.sync();
+ * const result = await audit.afterPass(controllerPass({ ..., onChange: (c) => audit.record(c, c.passId) }), (m) => log.error(m));
  * audit.close();
  */
 export class AuditLog {
