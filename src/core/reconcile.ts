@@ -278,10 +278,12 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
   let plan = await timed('planMs', () => options.makePlan(observed, learned));
   const first = plan;
   let rounds = 1;
-  /** A pass the stop ended with `plan` (partly) undone. */
-  const stoppedHere = (): PassResult => ({
-    plan: first, lastPlan: plan, changes, rounds, converged: false, errors, observedRules: observed, timings, alreadyThere, alreadyGone, stopped: stopReason,
+  /** The pass's result as it ends now, with its last plan and whether it converged. */
+  const ended = (lastPlan: Plan, converged: boolean): PassResult => ({
+    plan: first, lastPlan, changes, rounds, converged, errors, observedRules: observed, timings, alreadyThere, alreadyGone,
   });
+  /** A pass the stop ended with `plan` (partly) undone. */
+  const stoppedHere = (): PassResult => ({ ...ended(plan, false), stopped: stopReason });
   /** The last refusal over a group's quota: the answer, should the pool then have no room left. */
   let overQuota: SgsyncError | undefined;
   for (;;) {
@@ -289,7 +291,7 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
       // Nothing left to try, but members AWS's quota left without room: say why, in AWS's words.
       const refusal = plan.blocked.length > 0 ? overQuota : undefined;
       if (refusal && !errors.includes(refusal)) errors.push(refusal);
-      return { plan: first, lastPlan: plan, changes, rounds, converged: isEmptyPlan(plan) && !refusal, errors, observedRules: observed, timings, alreadyThere, alreadyGone };
+      return ended(plan, isEmptyPlan(plan) && !refusal);
     }
     if (stopAsked()) return stoppedHere();
     let raced = false;
@@ -384,7 +386,7 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
       // Without a race the plan landed as planned; there is nothing new to observe.
       const converged = !raced && errors.length === 0;
       if (lastRefusal && errors.length === 0) errors.push(lastRefusal);
-      return { plan: first, lastPlan: converged ? emptied(plan) : plan, changes, rounds, converged, errors, observedRules: observed, timings, alreadyThere, alreadyGone };
+      return ended(converged ? emptied(plan) : plan, converged);
     }
     // Someone else changed the groups meanwhile: back off a little (with jitter, so racers spread out) and look again,
     // unless the pass is to stop: the next one looks anyway.
