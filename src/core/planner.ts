@@ -15,7 +15,7 @@ import { asBlocked, capacityLines, memberKey, replacingMembers, sortByKey, toBat
 import { decideUnmatched } from './revoke-decision.js';
 import { ipv4HostNumber } from './ip-scan.js';
 import { cidrHash, normalizePort } from './rule-key.js';
-import { countsAgainstLimit, heldBack, isReplaced, readNow, revokeLimit, withinGrace } from './safety.js';
+import { countsAgainstLimit, heldBack, isReplaced, keptInstead, readNow, revokeLimit, withinGrace } from './safety.js';
 import { StringIndex } from './string-index.js';
 import { RuleMatcher } from './rule-matcher.js';
 import { decideRetired, indexRetired, RetiredCounts, type RetiredIndex } from './retired-groups.js';
@@ -341,7 +341,7 @@ export function plan(input: PlanInput): Plan {
     revokes = revokes.filter((r) => !keeping.has(r));
     for (const { revoke: r } of replaced) {
       const detail = `it is being replaced (${r.reason}), but instance ${r.instanceId ?? ''}'s new rule found no room in the pool; it stays until that rule is placed`;
-      kept.push({ ruleId: r.ruleId, groupId: r.groupId, target: r.target, cidr: r.cidr, port: r.port, instanceId: r.instanceId, ...(r.memberRegion === undefined ? {} : { memberRegion: r.memberRegion }), reason: 'replacement-blocked', detail });
+      kept.push(keptInstead(r, 'replacement-blocked', detail));
     }
     ledger = ledgerAfter(revokes);
     placement = place();

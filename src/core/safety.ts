@@ -4,7 +4,7 @@
  * (rule 3). Kept apart from the planner so each can be read and tested alone.
  */
 import { isHostCidr } from './addresses.js';
-import type { KeptRule, Plan, PlannedRevoke, RevokeReason, SafetySettings } from './model.js';
+import type { KeepReason, KeptRule, Plan, PlannedRevoke, RevokeReason, SafetySettings } from './model.js';
 
 /**
  * Whether the blast radius counts a revoke. Only a rule of one address can be
@@ -77,6 +77,21 @@ export function readNow(now: string | number): { ms: number; iso: string } {
   return { ms, iso: new Date(ms).toISOString() };
 }
 
+/** A planned revoke, kept instead: the rule as it stands, and why it stays. */
+export function keptInstead(r: PlannedRevoke, reason: KeepReason, detail: string): KeptRule {
+  return {
+    ruleId: r.ruleId,
+    groupId: r.groupId,
+    target: r.target,
+    cidr: r.cidr,
+    port: r.port,
+    instanceId: r.instanceId,
+    ...(r.memberRegion === undefined ? {} : { memberRegion: r.memberRegion }),
+    reason,
+    detail,
+  };
+}
+
 /**
  * A halted pass's revokes, as the rules it keeps: why, in the words of the
  * limit, and what each would have been revoked as (`wouldRevoke`, also at the
@@ -92,18 +107,7 @@ export function heldBack(revokes: readonly PlannedRevoke[], halted: NonNullable<
     if (text === undefined) details.set(reason, (text = `${limit}; this rule would be revoked as ${reason}`));
     return text;
   };
-  return revokes.map((r) => ({
-    ruleId: r.ruleId,
-    groupId: r.groupId,
-    target: r.target,
-    cidr: r.cidr,
-    port: r.port,
-    instanceId: r.instanceId,
-    ...(r.memberRegion === undefined ? {} : { memberRegion: r.memberRegion }),
-    reason: 'blast-radius',
-    detail: detailOf(r.reason),
-    wouldRevoke: r.reason,
-  }));
+  return revokes.map((r) => ({ ...keptInstead(r, 'blast-radius', detailOf(r.reason)), wouldRevoke: r.reason }));
 }
 
 /**
